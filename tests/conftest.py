@@ -1,0 +1,99 @@
+"""Shared fixtures: every test gets its own data file in a tmp path, never the user's own data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tracker.cli import app
+from tracker.store import Store, bundled_text
+
+SOURCES = Path(__file__).resolve().parent.parent / "data" / "sources"
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point TRACKER_DB at a tmp file and the user data directories at tmp, so no test can touch real data."""
+    database = tmp_path / "commitments.json"
+    monkeypatch.setenv("TRACKER_DB", str(database))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "20")
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    return database
+
+
+@pytest.fixture
+def db_path(isolated_environment: Path) -> Path:
+    """The data file, created from the bundled data set."""
+    isolated_environment.write_text(bundled_text(), encoding="utf-8")
+    return isolated_environment
+
+
+@pytest.fixture
+def store(db_path: Path) -> Store:
+    return Store(db_path)
+
+
+class Run:
+    """Runs the real Typer app in-process and keeps stdout and stderr apart."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Any:
+        return self.runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def run() -> Run:
+    return Run()
+
+
+def tracker_executable() -> str:
+    """The installed console script next to this interpreter."""
+    candidate = Path(sys.executable).with_name("tracker")
+    found = str(candidate) if candidate.exists() else shutil.which("tracker")
+    assert found, "the tracker console script is not installed"
+    return found
+
+
+@pytest.fixture
+def run_installed(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs the installed `tracker` command as a real subprocess, from a directory outside the project."""
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir(exist_ok=True)
+
+    def invoke(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        environment = {**os.environ, **(env or {})}
+        return subprocess.run(
+            [tracker_executable(), *args],
+            capture_output=True,
+            text=True,
+            cwd=workdir,
+            env=environment,
+            timeout=60,
+            check=False,
+            **kwargs,
+        )
+
+    return invoke
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def record(path: Path, commitment_id: str) -> dict[str, Any]:
+    return next(c for c in load(path)["commitments"] if c["id"] == commitment_id)

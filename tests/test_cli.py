@@ -1,0 +1,470 @@
+"""Every command through the real Typer app (CliRunner), with stdout and stderr apart, and every error path."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, load, record
+from tracker import __version__
+from tracker.store import bundled_text
+
+TODAY = date.today().isoformat()
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+HOSTILE = "[bold]x[/bold] \x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x9b2J \u202eevil"
+
+
+def plain(output: str) -> str:
+    """Output without Rich's own styling sequences, white space folded."""
+    return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", output).split())
+
+
+def plain_lines(output: str) -> list[str]:
+    return re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()
+
+
+def rows(output: str) -> list[list[str]]:
+    return [line.split("\t") for line in output.splitlines()]
+
+
+# --- list ---------------------------------------------------------------------------------------------------------
+
+
+def test_first_use_creates_the_file_and_says_where_on_stderr(run: Run, isolated_environment: Path) -> None:
+    result = run("list")
+    assert result.exit_code == 0
+    assert result.stderr == f"tracker: created {isolated_environment} from the bundled ASEAN-ROK 2020 data set\n"
+    assert isolated_environment.read_text(encoding="utf-8") == bundled_text()
+    assert run("list").stderr == ""
+
+
+def test_default_path_is_in_the_user_data_directory(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRACKER_DB")
+    result = run("list")
+    assert result.exit_code == 0
+    expected = tmp_path / "home" / "data" / "tracker" / "commitments.json"
+    assert str(expected) in result.stderr
+    assert expected.exists()
+
+
+def test_db_option_before_the_command_overrides_the_environment(run: Run, tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    assert run("--db", str(other), "list").exit_code == 0
+    assert other.exists()
+
+
+def test_list_to_a_pipe_prints_tab_separated_rows_by_due_date_then_id(run: Run, db_path: Path) -> None:
+    result = run("list")
+    table = rows(result.stdout)
+    assert table[0] == ["id", "title", "actors", "pillar", "due", "status"]
+    body = table[1:]
+    assert len(body) == len(load(db_path)["commitments"])
+    assert [r[0] for r in body[:3]] == ["flagship-projects-2020", "rcep-signing", "plan-of-action-2021-2025"]
+    assert [r[4] for r in body[:3]] == ["2020-12-31", "2020-12-31", "2025-12-31"]
+    assert all(r[4] == "-" for r in body[3:])
+    assert [r[0] for r in body[3:]] == sorted(r[0] for r in body[3:])
+    assert body[1][5] == "pending (overdue)"
+    assert body[1][2] == "ROK, ASEAN"
+
+
+def test_list_filters_combine(run: Run, db_path: Path) -> None:
+    def ids(*args: str) -> list[str]:
+        result = run("list", *args)
+        assert result.exit_code == 0, result.stderr
+        return [r[0] for r in rows(result.stdout)[1:]]
+
+    assert ids("--status", "in-progress") == ["plan-of-action-2021-2025", "cooperation-fund", "marine-debris-capacity"]
+    assert ids("--status", "in-progress", "--pillar", "socio-cultural") == ["marine-debris-capacity"]
+    assert ids("--actor", "asean", "--pillar", "political-security") == [
+        "dprk-dialogue-asean-platforms",
+        "korean-peninsula-asean-role",
+        "south-china-sea-restraint",
+        "terrorism-transnational-crime-cooperation",
+        "transnational-crime-ministerial",
+    ]
+    assert ids("--overdue", "--actor", "ROK") == ["flagship-projects-2020", "rcep-signing", "plan-of-action-2021-2025"]
+    assert ids("--due-before", "2021-01-01") == ["flagship-projects-2020", "rcep-signing"]
+    assert ids("--search", "MARINE DEBRIS") == ["marine-debris-capacity"]
+    assert ids("--search", "14 million") == ["flagship-projects-2020", "cooperation-fund"]
+    assert ids("--status", "fulfilled", "--status", "broken") == []
+
+
+def test_list_json_is_the_full_records_and_nothing_else(run: Run, db_path: Path) -> None:
+    result = run("list", "--json", "--pillar", "economic")
+    listed = json.loads(result.stdout)
+    stored = {c["id"]: c for c in load(db_path)["commitments"]}
+    assert [c["id"] for c in listed] == [
+        "rcep-signing",
+        "digital-economy-cooperation",
+        "supply-chains-essential-movement",
+    ]
+    for commitment in listed:
+        overdue = commitment.pop("overdue")
+        assert commitment == stored[commitment["id"]]
+        assert overdue is (commitment["id"] == "rcep-signing")
+
+
+def test_list_on_a_terminal_is_a_table_that_fits_one_screen_with_a_more_line(run: Run, db_path: Path) -> None:
+    terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": "120", "LINES": "16", "NO_COLOR": "1"}
+    result = run("list", env=terminal)
+    assert result.exit_code == 0
+    lines = plain_lines(result.stdout)
+    assert len(lines) <= 16
+    assert lines[0].split() == ["id", "┃", "title", "┃", "actors", "┃", "pillar", "┃", "due", "┃", "status"]
+    status_cells = [line.split("│")[-1].strip() for line in lines[2:-1]]
+    shown = sum(1 for cell in status_cells if cell in {"pending", "in-progress"})
+    assert lines[-1] == f"... {17 - shown} more; use --all to see every row, or filter"
+    assert status_cells.count("overdue") == 3
+    everything = plain_lines(run("list", "--all", env=terminal).stdout)
+    assert sum(1 for line in everything[2:] if line.split("│")[-1].strip() in {"pending", "in-progress"}) == 17
+    narrow = run("list", env={**terminal, "COLUMNS": "80"}).stdout
+    assert "pillar" not in narrow
+    assert max(len(line) for line in plain_lines(narrow)) <= 80
+
+
+# --- show ---------------------------------------------------------------------------------------------------------
+
+
+def test_show_gives_quote_source_paragraph_amount_and_history(run: Run, db_path: Path) -> None:
+    result = run("show", "coop", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    out = plain(result.stdout)
+    assert "Fund the ASEAN-ROK Cooperation Fund at USD 14 million a year" in out
+    assert "USD 14,000,000 a year" in out
+    assert "paragraph 6" in out
+    assert "data/sources/asean-rok-fmm-2020-09-09.txt" in out
+    assert "an annual 14 million U.S. dollars last year" in out
+    assert "2020-09-09" in out
+    assert "in-progress" in out
+
+
+def test_show_json_prints_the_record(run: Run, db_path: Path) -> None:
+    shown = json.loads(run("show", "rcep-signing", "--json").stdout)
+    assert shown.pop("overdue") is True
+    assert shown == record(db_path, "rcep-signing")
+
+
+def test_unknown_id_exits_1_with_the_closest_ids(run: Run, db_path: Path) -> None:
+    original = db_path.read_bytes()
+    result = run("show", "rcep-signnig")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "tracker: error: no commitment 'rcep-signnig'; did you mean rcep-signing?\n"
+    assert db_path.read_bytes() == original
+
+
+def test_ambiguous_prefix_exits_1_and_lists_the_matches(run: Run, db_path: Path) -> None:
+    result = run("show", "c")
+    assert result.exit_code == 1
+    assert "'c' matches 2 commitments: climate-environment-cooperation, cooperation-fund" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["list", "--status", "done"], "'pending', 'in-progress', 'stalled', 'partial', 'fulfilled', 'broken'"),
+        (["list", "--pillar", "military"], "political-security"),
+        (["list", "--due-before", "2021-02-30"], "YYYY-MM-DD"),
+        (["list", "--due-before", "soon"], "YYYY-MM-DD"),
+        (["update", "rcep", "--status", "kept"], "fulfilled"),
+        (["update", "rcep", "--note", "x", "--date", "15/11/2020"], "YYYY-MM-DD"),
+        (["report", "--as-of", "2021-13-01"], "YYYY-MM-DD"),
+        (["report", "--format", "pdf"], "markdown"),
+        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--id", "Bad Id"], "lower-case"),
+        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--amount", "lots"], "currency"),
+        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--paragraph", "0"], "numbered from 1"),
+        (["add", "--title", "x", "--pillar", "economic"], "--actor"),
+        (["nonsense"], "No such command"),
+    ],
+)
+def test_invalid_values_exit_2_name_what_is_valid_and_leave_the_file(
+    run: Run, db_path: Path, args: list[str], named: str
+) -> None:
+    original = db_path.read_bytes()
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("tracker: error: ")
+    assert result.stderr.count("\n") == 1
+    assert named in result.stderr
+    assert db_path.read_bytes() == original
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "{not json", '{"commitments": [], "schema_version": 7}', "[1, 2]"],
+    ids=["empty", "bad", "v7", "list"],
+)
+@pytest.mark.parametrize("command", [["list"], ["show", "rcep"], ["update", "rcep", "--note", "x"], ["report"]])
+def test_a_file_that_is_not_a_database_is_refused_in_one_line(
+    run: Run, db_path: Path, content: str, command: list[str]
+) -> None:
+    db_path.write_text(content, encoding="utf-8")
+    result = run(*command)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"tracker: error: {db_path}")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert db_path.read_text(encoding="utf-8") == content
+
+
+def test_version_and_help_with_examples(run: Run) -> None:
+    assert run("--version").stdout == f"tracker {__version__}\n"
+    for command in ("list", "show", "init", "update", "add", "remove", "undo", "report"):
+        result = run(command, "--help")
+        assert result.exit_code == 0
+        assert "Example: tracker " in result.stdout
+
+
+def test_no_command_prints_help(run: Run) -> None:
+    result = run()
+    assert result.exit_code == 2
+    assert "Commands" in result.stdout
+    assert "list" in result.stdout
+
+
+# --- init ---------------------------------------------------------------------------------------------------------
+
+
+def test_init_creates_then_refuses_then_force_keeps_a_backup(run: Run, isolated_environment: Path) -> None:
+    assert run("init").exit_code == 0
+    refused = run("init")
+    assert refused.exit_code == 1
+    assert "already exists" in refused.stderr
+    isolated_environment.write_text("old", encoding="utf-8")
+    forced = run("init", "--force")
+    assert forced.exit_code == 0
+    backups = list(isolated_environment.parent.glob("commitments.json.*.bak"))
+    assert len(backups) == 1
+    assert backups[0].read_text(encoding="utf-8") == "old"
+    assert f"kept a backup of the old file at {backups[0]}" in forced.stderr
+
+
+# --- update -------------------------------------------------------------------------------------------------------
+
+
+def test_update_appends_a_dated_sourced_event_and_prints_one_line(run: Run, db_path: Path) -> None:
+    result = run(
+        "update",
+        "rcep",
+        "--status",
+        "fulfilled",
+        "--date",
+        "2020-11-15",
+        "--note",
+        "Signed at the 4th RCEP Summit.",
+        "--evidence",
+        "https://example.org/rcep",
+        "--evidence",
+        "MOFA, 15 Nov 2020",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "rcep-signing: fulfilled (was pending); recorded the event of 2020-11-15 (fulfilled); 2 events\n"
+    )
+    stored = record(db_path, "rcep-signing")
+    assert stored["status"] == "fulfilled"
+    event = stored["history"][-1]
+    assert event["date"] == "2020-11-15"
+    assert event["note"] == "Signed at the 4th RCEP Summit."
+    assert event["evidence"] == ["https://example.org/rcep", "MOFA, 15 Nov 2020"]
+    assert event["recorded_at"].startswith(date.today().isoformat()[:4])
+
+
+def test_update_note_alone_keeps_the_status_of_its_date_and_defaults_to_today(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15").exit_code == 0
+    assert run("update", "rcep", "--note", "before signing", "--date", "2020-10-01").exit_code == 0
+    assert run("update", "rcep", "--evidence", "https://example.org/later").exit_code == 0
+    history = record(db_path, "rcep-signing")["history"]
+    assert [(e["date"], e["status"]) for e in history[1:]] == [
+        ("2020-11-15", "fulfilled"),
+        ("2020-10-01", "pending"),
+        (TODAY, "fulfilled"),
+    ]
+    assert record(db_path, "rcep-signing")["status"] == "fulfilled"
+
+
+def test_a_backdated_event_does_not_change_the_current_status(run: Run, db_path: Path) -> None:
+    run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15")
+    result = run("update", "rcep", "--status", "stalled", "--date", "2020-10-01")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("rcep-signing: fulfilled;")
+    assert record(db_path, "rcep-signing")["status"] == "fulfilled"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["update", "nope", "--status", "fulfilled"], "no commitment 'nope'"),
+        (["update", "rcep"], "nothing to record"),
+        (["update", "rcep", "--note", "x", "--date", TOMORROW], "in the future"),
+        (["update", "rcep", "--note", "x", "--date", "2020-09-08"], "before the commitment's source date 2020-09-09"),
+        (["update", "rcep", "--evidence", " "], "evidence must not be blank"),
+        (["add", "--title", "Sign RCEP", "--actor", "ROK", "--pillar", "economic", "--id", "rcep-signing"], "exists"),
+        (["add", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
+        (["add", "--title", "x", "--actor", " ", "--pillar", "economic"], "actor must not be blank"),
+        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", TOMORROW], "future"),
+        (["remove", "nope", "--yes"], "no commitment 'nope'"),
+    ],
+)
+def test_rule_breaking_writes_exit_1_and_leave_the_file_unchanged(
+    run: Run, db_path: Path, args: list[str], message: str
+) -> None:
+    original = db_path.read_bytes()
+    result = run(*args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == original
+
+
+# --- add, remove, undo --------------------------------------------------------------------------------------------
+
+
+def test_add_makes_a_pending_commitment_with_an_id_from_its_title(run: Run, db_path: Path) -> None:
+    result = run(
+        "add",
+        "--title",
+        "Host the ASEAN-ROK Summit in 2021",
+        "--actor",
+        "ROK",
+        "--actor",
+        "Japan",
+        "--pillar",
+        "cross-cutting",
+        "--due",
+        "2021-12-31",
+        "--amount",
+        "5,000,000 USD/year",
+        "--quote",
+        "We will host.",
+        "--source-document",
+        "Chair's statement",
+        "--source-date",
+        "2021-01-05",
+        "--paragraph",
+        "4",
+        "--summary",
+        "A summit.",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "added host-the-asean-rok-summit-in-2021: Host the ASEAN-ROK Summit in 2021\n"
+    added = record(db_path, "host-the-asean-rok-summit-in-2021")
+    assert added["actors"] == ["ROK", "Japan"]
+    assert added["amount"] == {"value": 5_000_000, "currency": "USD", "per": "year"}
+    assert added["source"] == {"document": "Chair's statement", "date": "2021-01-05", "paragraph": 4, "file": None}
+    assert [(e["date"], e["status"]) for e in added["history"]] == [("2021-01-05", "pending")]
+    assert run("list", "--actor", "JAPAN").stdout.count("host-the-asean-rok-summit-in-2021") == 1
+
+
+def test_remove_needs_yes_off_a_terminal_and_undo_brings_it_back(run: Run, db_path: Path) -> None:
+    original = db_path.read_bytes()
+    refused = run("remove", "rcep")
+    assert refused.exit_code == 2
+    assert "pass --yes" in refused.stderr
+    assert db_path.read_bytes() == original
+    removed = run("remove", "rcep", "--yes")
+    assert (
+        removed.stdout == "removed rcep-signing: Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020\n"
+    )
+    assert "rcep-signing" not in db_path.read_text(encoding="utf-8")
+    undone = run("undo", "--yes")
+    assert undone.exit_code == 0
+    assert undone.stdout.startswith("undid 'remove rcep-signing' (recorded ")
+    assert db_path.read_bytes() == original
+
+
+def test_update_report_undo_report_round_trip(run: Run, db_path: Path) -> None:
+    before = json.loads(run("report", "--format", "json", "--as-of", "2021-06-30").stdout)
+    assert before["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 3}
+    run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15")
+    run("update", "flagship", "--status", "broken", "--date", "2021-05-01")
+    during = json.loads(run("report", "--format", "json", "--as-of", "2021-06-30").stdout)
+    # in-progress x3 (0), fulfilled (+1), broken (-1): mean 0 over 5
+    assert during["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 5}
+    assert during["by_status"]["fulfilled"] == 1
+    assert during["overdue"] == []
+    assert [r["id"] for r in during["recent"]] == ["flagship-projects-2020"]
+    assert run("undo", "--yes").exit_code == 0
+    after_one = json.loads(run("report", "--format", "json", "--as-of", "2021-06-30").stdout)
+    # in-progress x3 (0), fulfilled (+1): mean 0.25, 62.5 %
+    assert after_one["score"] == {"mean": 0.25, "percent": 62.5, "assessed": 4}
+    assert [o["id"] for o in after_one["overdue"]] == ["flagship-projects-2020"]
+    assert after_one["overdue"][0]["days_overdue"] == 181
+    assert run("undo", "--yes").exit_code == 0
+    assert json.loads(run("report", "--format", "json", "--as-of", "2021-06-30").stdout) == before
+    nothing = run("undo", "--yes")
+    assert nothing.exit_code == 1
+    assert "nothing to undo" in nothing.stderr
+
+
+def test_report_as_of_leaves_out_later_commitments_and_filters(run: Run, db_path: Path) -> None:
+    assert json.loads(run("report", "--format", "json", "--as-of", "2020-09-08").stdout)["total"] == 0
+    figures = json.loads(run("report", "--format", "json", "--as-of", "2020-09-09", "--pillar", "economic").stdout)
+    assert figures["total"] == 3
+    assert set(figures["by_pillar"]) == {"economic"}
+    asean = json.loads(run("report", "--format", "json", "--actor", "ASEAN").stdout)
+    assert set(asean["by_actor"]) == {"ROK", "ASEAN"}
+    assert asean["by_actor"]["ASEAN"]["total"] == asean["total"]
+
+
+def test_report_table_fits_80_columns_and_reads_without_colour(run: Run, db_path: Path) -> None:
+    run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15")
+    result = run("report", "--as-of", "2021-01-31", env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0] == "Compliance report as of 2021-01-31: 17 commitments"
+    assert "Score: +0.25 (62.5%) over 4 assessed of 17 (13 pending, not scored)" in result.stdout
+    assert any(line.startswith("fulfilled") and "#" in line for line in lines)
+    assert "flagship-projects-2020" in result.stdout  # overdue
+    assert "\x1b" not in result.stdout
+
+
+def test_report_markdown_is_a_briefing(run: Run, db_path: Path) -> None:
+    result = run("report", "--format", "markdown", "--as-of", "2021-01-31")
+    assert result.stdout.startswith("# Compliance report as of 2021-01-31\n\n17 commitments.")
+    assert (
+        "| rcep-signing | Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020 | 2020-12-31 | 31 |"
+        in result.stdout
+    )
+
+
+# --- hostile text -------------------------------------------------------------------------------------------------
+
+
+def test_markup_and_control_characters_are_stored_exactly_and_shown_literally(run: Run, db_path: Path) -> None:
+    added = run("add", "--title", HOSTILE, "--actor", "ROK", "--pillar", "economic", "--id", "hostile")
+    assert added.exit_code == 0
+    assert run("update", "hostile", "--note", HOSTILE, "--evidence", HOSTILE).exit_code == 0
+    stored = record(db_path, "hostile")
+    assert stored["title"] == HOSTILE
+    assert stored["history"][-1]["note"] == HOSTILE
+    assert stored["history"][-1]["evidence"] == [HOSTILE]
+    outputs = [
+        run("list").stdout,
+        run("list", "--json").stdout,
+        run("list", env={"TTY_COMPATIBLE": "1", "COLUMNS": "300"}).stdout,
+        run("show", "hostile", env={"COLUMNS": "300"}).stdout,
+        run("show", "hostile", "--json").stdout,
+        run("report", env={"COLUMNS": "300"}).stdout,
+        run("report", "--format", "markdown").stdout,
+        run("report", "--format", "json").stdout,
+    ]
+    for output in outputs:
+        assert "\x1b[31mred" not in output
+        assert "\x1b]0;" not in output
+        assert "\x07" not in output
+        assert "\x9b" not in output
+        assert "\u202e" not in output
+    assert "[bold]x[/bold] \\x1b[31mred" in outputs[0]
+    assert "[bold]x[/bold]" in outputs[3]
+    assert json.loads(outputs[1])[0]["title"] == HOSTILE if json.loads(outputs[1])[0]["id"] == "hostile" else True
+    assert json.loads(outputs[4])["title"] == HOSTILE
+    problem = run("show", HOSTILE)
+    assert "\x1b" not in problem.stderr
+    assert "\\x1b" in problem.stderr

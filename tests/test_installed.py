@@ -1,0 +1,110 @@
+"""The installed `tracker` command as a user runs it: real processes, a real terminal for confirmations, pipes."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import load, tracker_executable
+from tracker import __version__
+
+Invoke = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def test_installed_command_lists_the_bundled_data_from_any_directory(run_installed: Invoke, tmp_path: Path) -> None:
+    result = run_installed("list")
+    assert result.returncode == 0, result.stderr
+    assert "created" in result.stderr
+    assert result.stdout.splitlines()[0] == "id\ttitle\tactors\tpillar\tdue\tstatus"
+    assert len(result.stdout.splitlines()) == 1 + len(load(tmp_path / "commitments.json")["commitments"])
+
+
+def test_python_dash_m_tracker_works(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker", "--version"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"tracker {__version__}\n"
+
+
+def test_errors_reach_the_user_as_one_line_without_a_traceback(run_installed: Invoke, db_path: Path) -> None:
+    db_path.write_text("{", encoding="utf-8")
+    result = run_installed("update", "rcep", "--note", "x")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert db_path.read_text(encoding="utf-8") == "{"
+    usage = run_installed("list", "--status", "nope")
+    assert usage.returncode == 2
+    assert usage.stderr.count("\n") == 1
+
+
+def test_a_closed_pipe_is_not_an_error_message(db_path: Path) -> None:
+    command = f"'{tracker_executable()}' list | head -n 1"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=False, timeout=60)
+    assert result.stdout == "id\ttitle\tactors\tpillar\tdue\tstatus\n"
+    assert "Traceback" not in result.stderr
+    assert "Error" not in result.stderr
+
+
+def run_in_terminal(args: list[str], answer: bytes, env: dict[str, str]) -> tuple[int, str]:
+    """Run the installed command on a pseudo-terminal, type `answer` at its prompt, return exit code and output."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the terminal
+        os.execve(tracker_executable(), [tracker_executable(), *args], {**os.environ, **env})
+    output = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(fd, answer)
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+
+def test_remove_asks_on_a_terminal_and_no_keeps_the_file(db_path: Path) -> None:
+    original = db_path.read_bytes()
+    code, output = run_in_terminal(["remove", "rcep"], b"n\n", {"TRACKER_DB": str(db_path)})
+    assert "Remove rcep-signing (Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020)" in output
+    assert code == 1
+    assert "aborted; nothing was changed" in output
+    assert db_path.read_bytes() == original
+
+
+def test_undo_asks_on_a_terminal_and_yes_goes_ahead(db_path: Path) -> None:
+    original = db_path.read_bytes()
+    env = {"TRACKER_DB": str(db_path)}
+    assert run_in_terminal(["remove", "rcep"], b"y\n", env)[0] == 0
+    assert "rcep-signing" not in db_path.read_text(encoding="utf-8")
+    code, output = run_in_terminal(["undo"], b"y\n", env)
+    assert "Undo 'remove rcep-signing'?" in output
+    assert code == 0
+    assert db_path.read_bytes() == original
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(db_path: Path) -> None:
+    env = {"TRACKER_DB": str(db_path), "COLUMNS": "120"}
+    code, coloured = run_in_terminal(["show", "rcep"], b"", env)
+    assert code == 0
+    colour = re.compile(r"\x1b\[(?:\d+;)*3[0-8](?:;\d+)*m")  # a foreground colour, e.g. bold red 1;31
+    assert colour.search(coloured)
+    code, plain = run_in_terminal(["show", "rcep"], b"", {**env, "NO_COLOR": "1"})
+    assert code == 0
+    assert "overdue" in plain
+    assert not colour.search(plain)

@@ -1,0 +1,222 @@
+"""The domain rules: statuses over time, ids and prefixes, amounts, validation, events and new commitments."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError
+from tracker.model import (
+    SCORES,
+    Commitment,
+    Event,
+    Pillar,
+    Status,
+    commitment_problems,
+    current_status,
+    format_amount,
+    new_commitment,
+    parse_amount,
+    parse_date,
+    record_event,
+    resolve_id,
+    select,
+    slugify,
+    status_as_of,
+)
+
+
+def event(day: str, status: str, note: str = "") -> Event:
+    return {"date": day, "status": status, "note": note, "evidence": [], "recorded_at": "2026-01-01T00:00:00Z"}
+
+
+def commitment(**fields: object) -> Commitment:
+    made = new_commitment(
+        existing_ids=[],
+        title="Sign the agreement",
+        actors=["ROK"],
+        pillar=Pillar.ECONOMIC,
+        today="2021-01-01",
+        recorded_at="2021-01-01T00:00:00Z",
+        source_date="2020-09-09",
+    )
+    return {**made, **fields}  # type: ignore[typeddict-item]
+
+
+def test_scores_follow_the_g7_g20_research_group() -> None:
+    assert SCORES == {
+        Status.FULFILLED: 1,
+        Status.PARTIAL: 0,
+        Status.IN_PROGRESS: 0,
+        Status.STALLED: -1,
+        Status.BROKEN: -1,
+        Status.PENDING: None,
+    }
+
+
+def test_status_is_the_latest_event_by_date_then_by_order_recorded() -> None:
+    history = [event("2021-01-01", "pending"), event("2021-06-01", "stalled"), event("2021-03-01", "fulfilled")]
+    assert current_status(history) is Status.STALLED
+    same_day = [event("2021-01-01", "pending"), event("2021-01-01", "broken"), event("2021-01-01", "partial")]
+    assert current_status(same_day) is Status.PARTIAL
+
+
+def test_status_as_of_a_date_ignores_later_events() -> None:
+    history = [event("2021-01-01", "pending"), event("2021-06-01", "in-progress"), event("2022-01-01", "fulfilled")]
+    assert status_as_of(history, "2020-12-31") is None
+    assert status_as_of(history, "2021-01-01") is Status.PENDING
+    assert status_as_of(history, "2021-12-31") is Status.IN_PROGRESS
+    assert status_as_of(history, "2022-01-01") is Status.FULFILLED
+
+
+def test_resolve_id_takes_exact_ids_and_unique_prefixes() -> None:
+    ids = ["rcep-signing", "cooperation-fund", "climate-environment-cooperation", "co"]
+    assert resolve_id(ids, "rcep") == "rcep-signing"
+    assert resolve_id(ids, "co") == "co"
+    with pytest.raises(AmbiguousIdError, match="3 commitments: climate-environment-cooperation, co, cooperation-fund"):
+        resolve_id(ids, "c")
+    with pytest.raises(NotFoundError, match="no commitment 'rcep-signin'") as error:
+        resolve_id(["cooperation-fund"], "rcep-signin")
+    assert "did you mean" not in str(error.value)
+    with pytest.raises(NotFoundError, match="did you mean cooperation-fund"):
+        resolve_id(ids, "cooperation-funds")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14000000 USD/year", {"value": 14_000_000, "currency": "USD", "per": "year"}),
+        ("14,000,000 usd a year", {"value": 14_000_000, "currency": "USD", "per": "year"}),
+        ("2.5 EUR", {"value": 2.5, "currency": "EUR", "per": None}),
+        ("500 KRW per month", {"value": 500, "currency": "KRW", "per": "month"}),
+    ],
+)
+def test_parse_amount_reads_number_currency_and_period(text: str, expected: dict[str, object]) -> None:
+    assert parse_amount(text) == expected
+
+
+@pytest.mark.parametrize("text", ["fourteen million", "14000000", "USD 14", "14 USD/decade", ""])
+def test_parse_amount_rejects_what_is_not_an_amount(text: str) -> None:
+    with pytest.raises(ValueError, match=r"amount|period"):
+        parse_amount(text)
+
+
+def test_format_amount() -> None:
+    assert format_amount({"value": 14_000_000, "currency": "USD", "per": "year"}) == "USD 14,000,000 a year"
+    assert format_amount(None) == ""
+
+
+@pytest.mark.parametrize("text", ["2020-13-01", "2020-02-30", "20-01-01", "2020-1-1", "tomorrow", "2020-01-01x"])
+def test_parse_date_is_strict(text: str) -> None:
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        parse_date(text)
+
+
+def test_slugify_makes_short_ascii_ids() -> None:
+    assert slugify("Sign RCEP in 2020!") == "sign-rcep-in-2020"
+    assert slugify("[bold]x[/bold]") == "bold-x-bold"
+    assert slugify("한국어") == "commitment"
+    assert len(slugify("word " * 40)) <= 40
+
+
+def test_note_only_event_keeps_the_status_on_its_own_date() -> None:
+    start = commitment()
+    fulfilled = record_event(
+        start, on="2021-06-01", today="2022-01-01", status=Status.FULFILLED, note="", evidence=[], recorded_at="x"
+    )
+    noted = record_event(
+        fulfilled, on="2021-03-01", today="2022-01-01", status=None, note="talks", evidence=[], recorded_at="x"
+    )
+    assert noted["history"][-1]["status"] == "pending"
+    assert noted["status"] == "fulfilled"
+
+
+@pytest.mark.parametrize(
+    ("on", "status", "note", "evidence", "message"),
+    [
+        ("2021-01-01", None, "", [], "nothing to record"),
+        ("2022-01-02", Status.BROKEN, "", [], "in the future"),
+        ("2020-09-08", Status.BROKEN, "", [], "before the commitment's source date"),
+        ("2021-01-01", None, "", ["  "], "evidence must not be blank"),
+    ],
+)
+def test_record_event_refuses_what_cannot_be_recorded(
+    on: str, status: Status | None, note: str, evidence: list[str], message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        record_event(
+            commitment(), on=on, today="2022-01-01", status=status, note=note, evidence=evidence, recorded_at="x"
+        )
+
+
+def test_new_commitment_starts_pending_at_its_source_date_with_a_free_id() -> None:
+    made = new_commitment(
+        existing_ids=["sign-rcep"],
+        title="Sign RCEP",
+        actors=["ROK", "rok", "Japan"],
+        pillar=Pillar.ECONOMIC,
+        today="2021-01-01",
+        recorded_at="2021-01-01T00:00:00Z",
+    )
+    assert made["id"] == "sign-rcep-2"
+    assert made["actors"] == ["ROK", "Japan"]
+    assert made["history"][0]["date"] == "2021-01-01"
+    assert made["status"] == "pending"
+    assert commitment_problems(made) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": " "}, "title must not be blank"),
+        ({"title": "x" * 81}, "81 characters"),
+        ({"actors": []}, "at least one --actor"),
+        ({"commitment_id": "taken"}, "already exists"),
+        ({"source_date": "2021-01-02"}, "in the future"),
+        ({"due": "2020-01-01", "source_date": "2020-06-01"}, "before the source date"),
+    ],
+)
+def test_new_commitment_refuses_bad_values(fields: dict[str, object], message: str) -> None:
+    arguments: dict[str, object] = {
+        "existing_ids": ["taken"],
+        "title": "A title",
+        "actors": ["ROK"],
+        "pillar": Pillar.ECONOMIC,
+        "today": "2021-01-01",
+        "recorded_at": "2021-01-01T00:00:00Z",
+    }
+    arguments.update(fields)
+    with pytest.raises(InvalidInputError, match=message):
+        new_commitment(**arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"status": "done"}, "status 'done'"),
+        ({"status": "fulfilled"}, "is not the status of its latest event"),
+        ({"pillar": "military"}, "pillar 'military'"),
+        ({"id": "Bad Id"}, "is not a slug"),
+        ({"title": 5}, "title is not a string"),
+        ({"due": "2020-02-30"}, "due"),
+        ({"actors": []}, "actors"),
+        ({"history": []}, "history"),
+        ({"amount": {"value": "lots", "currency": "USD", "per": None}}, "amount value"),
+        ({"extra": 1}, "unknown field"),
+    ],
+)
+def test_commitment_problems_name_what_is_wrong(change: dict[str, object], problem: str) -> None:
+    broken = {**commitment(), **change}
+    problems = commitment_problems(broken)
+    assert problems
+    assert problem in " ".join(problems)
+
+
+def test_select_combines_filters_and_sorts_by_due_then_id() -> None:
+    a = commitment(id="a", due=None)
+    b = commitment(id="b", due="2021-01-01", actors=["ASEAN"])
+    c = commitment(id="c", due="2020-12-31", summary="Digital economy")
+    assert [x["id"] for x in select([a, b, c], "2022-01-01")] == ["c", "b", "a"]
+    assert [x["id"] for x in select([a, b, c], "2022-01-01", actor="asean")] == ["b"]
+    assert [x["id"] for x in select([a, b, c], "2022-01-01", search="DIGITAL")] == ["c"]
+    assert [x["id"] for x in select([a, b, c], "2022-01-01", overdue=True, due_before="2021-01-01")] == ["c"]
+    assert select([a, b, c], "2022-01-01", statuses=[Status.BROKEN]) == []

@@ -1,0 +1,142 @@
+"""The report's figures, checked against examples computed by hand."""
+
+from __future__ import annotations
+
+from tracker.formats import report_markdown
+from tracker.model import Commitment, Event, Status
+from tracker.report import build_report, score
+
+
+def event(day: str, status: str, note: str = "") -> Event:
+    return {"date": day, "status": status, "note": note, "evidence": [], "recorded_at": "2026-01-01T00:00:00Z"}
+
+
+def commitment(
+    cid: str,
+    *events: Event,
+    actors: list[str] | None = None,
+    pillar: str = "economic",
+    due: str | None = None,
+    made: str = "2020-09-09",
+) -> Commitment:
+    history = [event(made, "pending"), *events]
+    latest = max(enumerate(history), key=lambda pair: (pair[1]["date"], pair[0]))[1]
+    return {
+        "id": cid,
+        "title": f"Title of {cid}",
+        "summary": "",
+        "quote": "",
+        "source": {"document": "", "date": made, "paragraph": None, "file": None},
+        "actors": actors or ["ROK"],
+        "pillar": pillar,
+        "due": due,
+        "amount": None,
+        "status": latest["status"],
+        "history": history,
+    }
+
+
+def test_score_is_the_mean_over_assessed_and_its_percentage() -> None:
+    # (+1 +1 +1 + 0 - 1) / 5 = 0.4; (0.4 + 1) / 2 * 100 = 70
+    statuses = [Status.FULFILLED] * 3 + [Status.PARTIAL, Status.BROKEN, Status.PENDING, Status.PENDING]
+    assert score(statuses) == {"mean": 0.4, "percent": 70.0, "assessed": 5}
+    # (-1 - 1 + 0) / 3 = -0.6667; (-0.6667 + 1) / 2 * 100 = 16.7
+    assert score([Status.STALLED, Status.BROKEN, Status.IN_PROGRESS]) == {
+        "mean": -0.6667,
+        "percent": 16.7,
+        "assessed": 3,
+    }
+    assert score([Status.PENDING]) == {"mean": None, "percent": None, "assessed": 0}
+
+
+def test_report_counts_pending_but_does_not_score_it_and_splits_by_pillar_and_actor() -> None:
+    commitments = [
+        commitment("a", event("2021-01-01", "fulfilled"), actors=["ROK", "ASEAN"], pillar="economic"),
+        commitment("b", event("2021-01-01", "broken"), actors=["ROK"], pillar="economic"),
+        commitment("c", actors=["asean"], pillar="socio-cultural"),
+        commitment("d", event("2021-02-01", "partial"), actors=["ASEAN"], pillar="socio-cultural"),
+    ]
+    figures = build_report(commitments, "2021-12-31")
+    assert figures["total"] == 4
+    assert figures["by_status"] == {
+        "pending": 1,
+        "in-progress": 0,
+        "stalled": 0,
+        "partial": 1,
+        "fulfilled": 1,
+        "broken": 1,
+    }
+    # (+1 - 1 + 0) / 3 = 0 -> 50 %
+    assert figures["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 3}
+    assert figures["by_pillar"]["economic"]["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 2}
+    assert figures["by_pillar"]["socio-cultural"]["total"] == 2
+    # ASEAN: a (+1), c (pending, spelt "asean"), d (0) -> mean 0.5, 75 %; ROK: a (+1), b (-1) -> 0, 50 %
+    assert figures["by_actor"]["ASEAN"]["total"] == 3
+    assert figures["by_actor"]["ASEAN"]["score"] == {"mean": 0.5, "percent": 75.0, "assessed": 2}
+    assert figures["by_actor"]["ROK"]["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 2}
+    assert list(figures) == [
+        "as_of",
+        "total",
+        "by_status",
+        "score",
+        "by_pillar",
+        "by_actor",
+        "overdue",
+        "recent",
+        "due_soon",
+    ]
+
+
+def test_report_rebuilds_each_status_as_of_its_date_around_backdated_events() -> None:
+    # The broken event was recorded last but is dated before the fulfilled one.
+    history = [event("2021-06-01", "fulfilled"), event("2021-03-01", "broken")]
+    commitments = [commitment("a", *history), commitment("later", made="2022-01-01")]
+    assert build_report(commitments, "2021-02-28")["by_status"]["pending"] == 1
+    assert build_report(commitments, "2021-04-01")["by_status"]["broken"] == 1
+    as_of_june = build_report(commitments, "2021-06-01")
+    assert as_of_june["by_status"]["fulfilled"] == 1
+    assert as_of_june["total"] == 1  # "later" was made after the as-of date
+    assert build_report(commitments, "2022-01-01")["total"] == 2
+
+
+def test_overdue_lists_unsettled_commitments_past_due_most_overdue_first() -> None:
+    commitments = [
+        commitment("late", due="2021-01-01"),
+        commitment("later", event("2021-05-01", "in-progress"), due="2020-12-01"),
+        commitment("kept", event("2020-12-01", "fulfilled"), due="2020-12-31"),
+        commitment("lost", event("2020-12-01", "broken"), due="2020-12-31"),
+        commitment("due-today", due="2021-06-01"),
+    ]
+    overdue = build_report(commitments, "2021-06-01")["overdue"]
+    assert overdue == [
+        {"id": "later", "title": "Title of later", "due": "2020-12-01", "days_overdue": 182, "status": "in-progress"},
+        {"id": "late", "title": "Title of late", "due": "2021-01-01", "days_overdue": 151, "status": "pending"},
+    ]
+
+
+def test_recent_takes_90_days_up_to_as_of_and_due_soon_the_next_180() -> None:
+    commitments = [
+        commitment("old", event("2021-03-02", "in-progress", "too old"), due="2021-11-28"),
+        commitment(
+            "new", event("2021-03-03", "stalled", "just in"), event("2021-06-01", "partial", "today"), due="2021-11-29"
+        ),
+        commitment("done", event("2021-05-01", "fulfilled"), due="2021-07-01"),
+    ]
+    figures = build_report(commitments, "2021-06-01")
+    assert [(r["id"], r["date"]) for r in figures["recent"]] == [
+        ("new", "2021-06-01"),
+        ("done", "2021-05-01"),
+        ("new", "2021-03-03"),
+    ]
+    assert [(d["id"], d["days_left"]) for d in figures["due_soon"]] == [("old", 180)]
+
+
+def test_markdown_report_is_a_briefing_with_escaped_cells() -> None:
+    hostile = commitment("a", event("2021-05-01", "fulfilled", "a | b\nc \x1b[31mred"), due="2021-01-01")
+    text = report_markdown(build_report([hostile, commitment("b", due="2021-01-01")], "2021-06-01"))
+    assert text.startswith("# Compliance report as of 2021-06-01\n")
+    assert "## By pillar" in text
+    assert "## Overdue" in text
+    assert "| b | Title of b | 2021-01-01 | 151 | pending |" in text
+    assert "a \\| b c \\x1b[31mred" in text
+    assert "\x1b" not in text

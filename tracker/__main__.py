@@ -1,0 +1,5 @@
+"""`python -m tracker` runs the command line."""
+
+from tracker.cli import run
+
+run()

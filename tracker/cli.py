@@ -1,0 +1,473 @@
+"""The command line: each command parses its options, calls the core or the store, and hands the result to render."""
+
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from tracker import __version__, render
+from tracker.errors import TrackerError, UsageProblem
+from tracker.model import (
+    ID_MAX,
+    ID_PATTERN,
+    TITLE_MAX,
+    Amount,
+    Commitment,
+    Pillar,
+    Status,
+    is_overdue,
+    new_commitment,
+    parse_amount,
+    parse_date,
+    record_event,
+    resolve_id,
+    select,
+    utc_timestamp,
+)
+from tracker.store import Store, Transaction, default_path
+
+
+class TrackerGroup(TyperGroup):
+    """Typer's group, with every error printed as one line on stderr and no traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except TrackerError as error:
+            render.print_error(str(error))
+            sys.exit(error.exit_code)
+        except typer.TyperException as error:
+            render.print_error(_usage_message(error))
+            sys.exit(error.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            render.print_error("aborted; nothing was changed")
+            sys.exit(1)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _usage_message(error: Any) -> str:
+    message = " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    if context is not None:
+        return f"{message} (see '{context.command_path} --help')"
+    return message
+
+
+def _quiet_broken_pipe() -> None:
+    # Python would complain when it flushes stdout at exit; point it at /dev/null instead.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+app = typer.Typer(
+    cls=TrackerGroup,
+    name="tracker",
+    help="Track diplomatic commitments: what was promised, what happened since, with dated evidence.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        render.print_line(f"tracker {__version__}")
+        raise typer.Exit()
+
+
+def check_date(value: str | None) -> str | None:
+    """Option callback: a strict YYYY-MM-DD date, or a usage error (exit 2)."""
+    if value is None:
+        return None
+    try:
+        parse_date(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return value
+
+
+@app.callback()
+def main(
+    context: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="TRACKER_DB",
+            help="The data file. Default: commitments.json in your user data directory.",
+            dir_okay=True,
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Track diplomatic commitments: what was promised, what happened since, with dated evidence.
+
+    Example: tracker list --status pending --pillar economic
+    """
+    context.obj = db
+    if context.invoked_subcommand is None:
+        sys.stdout.write(context.get_help() + "\n")
+        raise typer.Exit(2)
+
+
+def _store(context: typer.Context, create: bool = True) -> Store:
+    """The store for this run; on first use, create it from the bundled data set and say where."""
+    explicit = context.find_root().obj
+    store = Store(explicit if explicit is not None else default_path())
+    if create and store.ensure(create_directory=explicit is None):
+        render.print_notice(f"created {store.path} from the bundled ASEAN-ROK 2020 data set")
+    return store
+
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
+def _find(commitments: list[Commitment], wanted: str) -> Commitment:
+    found = resolve_id([c["id"] for c in commitments], wanted)
+    return next(c for c in commitments if c["id"] == found)
+
+
+def _with_overdue(commitment: Commitment, today: str) -> Commitment:
+    shown = dict(commitment)
+    shown["overdue"] = is_overdue(commitment, today)
+    return shown  # type: ignore[return-value]
+
+
+StatusFilter = Annotated[
+    list[Status] | None,
+    typer.Option("--status", "-s", help="Only this status (repeatable: any of them).", show_default=False),
+]
+PillarFilter = Annotated[Pillar | None, typer.Option("--pillar", "-p", help="Only this pillar.", show_default=False)]
+ActorFilter = Annotated[
+    str | None, typer.Option("--actor", "-a", help="Only commitments of this actor (any case).", show_default=False)
+]
+OverdueFilter = Annotated[
+    bool, typer.Option("--overdue", help="Only commitments past their due date, neither fulfilled nor broken.")
+]
+DueBeforeFilter = Annotated[
+    str | None,
+    typer.Option("--due-before", metavar="DATE", callback=check_date, help="Only those due before DATE (YYYY-MM-DD)."),
+]
+SearchFilter = Annotated[
+    str | None,
+    typer.Option("--search", metavar="TEXT", help="Only those whose title, summary or quote holds TEXT (any case)."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command("list")
+def list_command(
+    context: typer.Context,
+    status: StatusFilter = None,
+    pillar: PillarFilter = None,
+    actor: ActorFilter = None,
+    overdue: OverdueFilter = False,
+    due_before: DueBeforeFilter = None,
+    search: SearchFilter = None,
+    as_json: JsonFlag = False,
+    show_all: Annotated[bool, typer.Option("--all", help="On a terminal, show every row, not one page.")] = False,
+) -> None:
+    """List commitments, by due date, with filters that combine.
+
+    On a terminal: a table, one page at a time (--all for every row). In a pipe: tab-separated rows.
+
+    Example: tracker list --status pending --status stalled --pillar economic
+    """
+    today = _today()
+    commitments = select(_store(context).load(), today, status, pillar, actor, overdue, due_before, search)
+    if as_json:
+        render.print_json([_with_overdue(c, today) for c in commitments])
+        return
+    if not render.stdout_is_terminal():
+        for row in render.commitment_rows(commitments, today):
+            sys.stdout.write(row + "\n")
+        return
+    if not commitments:
+        render.print_line("no commitments match")
+        return
+    if show_all:
+        render.print_renderable(render.commitment_table(commitments, today, None, render.console().width))
+        return
+    table, shown = render.commitment_page(commitments, today)
+    render.print_renderable(table)
+    if shown < len(commitments):
+        render.print_line(f"... {len(commitments) - shown} more; use --all to see every row, or filter")
+
+
+@app.command()
+def show(
+    context: typer.Context,
+    commitment_id: Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Show everything about one commitment: quote, source, status and dated history with evidence.
+
+    Example: tracker show rcep
+    """
+    today = _today()
+    commitment = _find(_store(context).load(), commitment_id)
+    if as_json:
+        render.print_json(_with_overdue(commitment, today))
+    else:
+        render.print_renderable(render.commitment_detail(commitment, today))
+
+
+@app.command()
+def init(
+    context: typer.Context,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file (a timestamped backup is kept).")
+    ] = False,
+) -> None:
+    """Create the data file from the bundled ASEAN-ROK 2020 data set.
+
+    Example: tracker --db team/commitments.json init
+    """
+    store = _store(context, create=False)
+    backup = store.init(force=force)
+    if backup is not None:
+        render.print_notice(f"kept a backup of the old file at {backup}")
+    render.print_notice(f"created {store.path} from the bundled ASEAN-ROK 2020 data set")
+
+
+IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal; elsewhere nobody can answer, so demand --yes."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
+    if not typer.confirm(render.safe(question), default=False):
+        raise typer.Abort()
+
+
+def _check_paragraph(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise typer.BadParameter(f"{value} is not a paragraph number; paragraphs are numbered from 1")
+    return value
+
+
+def _check_id(value: str | None) -> str | None:
+    if value is not None and (len(value) > ID_MAX or not ID_PATTERN.match(value)):
+        raise typer.BadParameter(
+            f"'{value}' is not an id; use lower-case letters, digits and single hyphens, e.g. rcep-signing"
+        )
+    return value
+
+
+def _parse_amount(value: str | None) -> Amount | None:
+    if value is None:
+        return None
+    try:
+        return parse_amount(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+@app.command()
+def update(
+    context: typer.Context,
+    commitment_id: IdArgument,
+    status: Annotated[Status | None, typer.Option("--status", "-s", help="The new status.", show_default=False)] = None,
+    note: Annotated[str, typer.Option("--note", "-n", help="What happened, in a sentence or two.")] = "",
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option("--evidence", "-e", help="A URL or citation (repeatable).", show_default=False),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", "-d", metavar="DATE", callback=check_date, help="When it happened (YYYY-MM-DD). Default: today."
+        ),
+    ] = None,
+) -> None:
+    """Record what happened: a dated event with a status, a note and evidence.
+
+    A note or evidence without --status keeps the status the commitment had on that date.
+
+    Example: tracker update rcep --status fulfilled --date 2020-11-15 --evidence https://asean.org/...
+    """
+    today = _today()
+    store = _store(context)
+
+    def change(transaction: Transaction) -> None:
+        found = resolve_id(transaction.ids(), commitment_id)
+        transaction.action = f"update {found}"
+        updated = record_event(
+            transaction.get(found),
+            on=on or today,
+            today=today,
+            status=status,
+            note=note,
+            evidence=evidence or [],
+            recorded_at=utc_timestamp(),
+        )
+        transaction.put(updated)
+
+    result = store.write("update", change)
+    (changed,) = result.changes
+    before, after = changed.before, changed.after
+    assert before is not None
+    assert after is not None
+    was = "" if before["status"] == after["status"] else f" (was {before['status']})"
+    event = after["history"][-1]
+    render.print_line(
+        f"{after['id']}: {after['status']}{was}; recorded the event of {event['date']} ({event['status']}); "
+        f"{len(after['history'])} events"
+    )
+
+
+@app.command()
+def add(
+    context: typer.Context,
+    title: Annotated[str, typer.Option("--title", "-t", help=f"What was promised, in at most {TITLE_MAX} characters.")],
+    actor: Annotated[
+        list[str], typer.Option("--actor", "-a", help="Who promised it (repeatable), e.g. ROK, ASEAN, Japan.")
+    ],
+    pillar: Annotated[Pillar, typer.Option("--pillar", "-p", help="The ASEAN Community pillar.")],
+    summary: Annotated[str, typer.Option("--summary", help="One or two sentences in your own words.")] = "",
+    due: Annotated[
+        str | None, typer.Option("--due", metavar="DATE", callback=check_date, help="When it is due (YYYY-MM-DD).")
+    ] = None,
+    quote: Annotated[str, typer.Option("--quote", help="The source's own words, verbatim.")] = "",
+    source_document: Annotated[str, typer.Option("--source-document", help="The statement it comes from.")] = "",
+    source_date: Annotated[
+        str | None,
+        typer.Option(
+            "--source-date", metavar="DATE", callback=check_date, help="The statement's date. Default: today."
+        ),
+    ] = None,
+    paragraph: Annotated[
+        int | None, typer.Option("--paragraph", callback=_check_paragraph, help="The statement's paragraph number.")
+    ] = None,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="A sum promised, e.g. '14000000 USD/year'.", show_default=False)
+    ] = None,
+    commitment_id: Annotated[
+        str | None, typer.Option("--id", callback=_check_id, help="The id. Default: made from the title.")
+    ] = None,
+) -> None:
+    """Add a commitment; its first event is pending at its source date.
+
+    Example: tracker add --title "Host the 2021 ASEAN-ROK Summit" --actor ROK --pillar cross-cutting --due 2021-12-31
+    """
+    today = _today()
+    parsed_amount = _parse_amount(amount)
+    store = _store(context)
+
+    def change(transaction: Transaction) -> None:
+        commitment = new_commitment(
+            existing_ids=transaction.ids(),
+            title=title,
+            actors=actor,
+            pillar=pillar,
+            today=today,
+            recorded_at=utc_timestamp(),
+            summary=summary,
+            due=due,
+            quote=quote,
+            source_document=source_document,
+            source_date=source_date,
+            paragraph=paragraph,
+            amount=parsed_amount,
+            commitment_id=commitment_id,
+        )
+        transaction.action = f"add {commitment['id']}"
+        transaction.put(commitment)
+
+    (added,) = store.write("add", change).changes
+    assert added.after is not None
+    render.print_line(f"added {added.id}: {added.after['title']}")
+
+
+@app.command()
+def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = False) -> None:
+    """Remove a commitment and its history ('tracker undo' brings it back).
+
+    Example: tracker remove maritime-southeast-asia-initiative --yes
+    """
+    store = _store(context)
+    commitment = _find(store.load(), commitment_id)
+    _confirm(f"Remove {commitment['id']} ({commitment['title']}) and its history?", yes)
+
+    def change(transaction: Transaction) -> None:
+        transaction.action = f"remove {commitment['id']}"
+        transaction.delete(resolve_id(transaction.ids(), commitment["id"]))
+
+    store.write("remove", change)
+    render.print_line(f"removed {commitment['id']}: {commitment['title']}")
+
+
+@app.command()
+def undo(context: typer.Context, yes: YesFlag = False) -> None:
+    """Revert the last change (update, add, remove, import, init --force); again to go further back.
+
+    Example: tracker undo --yes
+    """
+    store = _store(context)
+    _confirm(f"Undo '{store.undo_preview()}'?", yes)
+    result = store.undo()
+    restored = ", ".join(change.id for change in result.changes)
+    render.print_line(f"undid '{result.action}' (recorded {result.at}); restored {restored}")
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command()
+def report(
+    context: typer.Context,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="DATE", callback=check_date, help="The date to report on. Default: today."),
+    ] = None,
+    pillar: PillarFilter = None,
+    actor: ActorFilter = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="How to print it.")
+    ] = ReportFormat.TABLE,
+) -> None:
+    """Report compliance as of a date: tallies, G7/G20 scores by pillar and actor, overdue, recent, due soon.
+
+    Example: tracker report --as-of 2021-06-30 --format markdown > briefing.md
+    """
+    from tracker.report import build_report
+
+    day = as_of or _today()
+    commitments = select(_store(context).load(), day, pillar=pillar, actor=actor)
+    figures = build_report(commitments, day)
+    if output_format is ReportFormat.JSON:
+        render.print_json(figures)
+    elif output_format is ReportFormat.MARKDOWN:
+        from tracker.formats import report_markdown
+
+        sys.stdout.write(report_markdown(figures))
+    else:
+        render.print_renderable(render.report_view(figures))
+
+
+def run() -> None:
+    """The console script's entry point."""
+    app()

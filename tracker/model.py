@@ -1,0 +1,465 @@
+"""The vocabulary of the domain: statuses, pillars, commitments and their events, and the rules that keep them valid."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, TypedDict
+
+from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError
+
+
+class Status(StrEnum):
+    """Where a commitment stands: PolitiFact's vocabulary, scored as the G7/G20 Research Group does."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in-progress"
+    STALLED = "stalled"
+    PARTIAL = "partial"
+    FULFILLED = "fulfilled"
+    BROKEN = "broken"
+
+
+# The G7/G20 Research Group's compliance score; a pending commitment is counted but not scored.
+SCORES: dict[Status, int | None] = {
+    Status.PENDING: None,
+    Status.IN_PROGRESS: 0,
+    Status.STALLED: -1,
+    Status.PARTIAL: 0,
+    Status.FULFILLED: 1,
+    Status.BROKEN: -1,
+}
+
+# PolitiFact's name for each status, shown in the README and `tracker statuses`.
+POLITIFACT: dict[Status, str] = {
+    Status.PENDING: "Not Yet Rated",
+    Status.IN_PROGRESS: "In the Works",
+    Status.STALLED: "Stalled",
+    Status.PARTIAL: "Compromise",
+    Status.FULFILLED: "Promise Kept",
+    Status.BROKEN: "Promise Broken",
+}
+
+# A commitment whose due date has passed is overdue unless it has reached one of these.
+SETTLED = frozenset({Status.FULFILLED, Status.BROKEN})
+
+
+class Pillar(StrEnum):
+    """The three ASEAN Community pillars, and one for commitments that span them."""
+
+    POLITICAL_SECURITY = "political-security"
+    ECONOMIC = "economic"
+    SOCIO_CULTURAL = "socio-cultural"
+    CROSS_CUTTING = "cross-cutting"
+
+
+class Source(TypedDict):
+    document: str
+    date: str
+    paragraph: int | None
+    file: str | None
+
+
+class Amount(TypedDict):
+    value: int | float
+    currency: str
+    per: str | None
+
+
+class Event(TypedDict):
+    date: str
+    status: str
+    note: str
+    evidence: list[str]
+    recorded_at: str
+
+
+class Commitment(TypedDict):
+    id: str
+    title: str
+    summary: str
+    quote: str
+    source: Source
+    actors: list[str]
+    pillar: str
+    due: str | None
+    amount: Amount | None
+    status: str
+    history: list[Event]
+
+
+TITLE_MAX = 80
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ID_MAX = 60
+_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_AMOUNT_PATTERN = re.compile(
+    r"^\s*(?P<value>\d[\d,_]*(?:\.\d+)?)\s*(?P<currency>[A-Za-z]{3})\s*(?:(?:/|a|per)\s*(?P<per>[a-z]+))?\s*$"
+)
+AMOUNT_PERIODS = ("year", "month", "quarter", "week", "day")
+COMMITMENT_KEYS = frozenset(Commitment.__required_keys__)
+EVENT_KEYS = frozenset(Event.__required_keys__)
+SOURCE_KEYS = frozenset(Source.__required_keys__)
+AMOUNT_KEYS = frozenset(Amount.__required_keys__)
+STATUS_VALUES = frozenset(s.value for s in Status)
+PILLAR_VALUES = frozenset(p.value for p in Pillar)
+
+
+def parse_date(text: str) -> date:
+    """Parse a strict YYYY-MM-DD date; raise ValueError naming the expected form."""
+    if not _DATE_PATTERN.match(text):
+        raise ValueError(f"'{text}' is not a date in the form YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a real calendar date (YYYY-MM-DD)") from None
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """The UTC time as stored in `recorded_at`: YYYY-MM-DDTHH:MM:SSZ."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_amount(text: str) -> Amount:
+    """Parse an amount such as `14000000 USD/year`, `14,000,000 USD a year` or `500000 EUR`."""
+    match = _AMOUNT_PATTERN.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not an amount; use a number and a currency code, e.g. '14000000 USD/year'")
+    raw = match["value"].replace(",", "").replace("_", "")
+    value: int | float = float(raw) if "." in raw else int(raw)
+    per = match["per"]
+    if per is not None and per not in AMOUNT_PERIODS:
+        raise ValueError(f"'{per}' is not a period; use one of {', '.join(AMOUNT_PERIODS)}")
+    return {"value": value, "currency": match["currency"].upper(), "per": per}
+
+
+def format_amount(amount: Amount | None) -> str:
+    """`USD 14,000,000 a year`, or an empty string for no amount."""
+    if amount is None:
+        return ""
+    value = amount["value"]
+    shown = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+    return f"{amount['currency']} {shown}" + (f" a {amount['per']}" if amount["per"] else "")
+
+
+def slugify(title: str) -> str:
+    """A short id made from a title: lower-case ASCII words joined by hyphens."""
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > 40:
+            break
+        slug = candidate
+    return slug or "commitment"
+
+
+def ordered_history(history: Sequence[Event]) -> list[Event]:
+    """Events by date, and in the order they were recorded for one date."""
+    return sorted(history, key=lambda event: event["date"])
+
+
+def status_as_of(history: Sequence[Event], as_of: str | None = None) -> Status | None:
+    """The status of the latest event dated on or before `as_of` (all events when None), or None if none is."""
+    latest: Event | None = None
+    for event in history:
+        if (as_of is None or event["date"] <= as_of) and (latest is None or event["date"] >= latest["date"]):
+            latest = event
+    return None if latest is None else Status(latest["status"])
+
+
+def current_status(history: Sequence[Event]) -> Status:
+    """The status of the latest event: by date, then by the order in which events were recorded."""
+    status = status_as_of(history)
+    if status is None:
+        raise InvalidInputError("a commitment needs at least one event in its history")
+    return status
+
+
+def is_overdue(commitment: Commitment, as_of: str, status: Status | None = None) -> bool:
+    """Due before `as_of` and neither fulfilled nor broken (by `status`, or the current status)."""
+    due = commitment["due"]
+    current = status if status is not None else Status(commitment["status"])
+    return due is not None and due < as_of and current not in SETTLED
+
+
+def resolve_id(ids: Iterable[str], wanted: str) -> str:
+    """The id equal to `wanted`, or the only id it is a prefix of; otherwise a NotFound or Ambiguous error."""
+    known = list(ids)
+    if wanted in known:
+        return wanted
+    matches = sorted(i for i in known if i.startswith(wanted)) if wanted else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise AmbiguousIdError(f"'{wanted}' matches {len(matches)} commitments: {', '.join(matches)}")
+    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; 'tracker list' shows every id"
+    raise NotFoundError(f"no commitment '{wanted}'{hint}")
+
+
+# --- validation -------------------------------------------------------------------------------------------------
+
+
+def _problems_in_event(event: Any, where: str) -> list[str]:
+    if not isinstance(event, dict):
+        return [f"{where} is not an object"]
+    problems = _key_problems(event, EVENT_KEYS, where)
+    if problems:
+        return problems
+    problems += _date_problem(event["date"], f"{where} date")
+    if event["status"] not in STATUS_VALUES:
+        problems.append(f"{where} status {event['status']!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
+    if not isinstance(event["note"], str):
+        problems.append(f"{where} note is not a string")
+    if not isinstance(event["evidence"], list) or not all(isinstance(e, str) for e in event["evidence"]):
+        problems.append(f"{where} evidence is not a list of strings")
+    if not isinstance(event["recorded_at"], str) or not _TIMESTAMP_PATTERN.match(event["recorded_at"]):
+        problems.append(f"{where} recorded_at is not a UTC timestamp YYYY-MM-DDTHH:MM:SSZ")
+    return problems
+
+
+STATUS_VALUES_ORDERED = tuple(s.value for s in Status)
+PILLAR_VALUES_ORDERED = tuple(p.value for p in Pillar)
+
+
+def _key_problems(obj: dict[str, Any], expected: frozenset[str], where: str) -> list[str]:
+    problems = []
+    missing = expected - obj.keys()
+    extra = obj.keys() - expected
+    if missing:
+        problems.append(f"{where} lacks {', '.join(sorted(missing))}")
+    if extra:
+        problems.append(f"{where} has unknown field(s) {', '.join(sorted(extra))}")
+    return problems
+
+
+def _date_problem(value: Any, where: str) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{where} is not a date string"]
+    try:
+        parse_date(value)
+    except ValueError as error:
+        return [f"{where}: {error}"]
+    return []
+
+
+def _text_problems(commitment: dict[str, Any]) -> list[str]:
+    problems = []
+    for field in ("title", "summary", "quote"):
+        if not isinstance(commitment[field], str):
+            problems.append(f"{field} is not a string")
+    title = commitment["title"]
+    if isinstance(title, str) and not (0 < len(title) <= TITLE_MAX):
+        problems.append(f"title must be 1 to {TITLE_MAX} characters, not {len(title)}")
+    return problems
+
+
+def _source_problems(source: Any) -> list[str]:
+    if not isinstance(source, dict):
+        return ["source is not an object"]
+    problems = _key_problems(source, SOURCE_KEYS, "source")
+    if problems:
+        return problems
+    if not isinstance(source["document"], str):
+        problems.append("source document is not a string")
+    problems += _date_problem(source["date"], "source date")
+    paragraph = source["paragraph"]
+    if paragraph is not None and (not isinstance(paragraph, int) or isinstance(paragraph, bool) or paragraph < 1):
+        problems.append("source paragraph is not a positive whole number or null")
+    if source["file"] is not None and not isinstance(source["file"], str):
+        problems.append("source file is not a string or null")
+    return problems
+
+
+def _amount_problems(amount: Any) -> list[str]:
+    if amount is None:
+        return []
+    if not isinstance(amount, dict):
+        return ["amount is not an object or null"]
+    problems = _key_problems(amount, AMOUNT_KEYS, "amount")
+    if problems:
+        return problems
+    value = amount["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        problems.append("amount value is not a non-negative number")
+    if not isinstance(amount["currency"], str) or not re.fullmatch(r"[A-Z]{3}", amount["currency"]):
+        problems.append("amount currency is not a three-letter code such as USD")
+    if amount["per"] is not None and amount["per"] not in AMOUNT_PERIODS:
+        problems.append(f"amount per is not one of {', '.join(AMOUNT_PERIODS)} or null")
+    return problems
+
+
+def commitment_problems(commitment: Any) -> list[str]:
+    """Every way in which `commitment` is not a valid stored commitment (an empty list when it is valid)."""
+    if not isinstance(commitment, dict):
+        return ["is not an object"]
+    problems = _key_problems(commitment, COMMITMENT_KEYS, "record")
+    if problems:
+        return problems
+    cid = commitment["id"]
+    if not isinstance(cid, str) or len(cid) > ID_MAX or not ID_PATTERN.match(cid):
+        problems.append(f"id {cid!r} is not a slug of lower-case letters, digits and single hyphens")
+    problems += _text_problems(commitment)
+    problems += _source_problems(commitment["source"])
+    actors = commitment["actors"]
+    if not isinstance(actors, list) or not actors or not all(isinstance(a, str) and a.strip() for a in actors):
+        problems.append("actors is not a non-empty list of names")
+    if commitment["pillar"] not in PILLAR_VALUES:
+        problems.append(f"pillar {commitment['pillar']!r} is not one of {', '.join(PILLAR_VALUES_ORDERED)}")
+    if commitment["due"] is not None:
+        problems += _date_problem(commitment["due"], "due")
+    problems += _amount_problems(commitment["amount"])
+    history = commitment["history"]
+    if not isinstance(history, list) or not history:
+        problems.append("history is not a non-empty list of events")
+        return problems
+    for number, event in enumerate(history, start=1):
+        problems += _problems_in_event(event, f"event {number}")
+    if not problems and commitment["status"] != current_status(history):
+        problems.append(
+            f"status {commitment['status']!r} is not the status of its latest event ({current_status(history).value})"
+        )
+    return problems
+
+
+# --- changes ----------------------------------------------------------------------------------------------------
+
+
+def record_event(
+    commitment: Commitment,
+    *,
+    on: str,
+    today: str,
+    status: Status | None,
+    note: str,
+    evidence: Sequence[str],
+    recorded_at: str,
+) -> Commitment:
+    """A copy of `commitment` with one more event; a note or evidence alone keeps the status it had on `on`."""
+    if status is None and not note and not evidence:
+        raise InvalidInputError("nothing to record: give --status, --note or --evidence")
+    if any(not item.strip() for item in evidence):
+        raise InvalidInputError("evidence must not be blank; give a URL or a citation")
+    if on > today:
+        raise InvalidInputError(f"the date {on} is in the future (today is {today}); events record what happened")
+    source_date = commitment["source"]["date"]
+    if on < source_date:
+        raise InvalidInputError(f"the date {on} is before the commitment's source date {source_date}")
+    if status is None:
+        status = status_as_of(commitment["history"], on) or Status.PENDING
+    event: Event = {
+        "date": on,
+        "status": status.value,
+        "note": note,
+        "evidence": list(evidence),
+        "recorded_at": recorded_at,
+    }
+    history = [*commitment["history"], event]
+    return {**commitment, "history": history, "status": current_status(history).value}
+
+
+def new_commitment(
+    *,
+    existing_ids: Iterable[str],
+    title: str,
+    actors: Sequence[str],
+    pillar: Pillar,
+    today: str,
+    recorded_at: str,
+    summary: str = "",
+    due: str | None = None,
+    quote: str = "",
+    source_document: str = "",
+    source_date: str | None = None,
+    paragraph: int | None = None,
+    amount: Amount | None = None,
+    commitment_id: str | None = None,
+) -> Commitment:
+    """A new commitment whose first event is `pending` at its source date (today if none is given)."""
+    if not title.strip():
+        raise InvalidInputError("the title must not be blank")
+    if len(title) > TITLE_MAX:
+        raise InvalidInputError(f"the title has {len(title)} characters; at most {TITLE_MAX} are allowed")
+    names = _unique_actors(actors)
+    source_date = source_date or today
+    if source_date > today:
+        raise InvalidInputError(f"the source date {source_date} is in the future (today is {today})")
+    if due is not None and due < source_date:
+        raise InvalidInputError(f"the due date {due} is before the source date {source_date}")
+    taken = set(existing_ids)
+    if commitment_id is not None:
+        if commitment_id in taken:
+            raise InvalidInputError(f"a commitment with id '{commitment_id}' already exists; choose another --id")
+    else:
+        commitment_id = _free_id(slugify(title), taken)
+    event: Event = {
+        "date": source_date,
+        "status": Status.PENDING.value,
+        "note": "Recorded with tracker add.",
+        "evidence": [],
+        "recorded_at": recorded_at,
+    }
+    return {
+        "id": commitment_id,
+        "title": title,
+        "summary": summary,
+        "quote": quote,
+        "source": {"document": source_document, "date": source_date, "paragraph": paragraph, "file": None},
+        "actors": names,
+        "pillar": pillar.value,
+        "due": due,
+        "amount": amount,
+        "status": Status.PENDING.value,
+        "history": [event],
+    }
+
+
+def _unique_actors(actors: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    for actor in actors:
+        if not actor.strip():
+            raise InvalidInputError("an actor must not be blank")
+        if actor.casefold() not in {name.casefold() for name in names}:
+            names.append(actor)
+    if not names:
+        raise InvalidInputError("give at least one --actor, e.g. --actor ROK --actor ASEAN")
+    return names
+
+
+def _free_id(base: str, taken: set[str]) -> str:
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def select(
+    commitments: Iterable[Commitment],
+    today: str,
+    statuses: Sequence[Status] | None = None,
+    pillar: Pillar | None = None,
+    actor: str | None = None,
+    overdue: bool = False,
+    due_before: str | None = None,
+    search: str | None = None,
+) -> list[Commitment]:
+    """The commitments that pass every filter given, by due date (none last), then id."""
+    wanted_statuses = {s.value for s in statuses} if statuses else None
+    wanted_actor = actor.casefold() if actor else None
+    needle = search.casefold() if search else None
+    chosen = [
+        c
+        for c in commitments
+        if (wanted_statuses is None or c["status"] in wanted_statuses)
+        and (pillar is None or c["pillar"] == pillar.value)
+        and (wanted_actor is None or any(a.casefold() == wanted_actor for a in c["actors"]))
+        and (not overdue or is_overdue(c, today))
+        and (due_before is None or (c["due"] is not None and c["due"] < due_before))
+        and (needle is None or needle in f"{c['title']}\n{c['summary']}\n{c['quote']}".casefold())
+    ]
+    return sorted(chosen, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))

@@ -97,3 +97,13 @@ def load(path: Path) -> dict[str, Any]:
 
 def record(path: Path, commitment_id: str) -> dict[str, Any]:
     return next(c for c in load(path)["commitments"] if c["id"] == commitment_id)
+
+
+def write_large_database(path: Path, copies: int) -> list[str]:
+    """A valid database of the bundled commitments repeated `copies` times under new ids; returns the ids."""
+    from tracker.store import dump_database, parse_database
+
+    bundled = parse_database(bundled_text(), "bundled")
+    commitments = [{**c, "id": f"{c['id']}-{n}"} for n in range(copies) for c in bundled]
+    path.write_text(dump_database(commitments), encoding="utf-8")  # type: ignore[arg-type]
+    return [str(c["id"]) for c in commitments]

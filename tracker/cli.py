@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from tracker import __version__, render
-from tracker.errors import TrackerError, UsageProblem
+from tracker.errors import InvalidInputError, TrackerError, UsageProblem
 from tracker.model import (
     ID_MAX,
     ID_PATTERN,
@@ -20,6 +20,7 @@ from tracker.model import (
     Pillar,
     Status,
     is_overdue,
+    merge_commitment,
     new_commitment,
     parse_amount,
     parse_date,
@@ -234,16 +235,18 @@ def init(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing file (a timestamped backup is kept).")
     ] = False,
+    empty: Annotated[bool, typer.Option("--empty", help="Start with no commitments, not the bundled ones.")] = False,
 ) -> None:
-    """Create the data file from the bundled ASEAN-ROK 2020 data set.
+    """Create the data file from the bundled ASEAN-ROK 2020 data set (or empty).
 
     Example: tracker --db team/commitments.json init
     """
     store = _store(context, create=False)
-    backup = store.init(force=force)
+    backup = store.init(force=force, empty=empty)
     if backup is not None:
         render.print_notice(f"kept a backup of the old file at {backup}")
-    render.print_notice(f"created {store.path} from the bundled ASEAN-ROK 2020 data set")
+    what = "with no commitments" if empty else "from the bundled ASEAN-ROK 2020 data set"
+    render.print_notice(f"created {store.path} {what}")
 
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")]
@@ -466,6 +469,111 @@ def report(
         sys.stdout.write(report_markdown(figures))
     else:
         render.print_renderable(render.report_view(figures))
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
+@app.command()
+def export(
+    context: typer.Context,
+    output_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="The format.")] = ExportFormat.JSON,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", dir_okay=False, show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
+    status: StatusFilter = None,
+    pillar: PillarFilter = None,
+    actor: ActorFilter = None,
+    overdue: OverdueFilter = False,
+    due_before: DueBeforeFilter = None,
+    search: SearchFilter = None,
+) -> None:
+    """Export commitments, with the filters of 'list': JSON (which 'import' reads back), CSV or Markdown.
+
+    Example: tracker export --format csv --pillar economic --output economic.csv
+    """
+    from tracker import formats
+    from tracker.store import atomic_write
+
+    today = _today()
+    commitments = select(_store(context).load(), today, status, pillar, actor, overdue, due_before, search)
+    if output_format is ExportFormat.JSON:
+        content = formats.export_json(commitments)
+    elif output_format is ExportFormat.CSV:
+        content = formats.export_csv(commitments, today)
+    else:
+        content = formats.export_markdown(commitments, today)
+    if output is None:
+        sys.stdout.write(render.json_safe(content) if output_format is ExportFormat.JSON else content)
+        return
+    if output.exists() and not force:
+        raise InvalidInputError(f"{output} exists; use --force to overwrite it")
+    if not output.parent.is_dir():
+        raise InvalidInputError(f"the directory of {output} does not exist")
+    try:
+        atomic_write(output, content)
+    except OSError as error:
+        raise InvalidInputError(f"cannot write {output}: {error.strerror or error}") from None
+    render.print_notice(f"exported {len(commitments)} commitments to {output}")
+
+
+@app.command("import")
+def import_command(
+    context: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A JSON export.", show_default=False)],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Make the database exactly the file's commitments (undo reverts it).")
+    ] = False,
+) -> None:
+    """Import a JSON export: new commitments are added, existing ones gain the events they lack.
+
+    With --replace, the database becomes the file's commitments. If anything in the file is invalid, nothing
+    is written and every problem is listed.
+
+    Example: tracker import colleague.json
+    """
+    from tracker.formats import ImportProblems, read_import
+    from tracker.store import read_text
+
+    try:
+        incoming = read_import(read_text(file), str(file))
+    except ImportProblems as error:
+        for problem in error.problems:
+            render.print_error(f"{file}: {problem}")
+        raise
+    store = _store(context)
+    counts = {"added": 0, "updated": 0, "removed": 0}
+
+    def change(transaction: Transaction) -> None:
+        transaction.action = f"import {file.name}" + (" --replace" if replace else "")
+        existing = set(transaction.ids())
+        incoming_ids = {commitment["id"] for commitment in incoming}
+        for commitment in incoming:
+            if commitment["id"] not in existing:
+                transaction.put(commitment)
+                counts["added"] += 1
+                continue
+            current = transaction.get(commitment["id"])
+            updated = commitment if replace else merge_commitment(current, commitment)
+            if updated != current:
+                transaction.put(updated)
+                counts["updated"] += 1
+        if replace:
+            for commitment_id in existing - incoming_ids:
+                transaction.delete(commitment_id)
+                counts["removed"] += 1
+
+    store.write("import", change)
+    unchanged = len(incoming) - counts["added"] - counts["updated"]
+    summary = f"imported {file}: {counts['added']} added, {counts['updated']} updated, {unchanged} unchanged"
+    render.print_line(summary + (f", {counts['removed']} removed" if replace else ""))
 
 
 def run() -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any, cast
 
-from tracker.model import Status
+from tracker.errors import InvalidInputError
+from tracker.model import Commitment, Status, commitment_problems, format_amount, is_overdue, ordered_history
 from tracker.render import safe
+from tracker.store import SCHEMA_VERSION, dump_database
 
 
 def md_cell(value: object) -> str:
@@ -13,7 +19,8 @@ def md_cell(value: object) -> str:
     return safe(str(value), multiline=True).replace("\n", " ").replace("|", "\\|")
 
 
-def md_table(headers: list[str], rows: list[list[object]]) -> list[str]:
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """A Markdown table, every cell made safe."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
     lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]
     return lines
@@ -67,3 +74,136 @@ def report_markdown(report: dict[str, Any]) -> str:
         " percent = (mean + 1) / 2 x 100.",
     ]
     return "\n".join(lines) + "\n"
+
+
+# --- exports ------------------------------------------------------------------------------------------------------
+
+CSV_FIELDS = (
+    "id",
+    "title",
+    "summary",
+    "quote",
+    "actors",
+    "pillar",
+    "due",
+    "amount",
+    "status",
+    "overdue",
+    "source_document",
+    "source_date",
+    "paragraph",
+    "source_file",
+    "events",
+    "last_event_date",
+)
+
+
+def export_json(commitments: list[Commitment]) -> str:
+    """The JSON export: the database format itself (canonical), holding just these commitments."""
+    return dump_database(commitments)
+
+
+def export_csv(commitments: list[Commitment], today: str) -> str:
+    """One row per commitment; list fields joined with '; '; text made safe for a terminal."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for c in commitments:
+        source = c["source"]
+        latest = max(event["date"] for event in c["history"])
+        row: list[object] = [
+            c["id"],
+            c["title"],
+            c["summary"],
+            c["quote"],
+            "; ".join(c["actors"]),
+            c["pillar"],
+            c["due"] or "",
+            format_amount(c["amount"]),
+            c["status"],
+            "yes" if is_overdue(c, today) else "no",
+            source["document"],
+            source["date"],
+            "" if source["paragraph"] is None else source["paragraph"],
+            source["file"] or "",
+            len(c["history"]),
+            latest,
+        ]
+        writer.writerow([safe(str(value), multiline=True) for value in row])
+    return buffer.getvalue()
+
+
+def export_markdown(commitments: list[Commitment], today: str) -> str:
+    """A Markdown document: a table of the commitments, then each one with its quote and dated history."""
+    lines = [f"# Commitments ({len(commitments)}), as of {today}", ""]
+    rows = [
+        [c["id"], c["title"], ", ".join(c["actors"]), c["pillar"], c["due"] or "-", _status_words(c, today)]
+        for c in commitments
+    ]
+    lines += md_table(["id", "title", "actors", "pillar", "due", "status"], rows)
+    for c in commitments:
+        source = c["source"]
+        cited = ", ".join(
+            part
+            for part in (
+                source["document"],
+                source["date"],
+                f"paragraph {source['paragraph']}" if source["paragraph"] is not None else "",
+            )
+            if part
+        )
+        lines += ["", f"## {md_cell(c['title'])}", "", f"`{c['id']}`: {_status_words(c, today)}"]
+        if c["quote"]:
+            lines += ["", f"> {md_cell(c['quote'])}", ">", f"> {md_cell(cited)}"]
+        lines += [""]
+        lines += md_table(
+            ["date", "status", "note", "evidence"],
+            [[e["date"], e["status"], e["note"], "; ".join(e["evidence"])] for e in ordered_history(c["history"])],
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _status_words(commitment: Commitment, today: str) -> str:
+    return commitment["status"] + (" (overdue)" if is_overdue(commitment, today) else "")
+
+
+# --- import -------------------------------------------------------------------------------------------------------
+
+
+class ImportProblems(InvalidInputError):
+    """An import file with problems; `problems` lists each, with its record's position and id."""
+
+    def __init__(self, origin: str, problems: list[str]) -> None:
+        super().__init__(f"{origin}: {len(problems)} problem(s); nothing was imported")
+        self.problems = problems
+
+
+def read_import(text: str, origin: str) -> list[Commitment]:
+    """The commitments of a JSON export; ImportProblems listing every invalid record otherwise."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ImportProblems(origin, [f"not valid JSON ({error.msg} at line {error.lineno})"]) from None
+    if isinstance(document, dict) and "commitments" in document:
+        if document.get("schema_version") != SCHEMA_VERSION:
+            version = document.get("schema_version")
+            raise ImportProblems(origin, [f"schema version {version!r}; this tracker reads {SCHEMA_VERSION}"])
+        records = document["commitments"]
+    else:
+        records = document
+    if not isinstance(records, list):
+        raise ImportProblems(origin, ["not a tracker export (an object with 'commitments', or a list)"])
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for position, record in enumerate(records, start=1):
+        label = f"commitment {position}"
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            label += f" ('{record['id']}')"
+        problems += [f"{label}: {problem}" for problem in commitment_problems(record)]
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            if record["id"] in seen:
+                problems.append(f"{label}: the same id as commitment {seen[record['id']]}")
+            seen.setdefault(record["id"], position)
+    if problems:
+        raise ImportProblems(origin, problems)
+    return cast(list[Commitment], records)

@@ -463,3 +463,15 @@ def select(
         and (needle is None or needle in f"{c['title']}\n{c['summary']}\n{c['quote']}".casefold())
     ]
     return sorted(chosen, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
+
+
+def merge_commitment(existing: Commitment, incoming: Commitment) -> Commitment:
+    """`existing` with the events of `incoming` it lacks appended (in their order) and its status recomputed.
+
+    Only history is merged: every other field of `existing` is kept as it is.
+    """
+    missing = [event for event in incoming["history"] if event not in existing["history"]]
+    if not missing:
+        return existing
+    history = [*existing["history"], *missing]
+    return {**existing, "history": history, "status": current_status(history).value}

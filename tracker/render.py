@@ -46,7 +46,12 @@ def safe(text: str, multiline: bool = False) -> str:
 
 def json_text(value: Any) -> str:
     """Pretty JSON whose strings cannot carry terminal controls: those JSON leaves raw are escaped as \\uXXXX."""
-    return json.dumps(value, indent=2, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def json_safe(document: str) -> str:
+    """JSON text with the controls that JSON leaves raw (C1, bidirectional) turned into \\uXXXX escapes."""
+    return document.translate(_JSON_ESCAPES)
 
 
 def text(value: str, style: str = "", multiline: bool = False) -> Text:

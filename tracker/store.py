@@ -284,13 +284,12 @@ class Store:
             atomic_write(self.path, dump_database(parse_database(bundled_text(), "the bundled data set")))
             return True
 
-    def init(self, force: bool = False) -> Path | None:
-        """Create the database from the bundled data set; with `force`, over an existing file, after a backup.
-
-        Returns the backup's path, if one was made.
+    def init(self, force: bool = False, empty: bool = False) -> Path | None:
+        """Create the database from the bundled data set (or `empty`); with `force`, over an existing file, after
+        a backup. Returns the backup's path, if one was made.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        bundled = parse_database(bundled_text(), "the bundled data set")
+        bundled = [] if empty else parse_database(bundled_text(), "the bundled data set")
         with self.locked():
             if not self.exists():
                 atomic_write(self.path, dump_database(bundled))
@@ -353,6 +352,7 @@ class Store:
             if not changes:
                 return
             self._check_writable()
+            self._remove_stale_temp_files()
             storage.commit()
             self._journal_changes(transaction.action, changes)
 
@@ -361,6 +361,11 @@ class Store:
         with self.transaction(action) as transaction:
             change(transaction)
         return WriteResult(transaction.effective_changes())
+
+    def _remove_stale_temp_files(self) -> None:
+        # Only called under the lock, so no other process is writing: a temp file is what a killed one left.
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
     def _check_writable(self) -> None:
         mode = self.path.stat().st_mode

@@ -1,0 +1,177 @@
+"""Export and import: JSON that round-trips byte for byte, CSV and Markdown, merging, and files shared via git."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, load, record
+from tracker.store import Store, parse_database
+
+TWO_UPDATES = [
+    ["update", "rcep", "--status", "fulfilled", "--date", "2020-11-15", "--evidence", "Joint Leaders' Statement"],
+    ["update", "coop", "--note", "Fund confirmed for 2021", "--date", "2021-02-01"],
+]
+
+
+def test_json_export_imports_into_an_empty_database_and_exports_byte_identical(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    for args in TWO_UPDATES:
+        assert run(*args).exit_code == 0
+    first = run("export").stdout
+    exported = tmp_path / "export.json"
+    exported.write_text(first, encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    assert run("--db", str(empty), "init", "--empty").exit_code == 0
+    assert load(empty)["commitments"] == []
+    imported = run("--db", str(empty), "import", str(exported))
+    assert imported.stdout == f"imported {exported}: 17 added, 0 updated, 0 unchanged\n"
+    assert run("--db", str(empty), "export").stdout == first
+    assert first == db_path.read_text(encoding="utf-8")
+
+
+def test_export_takes_the_list_filters_and_writes_a_file_once(run: Run, db_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "economic.json"
+    result = run("export", "--pillar", "economic", "--output", str(target))
+    assert result.exit_code == 0
+    assert result.stderr == f"tracker: exported 3 commitments to {target}\n"
+    ids = [c["id"] for c in parse_database(target.read_text(encoding="utf-8"), "x")]
+    assert ids == ["digital-economy-cooperation", "rcep-signing", "supply-chains-essential-movement"]
+    before = target.read_bytes()
+    again = run("export", "--output", str(target))
+    assert again.exit_code == 1
+    assert "exists; use --force" in again.stderr
+    assert target.read_bytes() == before
+    assert run("export", "--output", str(target), "--force").exit_code == 0
+    assert len(load(target)["commitments"]) == 17
+
+
+def test_csv_export_has_one_row_per_commitment(run: Run, db_path: Path) -> None:
+    result = run("export", "--format", "csv", "--status", "in-progress")
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["id"] for row in table] == ["plan-of-action-2021-2025", "cooperation-fund", "marine-debris-capacity"]
+    fund = table[1]
+    assert fund["amount"] == "USD 14,000,000 a year"
+    assert fund["actors"] == "ROK"
+    assert fund["paragraph"] == "6"
+    assert fund["events"] == "1"
+    assert table[0]["overdue"] == "yes"
+
+
+def test_markdown_export_has_a_table_and_each_quote(run: Run, db_path: Path) -> None:
+    result = run("export", "--format", "markdown", "--search", "RCEP")
+    text = result.stdout
+    assert text.startswith("# Commitments (2), as of ")
+    assert "| rcep-signing | Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020 |" in text
+    assert "> The Minister underscored the need to strengthen economic resilience" in text
+
+
+def test_import_merges_by_id_adding_new_commitments_and_missing_events(run: Run, db_path: Path, tmp_path: Path) -> None:
+    colleague = tmp_path / "colleague.json"
+    shutil.copy(db_path, colleague)
+    for args in TWO_UPDATES:
+        assert run("--db", str(colleague), *args).exit_code == 0
+    assert (
+        run(
+            "--db", str(colleague), "add", "--title", "A new pledge", "--actor", "Japan", "--pillar", "economic"
+        ).exit_code
+        == 0
+    )
+    assert run("update", "rcep", "--note", "my own note", "--date", "2020-10-01").exit_code == 0
+    exported = tmp_path / "theirs.json"
+    assert run("--db", str(colleague), "export", "--output", str(exported)).exit_code == 0
+    result = run("import", str(exported))
+    assert result.stdout == f"imported {exported}: 1 added, 2 updated, 15 unchanged\n"
+    rcep = record(db_path, "rcep-signing")
+    assert [e["date"] for e in rcep["history"]] == ["2020-09-09", "2020-10-01", "2020-11-15"]
+    assert rcep["status"] == "fulfilled"
+    assert record(db_path, "a-new-pledge")["actors"] == ["Japan"]
+    again = run("import", str(exported))
+    assert again.stdout == f"imported {exported}: 0 added, 0 updated, 18 unchanged\n"
+    assert run("undo", "--yes").stdout.startswith("undid 'import theirs.json'")
+    assert "a-new-pledge" not in db_path.read_text(encoding="utf-8")
+
+
+def test_import_replace_makes_the_database_the_file(run: Run, db_path: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "two.json"
+    assert run("export", "--search", "marine debris", "--output", str(exported)).exit_code == 0
+    result = run("import", str(exported), "--replace")
+    assert result.stdout == f"imported {exported}: 0 added, 0 updated, 1 unchanged, 16 removed\n"
+    assert [c["id"] for c in load(db_path)["commitments"]] == ["marine-debris-capacity"]
+
+
+@pytest.mark.parametrize(
+    ("content", "problems"),
+    [
+        ("{oops", ["not valid JSON"]),
+        ('{"commitments": [], "schema_version": 3}', ["schema version 3"]),
+        ('"text"', ["not a tracker export"]),
+        ('[{"id": "x"}, 7]', ["commitment 1 ('x'): record lacks", "commitment 2: is not an object"]),
+    ],
+)
+def test_invalid_import_writes_nothing_and_lists_every_problem(
+    run: Run, db_path: Path, tmp_path: Path, content: str, problems: list[str]
+) -> None:
+    source = tmp_path / "bad.json"
+    source.write_text(content, encoding="utf-8")
+    original = db_path.read_bytes()
+    result = run("import", str(source))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(problems) + 1
+    for line, problem in zip(lines, problems, strict=False):
+        assert line.startswith(f"tracker: error: {source}: ")
+        assert problem in line
+    assert lines[-1] == f"tracker: error: {source}: {len(problems)} problem(s); nothing was imported"
+    assert db_path.read_bytes() == original
+    assert not Store(db_path).journal_path.exists()
+
+
+def test_invalid_records_are_named_by_id_and_position(run: Run, db_path: Path, tmp_path: Path) -> None:
+    document = load(db_path)
+    document["commitments"][2]["status"] = "done"
+    document["commitments"][5]["pillar"] = "military"
+    document["commitments"].append(dict(document["commitments"][0]))
+    source = tmp_path / "mixed.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    result = run("import", str(source))
+    assert result.exit_code == 1
+    third, sixth = document["commitments"][2]["id"], document["commitments"][5]["id"]
+    first = document["commitments"][0]["id"]
+    assert f"commitment 3 ('{third}'): status 'done'" in result.stderr
+    assert f"commitment 6 ('{sixth}'): pillar 'military'" in result.stderr
+    assert f"commitment 18 ('{first}'): the same id as commitment 1" in result.stderr
+
+
+def test_import_of_a_missing_file_is_a_clear_error(run: Run, db_path: Path, tmp_path: Path) -> None:
+    result = run("import", str(tmp_path / "nope.json"))
+    assert result.exit_code == 1
+    assert "nope.json cannot be read" in result.stderr
+
+
+def test_two_copies_updated_on_different_commitments_merge_in_git_without_conflict(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    base = tmp_path / "base.json"
+    ours = tmp_path / "ours.json"
+    theirs = tmp_path / "theirs.json"
+    for copy in (base, ours, theirs):
+        shutil.copy(db_path, copy)
+    assert run("--db", str(ours), *TWO_UPDATES[0]).exit_code == 0
+    assert run("--db", str(theirs), *TWO_UPDATES[1]).exit_code == 0
+    merged = subprocess.run(["git", "merge-file", str(ours), str(base), str(theirs)], capture_output=True, check=False)
+    assert merged.returncode == 0, merged.stderr
+    commitments = parse_database(ours.read_text(encoding="utf-8"), "merged")
+    by_id = {c["id"]: c for c in commitments}
+    assert by_id["rcep-signing"]["status"] == "fulfilled"
+    assert by_id["cooperation-fund"]["history"][-1]["note"] == "Fund confirmed for 2021"
+    assert run("--db", str(ours), "show", "rcep").exit_code == 0

@@ -19,9 +19,11 @@ from tracker.model import (
     parse_date,
     record_event,
     resolve_id,
+    search_ids,
     select,
     slugify,
     status_as_of,
+    summarize,
 )
 
 
@@ -212,11 +214,15 @@ def test_commitment_problems_name_what_is_wrong(change: dict[str, object], probl
 
 
 def test_select_combines_filters_and_sorts_by_due_then_id() -> None:
-    a = commitment(id="a", due=None)
-    b = commitment(id="b", due="2021-01-01", actors=["ASEAN"])
-    c = commitment(id="c", due="2020-12-31", summary="Digital economy")
+    full = [
+        commitment(id="a", due=None),
+        commitment(id="b", due="2021-01-01", actors=["ASEAN"]),
+        commitment(id="c", due="2020-12-31", summary="Digital economy"),
+    ]
+    a, b, c = (summarize(x) for x in full)
+    assert search_ids(full, "DIGITAL") == {"c"}
     assert [x["id"] for x in select([a, b, c], "2022-01-01")] == ["c", "b", "a"]
     assert [x["id"] for x in select([a, b, c], "2022-01-01", actor="asean")] == ["b"]
-    assert [x["id"] for x in select([a, b, c], "2022-01-01", search="DIGITAL")] == ["c"]
+    assert [x["id"] for x in select([a, b, c], "2022-01-01", found={"c", "a"})] == ["c", "a"]
     assert [x["id"] for x in select([a, b, c], "2022-01-01", overdue=True, due_before="2021-01-01")] == ["c"]
     assert select([a, b, c], "2022-01-01", statuses=[Status.BROKEN]) == []

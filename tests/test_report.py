@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tracker.formats import report_markdown
-from tracker.model import Commitment, Event, Status
+from tracker.model import Commitment, Event, Status, summarize
 from tracker.report import build_report, score
 
 
@@ -36,6 +38,19 @@ def commitment(
     }
 
 
+def report_of(commitments: list[Commitment], as_of: str) -> dict[str, Any]:
+    by_id = {c["id"]: c for c in commitments}
+    asked: list[list[str]] = []
+
+    def details(ids: list[str]) -> list[Commitment]:
+        asked.append(ids)
+        return [by_id[i] for i in ids]
+
+    figures = build_report([summarize(c) for c in commitments], as_of, details)
+    assert all(len(ids) == len(set(ids)) for ids in asked)
+    return figures
+
+
 def test_score_is_the_mean_over_assessed_and_its_percentage() -> None:
     # (+1 +1 +1 + 0 - 1) / 5 = 0.4; (0.4 + 1) / 2 * 100 = 70
     statuses = [Status.FULFILLED] * 3 + [Status.PARTIAL, Status.BROKEN, Status.PENDING, Status.PENDING]
@@ -56,7 +71,7 @@ def test_report_counts_pending_but_does_not_score_it_and_splits_by_pillar_and_ac
         commitment("c", actors=["asean"], pillar="socio-cultural"),
         commitment("d", event("2021-02-01", "partial"), actors=["ASEAN"], pillar="socio-cultural"),
     ]
-    figures = build_report(commitments, "2021-12-31")
+    figures = report_of(commitments, "2021-12-31")
     assert figures["total"] == 4
     assert figures["by_status"] == {
         "pending": 1,
@@ -91,12 +106,12 @@ def test_report_rebuilds_each_status_as_of_its_date_around_backdated_events() ->
     # The broken event was recorded last but is dated before the fulfilled one.
     history = [event("2021-06-01", "fulfilled"), event("2021-03-01", "broken")]
     commitments = [commitment("a", *history), commitment("later", made="2022-01-01")]
-    assert build_report(commitments, "2021-02-28")["by_status"]["pending"] == 1
-    assert build_report(commitments, "2021-04-01")["by_status"]["broken"] == 1
-    as_of_june = build_report(commitments, "2021-06-01")
+    assert report_of(commitments, "2021-02-28")["by_status"]["pending"] == 1
+    assert report_of(commitments, "2021-04-01")["by_status"]["broken"] == 1
+    as_of_june = report_of(commitments, "2021-06-01")
     assert as_of_june["by_status"]["fulfilled"] == 1
     assert as_of_june["total"] == 1  # "later" was made after the as-of date
-    assert build_report(commitments, "2022-01-01")["total"] == 2
+    assert report_of(commitments, "2022-01-01")["total"] == 2
 
 
 def test_overdue_lists_unsettled_commitments_past_due_most_overdue_first() -> None:
@@ -107,7 +122,7 @@ def test_overdue_lists_unsettled_commitments_past_due_most_overdue_first() -> No
         commitment("lost", event("2020-12-01", "broken"), due="2020-12-31"),
         commitment("due-today", due="2021-06-01"),
     ]
-    overdue = build_report(commitments, "2021-06-01")["overdue"]
+    overdue = report_of(commitments, "2021-06-01")["overdue"]
     assert overdue == [
         {"id": "later", "title": "Title of later", "due": "2020-12-01", "days_overdue": 182, "status": "in-progress"},
         {"id": "late", "title": "Title of late", "due": "2021-01-01", "days_overdue": 151, "status": "pending"},
@@ -122,7 +137,7 @@ def test_recent_takes_90_days_up_to_as_of_and_due_soon_the_next_180() -> None:
         ),
         commitment("done", event("2021-05-01", "fulfilled"), due="2021-07-01"),
     ]
-    figures = build_report(commitments, "2021-06-01")
+    figures = report_of(commitments, "2021-06-01")
     assert [(r["id"], r["date"]) for r in figures["recent"]] == [
         ("new", "2021-06-01"),
         ("done", "2021-05-01"),
@@ -133,7 +148,7 @@ def test_recent_takes_90_days_up_to_as_of_and_due_soon_the_next_180() -> None:
 
 def test_markdown_report_is_a_briefing_with_escaped_cells() -> None:
     hostile = commitment("a", event("2021-05-01", "fulfilled", "a | b\nc \x1b[31mred"), due="2021-01-01")
-    text = report_markdown(build_report([hostile, commitment("b", due="2021-01-01")], "2021-06-01"))
+    text = report_markdown(report_of([hostile, commitment("b", due="2021-01-01")], "2021-06-01"))
     assert text.startswith("# Compliance report as of 2021-06-01\n")
     assert "## By pillar" in text
     assert "## Overdue" in text

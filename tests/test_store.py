@@ -11,8 +11,17 @@ import pytest
 from filelock import FileLock
 
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
-from tracker.model import Pillar, new_commitment
-from tracker.store import Store, bundled_text, dump_database, parse_database
+from tracker.index import read_index
+from tracker.model import Pillar, new_commitment, summarize
+from tracker.store import (
+    IndexedSnapshot,
+    LoadedSnapshot,
+    Store,
+    bundled_text,
+    dump_database,
+    find_spans,
+    parse_database,
+)
 
 GARBAGE = {
     "invalid JSON": '{"commitments": [',
@@ -89,7 +98,7 @@ def test_an_unreadable_file_is_refused(db_path: Path, monkeypatch: pytest.Monkey
     def denied(*args: object, **kwargs: object) -> str:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_text", denied)
+    monkeypatch.setattr(Path, "open", denied)
     with pytest.raises(DatabaseError, match="cannot be read: permission denied"):
         Store(db_path).load()
 
@@ -227,3 +236,101 @@ def test_new_file_mode_follows_the_umask(isolated_environment: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(isolated_environment.stat().st_mode) == 0o640
+
+
+# --- the index: a cache that is used only while it describes the file exactly --------------------------------------
+
+
+def test_layout_pieces_give_exactly_the_canonical_json(store: Store) -> None:
+    commitments = store.load()
+    expected = json.dumps(
+        {"commitments": commitments, "schema_version": 1}, indent=2, sort_keys=True, ensure_ascii=False
+    )
+    assert dump_database(commitments) == expected + "\n"
+    assert dump_database([]) == json.dumps({"commitments": [], "schema_version": 1}, indent=2) + "\n"
+
+
+def test_a_full_read_writes_an_index_that_later_reads_use(store: Store) -> None:
+    assert not store.index_path.exists()
+    first = store.load()
+    assert store.index_path.exists()
+    snapshot = store._snapshot()
+    try:
+        assert isinstance(snapshot, IndexedSnapshot)
+        assert [snapshot.get(cid) for cid in snapshot.ids] == first
+        assert snapshot.summaries() == [summarize(c) for c in first]
+    finally:
+        snapshot.close()
+
+
+def test_an_edit_by_hand_makes_the_index_stale_and_the_file_is_read_in_full(store: Store) -> None:
+    store.load()
+    document = json.loads(store.path.read_text(encoding="utf-8"))
+    document["commitments"][0]["title"] = "Edited by hand"
+    store.path.write_text(json.dumps(document, indent=4), encoding="utf-8")  # not our layout
+    assert store.load()[0]["title"] == "Edited by hand"
+    snapshot = store._snapshot()
+    assert isinstance(snapshot, LoadedSnapshot)
+    change_summary(store, "After the hand edit.")  # a write puts the file back in canonical form
+    text = store.path.read_text(encoding="utf-8")
+    assert dump_database(parse_database(text, "x")) == text
+    assert isinstance(store._snapshot(), IndexedSnapshot)
+
+
+def test_a_damaged_index_is_ignored(store: Store) -> None:
+    store.load()
+    store.index_path.write_bytes(b"\x00garbage")
+    assert store.load() == parse_database(store.path.read_text(encoding="utf-8"), "x")
+    assert read_index(store.index_path) is not None  # written anew
+
+
+def test_spliced_writes_give_the_same_file_as_a_full_write(store: Store) -> None:
+    store.load()  # so that the writes below splice
+    added = new_commitment(
+        existing_ids=[],
+        title="Zeta",
+        actors=["ROK"],
+        pillar=Pillar.ECONOMIC,
+        today="2021-01-01",
+        recorded_at="2021-01-01T00:00:00Z",
+    )
+    first = {**added, "id": "aaa-first"}
+    with store.transaction("mixed") as transaction:
+        transaction.put(added)
+        transaction.put(first)  # type: ignore[arg-type]
+        transaction.delete("summit-commitments-2019")
+        transaction.delete("climate-environment-cooperation")
+        fund = transaction.get("cooperation-fund")
+        fund["summary"] = "Changed in the middle."
+        transaction.put(fund)
+    text = store.path.read_text(encoding="utf-8")
+    commitments = parse_database(text, "spliced")
+    assert dump_database(commitments) == text
+    ids = [c["id"] for c in commitments]
+    assert ids[0] == "aaa-first"
+    assert "zeta" in ids
+    assert "summit-commitments-2019" not in ids
+    assert store.load() == commitments
+    index = read_index(store.index_path)
+    assert index is not None
+    assert index.ids == ids
+
+
+def test_removing_every_commitment_then_undoing_keeps_the_file_canonical(store: Store) -> None:
+    store.load()
+    original = store.path.read_bytes()
+    with store.transaction("empty it") as transaction:
+        for commitment_id in transaction.ids():
+            transaction.delete(commitment_id)
+    assert json.loads(store.path.read_text(encoding="utf-8")) == {"commitments": [], "schema_version": 1}
+    store.undo()
+    assert store.path.read_bytes() == original
+
+
+def test_find_spans_refuses_other_layouts() -> None:
+    text = bundled_text()
+    ids = [c["id"] for c in parse_database(text, "x")]
+    assert find_spans(text.encode(), ids) is not None
+    assert find_spans(text.encode(), list(reversed(ids))) is None
+    assert find_spans(json.dumps(json.loads(text), indent=4).encode(), ids) is None
+    assert find_spans(text.encode(), ids[:-1]) is None

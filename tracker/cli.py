@@ -19,13 +19,16 @@ from tracker.model import (
     Commitment,
     Pillar,
     Status,
+    Summary,
     is_overdue,
+    matching,
     merge_commitment,
     new_commitment,
     parse_amount,
     parse_date,
     record_event,
     resolve_id,
+    search_ids,
     select,
     utc_timestamp,
 )
@@ -139,15 +142,13 @@ def _today() -> str:
     return date.today().isoformat()
 
 
-def _find(commitments: list[Commitment], wanted: str) -> Commitment:
-    found = resolve_id([c["id"] for c in commitments], wanted)
-    return next(c for c in commitments if c["id"] == found)
+def _find(store: Store, wanted: str) -> Commitment:
+    with store.reading() as snapshot:
+        return snapshot.get(resolve_id(snapshot.ids, wanted))
 
 
-def _with_overdue(commitment: Commitment, today: str) -> Commitment:
-    shown = dict(commitment)
-    shown["overdue"] = is_overdue(commitment, today)
-    return shown  # type: ignore[return-value]
+def _with_overdue(commitment: Commitment, today: str) -> dict[str, Any]:
+    return {**commitment, "overdue": is_overdue(commitment, today)}
 
 
 StatusFilter = Annotated[
@@ -172,6 +173,21 @@ SearchFilter = Annotated[
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+def _chosen(
+    store: Store,
+    today: str,
+    statuses: list[Status] | None,
+    pillar: Pillar | None,
+    actor: str | None,
+    overdue: bool,
+    due_before: str | None,
+    text: str | None,
+) -> list[Summary]:
+    """The commitments the filters of `list` and `export` choose; only a text search reads whole records."""
+    found = search_ids(store.load(), text) if text else None
+    return select(store.summaries(), today, statuses, pillar, actor, overdue, due_before, found)
+
+
 @app.command("list")
 def list_command(
     context: typer.Context,
@@ -191,9 +207,11 @@ def list_command(
     Example: tracker list --status pending --status stalled --pillar economic
     """
     today = _today()
-    commitments = select(_store(context).load(), today, status, pillar, actor, overdue, due_before, search)
+    store = _store(context)
+    commitments = _chosen(store, today, status, pillar, actor, overdue, due_before, search)
     if as_json:
-        render.print_json([_with_overdue(c, today) for c in commitments])
+        full = store.get_many(c["id"] for c in commitments)
+        render.print_json([_with_overdue(c, today) for c in full])
         return
     if not render.stdout_is_terminal():
         for row in render.commitment_rows(commitments, today):
@@ -222,7 +240,7 @@ def show(
     Example: tracker show rcep
     """
     today = _today()
-    commitment = _find(_store(context).load(), commitment_id)
+    commitment = _find(_store(context), commitment_id)
     if as_json:
         render.print_json(_with_overdue(commitment, today))
     else:
@@ -409,7 +427,7 @@ def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = Fal
     Example: tracker remove maritime-southeast-asia-initiative --yes
     """
     store = _store(context)
-    commitment = _find(store.load(), commitment_id)
+    commitment = _find(store, commitment_id)
     _confirm(f"Remove {commitment['id']} ({commitment['title']}) and its history?", yes)
 
     def change(transaction: Transaction) -> None:
@@ -459,8 +477,9 @@ def report(
     from tracker.report import build_report
 
     day = as_of or _today()
-    commitments = select(_store(context).load(), day, pillar=pillar, actor=actor)
-    figures = build_report(commitments, day)
+    store = _store(context)
+    commitments = matching(store.summaries(), day, pillar=pillar, actor=actor)
+    figures = build_report(commitments, day, store.get_many)
     if output_format is ReportFormat.JSON:
         render.print_json(figures)
     elif output_format is ReportFormat.MARKDOWN:
@@ -503,7 +522,9 @@ def export(
     from tracker.store import atomic_write
 
     today = _today()
-    commitments = select(_store(context).load(), today, status, pillar, actor, overdue, due_before, search)
+    store = _store(context)
+    chosen = _chosen(store, today, status, pillar, actor, overdue, due_before, search)
+    commitments = store.get_many(c["id"] for c in chosen)
     if output_format is ExportFormat.JSON:
         content = formats.export_json(commitments)
     elif output_format is ExportFormat.CSV:
@@ -578,4 +599,8 @@ def import_command(
 
 def run() -> None:
     """The console script's entry point."""
+    import gc
+
+    # One command, then exit: the cycle collector would only slow the reading of large files.
+    gc.disable()
     app()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TypedDict
@@ -91,6 +91,50 @@ class Commitment(TypedDict):
     history: list[Event]
 
 
+class Summary(TypedDict):
+    """What `list` and `report` need of a commitment: no long texts (summary, quote, notes, evidence), no source
+    details. `made` is the source date, `last` its latest event's date; `history` is its events' dates and statuses
+    in recorded order, packed in one string ("2020-09-09 pending;2020-11-15 fulfilled") because a report over a
+    hundred thousand commitments would otherwise spend its time making little objects."""
+
+    id: str
+    title: str
+    actors: list[str]
+    pillar: str
+    due: str | None
+    status: str
+    made: str
+    last: str
+    history: str
+
+
+def summarize(commitment: Commitment) -> Summary:
+    """The Summary of a commitment."""
+    return {
+        "id": commitment["id"],
+        "title": commitment["title"],
+        "actors": commitment["actors"],
+        "pillar": commitment["pillar"],
+        "due": commitment["due"],
+        "status": commitment["status"],
+        "made": commitment["source"]["date"],
+        "last": max(event["date"] for event in commitment["history"]),
+        "history": ";".join(f"{event['date']} {event['status']}" for event in commitment["history"]),
+    }
+
+
+def history_pairs(summary: Summary) -> list[tuple[str, str]]:
+    """A Summary's (date, status) pairs, in recorded order."""
+    return [(item[:10], item[11:]) for item in summary["history"].split(";")]
+
+
+def summary_status_as_of(summary: Summary, as_of: str) -> Status | None:
+    """What `status_as_of` gives for the commitment, from its Summary."""
+    if summary["last"] <= as_of:
+        return _STATUSES[summary["status"]]
+    return latest_status(history_pairs(summary), as_of)
+
+
 TITLE_MAX = 80
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ID_MAX = 60
@@ -162,13 +206,28 @@ def ordered_history(history: Sequence[Event]) -> list[Event]:
     return sorted(history, key=lambda event: event["date"])
 
 
+_STATUSES = {status.value: status for status in Status}
+
+
+def search_ids(commitments: Iterable[Commitment], text: str) -> set[str]:
+    """The ids of the commitments whose title, summary or quote holds `text`, in any case."""
+    needle = text.casefold()
+    return {c["id"] for c in commitments if needle in f"{c['title']}\n{c['summary']}\n{c['quote']}".casefold()}
+
+
+def latest_status(history: Iterable[tuple[str, str]], as_of: str | None = None) -> Status | None:
+    """Of (date, status) pairs in recorded order: the status of the latest dated on or before `as_of` (all when
+    None), a later-recorded pair winning a tie; None if no pair is that early."""
+    latest: tuple[str, str] | None = None
+    for pair in history:
+        if (as_of is None or pair[0] <= as_of) and (latest is None or pair[0] >= latest[0]):
+            latest = pair
+    return None if latest is None else _STATUSES[latest[1]]
+
+
 def status_as_of(history: Sequence[Event], as_of: str | None = None) -> Status | None:
     """The status of the latest event dated on or before `as_of` (all events when None), or None if none is."""
-    latest: Event | None = None
-    for event in history:
-        if (as_of is None or event["date"] <= as_of) and (latest is None or event["date"] >= latest["date"]):
-            latest = event
-    return None if latest is None else Status(latest["status"])
+    return latest_status(((event["date"], event["status"]) for event in history), as_of)
 
 
 def current_status(history: Sequence[Event]) -> Status:
@@ -179,8 +238,11 @@ def current_status(history: Sequence[Event]) -> Status:
     return status
 
 
-def is_overdue(commitment: Commitment, as_of: str, status: Status | None = None) -> bool:
-    """Due before `as_of` and neither fulfilled nor broken (by `status`, or the current status)."""
+def is_overdue(commitment: Mapping[str, Any], as_of: str, status: Status | None = None) -> bool:
+    """Due before `as_of` and neither fulfilled nor broken (by `status`, or the current status).
+
+    `commitment` is a Commitment or a Summary.
+    """
     due = commitment["due"]
     current = status if status is not None else Status(commitment["status"])
     return due is not None and due < as_of and current not in SETTLED
@@ -439,20 +501,37 @@ def _free_id(base: str, taken: set[str]) -> str:
 
 
 def select(
-    commitments: Iterable[Commitment],
+    commitments: Iterable[Summary],
     today: str,
     statuses: Sequence[Status] | None = None,
     pillar: Pillar | None = None,
     actor: str | None = None,
     overdue: bool = False,
     due_before: str | None = None,
-    search: str | None = None,
-) -> list[Commitment]:
-    """The commitments that pass every filter given, by due date (none last), then id."""
+    found: set[str] | None = None,
+) -> list[Summary]:
+    """The commitments that pass every filter given (`found`: the ids a search found), by due date (none last),
+    then id."""
+    chosen = matching(commitments, today, statuses, pillar, actor, overdue, due_before, found)
+    return sorted(chosen, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
+
+
+def matching(
+    commitments: Iterable[Summary],
+    today: str,
+    statuses: Sequence[Status] | None = None,
+    pillar: Pillar | None = None,
+    actor: str | None = None,
+    overdue: bool = False,
+    due_before: str | None = None,
+    found: set[str] | None = None,
+) -> list[Summary]:
+    """The commitments that pass every filter given, in the order given."""
+    if not (statuses or pillar or actor or overdue or due_before or found is not None):
+        return list(commitments)
     wanted_statuses = {s.value for s in statuses} if statuses else None
     wanted_actor = actor.casefold() if actor else None
-    needle = search.casefold() if search else None
-    chosen = [
+    return [
         c
         for c in commitments
         if (wanted_statuses is None or c["status"] in wanted_statuses)
@@ -460,9 +539,8 @@ def select(
         and (wanted_actor is None or any(a.casefold() == wanted_actor for a in c["actors"]))
         and (not overdue or is_overdue(c, today))
         and (due_before is None or (c["due"] is not None and c["due"] < due_before))
-        and (needle is None or needle in f"{c['title']}\n{c['summary']}\n{c['quote']}".casefold())
+        and (found is None or c["id"] in found)
     ]
-    return sorted(chosen, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
 
 
 def merge_commitment(existing: Commitment, incoming: Commitment) -> Commitment:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from tracker.model import Commitment, Status, format_amount, is_overdue, ordered_history
+from tracker.model import Commitment, Status, Summary, format_amount, is_overdue, ordered_history
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -122,11 +122,11 @@ def status_text(status: Status, overdue: bool = False) -> Text:
     return label
 
 
-def _actors(commitment: Commitment) -> str:
+def _actors(commitment: Commitment | Summary) -> str:
     return ", ".join(commitment["actors"])
 
 
-def commitment_table(commitments: Sequence[Commitment], today: str, limit: int | None = None, width: int = 80) -> Table:
+def commitment_table(commitments: Sequence[Summary], today: str, limit: int | None = None, width: int = 80) -> Table:
     """The `list` table: id, title, actors, pillar (from 100 columns), due, status (overdue marked in words)."""
     from rich.table import Table
 
@@ -151,7 +151,7 @@ def commitment_table(commitments: Sequence[Commitment], today: str, limit: int |
     return table
 
 
-def commitment_page(commitments: Sequence[Commitment], today: str) -> tuple[Table, int]:
+def commitment_page(commitments: Sequence[Summary], today: str) -> tuple[Table, int]:
     """The `list` table cut to the rows that fit on one screen, and how many rows that is."""
     terminal = console()
     budget = max(8, terminal.height - 2)  # room for the "more" line and the prompt
@@ -167,7 +167,7 @@ def commitment_page(commitments: Sequence[Commitment], today: str) -> tuple[Tabl
 LIST_FIELDS = ("id", "title", "actors", "pillar", "due", "status")
 
 
-def commitment_rows(commitments: Iterable[Commitment], today: str) -> Iterable[str]:
+def commitment_rows(commitments: Iterable[Summary], today: str) -> Iterable[str]:
     """Tab-separated rows for pipes: a header, then one line per commitment; no field holds a tab or newline."""
     yield "\t".join(LIST_FIELDS)
     for commitment in commitments:
@@ -290,12 +290,19 @@ def report_view(report: dict[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
+LISTING_LIMIT = 20
+
+
 def _listing(title: str, items: list[dict[str, Any]], first: tuple[str, ...], empty: str) -> RenderableType:
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     if not items:
         return Text(f"{title}: {empty}.", style="bold")
+    if len(items) > LISTING_LIMIT:
+        more = Text(f"... {len(items) - LISTING_LIMIT} more; --format markdown or json lists them all")
+        return Group(_listing(title, items[:LISTING_LIMIT], first, empty), more)
     table = Table(title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
     for column in first:
         table.add_column(column.replace("_", " "), no_wrap=True, justify="right" if "days" in column else "left")

@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from tracker.model import SCORES, SETTLED, Commitment, Status, parse_date, status_as_of
+from tracker.model import (
+    SCORES,
+    SETTLED,
+    Commitment,
+    Status,
+    Summary,
+    history_pairs,
+    parse_date,
+    summary_status_as_of,
+)
 
 RECENT_DAYS = 90
 DUE_SOON_DAYS = 180
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     """One commitment as it stood on a date."""
 
-    commitment: Commitment
+    commitment: Summary
     status: Status
 
 
-def standings(commitments: Iterable[Commitment], as_of: str) -> list[Standing]:
+def standings(commitments: Iterable[Summary], as_of: str) -> list[Standing]:
     """Every commitment made on or before `as_of`, with its status on that date, rebuilt from its history."""
     return [
-        Standing(c, status_as_of(c["history"], as_of) or Status.PENDING)
+        Standing(c, summary_status_as_of(c, as_of) or Status.PENDING)
         for c in sorted(commitments, key=lambda c: c["id"])
-        if c["source"]["date"] <= as_of
+        if c["made"] <= as_of
     ]
 
 
@@ -35,39 +43,42 @@ def score(statuses: Iterable[Status]) -> dict[str, Any]:
 
     Pending commitments are not scored. With none assessed, mean and percent are None.
     """
-    scores = [value for value in (SCORES[s] for s in statuses) if value is not None]
-    if not scores:
+    counts = Counter(statuses)
+    assessed = sum(n for status, n in counts.items() if SCORES[status] is not None)
+    if not assessed:
         return {"mean": None, "percent": None, "assessed": 0}
-    mean = sum(scores) / len(scores)
-    return {"mean": round(mean, 4), "percent": round((mean + 1) / 2 * 100, 1), "assessed": len(scores)}
+    mean = sum((SCORES[status] or 0) * n for status, n in counts.items()) / assessed
+    return {"mean": round(mean, 4), "percent": round((mean + 1) / 2 * 100, 1), "assessed": assessed}
 
 
-def tally(statuses: Sequence[Status]) -> dict[str, Any]:
+def tally(statuses: Iterable[Status]) -> dict[str, Any]:
     """How many commitments have each status, with their score."""
-    by_status = {status.value: 0 for status in Status}
-    for status in statuses:
-        by_status[status.value] += 1
-    return {"total": len(statuses), "by_status": by_status, "score": score(statuses)}
+    return _tally(Counter(statuses))
+
+
+def _tally(counts: Counter[Status]) -> dict[str, Any]:
+    by_status = {status.value: counts[status] for status in Status}
+    return {"total": sum(counts.values()), "by_status": by_status, "score": score(counts.elements())}
 
 
 def _grouped(items: Iterable[tuple[str, Status]]) -> dict[str, dict[str, Any]]:
-    groups: dict[str, list[Status]] = {}
-    for key, status in items:
-        groups.setdefault(key, []).append(status)
-    return {key: tally(groups[key]) for key in sorted(groups, key=str.casefold)}
+    groups: dict[str, Counter[Status]] = {}
+    for (key, status), count in Counter(items).items():
+        groups.setdefault(key, Counter())[status] = count
+    return {key: _tally(groups[key]) for key in sorted(groups, key=str.casefold)}
 
 
 def by_actor(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
     """Tallies per actor; a commitment with two actors counts for each, actors matched case-insensitively."""
     spelling: dict[str, str] = {}
+    items: list[tuple[str, Status]] = []
     for row in rows:
-        for actor in row.commitment["actors"]:
+        actors = row.commitment["actors"]
+        keys = {actor.casefold() for actor in actors} if len(actors) > 1 else [actors[0].casefold()]
+        for actor in actors:
             spelling.setdefault(actor.casefold(), actor)
-    return _grouped(
-        (spelling[actor.casefold()], row.status)
-        for row in rows
-        for actor in {a.casefold(): a for a in row.commitment["actors"]}.values()
-    )
+        items.extend((spelling[key], row.status) for key in keys)
+    return _grouped(items)
 
 
 def days_between(start: str, end: str) -> int:
@@ -90,21 +101,27 @@ def overdue(rows: Sequence[Standing], as_of: str) -> list[dict[str, Any]]:
     return sorted(late, key=lambda item: (-item["days_overdue"], item["id"]))
 
 
-def recent(rows: Sequence[Standing], as_of: str, days: int = RECENT_DAYS) -> list[dict[str, Any]]:
-    """Events dated from `days` days before `as_of` up to and including it, newest first."""
-    start = (parse_date(as_of) - timedelta(days=days)).isoformat()
+def recent_window(as_of: str, days: int = RECENT_DAYS) -> tuple[str, str]:
+    """The first and last dates of the recent-changes window: `days` days before `as_of`, up to `as_of`."""
+    return (parse_date(as_of) - timedelta(days=days)).isoformat(), as_of
+
+
+def recent(commitments: Iterable[Commitment], as_of: str, days: int = RECENT_DAYS) -> list[dict[str, Any]]:
+    """Events of these commitments dated from `days` days before `as_of` up to and including it, newest first."""
+    start, end = recent_window(as_of, days)
     events = [
         {
-            "id": row.commitment["id"],
-            "title": row.commitment["title"],
+            "id": commitment["id"],
+            "title": commitment["title"],
             "date": event["date"],
             "status": event["status"],
             "note": event["note"],
             "evidence": list(event["evidence"]),
         }
-        for row in rows
-        for event in row.commitment["history"]
-        if start <= event["date"] <= as_of
+        for commitment in commitments
+        if commitment["source"]["date"] <= as_of
+        for event in commitment["history"]
+        if start <= event["date"] <= end
     ]
     return sorted(events, key=lambda item: (item["date"], item["id"]), reverse=True)
 
@@ -126,9 +143,21 @@ def due_soon(rows: Sequence[Standing], as_of: str, days: int = DUE_SOON_DAYS) ->
     return sorted(soon, key=lambda item: (item["due"], item["id"]))
 
 
-def build_report(commitments: Iterable[Commitment], as_of: str) -> dict[str, Any]:
-    """Every figure of `tracker report`, with the stable keys of its JSON form."""
+def build_report(
+    commitments: Iterable[Summary], as_of: str, details: Callable[[list[str]], list[Commitment]]
+) -> dict[str, Any]:
+    """Every figure of `tracker report`, with the stable keys of its JSON form.
+
+    `details` gives the full commitments for a list of ids: only those with events in the recent window are asked
+    for, since only they need notes and evidence.
+    """
     rows = standings(commitments, as_of)
+    start, end = recent_window(as_of)
+    active = [
+        row.commitment["id"]
+        for row in rows
+        if row.commitment["last"] >= start and any(start <= day <= end for day, _ in history_pairs(row.commitment))
+    ]
     statuses = [row.status for row in rows]
     overall = tally(statuses)
     return {
@@ -139,6 +168,6 @@ def build_report(commitments: Iterable[Commitment], as_of: str) -> dict[str, Any
         "by_pillar": _grouped((row.commitment["pillar"], row.status) for row in rows),
         "by_actor": by_actor(rows),
         "overdue": overdue(rows, as_of),
-        "recent": recent(rows, as_of),
+        "recent": recent(details(active), as_of) if active else [],
         "due_soon": due_soon(rows, as_of),
     }

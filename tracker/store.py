@@ -1,33 +1,38 @@
 """The data file: where it lives, how it is locked, read, validated and written atomically, and its undo journal.
 
 The file is canonical JSON (2-space indent, sorted keys, UTF-8, commitments sorted by id, a schema version) so
-that it can be kept in git and reviewed. TinyDB sees it through `tracker.storage.CanonicalJSONStorage`, which reads
-the file once per operation and writes it back only when the operation commits, under a lock, by an atomic replace.
+that it can be kept in git and reviewed. A full read goes through TinyDB, with `tracker.storage.CanonicalJSONStorage`,
+and validates every commitment; while the index beside the file (`tracker.index`) is current, commands read only
+what they need and a write copies the bytes of every commitment it does not change. Every write holds the lock and
+replaces the file atomically.
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
+import gc
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
-from tracker.model import Commitment, commitment_problems, utc_timestamp
+from tracker.index import Index, pack_summary, read_index, signature
+from tracker.model import Commitment, Summary, commitment_problems, summarize, utc_timestamp
 
 if TYPE_CHECKING:
-    from tinydb.table import Table
-
-    from tracker.storage import CanonicalJSONStorage
+    from tracker.index import Signature
 
 SCHEMA_VERSION = 1
 TABLE = "commitments"
@@ -58,10 +63,68 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def dump_database(commitments: list[Commitment]) -> str:
+# The canonical file, byte for byte: what canonical_json({"commitments": [...], "schema_version": 1}) gives, built
+# from one piece per commitment so that a write can copy the pieces it does not change.
+HEADER = b'{\n  "commitments": [\n'
+SEPARATOR = b",\n"
+FOOTER = b'\n  ],\n  "schema_version": 1\n}\n'
+EMPTY = b'{\n  "commitments": [],\n  "schema_version": 1\n}\n'
+_BOUNDARY = re.compile(re.escape(b"\n    },\n    {\n"))
+
+
+def record_bytes(commitment: Commitment) -> bytes:
+    """One commitment as it stands in the canonical file: its canonical JSON indented by four spaces."""
+    text = json.dumps(commitment, indent=2, sort_keys=True, ensure_ascii=False)
+    return ("    " + text.replace("\n", "\n    ")).encode("utf-8")
+
+
+Piece = bytes | tuple[int, int]  # new bytes, or a (start, end) range of the file being replaced
+
+
+def layout(records: list[bytes]) -> tuple[list[Piece], array[int]]:
+    """The pieces of a canonical file holding these commitments (sorted), and each one's byte span in it."""
+    spans = array("q")
+    if not records:
+        return [EMPTY], spans
+    pieces: list[Piece] = [HEADER]
+    offset = len(HEADER)
+    for number, record in enumerate(records):
+        if number:
+            pieces.append(SEPARATOR)
+            offset += len(SEPARATOR)
+        pieces.append(record)
+        spans.extend((offset, offset + len(record)))
+        offset += len(record)
+    pieces.append(FOOTER)
+    return pieces, spans
+
+
+def dump_database(commitments: Iterable[Commitment]) -> str:
     """The canonical text of a database holding `commitments`."""
     ordered = sorted(commitments, key=lambda commitment: commitment["id"])
-    return canonical_json({TABLE: ordered, "schema_version": SCHEMA_VERSION})
+    pieces, _ = layout([record_bytes(commitment) for commitment in ordered])
+    return b"".join(piece for piece in pieces if isinstance(piece, bytes)).decode("utf-8")
+
+
+def find_spans(data: bytes, ids: list[str]) -> array[int] | None:
+    """Each commitment's byte span in a file's `data`, if the file has the canonical layout; else None."""
+    spans = array("q")
+    if not ids:
+        return spans if data == EMPTY else None
+    if not data.startswith(HEADER) or not data.endswith(FOOTER) or ids != sorted(ids):
+        return None
+    start = len(HEADER)
+    for boundary in _BOUNDARY.finditer(data):
+        spans.extend((start, boundary.start() + 6))  # up to and with "\n    }"
+        start = boundary.end() - 6  # from "    {\n"
+    spans.extend((start, len(data) - len(FOOTER)))
+    if len(spans) != 2 * len(ids):
+        return None
+    for number, commitment_id in enumerate(ids):
+        marker = b'\n      "id": ' + json.dumps(commitment_id).encode() + b",\n"
+        if data.find(marker, spans[2 * number], spans[2 * number + 1]) == -1:
+            return None
+    return spans
 
 
 def parse_database(text: str, origin: str) -> list[Commitment]:
@@ -121,18 +184,26 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text`: temp file in the same directory, fsync, rename, fsync the directory."""
+def atomic_write(path: Path, content: str | bytes, pieces: list[Piece] | None = None, source: int = -1) -> None:
+    """Replace `path` with `content` (or with `pieces`, whose ranges are copied from the open file `source`):
+    a temp file in the same directory, fsync, rename keeping the file's mode, fsync the directory."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = _new_file_mode()
+    if pieces is None:
+        pieces = [content.encode("utf-8") if isinstance(content, str) else content]
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as temp:
-            temp.write(text)
-            temp.flush()
-            os.fsync(temp.fileno())
+        try:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    _write_all(descriptor, piece)
+                else:
+                    _copy_range(source, descriptor, *piece)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
@@ -145,6 +216,28 @@ def atomic_write(path: Path, text: str) -> None:
         os.close(directory)
 
 
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _copy_range(source: int, target: int, start: int, end: int) -> None:
+    """Copy bytes start..end of `source` to the end of `target`, in the kernel where it can."""
+    while start < end:
+        try:
+            copied = os.copy_file_range(source, target, end - start, start)
+        except (AttributeError, OSError):
+            copied = 0
+        if copied <= 0:
+            chunk = os.pread(source, min(end - start, 1 << 20), start)
+            if not chunk:
+                raise DatabaseError("the data file changed while it was being copied")
+            _write_all(target, chunk)
+            copied = len(chunk)
+        start += copied
+
+
 @dataclass
 class Change:
     """One commitment before and after a write (None where it did not exist)."""
@@ -154,53 +247,128 @@ class Change:
     after: Commitment | None
 
 
-class Transaction:
-    """The working state of one write: read the file, change commitments by id, then commit or roll back."""
+class Snapshot:
+    """One version of the data file, as read for one command: its ids (sorted) and its commitments by id."""
 
-    def __init__(self, table: Table, action: str) -> None:
-        self._table = table
+    ids: list[str]
+
+    def get(self, commitment_id: str) -> Commitment:
+        """The commitment with this exact id, validated; the caller may change it."""
+        raise NotImplementedError
+
+    def summaries(self) -> list[Summary]:
+        """Every commitment's Summary, in id order."""
+        raise NotImplementedError
+
+    def contains(self, commitment_id: str) -> bool:
+        """Whether a commitment has this exact id."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Let go of the file."""
+
+
+class LoadedSnapshot(Snapshot):
+    """A version read in full through TinyDB, every commitment validated."""
+
+    def __init__(self, commitments: list[Commitment]) -> None:
+        self._by_id = {commitment["id"]: commitment for commitment in commitments}
+        self.ids = sorted(self._by_id)
+
+    def contains(self, commitment_id: str) -> bool:
+        return commitment_id in self._by_id
+
+    def get(self, commitment_id: str) -> Commitment:
+        return copy.deepcopy(self._by_id[commitment_id])
+
+    def summaries(self) -> list[Summary]:
+        return [summarize(self._by_id[commitment_id]) for commitment_id in self.ids]
+
+
+class IndexedSnapshot(Snapshot):
+    """A version read through its current index: one commitment's bytes at a time."""
+
+    def __init__(self, path: Path, descriptor: int, index: Index) -> None:
+        self.path = path
+        self.descriptor = descriptor
+        self.index = index
+        self.ids = index.ids
+
+    def position(self, commitment_id: str) -> int:
+        """Where this id stands in the file; KeyError if it is not there."""
+        number = bisect.bisect_left(self.ids, commitment_id)
+        if number == len(self.ids) or self.ids[number] != commitment_id:
+            raise KeyError(commitment_id)
+        return number
+
+    def contains(self, commitment_id: str) -> bool:
+        try:
+            self.position(commitment_id)
+        except KeyError:
+            return False
+        return True
+
+    def get(self, commitment_id: str) -> Commitment:
+        start, end = self.index.span(self.position(commitment_id))
+        raw = os.pread(self.descriptor, end - start, start)
+        try:
+            commitment = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            commitment = None
+        problems = commitment_problems(commitment)
+        if problems or commitment["id"] != commitment_id:
+            raise DatabaseError(f"{self.path}: commitment '{commitment_id}' is damaged; run 'tracker list' to check")
+        return cast(Commitment, commitment)
+
+    def summaries(self) -> list[Summary]:
+        return [self.index.summary(number) for number in range(len(self.ids))]
+
+    def close(self) -> None:
+        os.close(self.descriptor)
+
+
+class Transaction:
+    """The working state of one write: commitments read from a snapshot, changed by id, then committed."""
+
+    def __init__(self, snapshot: Snapshot, action: str) -> None:
+        self._snapshot = snapshot
         self.action = action
-        self._doc_ids = {document["id"]: document.doc_id for document in table.all()}
         self.changes: dict[str, Change] = {}
 
     def ids(self) -> list[str]:
-        """Every id in the database."""
-        return list(self._doc_ids)
-
-    def all(self) -> list[Commitment]:
-        """A copy of every commitment."""
-        return [cast(Commitment, copy.deepcopy(dict(document))) for document in self._table.all()]
+        """Every id, as the transaction has left them."""
+        gone = {cid for cid, change in self.changes.items() if change.after is None}
+        new = sorted(cid for cid, change in self.changes.items() if change.before is None and change.after)
+        return [cid for cid in self._snapshot.ids if cid not in gone] + new
 
     def get(self, commitment_id: str) -> Commitment:
         """A copy of the commitment with this exact id."""
-        document = self._table.get(doc_id=self._doc_ids[commitment_id])
-        assert isinstance(document, dict)
-        return cast(Commitment, copy.deepcopy(dict(document)))
+        if commitment_id in self.changes:
+            after = self.changes[commitment_id].after
+            if after is None:
+                raise KeyError(commitment_id)
+            return copy.deepcopy(after)
+        return self._snapshot.get(commitment_id)
 
-    def _remember(self, commitment_id: str) -> None:
+    def _exists_in_snapshot(self, commitment_id: str) -> bool:
+        return self._snapshot.contains(commitment_id)
+
+    def _remember(self, commitment_id: str) -> Change:
         if commitment_id not in self.changes:
-            before = self.get(commitment_id) if commitment_id in self._doc_ids else None
-            self.changes[commitment_id] = Change(commitment_id, before, None)
+            before = self._snapshot.get(commitment_id) if self._exists_in_snapshot(commitment_id) else None
+            self.changes[commitment_id] = Change(commitment_id, before, before)
+        return self.changes[commitment_id]
 
     def put(self, commitment: Commitment) -> None:
         """Insert `commitment`, or replace the one with its id."""
         problems = commitment_problems(commitment)
         if problems:
             raise InvalidInputError(f"commitment '{commitment.get('id')}' {problems[0]}")
-        commitment_id = commitment["id"]
-        self._remember(commitment_id)
-        stored = copy.deepcopy(commitment)
-        if commitment_id in self._doc_ids:
-            self._table.update(cast(dict[str, Any], stored), doc_ids=[self._doc_ids[commitment_id]])
-        else:
-            self._doc_ids[commitment_id] = self._table.insert(cast(dict[str, Any], stored))
-        self.changes[commitment_id].after = copy.deepcopy(commitment)
+        self._remember(commitment["id"]).after = copy.deepcopy(commitment)
 
     def delete(self, commitment_id: str) -> None:
         """Remove the commitment with this exact id."""
-        self._remember(commitment_id)
-        self._table.remove(doc_ids=[self._doc_ids.pop(commitment_id)])
-        self.changes[commitment_id].after = None
+        self._remember(commitment_id).after = None
 
     def effective_changes(self) -> list[Change]:
         """The changes that leave a commitment different from how it was."""
@@ -209,10 +377,9 @@ class Transaction:
 
 @dataclass
 class WriteResult:
-    """What a committed write did: its changes, and any warning the user should see."""
+    """What a committed write did."""
 
     changes: list[Change]
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -225,7 +392,7 @@ class UndoResult:
 
 
 class Store:
-    """One tracker database file, its lock file and its undo journal."""
+    """One tracker database file, its lock file, its index and its undo journal."""
 
     def __init__(self, path: Path, lock_timeout: float | None = None) -> None:
         self.path = path
@@ -233,13 +400,20 @@ class Store:
             lock_timeout = _lock_timeout_from_environment()
         self.lock_timeout = lock_timeout
 
+    def _sibling(self, suffix: str) -> Path:
+        return self.path.with_name(self.path.name + suffix)
+
     @property
     def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
+        return self._sibling(".lock")
 
     @property
     def journal_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".undo")
+        return self._sibling(".undo")
+
+    @property
+    def index_path(self) -> Path:
+        return self._sibling(".index")
 
     # --- locking and creation ----------------------------------------------------------------------------------
 
@@ -281,7 +455,7 @@ class Store:
         with self.locked():
             if self.exists():
                 return False
-            atomic_write(self.path, dump_database(parse_database(bundled_text(), "the bundled data set")))
+            self._write_full(parse_database(bundled_text(), "the bundled data set"))
             return True
 
     def init(self, force: bool = False, empty: bool = False) -> Path | None:
@@ -289,10 +463,10 @@ class Store:
         a backup. Returns the backup's path, if one was made.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        bundled = [] if empty else parse_database(bundled_text(), "the bundled data set")
+        fresh = [] if empty else parse_database(bundled_text(), "the bundled data set")
         with self.locked():
             if not self.exists():
-                atomic_write(self.path, dump_database(bundled))
+                self._write_full(fresh)
                 return None
             if not force:
                 raise InvalidInputError(
@@ -305,9 +479,9 @@ class Store:
                 old = parse_database(read_text(self.path), str(self.path))
             except DatabaseError:
                 old = None
-            atomic_write(self.path, dump_database(bundled))
+            self._write_full(fresh)
             if old is not None:
-                self._journal_changes("init --force", _diff(old, bundled))
+                self._journal_changes("init --force", _diff(old, fresh))
             return backup
 
     def _backup(self) -> Path:
@@ -320,23 +494,70 @@ class Store:
         shutil.copy2(self.path, backup)
         return backup
 
-    # --- reading and writing -----------------------------------------------------------------------------------
+    # --- reading -------------------------------------------------------------------------------------------------
 
-    def _open(self) -> tuple[CanonicalJSONStorage, Table]:
-        # TinyDB is imported here, not at start-up: read-only commands on small files need little of it.
+    def _snapshot(self) -> Snapshot:
+        """The file as it is now: through its index if that is current, otherwise read in full and validated."""
+        with _gc_paused():
+            index = read_index(self.index_path)
+        if index is not None:
+            try:
+                descriptor = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                descriptor = -1
+            if descriptor >= 0:
+                if signature(os.fstat(descriptor)) == index.signature:
+                    return IndexedSnapshot(self.path, descriptor, index)
+                os.close(descriptor)
+        with _gc_paused():
+            return LoadedSnapshot(self._load_and_index())
+
+    def _load_and_index(self) -> list[Commitment]:
+        """Read and validate the whole file through TinyDB; then, if its layout is canonical, index it."""
         from tinydb import TinyDB
 
         from tracker.storage import CanonicalJSONStorage
 
-        storage = CanonicalJSONStorage(self.path)
-        storage.read()
-        database = TinyDB(storage=lambda: storage)
-        return storage, database.table(TABLE)
+        data, file_signature = _read_bytes(self.path)
+        storage = CanonicalJSONStorage(self.path, _decode(data, self.path))
+        commitments = cast(list[Commitment], TinyDB(storage=lambda: storage).table(TABLE).all())
+        ordered = sorted((cast(Commitment, dict(c)) for c in commitments), key=lambda c: c["id"])
+        ids = [commitment["id"] for commitment in ordered]
+        spans = find_spans(data, [commitment["id"] for commitment in storage.commitments()])
+        if spans is not None:
+            summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
+            self._write_index(Index(file_signature, ids, spans, summaries))
+        return ordered
+
+    @contextmanager
+    def reading(self) -> Iterator[Snapshot]:
+        """The file as it is now, for reading without the lock (writes replace it whole, never in place)."""
+        snapshot = self._snapshot()
+        try:
+            yield snapshot
+        finally:
+            snapshot.close()
 
     def load(self) -> list[Commitment]:
         """Every commitment in the file, validated, sorted by id."""
-        storage, _ = self._open()
-        return sorted(storage.commitments(), key=lambda commitment: commitment["id"])
+        with self.reading() as snapshot, _gc_paused():
+            return [snapshot.get(commitment_id) for commitment_id in snapshot.ids]
+
+    def summaries(self) -> list[Summary]:
+        """Every commitment's Summary, sorted by id."""
+        with self.reading() as snapshot, _gc_paused():
+            return snapshot.summaries()
+
+    def get_many(self, ids: Iterable[str]) -> list[Commitment]:
+        """The commitments with these exact ids, in that order."""
+        with self.reading() as snapshot:
+            return [snapshot.get(commitment_id) for commitment_id in ids]
+
+    def ids(self) -> list[str]:
+        with self.reading() as snapshot:
+            return list(snapshot.ids)
+
+    # --- writing -------------------------------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self, action: str) -> Iterator[Transaction]:
@@ -344,16 +565,24 @@ class Store:
 
         If the caller raises, nothing is written.
         """
-        with self.locked():
-            storage, table = self._open()
-            transaction = Transaction(table, action)
+        with self.locked(), self._transaction(action) as transaction:
+            yield transaction
+
+    @contextmanager
+    def _transaction(self, action: str, journal: bool = True) -> Iterator[Transaction]:
+        snapshot = self._snapshot()
+        try:
+            transaction = Transaction(snapshot, action)
             yield transaction
             changes = transaction.effective_changes()
             if not changes:
                 return
             self._check_writable()
             self._remove_stale_temp_files()
-            storage.commit()
+            self._commit(snapshot, changes)
+        finally:
+            snapshot.close()
+        if journal:
             self._journal_changes(transaction.action, changes)
 
     def write(self, action: str, change: Callable[[Transaction], None]) -> WriteResult:
@@ -361,6 +590,64 @@ class Store:
         with self.transaction(action) as transaction:
             change(transaction)
         return WriteResult(transaction.effective_changes())
+
+    def _commit(self, snapshot: Snapshot, changes: list[Change]) -> None:
+        if isinstance(snapshot, IndexedSnapshot):
+            self._write_spliced(snapshot, {change.id: change.after for change in changes})
+            return
+        updated = {cid: snapshot.get(cid) for cid in snapshot.ids}
+        for change in changes:
+            if change.after is None:
+                updated.pop(change.id, None)
+            else:
+                updated[change.id] = change.after
+        self._write_full(list(updated.values()))
+
+    def _write_full(self, commitments: list[Commitment]) -> None:
+        """Write a whole canonical file, then its index."""
+        ordered = sorted(commitments, key=lambda commitment: commitment["id"])
+        pieces, spans = layout([record_bytes(commitment) for commitment in ordered])
+        atomic_write(self.path, b"", pieces)
+        summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
+        self._write_index(Index(signature(self.path.stat()), [c["id"] for c in ordered], spans, summaries))
+
+    def _write_spliced(self, snapshot: IndexedSnapshot, replacements: dict[str, Commitment | None]) -> None:
+        """Write the file again, copying every unchanged commitment's bytes from the current file; then its index."""
+        index = snapshot.index
+        inserted = sorted(cid for cid in replacements if not snapshot.contains(cid))
+        ids: list[str] = []
+        records: list[Piece] = []
+        summaries: list[bytes] = []
+        next_new = 0
+        for position, commitment_id in enumerate(index.ids):
+            while next_new < len(inserted) and inserted[next_new] < commitment_id:
+                self._add_new(replacements[inserted[next_new]], ids, records, summaries)
+                next_new += 1
+            if commitment_id in replacements:
+                self._add_new(replacements[commitment_id], ids, records, summaries)
+            else:
+                ids.append(commitment_id)
+                records.append(index.span(position))
+                summaries.append(index.summaries[position])
+        for commitment_id in inserted[next_new:]:
+            self._add_new(replacements[commitment_id], ids, records, summaries)
+        pieces, spans = _splice_layout(records)
+        atomic_write(self.path, b"", pieces, source=snapshot.descriptor)
+        self._write_index(Index(signature(self.path.stat()), ids, spans, summaries))
+
+    @staticmethod
+    def _add_new(commitment: Commitment | None, ids: list[str], records: list[Piece], summaries: list[bytes]) -> None:
+        if commitment is not None:
+            ids.append(commitment["id"])
+            records.append(record_bytes(commitment))
+            summaries.append(pack_summary(summarize(commitment)))
+
+    def _write_index(self, index: Index) -> None:
+        try:
+            atomic_write(self.index_path, index.to_bytes())
+        except OSError:
+            # The index is only a cache: a read-only directory, say, just means no fast path.
+            self.index_path.unlink(missing_ok=True)
 
     def _remove_stale_temp_files(self) -> None:
         # Only called under the lock, so no other process is writing: a temp file is what a killed one left.
@@ -417,24 +704,79 @@ class Store:
             if not entries:
                 raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
             entry = entries[-1]
-            storage, table = self._open()
-            transaction = Transaction(table, "undo")
             changes = [Change(c["id"], c["before"], c["after"]) for c in entry["changes"]]
-            for change in changes:
-                current = transaction.get(change.id) if change.id in transaction.ids() else None
-                if current != change.after:
-                    raise InvalidInputError(
-                        f"cannot undo '{entry['action']}': commitment '{change.id}' has changed since"
-                    )
-            for change in changes:
-                if change.before is None:
-                    transaction.delete(change.id)
-                else:
-                    transaction.put(change.before)
-            self._check_writable()
-            storage.commit()
+            with self._transaction("undo", journal=False) as transaction:
+                present = set(transaction.ids())
+                for change in changes:
+                    current = transaction.get(change.id) if change.id in present else None
+                    if current != change.after:
+                        raise InvalidInputError(
+                            f"cannot undo '{entry['action']}': commitment '{change.id}' has changed since"
+                        )
+                for change in changes:
+                    if change.before is None:
+                        transaction.delete(change.id)
+                    else:
+                        transaction.put(change.before)
             self._write_journal(entries[:-1])
             return UndoResult(str(entry["action"]), str(entry["at"]), changes)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while many objects are made at once and none of them can form a cycle to
+    collect: it would otherwise run again and again over the growing heap (five times the cost of the work)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _splice_layout(records: list[Piece]) -> tuple[list[Piece], array[int]]:
+    """Like `layout`, for records that are new bytes or spans of the current file; neighbouring spans that were
+    neighbours in the file are copied as one range, separator included."""
+    spans = array("q")
+    if not records:
+        return [EMPTY], spans
+    pieces: list[Piece] = [HEADER]
+    offset = len(HEADER)
+    for number, record in enumerate(records):
+        length = len(record) if isinstance(record, bytes) else record[1] - record[0]
+        previous = pieces[-1]
+        if number and isinstance(record, tuple) and isinstance(previous, tuple) and previous[1] + 2 == record[0]:
+            pieces[-1] = (previous[0], record[1])  # the file's own ",\n" comes with the range
+            offset += len(SEPARATOR)
+        else:
+            if number:
+                pieces.append(SEPARATOR)
+                offset += len(SEPARATOR)
+            pieces.append(record)
+        spans.extend((offset, offset + length))
+        offset += length
+    pieces.append(FOOTER)
+    return pieces, spans
+
+
+def _read_bytes(path: Path) -> tuple[bytes, Signature]:
+    try:
+        with path.open("rb") as file:
+            return file.read(), signature(os.fstat(file.fileno()))
+    except IsADirectoryError:
+        raise DatabaseError(f"{path} is a directory, not a tracker database file") from None
+    except PermissionError:
+        raise DatabaseError(f"{path} cannot be read: permission denied") from None
+    except OSError as error:
+        raise DatabaseError(f"{path} cannot be read: {error.strerror or error}") from None
+
+
+def _decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DatabaseError(f"{path} is not UTF-8 text (byte {error.start}), not a tracker database") from None
 
 
 def _diff(old: list[Commitment], new: list[Commitment]) -> list[Change]:

@@ -1,0 +1,91 @@
+"""Generate a tracker database of N realistic commitments, each with 2 to 5 events, for the benchmarks.
+
+Usage: python bench/generate.py N OUTPUT.json [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+from tracker.model import Commitment, Event, Pillar, Status, current_status
+from tracker.store import dump_database
+
+VOCABULARY = (
+    "ASEAN ROK cooperation fund maritime security digital economy supply chains transnational crime climate "
+    "environment disaster resilience scholarship vocational training connectivity infrastructure health vaccine "
+    "pandemic trade investment partnership dialogue peace stability summit ministers ministerial meeting plan "
+    "action implementation capacity building startup roadmap smart cities energy transition fisheries water "
+    "Mekong sub-regional cyber terrorism extremism humanitarian assistance education culture tourism youth"
+)
+WORDS = VOCABULARY.split()
+ACTORS = ["ROK", "ASEAN", "Japan", "China", "India", "Australia", "EU", "USA"]
+STATUSES = list(Status)
+
+
+def sentence(rng: random.Random, low: int, high: int) -> str:
+    """Words up to between `low` and `high` characters, capitalised, with a full stop."""
+    target = rng.randint(low, high)
+    words: list[str] = []
+    while sum(len(w) + 1 for w in words) < target:
+        words.append(rng.choice(WORDS))
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
+
+
+def commitment(rng: random.Random, number: int) -> Commitment:
+    made = date(2015, 1, 1) + timedelta(days=rng.randint(0, 3000))
+    events: list[Event] = []
+    day = made
+    for index in range(rng.randint(2, 5)):
+        events.append(
+            {
+                "date": day.isoformat(),
+                "status": (Status.PENDING if index == 0 else rng.choice(STATUSES)).value,
+                "note": sentence(rng, 40, 160),
+                "evidence": [
+                    f"https://www.example.org/{rng.choice(WORDS).lower()}/{rng.randint(1000, 99999)}"
+                    for _ in range(rng.randint(0, 2))
+                ],
+                "recorded_at": f"{day.isoformat()}T09:{rng.randint(10, 59)}:00Z",
+            }
+        )
+        day += timedelta(days=rng.randint(10, 400))
+    return {
+        "id": f"commitment-{number:06d}",
+        "title": sentence(rng, 30, 79)[:80],
+        "summary": sentence(rng, 80, 220),
+        "quote": sentence(rng, 120, 360),
+        "source": {
+            "document": f"Joint statement of meeting {rng.randint(1, 400)}",
+            "date": made.isoformat(),
+            "paragraph": rng.randint(1, 40),
+            "file": None,
+        },
+        "actors": rng.sample(ACTORS, rng.randint(1, 3)),
+        "pillar": rng.choice(list(Pillar)).value,
+        "due": (made + timedelta(days=rng.randint(180, 3000))).isoformat() if rng.random() < 0.6 else None,
+        "amount": {"value": rng.randint(1, 500) * 100_000, "currency": "USD", "per": "year"}
+        if rng.random() < 0.1
+        else None,
+        "status": current_status(events).value,
+        "history": events,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--seed", type=int, default=2020)
+    arguments = parser.parse_args()
+    rng = random.Random(arguments.seed)
+    commitments = [commitment(rng, number) for number in range(arguments.count)]
+    arguments.output.write_text(dump_database(commitments), encoding="utf-8")
+    print(f"{arguments.count} commitments, {arguments.output.stat().st_size / 1e6:.1f} MB: {arguments.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -334,3 +334,44 @@ def test_find_spans_refuses_other_layouts() -> None:
     assert find_spans(text.encode(), list(reversed(ids))) is None
     assert find_spans(json.dumps(json.loads(text), indent=4).encode(), ids) is None
     assert find_spans(text.encode(), ids[:-1]) is None
+
+
+def test_a_file_changed_in_place_behind_the_index_is_never_spliced(store: Store) -> None:
+    store.load()
+    before = store.path.stat()
+    text = store.path.read_text(encoding="utf-8")
+    shifted = text.replace('"actors": [', '"actors":  [', 1)[:-1]  # same size, every span after it moved
+    assert len(shifted.encode()) == before.st_size
+    with store.path.open("r+", encoding="utf-8") as file:  # in place: same inode
+        file.write(shifted)
+    os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(DatabaseError, match="changed since it was indexed; run the command again"):
+        change_summary(store, "Must not be written.")
+    assert store.path.read_text(encoding="utf-8") == shifted
+    assert not store.index_path.exists()
+    assert store.load() == parse_database(shifted, "x")  # read in full again, and right
+
+
+def test_json_export_is_the_same_with_and_without_the_index(store: Store) -> None:
+    ids = ["rcep-signing", "cooperation-fund", "zz-not-there"][:2]
+    store.load()
+    indexed = b"".join(store.export_json(ids))
+    store.index_path.unlink()
+    store.path.write_text(json.dumps(json.loads(store.path.read_text(encoding="utf-8")), indent=4), encoding="utf-8")
+    full = b"".join(store.export_json(ids))
+    assert indexed == full
+    assert full.decode() == dump_database(store.get_many(sorted(ids)))
+
+
+def test_a_splice_checks_every_range_it_copies(store: Store) -> None:
+    store.load()
+    before = store.path.stat()
+    data = store.path.read_bytes()
+    damaged = data.replace(b'[\n    {\n      "actors"', b'[\n   {\n       "actors"', 1)  # first record only
+    assert len(damaged) == len(data)
+    with store.path.open("r+b") as file:
+        file.write(damaged)
+    os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(DatabaseError, match="changed since it was indexed"):
+        change_summary(store, "Must not be written.")  # rcep-signing itself is intact; the first range is not
+    assert store.path.read_bytes() == damaged

@@ -522,27 +522,32 @@ def export(
     from tracker.store import atomic_write
 
     today = _today()
+    if output is not None and output.exists() and not force:
+        raise InvalidInputError(f"{output} exists; use --force to overwrite it")
     store = _store(context)
     chosen = _chosen(store, today, status, pillar, actor, overdue, due_before, search)
-    commitments = store.get_many(c["id"] for c in chosen)
+    ids = [c["id"] for c in chosen]
     if output_format is ExportFormat.JSON:
-        content = formats.export_json(commitments)
-    elif output_format is ExportFormat.CSV:
-        content = formats.export_csv(commitments, today)
+        pieces = store.export_json(ids)
     else:
-        content = formats.export_markdown(commitments, today)
+        writer = formats.export_csv if output_format is ExportFormat.CSV else formats.export_markdown
+        pieces = iter([writer(store.get_many(ids), today).encode("utf-8")])
     if output is None:
-        sys.stdout.write(render.json_safe(content) if output_format is ExportFormat.JSON else content)
+        import codecs
+
+        decoder = codecs.getincrementaldecoder("utf-8")()  # a piece may end inside a character
+        for piece in pieces:
+            sys.stdout.write(render.json_safe(decoder.decode(piece)))
+        sys.stdout.write(decoder.decode(b"", final=True))
+        sys.stdout.flush()
         return
-    if output.exists() and not force:
-        raise InvalidInputError(f"{output} exists; use --force to overwrite it")
     if not output.parent.is_dir():
         raise InvalidInputError(f"the directory of {output} does not exist")
     try:
-        atomic_write(output, content)
+        atomic_write(output, b"", list(pieces))
     except OSError as error:
         raise InvalidInputError(f"cannot write {output}: {error.strerror or error}") from None
-    render.print_notice(f"exported {len(commitments)} commitments to {output}")
+    render.print_notice(f"exported {len(ids)} commitments to {output}")
 
 
 @app.command("import")

@@ -288,8 +288,9 @@ class LoadedSnapshot(Snapshot):
 class IndexedSnapshot(Snapshot):
     """A version read through its current index: one commitment's bytes at a time."""
 
-    def __init__(self, path: Path, descriptor: int, index: Index) -> None:
+    def __init__(self, path: Path, index_path: Path, descriptor: int, index: Index) -> None:
         self.path = path
+        self.index_path = index_path
         self.descriptor = descriptor
         self.index = index
         self.ids = index.ids
@@ -315,10 +316,15 @@ class IndexedSnapshot(Snapshot):
             commitment = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
             commitment = None
-        problems = commitment_problems(commitment)
-        if problems or commitment["id"] != commitment_id:
-            raise DatabaseError(f"{self.path}: commitment '{commitment_id}' is damaged; run 'tracker list' to check")
+        if commitment_problems(commitment) or commitment["id"] != commitment_id:
+            raise self.stale()
         return cast(Commitment, commitment)
+
+    def stale(self) -> DatabaseError:
+        """The file was changed in place behind the index's back (size, time and inode kept): drop the index, so
+        that the next command reads and checks the whole file."""
+        self.index_path.unlink(missing_ok=True)
+        return DatabaseError(f"{self.path} changed since it was indexed; run the command again")
 
     def summaries(self) -> list[Summary]:
         return [self.index.summary(number) for number in range(len(self.ids))]
@@ -507,7 +513,7 @@ class Store:
                 descriptor = -1
             if descriptor >= 0:
                 if signature(os.fstat(descriptor)) == index.signature:
-                    return IndexedSnapshot(self.path, descriptor, index)
+                    return IndexedSnapshot(self.path, self.index_path, descriptor, index)
                 os.close(descriptor)
         with _gc_paused():
             return LoadedSnapshot(self._load_and_index())
@@ -556,6 +562,22 @@ class Store:
     def ids(self) -> list[str]:
         with self.reading() as snapshot:
             return list(snapshot.ids)
+
+    def export_json(self, ids: Iterable[str]) -> Iterator[bytes]:
+        """The JSON export of the commitments with these ids: the database format, canonical, in pieces. While
+        the index is current each commitment's bytes are copied from the file as they are."""
+        wanted = sorted(ids)
+        with self.reading() as snapshot:
+            if isinstance(snapshot, IndexedSnapshot):
+                records: list[Piece] = [snapshot.index.span(snapshot.position(cid)) for cid in wanted]
+            else:
+                records = [record_bytes(snapshot.get(cid)) for cid in wanted]
+            pieces, _ = _splice_layout(records)
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    yield piece
+                else:
+                    yield from _read_range(snapshot, *piece)
 
     # --- writing -------------------------------------------------------------------------------------------------
 
@@ -632,6 +654,9 @@ class Store:
         for commitment_id in inserted[next_new:]:
             self._add_new(replacements[commitment_id], ids, records, summaries)
         pieces, spans = _splice_layout(records)
+        for piece in pieces:
+            if isinstance(piece, tuple) and not _is_record_range(snapshot.descriptor, *piece):
+                raise snapshot.stale()  # never copy from a file that no longer matches its index
         atomic_write(self.path, b"", pieces, source=snapshot.descriptor)
         self._write_index(Index(signature(self.path.stat()), ids, spans, summaries))
 
@@ -758,6 +783,21 @@ def _splice_layout(records: list[Piece]) -> tuple[list[Piece], array[int]]:
         offset += length
     pieces.append(FOOTER)
     return pieces, spans
+
+
+def _is_record_range(descriptor: int, start: int, end: int) -> bool:
+    """Whether bytes start..end of the file still begin and end as a run of commitments does."""
+    return os.pread(descriptor, 6, start) == b"    {\n" and os.pread(descriptor, 6, end - 6) == b"\n    }"
+
+
+def _read_range(snapshot: Snapshot, start: int, end: int) -> Iterator[bytes]:
+    assert isinstance(snapshot, IndexedSnapshot)
+    while start < end:
+        chunk = os.pread(snapshot.descriptor, min(end - start, 1 << 20), start)
+        if not chunk:
+            raise DatabaseError(f"{snapshot.path} changed while it was being read")
+        yield chunk
+        start += len(chunk)
 
 
 def _read_bytes(path: Path) -> tuple[bytes, Signature]:

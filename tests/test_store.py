@@ -19,8 +19,9 @@ from tracker.store import (
     Store,
     bundled_text,
     dump_database,
-    find_spans,
+    index_records,
     parse_database,
+    record_spans,
 )
 
 GARBAGE = {
@@ -327,13 +328,29 @@ def test_removing_every_commitment_then_undoing_keeps_the_file_canonical(store: 
     assert store.path.read_bytes() == original
 
 
-def test_find_spans_refuses_other_layouts() -> None:
+def test_records_are_indexed_only_in_the_canonical_layout() -> None:
     text = bundled_text()
-    ids = [c["id"] for c in parse_database(text, "x")]
-    assert find_spans(text.encode(), ids) is not None
-    assert find_spans(text.encode(), list(reversed(ids))) is None
-    assert find_spans(json.dumps(json.loads(text), indent=4).encode(), ids) is None
-    assert find_spans(text.encode(), ids[:-1]) is None
+    commitments = parse_database(text, "x")
+    index = index_records(text.encode(), (1, 2, 3), "x")
+    assert index is not None
+    assert index.ids == [c["id"] for c in commitments]
+    for number, commitment in enumerate(commitments):
+        start, end = index.span(number)
+        assert json.loads(text.encode()[start:end]) == commitment
+        assert index.summary(number) == summarize(commitment)
+    assert index_records(json.dumps(json.loads(text), indent=4).encode(), (1, 2, 3), "x") is None
+    reordered = dump_database(commitments).replace('"climate-environment', '"zz-climate-environment', 1)
+    assert index_records(reordered.encode(), (1, 2, 3), "x") is None  # out of order: read as a whole
+    assert record_spans(text.encode()[:-2]) is None
+
+
+def test_a_bad_record_in_the_canonical_layout_is_named(store: Store) -> None:
+    document = json.loads(store.path.read_text(encoding="utf-8"))
+    document["commitments"][4]["pillar"] = "military"
+    store.path.write_text(dump_database(document["commitments"]), encoding="utf-8")
+    name = document["commitments"][4]["id"]
+    with pytest.raises(DatabaseError, match=rf"commitment 5 \('{name}'\) pillar 'military'"):
+        store.load()
 
 
 def test_a_file_changed_in_place_behind_the_index_is_never_spliced(store: Store) -> None:

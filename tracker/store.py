@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import copy
 import gc
+import itertools
 import json
 import os
 import re
@@ -106,25 +107,42 @@ def dump_database(commitments: Iterable[Commitment]) -> str:
     return b"".join(piece for piece in pieces if isinstance(piece, bytes)).decode("utf-8")
 
 
-def find_spans(data: bytes, ids: list[str]) -> array[int] | None:
+def record_spans(data: bytes) -> array[int] | None:
     """Each commitment's byte span in a file's `data`, if the file has the canonical layout; else None."""
     spans = array("q")
-    if not ids:
-        return spans if data == EMPTY else None
-    if not data.startswith(HEADER) or not data.endswith(FOOTER) or ids != sorted(ids):
+    if data == EMPTY:
+        return spans
+    if not data.startswith(HEADER) or not data.endswith(FOOTER):
         return None
     start = len(HEADER)
     for boundary in _BOUNDARY.finditer(data):
         spans.extend((start, boundary.start() + 6))  # up to and with "\n    }"
         start = boundary.end() - 6  # from "    {\n"
     spans.extend((start, len(data) - len(FOOTER)))
-    if len(spans) != 2 * len(ids):
-        return None
-    for number, commitment_id in enumerate(ids):
-        marker = b'\n      "id": ' + json.dumps(commitment_id).encode() + b",\n"
-        if data.find(marker, spans[2 * number], spans[2 * number + 1]) == -1:
-            return None
     return spans
+
+
+def index_records(data: bytes, file_signature: Signature, origin: str) -> Index | None:
+    """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
+    in that layout (then only a whole-document read can say what it is). Never holds more than one commitment."""
+    spans = record_spans(data)
+    if spans is None:
+        return None
+    ids: list[str] = []
+    summaries: list[bytes] = []
+    for number in range(len(spans) // 2):
+        try:
+            record = json.loads(data[spans[2 * number] : spans[2 * number + 1]])
+        except ValueError:
+            return None
+        problems = commitment_problems(record)
+        if problems:
+            raise DatabaseError(f"{origin}: commitment {number + 1}{_label(record)} {problems[0]}")
+        ids.append(record["id"])
+        summaries.append(pack_summary(summarize(record)))
+    if any(first >= second for first, second in itertools.pairwise(ids)):
+        return None  # out of order or repeated: the whole-document read says which
+    return Index(file_signature, ids, spans, summaries)
 
 
 def parse_database(text: str, origin: str) -> list[Commitment]:
@@ -156,12 +174,15 @@ def parse_database(text: str, origin: str) -> list[Commitment]:
     for position, record in enumerate(records, start=1):
         problems = commitment_problems(record)
         if problems:
-            label = f" ('{record['id']}')" if isinstance(record, dict) and isinstance(record.get("id"), str) else ""
-            raise DatabaseError(f"{origin}: commitment {position}{label} {problems[0]}")
+            raise DatabaseError(f"{origin}: commitment {position}{_label(record)} {problems[0]}")
         if record["id"] in seen:
             raise DatabaseError(f"{origin}: id '{record['id']}' appears more than once")
         seen.add(record["id"])
     return cast(list[Commitment], records)
+
+
+def _label(record: Any) -> str:
+    return f" ('{record['id']}')" if isinstance(record, dict) and isinstance(record.get("id"), str) else ""
 
 
 def read_text(path: Path) -> str:
@@ -503,37 +524,43 @@ class Store:
     # --- reading -------------------------------------------------------------------------------------------------
 
     def _snapshot(self) -> Snapshot:
-        """The file as it is now: through its index if that is current, otherwise read in full and validated."""
+        """The file as it is now: through its index if that is current; otherwise the whole file is read and
+        checked, and indexed if it is in the canonical layout."""
         with _gc_paused():
             index = read_index(self.index_path)
-        if index is not None:
-            try:
-                descriptor = os.open(self.path, os.O_RDONLY)
-            except OSError:
-                descriptor = -1
-            if descriptor >= 0:
-                if signature(os.fstat(descriptor)) == index.signature:
-                    return IndexedSnapshot(self.path, self.index_path, descriptor, index)
-                os.close(descriptor)
+        if index is not None and (snapshot := self._open_indexed(index)) is not None:
+            return snapshot
         with _gc_paused():
-            return LoadedSnapshot(self._load_and_index())
+            data, file_signature = _read_bytes(self.path)
+            index = index_records(data, file_signature, str(self.path))
+            if index is None:
+                return LoadedSnapshot(self._load_whole(data))
+        del data
+        self._write_index(index)
+        snapshot = self._open_indexed(index)
+        # None only if another process replaced the file meanwhile: then read what it wrote.
+        return snapshot if snapshot is not None else self._snapshot()
 
-    def _load_and_index(self) -> list[Commitment]:
-        """Read and validate the whole file through TinyDB; then, if its layout is canonical, index it."""
+    def _open_indexed(self, index: Index) -> IndexedSnapshot | None:
+        """The file through `index`, if the file is still the version the index describes."""
+        try:
+            descriptor = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None
+        if signature(os.fstat(descriptor)) != index.signature:
+            os.close(descriptor)
+            return None
+        return IndexedSnapshot(self.path, self.index_path, descriptor, index)
+
+    def _load_whole(self, data: bytes) -> list[Commitment]:
+        """Parse and validate a file that is not in the canonical layout as one document, through TinyDB."""
         from tinydb import TinyDB
 
         from tracker.storage import CanonicalJSONStorage
 
-        data, file_signature = _read_bytes(self.path)
         storage = CanonicalJSONStorage(self.path, _decode(data, self.path))
-        commitments = cast(list[Commitment], TinyDB(storage=lambda: storage).table(TABLE).all())
-        ordered = sorted((cast(Commitment, dict(c)) for c in commitments), key=lambda c: c["id"])
-        ids = [commitment["id"] for commitment in ordered]
-        spans = find_spans(data, [commitment["id"] for commitment in storage.commitments()])
-        if spans is not None:
-            summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
-            self._write_index(Index(file_signature, ids, spans, summaries))
-        return ordered
+        commitments = TinyDB(storage=lambda: storage).table(TABLE).all()
+        return sorted((cast(Commitment, dict(c)) for c in commitments), key=lambda c: c["id"])
 
     @contextmanager
     def reading(self) -> Iterator[Snapshot]:

@@ -468,3 +468,42 @@ def test_markup_and_control_characters_are_stored_exactly_and_shown_literally(ru
     problem = run("show", HOSTILE)
     assert "\x1b" not in problem.stderr
     assert "\\x1b" in problem.stderr
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_file_whole(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    original = db_path.read_bytes()
+    real_write = os.write
+
+    def full(descriptor: int, data: bytes) -> int:
+        if len(data) > 1000:
+            raise OSError(28, "No space left on device")
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(os, "write", full)
+    result = run("update", "rcep", "--status", "fulfilled")
+    assert result.exit_code == 1
+    assert result.stderr == "tracker: error: No space left on device\n"
+    assert db_path.read_bytes() == original
+    assert not list(db_path.parent.glob(".commitments.json.*.tmp"))
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.report
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tracker.report, "build_report", broken)
+    result = run("report")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "tracker: error: internal error (RuntimeError: a bug); set TRACKER_DEBUG=1 to see where, and report it\n"
+    )
+    with pytest.raises(RuntimeError, match="a bug"):
+        run("report", env={"TRACKER_DEBUG": "1"})

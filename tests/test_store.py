@@ -19,6 +19,7 @@ from tracker.store import (
     Store,
     bundled_text,
     dump_database,
+    export_json,
     index_records,
     parse_database,
     record_spans,
@@ -372,10 +373,12 @@ def test_a_file_changed_in_place_behind_the_index_is_never_spliced(store: Store)
 def test_json_export_is_the_same_with_and_without_the_index(store: Store) -> None:
     ids = ["rcep-signing", "cooperation-fund", "zz-not-there"][:2]
     store.load()
-    indexed = b"".join(store.export_json(ids))
+    with store.reading() as snapshot:
+        indexed = b"".join(export_json(snapshot, ids))
     store.index_path.unlink()
     store.path.write_text(json.dumps(json.loads(store.path.read_text(encoding="utf-8")), indent=4), encoding="utf-8")
-    full = b"".join(store.export_json(ids))
+    with store.reading() as snapshot:
+        full = b"".join(export_json(snapshot, ids))
     assert indexed == full
     assert full.decode() == dump_database(store.get_many(sorted(ids)))
 

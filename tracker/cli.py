@@ -1,5 +1,6 @@
 """The command line: each command parses its options, calls the core or the store, and hands the result to render."""
 
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -32,7 +33,7 @@ from tracker.model import (
     select,
     utc_timestamp,
 )
-from tracker.store import Store, Transaction, default_path
+from tracker.store import Snapshot, Store, Transaction, default_path
 
 
 class TrackerGroup(TyperGroup):
@@ -54,6 +55,16 @@ class TrackerGroup(TyperGroup):
         except BrokenPipeError:
             _quiet_broken_pipe()
             sys.exit(1)
+        except OSError as error:  # a disk full, a file system gone read-only: writes are atomic, none is half done
+            where = f": {error.filename}" if error.filename else ""
+            render.print_error(f"{error.strerror or error}{where}")
+            sys.exit(1)
+        except Exception as error:
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            name = type(error).__name__
+            render.print_error(f"internal error ({name}: {error}); set TRACKER_DEBUG=1 to see where, and report it")
+            sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
 
@@ -67,8 +78,6 @@ def _usage_message(error: Any) -> str:
 
 def _quiet_broken_pipe() -> None:
     # Python would complain when it flushes stdout at exit; point it at /dev/null instead.
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
 
@@ -147,6 +156,9 @@ def _find(store: Store, wanted: str) -> Commitment:
         return snapshot.get(resolve_id(snapshot.ids, wanted))
 
 
+IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")]
+
+
 def _with_overdue(commitment: Commitment, today: str) -> dict[str, Any]:
     return {**commitment, "overdue": is_overdue(commitment, today)}
 
@@ -174,7 +186,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 
 def _chosen(
-    store: Store,
+    snapshot: Snapshot,
     today: str,
     statuses: list[Status] | None,
     pillar: Pillar | None,
@@ -184,8 +196,8 @@ def _chosen(
     text: str | None,
 ) -> list[Summary]:
     """The commitments the filters of `list` and `export` choose; only a text search reads whole records."""
-    found = search_ids(store.load(), text) if text else None
-    return select(store.summaries(), today, statuses, pillar, actor, overdue, due_before, found)
+    found = search_ids((snapshot.get(cid) for cid in snapshot.ids), text) if text else None
+    return select(snapshot.summaries(), today, statuses, pillar, actor, overdue, due_before, found)
 
 
 @app.command("list")
@@ -207,12 +219,11 @@ def list_command(
     Example: tracker list --status pending --status stalled --pillar economic
     """
     today = _today()
-    store = _store(context)
-    commitments = _chosen(store, today, status, pillar, actor, overdue, due_before, search)
-    if as_json:
-        full = store.get_many(c["id"] for c in commitments)
-        render.print_json([_with_overdue(c, today) for c in full])
-        return
+    with _store(context).reading() as snapshot:
+        commitments = _chosen(snapshot, today, status, pillar, actor, overdue, due_before, search)
+        if as_json:
+            render.print_json([_with_overdue(snapshot.get(c["id"]), today) for c in commitments])
+            return
     if not render.stdout_is_terminal():
         for row in render.commitment_rows(commitments, today):
             sys.stdout.write(row + "\n")
@@ -232,7 +243,7 @@ def list_command(
 @app.command()
 def show(
     context: typer.Context,
-    commitment_id: Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")],
+    commitment_id: IdArgument,
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Show everything about one commitment: quote, source, status and dated history with evidence.
@@ -267,7 +278,6 @@ def init(
     render.print_notice(f"created {store.path} {what}")
 
 
-IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")]
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
@@ -477,9 +487,9 @@ def report(
     from tracker.report import build_report
 
     day = as_of or _today()
-    store = _store(context)
-    commitments = matching(store.summaries(), day, pillar=pillar, actor=actor)
-    figures = build_report(commitments, day, store.get_many)
+    with _store(context).reading() as snapshot:
+        commitments = matching(snapshot.summaries(), day, pillar=pillar, actor=actor)
+        figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids])
     if output_format is ReportFormat.JSON:
         render.print_json(figures)
     elif output_format is ReportFormat.MARKDOWN:
@@ -519,34 +529,35 @@ def export(
     Example: tracker export --format csv --pillar economic --output economic.csv
     """
     from tracker import formats
-    from tracker.store import atomic_write
+    from tracker.store import atomic_write, export_json
 
     today = _today()
     if output is not None and output.exists() and not force:
         raise InvalidInputError(f"{output} exists; use --force to overwrite it")
-    store = _store(context)
-    chosen = _chosen(store, today, status, pillar, actor, overdue, due_before, search)
-    ids = [c["id"] for c in chosen]
-    if output_format is ExportFormat.JSON:
-        pieces = store.export_json(ids)
-    else:
-        writer = formats.export_csv if output_format is ExportFormat.CSV else formats.export_markdown
-        pieces = iter([writer(store.get_many(ids), today).encode("utf-8")])
-    if output is None:
-        import codecs
-
-        decoder = codecs.getincrementaldecoder("utf-8")()  # a piece may end inside a character
-        for piece in pieces:
-            sys.stdout.write(render.json_safe(decoder.decode(piece)))
-        sys.stdout.write(decoder.decode(b"", final=True))
-        sys.stdout.flush()
-        return
-    if not output.parent.is_dir():
+    if output is not None and not output.parent.is_dir():
         raise InvalidInputError(f"the directory of {output} does not exist")
-    try:
-        atomic_write(output, b"", list(pieces))
-    except OSError as error:
-        raise InvalidInputError(f"cannot write {output}: {error.strerror or error}") from None
+    with _store(context).reading() as snapshot:
+        chosen = _chosen(snapshot, today, status, pillar, actor, overdue, due_before, search)
+        ids = [c["id"] for c in chosen]
+        if output_format is ExportFormat.JSON:
+            pieces = export_json(snapshot, ids)
+        else:
+            writer = formats.export_csv if output_format is ExportFormat.CSV else formats.export_markdown
+            pieces = iter([writer([snapshot.get(cid) for cid in ids], today).encode("utf-8")])
+        if output is None:
+            import codecs
+
+            decoder = codecs.getincrementaldecoder("utf-8")()  # a piece may end inside a character
+            for piece in pieces:
+                # JSON leaves C1 and bidirectional controls raw; on a terminal they must not be.
+                sys.stdout.write(render.json_safe(decoder.decode(piece)))
+            sys.stdout.write(decoder.decode(b"", final=True))
+            sys.stdout.flush()
+            return
+        try:
+            atomic_write(output, b"", list(pieces))
+        except OSError as error:
+            raise InvalidInputError(f"cannot write {output}: {error.strerror or error}") from None
     render.print_notice(f"exported {len(ids)} commitments to {output}")
 
 

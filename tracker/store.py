@@ -590,22 +590,6 @@ class Store:
         with self.reading() as snapshot:
             return list(snapshot.ids)
 
-    def export_json(self, ids: Iterable[str]) -> Iterator[bytes]:
-        """The JSON export of the commitments with these ids: the database format, canonical, in pieces. While
-        the index is current each commitment's bytes are copied from the file as they are."""
-        wanted = sorted(ids)
-        with self.reading() as snapshot:
-            if isinstance(snapshot, IndexedSnapshot):
-                records: list[Piece] = [snapshot.index.span(snapshot.position(cid)) for cid in wanted]
-            else:
-                records = [record_bytes(snapshot.get(cid)) for cid in wanted]
-            pieces, _ = _splice_layout(records)
-            for piece in pieces:
-                if isinstance(piece, bytes):
-                    yield piece
-                else:
-                    yield from _read_range(snapshot, *piece)
-
     # --- writing -------------------------------------------------------------------------------------------------
 
     @contextmanager
@@ -810,6 +794,22 @@ def _splice_layout(records: list[Piece]) -> tuple[list[Piece], array[int]]:
         offset += length
     pieces.append(FOOTER)
     return pieces, spans
+
+
+def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
+    """The JSON export of the commitments with these ids: the database format, canonical, in pieces. Through a
+    current index, each commitment's bytes are copied from the file as they are."""
+    wanted = sorted(ids)
+    if isinstance(snapshot, IndexedSnapshot):
+        records: list[Piece] = [snapshot.index.span(snapshot.position(cid)) for cid in wanted]
+    else:
+        records = [record_bytes(snapshot.get(cid)) for cid in wanted]
+    pieces, _ = _splice_layout(records)
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            yield piece
+        else:
+            yield from _read_range(snapshot, *piece)
 
 
 def _is_record_range(descriptor: int, start: int, end: int) -> bool:

@@ -11,16 +11,18 @@ from tracker.model import (
     Event,
     Pillar,
     Status,
+    Summary,
+    by_due,
     commitment_problems,
     current_status,
     format_amount,
+    matching,
     new_commitment,
     parse_amount,
     parse_date,
     record_event,
     resolve_id,
     search_ids,
-    select,
     slugify,
     status_as_of,
     summarize,
@@ -213,7 +215,11 @@ def test_commitment_problems_name_what_is_wrong(change: dict[str, object], probl
     assert problem in " ".join(problems)
 
 
-def test_select_combines_filters_and_sorts_by_due_then_id() -> None:
+def by_due_matching(*args: object, **kwargs: object) -> list[Summary]:
+    return by_due(matching(*args, **kwargs))  # type: ignore[arg-type]
+
+
+def test_filters_combine_and_list_order_is_by_due_then_id() -> None:
     full = [
         commitment(id="a", due=None),
         commitment(id="b", due="2021-01-01", actors=["ASEAN"]),
@@ -221,8 +227,8 @@ def test_select_combines_filters_and_sorts_by_due_then_id() -> None:
     ]
     a, b, c = (summarize(x) for x in full)
     assert search_ids(full, "DIGITAL") == {"c"}
-    assert [x["id"] for x in select([a, b, c], "2022-01-01")] == ["c", "b", "a"]
-    assert [x["id"] for x in select([a, b, c], "2022-01-01", actor="asean")] == ["b"]
-    assert [x["id"] for x in select([a, b, c], "2022-01-01", found={"c", "a"})] == ["c", "a"]
-    assert [x["id"] for x in select([a, b, c], "2022-01-01", overdue=True, due_before="2021-01-01")] == ["c"]
-    assert select([a, b, c], "2022-01-01", statuses=[Status.BROKEN]) == []
+    assert [x["id"] for x in by_due_matching([a, b, c], "2022-01-01")] == ["c", "b", "a"]
+    assert [x["id"] for x in by_due_matching([a, b, c], "2022-01-01", actor="asean")] == ["b"]
+    assert [x["id"] for x in by_due_matching([a, b, c], "2022-01-01", found={"c", "a"})] == ["c", "a"]
+    assert [x["id"] for x in by_due_matching([a, b, c], "2022-01-01", overdue=True, due_before="2021-01-01")] == ["c"]
+    assert by_due_matching([a, b, c], "2022-01-01", statuses=[Status.BROKEN]) == []

@@ -21,6 +21,7 @@ from tracker.model import (
     Pillar,
     Status,
     Summary,
+    by_due,
     is_overdue,
     matching,
     merge_commitment,
@@ -30,7 +31,6 @@ from tracker.model import (
     record_event,
     resolve_id,
     search_ids,
-    select,
     utc_timestamp,
 )
 from tracker.store import Snapshot, Store, Transaction, default_path
@@ -197,7 +197,7 @@ def _chosen(
 ) -> list[Summary]:
     """The commitments the filters of `list` and `export` choose; only a text search reads whole records."""
     found = search_ids((snapshot.get(cid) for cid in snapshot.ids), text) if text else None
-    return select(snapshot.summaries(), today, statuses, pillar, actor, overdue, due_before, found)
+    return by_due(matching(snapshot.summaries(), today, statuses, pillar, actor, overdue, due_before, found))
 
 
 @app.command("list")

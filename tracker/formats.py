@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from tracker.errors import InvalidInputError
-from tracker.model import Commitment, Status, commitment_problems, format_amount, is_overdue, ordered_history
+from tracker.model import Commitment, Status, citation, commitment_problems, format_amount, is_overdue, ordered_history
 from tracker.render import safe
 from tracker.store import SCHEMA_VERSION, dump_database
 
@@ -142,16 +142,7 @@ def export_markdown(commitments: list[Commitment], today: str) -> str:
     ]
     lines += md_table(["id", "title", "actors", "pillar", "due", "status"], rows)
     for c in commitments:
-        source = c["source"]
-        cited = ", ".join(
-            part
-            for part in (
-                source["document"],
-                source["date"],
-                f"paragraph {source['paragraph']}" if source["paragraph"] is not None else "",
-            )
-            if part
-        )
+        cited = citation(c["source"])
         lines += ["", f"## {md_cell(c['title'])}", "", f"`{c['id']}`: {_status_words(c, today)}"]
         if c["quote"]:
             lines += ["", f"> {md_cell(c['quote'])}", ">", f"> {md_cell(cited)}"]

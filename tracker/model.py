@@ -201,6 +201,17 @@ def slugify(title: str) -> str:
     return slug or "commitment"
 
 
+def citation(source: Source, with_file: bool = False) -> str:
+    """Where a commitment comes from, in words: document, date, paragraph (and the bundled text's path)."""
+    parts = (
+        source["document"],
+        source["date"],
+        f"paragraph {source['paragraph']}" if source["paragraph"] is not None else "",
+        f"data/sources/{source['file']}" if with_file and source["file"] else "",
+    )
+    return ", ".join(part for part in parts if part)
+
+
 def ordered_history(history: Sequence[Event]) -> list[Event]:
     """Events by date, and in the order they were recorded for one date."""
     return sorted(history, key=lambda event: event["date"])
@@ -500,20 +511,9 @@ def _free_id(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def select(
-    commitments: Iterable[Summary],
-    today: str,
-    statuses: Sequence[Status] | None = None,
-    pillar: Pillar | None = None,
-    actor: str | None = None,
-    overdue: bool = False,
-    due_before: str | None = None,
-    found: set[str] | None = None,
-) -> list[Summary]:
-    """The commitments that pass every filter given (`found`: the ids a search found), by due date (none last),
-    then id."""
-    chosen = matching(commitments, today, statuses, pillar, actor, overdue, due_before, found)
-    return sorted(chosen, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
+def by_due(commitments: Iterable[Summary]) -> list[Summary]:
+    """Sorted by due date (none last), then id: the order of `list`."""
+    return sorted(commitments, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
 
 
 def matching(
@@ -526,7 +526,7 @@ def matching(
     due_before: str | None = None,
     found: set[str] | None = None,
 ) -> list[Summary]:
-    """The commitments that pass every filter given, in the order given."""
+    """The commitments that pass every filter given (`found`: the ids a text search found), in the order given."""
     if not (statuses or pillar or actor or overdue or due_before or found is not None):
         return list(commitments)
     wanted_statuses = {s.value for s in statuses} if statuses else None

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from tracker.model import Commitment, Status, Summary, format_amount, is_overdue, ordered_history
+from tracker.model import Commitment, Status, Summary, citation, format_amount, is_overdue, ordered_history
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -183,17 +183,7 @@ def commitment_detail(commitment: Commitment, today: str) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    source = commitment["source"]
-    where = ", ".join(
-        part
-        for part in (
-            source["document"],
-            source["date"],
-            f"paragraph {source['paragraph']}" if source["paragraph"] is not None else "",
-            f"data/sources/{source['file']}" if source["file"] else "",
-        )
-        if part
-    )
+    where = citation(commitment["source"], with_file=True)
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()

@@ -20,7 +20,7 @@ import shutil
 import stat
 import tempfile
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,24 +80,6 @@ def record_bytes(commitment: Commitment) -> bytes:
 
 
 Piece = bytes | tuple[int, int]  # new bytes, or a (start, end) range of the file being replaced
-
-
-def layout(records: list[bytes]) -> tuple[list[Piece], array[int]]:
-    """The pieces of a canonical file holding these commitments (sorted), and each one's byte span in it."""
-    spans = array("q")
-    if not records:
-        return [EMPTY], spans
-    pieces: list[Piece] = [HEADER]
-    offset = len(HEADER)
-    for number, record in enumerate(records):
-        if number:
-            pieces.append(SEPARATOR)
-            offset += len(SEPARATOR)
-        pieces.append(record)
-        spans.extend((offset, offset + len(record)))
-        offset += len(record)
-    pieces.append(FOOTER)
-    return pieces, spans
 
 
 def dump_database(commitments: Iterable[Commitment]) -> str:
@@ -664,7 +646,7 @@ class Store:
                 summaries.append(index.summaries[position])
         for commitment_id in inserted[next_new:]:
             self._add_new(replacements[commitment_id], ids, records, summaries)
-        pieces, spans = _splice_layout(records)
+        pieces, spans = layout(records)
         for piece in pieces:
             if isinstance(piece, tuple) and not _is_record_range(snapshot.descriptor, *piece):
                 raise snapshot.stale()  # never copy from a file that no longer matches its index
@@ -771,9 +753,10 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _splice_layout(records: list[Piece]) -> tuple[list[Piece], array[int]]:
-    """Like `layout`, for records that are new bytes or spans of the current file; neighbouring spans that were
-    neighbours in the file are copied as one range, separator included."""
+def layout(records: Sequence[Piece]) -> tuple[list[Piece], array[int]]:
+    """The pieces of a canonical file holding these commitments (sorted), and each one's byte span in it. A record
+    is its bytes, or its span in the current file; spans that were neighbours there are copied as one range, the
+    separator between them included."""
     spans = array("q")
     if not records:
         return [EMPTY], spans
@@ -804,7 +787,7 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
         records: list[Piece] = [snapshot.index.span(snapshot.position(cid)) for cid in wanted]
     else:
         records = [record_bytes(snapshot.get(cid)) for cid in wanted]
-    pieces, _ = _splice_layout(records)
+    pieces, _ = layout(records)
     for piece in pieces:
         if isinstance(piece, bytes):
             yield piece

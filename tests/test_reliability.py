@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import bundled_text, load, record, tracker_executable, write_large_database
+from tracker.journal import Journal
 from tracker.store import Store
 
 WORKERS = 8
@@ -49,8 +50,7 @@ def test_concurrent_writers_lose_nothing(db_path: Path) -> None:
     assert expected <= set(notes)
     assert len([note for note in notes if note.startswith("worker ")]) == WORKERS * UPDATES_EACH
     assert Store(db_path).load()
-    journal = json.loads(Store(db_path).journal_path.read_text(encoding="utf-8"))
-    assert len(journal["entries"]) == WORKERS * UPDATES_EACH
+    assert len(Journal(Store(db_path).journal_path).entries()) == WORKERS * UPDATES_EACH
 
 
 def test_killed_writers_never_leave_a_damaged_file_or_lose_a_finished_update(isolated_environment: Path) -> None:

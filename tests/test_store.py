@@ -12,6 +12,7 @@ from filelock import FileLock
 
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
 from tracker.index import read_index
+from tracker.journal import Journal
 from tracker.model import Pillar, new_commitment, summarize
 from tracker.store import (
     IndexedSnapshot,
@@ -215,12 +216,43 @@ def test_undo_refuses_when_the_commitment_changed_since(store: Store) -> None:
 
 
 def test_a_damaged_journal_is_reported_not_overwritten(store: Store) -> None:
-    store.journal_path.write_text("{broken", encoding="utf-8")
+    store.journal_path.write_text("{broken\n", encoding="utf-8")
     original = store.path.read_bytes()
     with pytest.raises(DatabaseError, match="undo journal"):
         store.undo()
-    assert store.journal_path.read_text(encoding="utf-8") == "{broken"
+    assert store.journal_path.read_text(encoding="utf-8") == "{broken\n"
     assert store.path.read_bytes() == original
+
+
+def test_a_journal_line_cut_short_by_a_crash_is_ignored_and_cut_off(store: Store) -> None:
+    change_summary(store, "one", "first")
+    change_summary(store, "two", "second")
+    complete = store.journal_path.read_bytes()
+    assert complete.count(b"\n") == 2
+    with store.journal_path.open("ab") as journal:
+        journal.write(b'{"action": "third", "changes": [{"id": "rcep')  # the crash
+    assert store.undo_preview() == "second"
+    change_summary(store, "three", "third")
+    lines = store.journal_path.read_bytes().splitlines()
+    assert len(lines) == 3
+    assert [json.loads(line)["action"] for line in lines] == ["first", "second", "third"]
+    assert [store.undo().action for _ in range(3)] == ["third", "second", "first"]
+
+
+def test_the_journal_is_trimmed_when_it_grows_large(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracker.journal
+
+    monkeypatch.setattr(tracker.journal, "TRIM_BYTES", 80_000)
+    monkeypatch.setattr(tracker.journal, "KEEP_BYTES", 40_000)  # less than the 20 changes always kept
+    for number in range(40):
+        change_summary(store, f"Summary {number} " + "x" * 500, f"change {number}")
+    entries = Journal(store.journal_path).entries()
+    largest = max(len(line) for line in store.journal_path.read_bytes().splitlines(keepends=True))
+    assert store.journal_path.stat().st_size <= 80_000 + largest
+    assert tracker.journal.MINIMUM <= len(entries) < 40
+    assert entries[-1]["action"] == "change 39"
+    actions = [entry["action"] for entry in entries]
+    assert actions == [f"change {n}" for n in range(40 - len(actions), 40)]
 
 
 def test_lock_timeout_comes_from_the_environment(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
 from tracker.index import Index, pack_summary, read_index, signature
+from tracker.journal import Journal
 from tracker.model import Commitment, Summary, commitment_problems, summarize, utc_timestamp
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 TABLE = "commitments"
-JOURNAL_SCHEMA_VERSION = 1
-JOURNAL_LIMIT = 100
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
@@ -59,13 +58,9 @@ def bundled_source(file_name: str) -> str:
     return resources.files("tracker.data.sources").joinpath(file_name).read_text(encoding="utf-8")
 
 
-def canonical_json(value: Any) -> str:
-    """The one way the tracker writes JSON files: 2-space indent, sorted keys, UTF-8 unescaped, final newline."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-# The canonical file, byte for byte: what canonical_json({"commitments": [...], "schema_version": 1}) gives, built
-# from one piece per commitment so that a write can copy the pieces it does not change.
+# The canonical file, byte for byte: json.dumps({"commitments": [...], "schema_version": 1}, indent=2,
+# sort_keys=True, ensure_ascii=False) and a newline, built from one piece per commitment so that a write can copy
+# the pieces it does not change.
 HEADER = b'{\n  "commitments": [\n'
 SEPARATOR = b",\n"
 FOOTER = b'\n  ],\n  "schema_version": 1\n}\n'
@@ -421,6 +416,10 @@ class Store:
         return self._sibling(".undo")
 
     @property
+    def _journal(self) -> Journal:
+        return Journal(self.journal_path)
+
+    @property
     def index_path(self) -> Path:
         return self._sibling(".index")
 
@@ -679,49 +678,29 @@ class Store:
 
     # --- the undo journal --------------------------------------------------------------------------------------
 
-    def _read_journal(self) -> list[dict[str, Any]]:
-        if not self.journal_path.exists():
-            return []
-        text = read_text(self.journal_path)
-        try:
-            journal = json.loads(text)
-            if journal.get("schema_version") != JOURNAL_SCHEMA_VERSION or not isinstance(journal["entries"], list):
-                raise ValueError
-            return cast(list[dict[str, Any]], journal["entries"])
-        except (ValueError, AttributeError, KeyError, TypeError):
-            raise DatabaseError(
-                f"the undo journal {self.journal_path} is damaged; move it aside to go on (undo history is lost)"
-            ) from None
-
-    def _write_journal(self, entries: list[dict[str, Any]]) -> None:
-        text = canonical_json({"entries": entries[-JOURNAL_LIMIT:], "schema_version": JOURNAL_SCHEMA_VERSION})
-        atomic_write(self.journal_path, text)
-
     def _journal_changes(self, action: str, changes: list[Change]) -> None:
-        entries = self._read_journal()
-        entries.append(
+        self._journal.append(
             {
                 "action": action,
                 "at": utc_timestamp(),
                 "changes": [{"id": c.id, "before": c.before, "after": c.after} for c in changes],
             }
         )
-        self._write_journal(entries)
 
     def undo_preview(self) -> str:
         """The action that `undo` would revert; NothingToUndoError when there is none."""
-        entries = self._read_journal()
-        if not entries:
+        last = self._journal.last()
+        if last is None:
             raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
-        return str(entries[-1]["action"])
+        return str(last[1]["action"])
 
     def undo(self) -> UndoResult:
         """Revert the most recent journaled change, if every commitment it touched is still as it left it."""
         with self.locked():
-            entries = self._read_journal()
-            if not entries:
+            last = self._journal.last()
+            if last is None:
                 raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
-            entry = entries[-1]
+            offset, entry = last
             changes = [Change(c["id"], c["before"], c["after"]) for c in entry["changes"]]
             with self._transaction("undo", journal=False) as transaction:
                 present = set(transaction.ids())
@@ -736,7 +715,7 @@ class Store:
                         transaction.delete(change.id)
                     else:
                         transaction.put(change.before)
-            self._write_journal(entries[:-1])
+            self._journal.drop_last(offset)
             return UndoResult(str(entry["action"]), str(entry["at"]), changes)
 
 

@@ -215,44 +215,39 @@ def test_undo_refuses_when_the_commitment_changed_since(store: Store) -> None:
     assert store.path.read_bytes() == edited
 
 
-def test_a_damaged_journal_is_reported_not_overwritten(store: Store) -> None:
-    store.journal_path.write_text("{broken\n", encoding="utf-8")
+def test_a_damaged_journal_entry_is_reported_not_overwritten(store: Store) -> None:
+    change_summary(store, "one", "first")
+    (entry,) = store.journal_path.iterdir()
+    entry.write_text("{broken", encoding="utf-8")
     original = store.path.read_bytes()
-    with pytest.raises(DatabaseError, match="undo journal"):
+    with pytest.raises(DatabaseError, match=r"undo journal entry .* is damaged"):
         store.undo()
-    assert store.journal_path.read_text(encoding="utf-8") == "{broken\n"
+    assert entry.read_text(encoding="utf-8") == "{broken"
     assert store.path.read_bytes() == original
 
 
-def test_a_journal_line_cut_short_by_a_crash_is_ignored_and_cut_off(store: Store) -> None:
+def test_a_temporary_file_left_in_the_journal_is_not_a_change(store: Store) -> None:
     change_summary(store, "one", "first")
+    (store.journal_path / ".000000002.json.abc.tmp").write_text("{cut short", encoding="utf-8")
+    assert store.undo_preview() == "first"
     change_summary(store, "two", "second")
-    complete = store.journal_path.read_bytes()
-    assert complete.count(b"\n") == 2
-    with store.journal_path.open("ab") as journal:
-        journal.write(b'{"action": "third", "changes": [{"id": "rcep')  # the crash
-    assert store.undo_preview() == "second"
-    change_summary(store, "three", "third")
-    lines = store.journal_path.read_bytes().splitlines()
-    assert len(lines) == 3
-    assert [json.loads(line)["action"] for line in lines] == ["first", "second", "third"]
-    assert [store.undo().action for _ in range(3)] == ["third", "second", "first"]
+    assert [store.undo().action for _ in range(2)] == ["second", "first"]
 
 
-def test_the_journal_is_trimmed_when_it_grows_large(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_journal_keeps_the_last_changes_within_its_limits(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     import tracker.journal
 
-    monkeypatch.setattr(tracker.journal, "TRIM_BYTES", 80_000)
-    monkeypatch.setattr(tracker.journal, "KEEP_BYTES", 40_000)  # less than the 20 changes always kept
+    monkeypatch.setattr(tracker.journal, "LIMIT", 30)
+    monkeypatch.setattr(tracker.journal, "KEEP_BYTES", 60_000)  # less than the 20 changes always kept
+    for number in range(25):
+        change_summary(store, f"Summary {number} " + "x" * 2000, f"large {number}")
+    actions = [entry["action"] for entry in Journal(store.journal_path).entries()]
+    assert actions == [f"large {n}" for n in range(5, 25)]  # the last 20, though over KEEP_BYTES
+    monkeypatch.setattr(tracker.journal, "KEEP_BYTES", 10**9)
     for number in range(40):
-        change_summary(store, f"Summary {number} " + "x" * 500, f"change {number}")
-    entries = Journal(store.journal_path).entries()
-    largest = max(len(line) for line in store.journal_path.read_bytes().splitlines(keepends=True))
-    assert store.journal_path.stat().st_size <= 80_000 + largest
-    assert tracker.journal.MINIMUM <= len(entries) < 40
-    assert entries[-1]["action"] == "change 39"
-    actions = [entry["action"] for entry in entries]
-    assert actions == [f"change {n}" for n in range(40 - len(actions), 40)]
+        change_summary(store, f"small {number}", f"small {number}")
+    actions = [entry["action"] for entry in Journal(store.journal_path).entries()]
+    assert actions == [f"small {n}" for n in range(10, 40)]  # the last 30 (LIMIT)
 
 
 def test_lock_timeout_comes_from_the_environment(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

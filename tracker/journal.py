@@ -1,16 +1,16 @@
-"""The undo journal beside the data file: one JSON line per change, appended, so that recording a change costs the
-same however long the journal is.
+"""The undo journal beside the data file: a folder with one JSON file per change, so that recording, undoing and
+trimming each cost the same however large other changes were (an import of a hundred thousand commitments
+included).
 
-Each line holds the action, when it was recorded, and the before and after states of the commitments it touched.
-A line cut short by a crash has no newline at its end: it is ignored, and cut off before the next append. The
-journal keeps the last `LIMIT` changes; it is trimmed, by an atomic rewrite, only when it grows past `TRIM_BYTES`,
-and then also to at most `KEEP_BYTES`, though never below the last `MINIMUM` changes.
+Each file holds the action, when it was recorded, and the before and after states of the commitments it touched;
+its name is its number in sequence. Files are written atomically. The journal keeps the last `LIMIT` changes and
+at most `KEEP_BYTES` of them, but never fewer than the last `MINIMUM` changes, however large.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,106 +18,66 @@ from tracker.errors import DatabaseError
 
 LIMIT = 100
 MINIMUM = 20
-TRIM_BYTES = 64 << 20
-KEEP_BYTES = 32 << 20
+KEEP_BYTES = 64 << 20
+_NAME = re.compile(r"^(\d{9})\.json$")
 
 
 class Journal:
-    """The undo journal at `path`; every method is called with the data file's lock held."""
+    """The undo journal in the folder `path`; every method is called with the data file's lock held."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    def _numbered(self) -> list[tuple[int, Path]]:
+        """The change files, oldest first (leftover temporary files are not among them)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise DatabaseError(f"the undo journal {self.path} is not a folder; move it aside to go on")
+        try:
+            names = [(int(m[1]), entry) for entry in self.path.iterdir() if (m := _NAME.match(entry.name))]
+        except FileNotFoundError:
+            return []
+        return sorted(names)
+
     def append(self, entry: dict[str, Any]) -> None:
-        """Add one change at the end, durably."""
-        line = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
-        complete = self._complete_length()
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o666)
-        try:
-            os.ftruncate(descriptor, complete)  # drop a line a crash cut short
-            os.lseek(descriptor, complete, os.SEEK_SET)
-            view = memoryview(line)
-            while view:
-                view = view[os.write(descriptor, view) :]
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        if complete + len(line) > TRIM_BYTES:
-            self._trim()
+        """Record one change after all the others, then trim the oldest."""
+        from tracker.store import atomic_write
 
-    def last(self) -> tuple[int, dict[str, Any]] | None:
-        """The most recent change and the offset of its line, or None if there is none."""
-        lines = self._lines()
-        if not lines:
+        numbered = self._numbered()
+        number = numbered[-1][0] + 1 if numbered else 1
+        self.path.mkdir(exist_ok=True)
+        text = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        atomic_write(self.path / f"{number:09d}.json", text)
+        self._trim([*numbered, (number, self.path / f"{number:09d}.json")])
+
+    def last(self) -> tuple[Path, dict[str, Any]] | None:
+        """The most recent change and its file, or None if there is none."""
+        numbered = self._numbered()
+        if not numbered:
             return None
-        offset, raw = lines[-1]
-        return offset, self._parse(raw)
-
-    def drop_last(self, offset: int) -> None:
-        """Remove the most recent change, whose line starts at `offset`."""
-        descriptor = os.open(self.path, os.O_WRONLY)
-        try:
-            os.ftruncate(descriptor, offset)
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        path = numbered[-1][1]
+        return path, self._parse(path)
 
     def entries(self) -> list[dict[str, Any]]:
-        """Every change, oldest first."""
-        return [self._parse(raw) for _, raw in self._lines()]
+        """Every change kept, oldest first."""
+        return [self._parse(path) for _, path in self._numbered()]
 
-    def _read(self) -> bytes:
+    def _parse(self, path: Path) -> dict[str, Any]:
         try:
-            return self.path.read_bytes()
-        except FileNotFoundError:
-            return b""
-        except OSError as error:
-            raise DatabaseError(f"the undo journal {self.path} cannot be read: {error.strerror or error}") from None
-
-    def _complete_length(self) -> int:
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return 0
-        if size == 0:
-            return 0
-        with self.path.open("rb") as file:
-            file.seek(size - 1)
-            if file.read(1) == b"\n":
-                return size
-        data = self._read()
-        return data.rfind(b"\n") + 1
-
-    def _lines(self) -> list[tuple[int, bytes]]:
-        data = self._read()
-        data = data[: data.rfind(b"\n") + 1]
-        lines: list[tuple[int, bytes]] = []
-        offset = 0
-        for raw in data.splitlines(keepends=True):
-            lines.append((offset, raw))
-            offset += len(raw)
-        return lines
-
-    def _parse(self, raw: bytes) -> dict[str, Any]:
-        try:
-            entry = json.loads(raw)
+            entry = json.loads(path.read_bytes())
             if not isinstance(entry, dict) or not {"action", "at", "changes"} <= entry.keys():
                 raise ValueError
-        except ValueError:
+        except (OSError, ValueError):
             raise DatabaseError(
-                f"the undo journal {self.path} is damaged; move it aside to go on (undo history is lost)"
+                f"the undo journal entry {path} is damaged; move it aside to undo what came before it"
             ) from None
         return entry
 
-    def _trim(self) -> None:
-        from tracker.store import atomic_write
-
-        lines = [raw for _, raw in self._lines()][-LIMIT:]
-        kept: list[bytes] = []
-        size = 0
-        for raw in reversed(lines):
-            if len(kept) >= MINIMUM and size + len(raw) > KEEP_BYTES:
+    def _trim(self, numbered: list[tuple[int, Path]]) -> None:
+        sizes = [path.stat().st_size for _, path in numbered]
+        total = sum(sizes)
+        for position, (_, path) in enumerate(numbered):
+            remaining = len(numbered) - position
+            if remaining <= MINIMUM or (remaining <= LIMIT and total <= KEEP_BYTES):
                 break
-            kept.append(raw)
-            size += len(raw)
-        atomic_write(self.path, b"".join(reversed(kept)))
+            path.unlink()
+            total -= sizes[position]

@@ -700,7 +700,7 @@ class Store:
             last = self._journal.last()
             if last is None:
                 raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
-            offset, entry = last
+            entry_path, entry = last
             changes = [Change(c["id"], c["before"], c["after"]) for c in entry["changes"]]
             with self._transaction("undo", journal=False) as transaction:
                 present = set(transaction.ids())
@@ -715,7 +715,7 @@ class Store:
                         transaction.delete(change.id)
                     else:
                         transaction.put(change.before)
-            self._journal.drop_last(offset)
+            entry_path.unlink()
             return UndoResult(str(entry["action"]), str(entry["at"]), changes)
 
 

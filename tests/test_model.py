@@ -205,6 +205,8 @@ def test_new_commitment_refuses_bad_values(fields: dict[str, object], message: s
         ({"actors": []}, "actors"),
         ({"history": []}, "history"),
         ({"amount": {"value": "lots", "currency": "USD", "per": None}}, "amount value"),
+        ({"amount": {"value": float("inf"), "currency": "USD", "per": None}}, "amount value"),
+        ({"amount": {"value": float("nan"), "currency": "USD", "per": None}}, "amount value"),
         ({"extra": 1}, "unknown field"),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -357,7 +358,7 @@ def _amount_problems(amount: Any) -> list[str]:
     if problems:
         return problems
     value = amount["value"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         problems.append("amount value is not a non-negative number")
     if not isinstance(amount["currency"], str) or not re.fullmatch(r"[A-Z]{3}", amount["currency"]):
         problems.append("amount currency is not a three-letter code such as USD")

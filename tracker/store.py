@@ -10,10 +10,10 @@ replaces the file atomically.
 from __future__ import annotations
 
 import bisect
-import copy
 import gc
 import itertools
 import json
+import marshal
 import os
 import re
 import shutil
@@ -277,7 +277,7 @@ class LoadedSnapshot(Snapshot):
         return commitment_id in self._by_id
 
     def get(self, commitment_id: str) -> Commitment:
-        return copy.deepcopy(self._by_id[commitment_id])
+        return _copy(self._by_id[commitment_id])
 
     def summaries(self) -> list[Summary]:
         return [summarize(self._by_id[commitment_id]) for commitment_id in self.ids]
@@ -351,7 +351,7 @@ class Transaction:
             after = self.changes[commitment_id].after
             if after is None:
                 raise KeyError(commitment_id)
-            return copy.deepcopy(after)
+            return _copy(after)
         return self._snapshot.get(commitment_id)
 
     def _exists_in_snapshot(self, commitment_id: str) -> bool:
@@ -368,7 +368,7 @@ class Transaction:
         problems = commitment_problems(commitment)
         if problems:
             raise InvalidInputError(f"commitment '{commitment.get('id')}' {problems[0]}")
-        self._remember(commitment["id"]).after = copy.deepcopy(commitment)
+        self._remember(commitment["id"]).after = _copy(commitment)
 
     def delete(self, commitment_id: str) -> None:
         """Remove the commitment with this exact id."""
@@ -717,6 +717,11 @@ class Store:
                         transaction.put(change.before)
             entry_path.unlink()
             return UndoResult(str(entry["action"]), str(entry["at"]), changes)
+
+
+def _copy(commitment: Commitment) -> Commitment:
+    """A deep copy of a commitment (plain JSON values), made in C: copy.deepcopy takes ten times as long."""
+    return cast(Commitment, marshal.loads(marshal.dumps(cast(dict[str, Any], commitment))))
 
 
 @contextmanager

@@ -507,3 +507,24 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
     )
     with pytest.raises(RuntimeError, match="a bug"):
         run("report", env={"TRACKER_DEBUG": "1"})
+
+
+def test_text_that_is_not_utf8_is_refused_not_stored(run: Run, db_path: Path) -> None:
+    original = db_path.read_bytes()
+    lone = "\udcff"  # what Python makes of the byte 0xff in a command-line argument
+    result = run("add", "--title", f"bad {lone}", "--actor", "ROK", "--pillar", "economic")
+    assert result.exit_code == 1
+    assert "not Unicode" in result.stderr
+    assert run("update", "rcep", "--note", lone).exit_code == 1
+    assert db_path.read_bytes() == original
+
+
+def test_an_import_with_an_escaped_lone_surrogate_is_refused(run: Run, db_path: Path, tmp_path: Path) -> None:
+    document = load(db_path)
+    document["commitments"][0]["title"] = "x"
+    text = json.dumps(document).replace('"title": "x"', '"title": "\\ud800"', 1)
+    source = tmp_path / "surrogate.json"
+    source.write_text(text, encoding="utf-8")
+    result = run("import", str(source))
+    assert result.exit_code == 1
+    assert "not Unicode" in result.stderr

@@ -397,7 +397,22 @@ def commitment_problems(commitment: Any) -> list[str]:
         problems.append(
             f"status {commitment['status']!r} is not the status of its latest event ({current_status(history).value})"
         )
+    if not problems and _SURROGATE.search(_all_text(commitment)):
+        problems.append("holds text that is not Unicode (a lone surrogate, as bytes that are not UTF-8 become)")
     return problems
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _all_text(commitment: dict[str, Any]) -> str:
+    source = commitment["source"]
+    texts = [commitment["title"], commitment["summary"], commitment["quote"], source["document"], source["file"] or ""]
+    texts += commitment["actors"]
+    for event in commitment["history"]:
+        texts.append(event["note"])
+        texts += event["evidence"]
+    return "\n".join(texts)
 
 
 # --- changes ----------------------------------------------------------------------------------------------------

@@ -61,24 +61,32 @@ def _tally(counts: Counter[Status]) -> dict[str, Any]:
     return {"total": sum(counts.values()), "by_status": by_status, "score": score(counts.elements())}
 
 
-def _grouped(items: Iterable[tuple[str, Status]]) -> dict[str, dict[str, Any]]:
+def _grouped(counts: Counter[tuple[str, Status]]) -> dict[str, dict[str, Any]]:
+    """Tallies per group, from how many commitments each (group, status) pair has."""
     groups: dict[str, Counter[Status]] = {}
-    for (key, status), count in Counter(items).items():
-        groups.setdefault(key, Counter())[status] = count
+    for (key, status), count in counts.items():
+        groups.setdefault(key, Counter())[status] += count
     return {key: _tally(groups[key]) for key in sorted(groups, key=str.casefold)}
 
 
+def by_pillar(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
+    """Tallies per pillar."""
+    return _grouped(Counter((row.commitment["pillar"], row.status) for row in rows))
+
+
 def by_actor(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
-    """Tallies per actor; a commitment with two actors counts for each, actors matched case-insensitively."""
+    """Tallies per actor; a commitment with two actors counts for each, actors matched case-insensitively (and
+    named as first spelt)."""
+    # Few commitments differ in their list of actors and status: count those pairs first, then share them out.
+    combinations = Counter((tuple(row.commitment["actors"]), row.status) for row in rows)
     spelling: dict[str, str] = {}
-    items: list[tuple[str, Status]] = []
-    for row in rows:
-        actors = row.commitment["actors"]
-        keys = {actor.casefold() for actor in actors} if len(actors) > 1 else [actors[0].casefold()]
+    counts: Counter[tuple[str, Status]] = Counter()
+    for (actors, status), count in combinations.items():
         for actor in actors:
             spelling.setdefault(actor.casefold(), actor)
-        items.extend((spelling[key], row.status) for key in keys)
-    return _grouped(items)
+        for key in dict.fromkeys(actor.casefold() for actor in actors):
+            counts[(spelling[key], status)] += count
+    return _grouped(counts)
 
 
 def days_between(start: str, end: str) -> int:
@@ -165,7 +173,7 @@ def build_report(
         "total": overall["total"],
         "by_status": overall["by_status"],
         "score": overall["score"],
-        "by_pillar": _grouped((row.commitment["pillar"], row.status) for row in rows),
+        "by_pillar": by_pillar(rows),
         "by_actor": by_actor(rows),
         "overdue": overdue(rows, as_of),
         "recent": recent(details(active), as_of) if active else [],

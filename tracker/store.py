@@ -53,11 +53,6 @@ def bundled_text() -> str:
     return resources.files("tracker.data").joinpath("commitments.json").read_text(encoding="utf-8")
 
 
-def bundled_source(file_name: str) -> str:
-    """A bundled source text from `data/sources/`."""
-    return resources.files("tracker.data.sources").joinpath(file_name).read_text(encoding="utf-8")
-
-
 # The canonical file, byte for byte: json.dumps({"commitments": [...], "schema_version": 1}, indent=2,
 # sort_keys=True, ensure_ascii=False) and a newline, built from one piece per commitment so that a write can copy
 # the pieces it does not change.
@@ -556,20 +551,6 @@ class Store:
         """Every commitment in the file, validated, sorted by id."""
         with self.reading() as snapshot, _gc_paused():
             return [snapshot.get(commitment_id) for commitment_id in snapshot.ids]
-
-    def summaries(self) -> list[Summary]:
-        """Every commitment's Summary, sorted by id."""
-        with self.reading() as snapshot, _gc_paused():
-            return snapshot.summaries()
-
-    def get_many(self, ids: Iterable[str]) -> list[Commitment]:
-        """The commitments with these exact ids, in that order."""
-        with self.reading() as snapshot:
-            return [snapshot.get(commitment_id) for commitment_id in ids]
-
-    def ids(self) -> list[str]:
-        with self.reading() as snapshot:
-            return list(snapshot.ids)
 
     # --- writing -------------------------------------------------------------------------------------------------
 

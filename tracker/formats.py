@@ -11,7 +11,7 @@ from typing import Any, cast
 from tracker.errors import InvalidInputError
 from tracker.model import Commitment, Status, citation, commitment_problems, format_amount, is_overdue, ordered_history
 from tracker.render import safe
-from tracker.store import SCHEMA_VERSION, dump_database
+from tracker.store import SCHEMA_VERSION
 
 
 def md_cell(value: object) -> str:
@@ -96,11 +96,6 @@ CSV_FIELDS = (
     "events",
     "last_event_date",
 )
-
-
-def export_json(commitments: list[Commitment]) -> str:
-    """The JSON export: the database format itself (canonical), holding just these commitments."""
-    return dump_database(commitments)
 
 
 def export_csv(commitments: list[Commitment], today: str) -> str:

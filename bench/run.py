@@ -63,7 +63,10 @@ def prepare(size: int | None, workdir: Path) -> tuple[Path, str]:
     """A fresh working copy of the data set of `size` commitments (None: the bundled one) and an id in it."""
     work = workdir / f"work-{size or 'bundled'}.json"
     for leftover in workdir.glob(f"{work.name}*"):
-        leftover.unlink()
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
     if size is None:
         subprocess.run([TRACKER, "--db", str(work), "init"], check=True, capture_output=True)
         return work, "rcep-signing"

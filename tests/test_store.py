@@ -422,3 +422,12 @@ def test_a_splice_checks_every_range_it_copies(store: Store) -> None:
     with pytest.raises(DatabaseError, match="changed since it was indexed"):
         change_summary(store, "Must not be written.")  # rcep-signing itself is intact; the first range is not
     assert store.path.read_bytes() == damaged
+
+
+def test_a_link_to_the_data_file_stays_a_link(store: Store, tmp_path: Path) -> None:
+    link = tmp_path / "link.json"
+    link.symlink_to(store.path)
+    change_summary(Store(link), "Through the link.")
+    assert link.is_symlink()
+    assert "Through the link." in store.path.read_text(encoding="utf-8")
+    assert Store(link).load() == store.load()

@@ -349,12 +349,9 @@ class Transaction:
             return _copy(after)
         return self._snapshot.get(commitment_id)
 
-    def _exists_in_snapshot(self, commitment_id: str) -> bool:
-        return self._snapshot.contains(commitment_id)
-
     def _remember(self, commitment_id: str) -> Change:
         if commitment_id not in self.changes:
-            before = self._snapshot.get(commitment_id) if self._exists_in_snapshot(commitment_id) else None
+            before = self._snapshot.get(commitment_id) if self._snapshot.contains(commitment_id) else None
             self.changes[commitment_id] = Change(commitment_id, before, before)
         return self.changes[commitment_id]
 
@@ -394,7 +391,8 @@ class Store:
     """One tracker database file, its lock file, its index and its undo journal."""
 
     def __init__(self, path: Path, lock_timeout: float | None = None) -> None:
-        self.path = path
+        # A link is followed, so that a write replaces the file it points to, not the link.
+        self.path = Path(os.path.realpath(path)) if path.is_symlink() else path
         if lock_timeout is None:
             lock_timeout = _lock_timeout_from_environment()
         self.lock_timeout = lock_timeout

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
 from tracker.index import read_index
 from tracker.journal import Journal
-from tracker.model import Pillar, new_commitment, summarize
+from tracker.model import Pillar, new_commitment, record_event, summarize
 from tracker.store import (
     IndexedSnapshot,
     LoadedSnapshot,
@@ -431,3 +433,51 @@ def test_a_link_to_the_data_file_stays_a_link(store: Store, tmp_path: Path) -> N
     assert link.is_symlink()
     assert "Through the link." in store.path.read_text(encoding="utf-8")
     assert Store(link).load() == store.load()
+
+
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+STAMP = "2021-01-01T00:00:00Z"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    titles=st.lists(_text.filter(lambda t: t.strip() != ""), min_size=0, max_size=6),
+    notes=st.lists(_text, min_size=1, max_size=3),
+)
+def test_the_layout_is_exactly_the_canonical_json_and_indexes_back(titles: list[str], notes: list[str]) -> None:
+    commitments = []
+    for number, title in enumerate(titles):
+        made = new_commitment(
+            existing_ids=[],
+            title=title[:80],
+            actors=["ROK", title],
+            pillar=Pillar.ECONOMIC,
+            today="2021-01-01",
+            recorded_at="2021-01-01T00:00:00Z",
+            commitment_id=f"c-{number}",
+        )
+        for note in notes:
+            if note:  # an empty note with no evidence is nothing to record
+                evidence = [note] if note.strip() else []
+                made = record_event(
+                    made,
+                    on="2021-01-01",
+                    today="2021-01-01",
+                    status=None,
+                    note=note,
+                    evidence=evidence,
+                    recorded_at=STAMP,
+                )
+        commitments.append(made)
+    text = dump_database(commitments)
+    expected = json.dumps(
+        {"commitments": commitments, "schema_version": 1}, indent=2, sort_keys=True, ensure_ascii=False
+    )
+    assert text == expected + "\n"
+    index = index_records(text.encode(), (0, 0, 0), "x")
+    assert index is not None
+    assert index.ids == [c["id"] for c in commitments]
+    for number, commitment in enumerate(commitments):
+        start, end = index.span(number)
+        assert json.loads(text.encode()[start:end]) == commitment
+        assert index.summary(number) == summarize(commitment)

@@ -214,7 +214,7 @@ def test_a_file_that_is_not_a_database_is_refused_in_one_line(
 
 def test_version_and_help_with_examples(run: Run) -> None:
     assert run("--version").stdout == f"tracker {__version__}\n"
-    for command in ("list", "show", "init", "update", "add", "remove", "undo", "report"):
+    for command in ("list", "show", "init", "update", "add", "remove", "undo", "report", "export", "import"):
         result = run(command, "--help")
         assert result.exit_code == 0
         assert "Example: tracker " in result.stdout
@@ -375,6 +375,7 @@ def test_remove_needs_yes_off_a_terminal_and_undo_brings_it_back(run: Run, db_pa
     undone = run("undo", "--yes")
     assert undone.exit_code == 0
     assert undone.stdout.startswith("undid 'remove rcep-signing' (recorded ")
+    assert undone.stdout.endswith("); put back as before: rcep-signing\n")
     assert db_path.read_bytes() == original
 
 
@@ -528,3 +529,13 @@ def test_an_import_with_an_escaped_lone_surrogate_is_refused(run: Run, db_path: 
     result = run("import", str(source))
     assert result.exit_code == 1
     assert "not Unicode" in result.stderr
+
+
+def test_undo_of_a_large_change_names_five_ids_and_counts_the_rest(run: Run, db_path: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    assert run("--db", str(empty), "init", "--empty").exit_code == 0
+    assert run("--db", str(empty), "import", str(db_path)).exit_code == 0
+    undone = run("--db", str(empty), "undo", "--yes")
+    ids = sorted(c["id"] for c in load(db_path)["commitments"])
+    assert undone.stdout.endswith(f"put back as before: {', '.join(ids[:5])} and 12 more\n")
+    assert load(empty)["commitments"] == []

@@ -458,8 +458,8 @@ def undo(context: typer.Context, yes: YesFlag = False) -> None:
     _confirm(f"Undo '{store.undo_preview()}'?", yes)
     result = store.undo()
     ids = [change.id for change in result.changes]
-    restored = ", ".join(ids[:5]) + (f" and {len(ids) - 5:,} more" if len(ids) > 5 else "")
-    render.print_line(f"undid '{result.action}' (recorded {result.at}); restored {restored}")
+    named = ", ".join(ids[:5]) + (f" and {len(ids) - 5:,} more" if len(ids) > 5 else "")
+    render.print_line(f"undid '{result.action}' (recorded {result.at}); put back as before: {named}")
 
 
 class ReportFormat(StrEnum):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
 from tracker.index import read_index
 from tracker.journal import Journal
-from tracker.model import Pillar, new_commitment, record_event, summarize
+from tracker.model import Commitment, Pillar, new_commitment, record_event, summarize
 from tracker.store import (
     IndexedSnapshot,
     LoadedSnapshot,
@@ -43,6 +43,18 @@ GARBAGE = {
         {"commitments": [json.loads(bundled_text())["commitments"][0]] * 2, "schema_version": 1}
     ),
 }
+
+
+def a_commitment(title: str) -> Commitment:
+    """A new, valid commitment of the ROK, made on 2021-01-01."""
+    return new_commitment(
+        existing_ids=[],
+        title=title,
+        actors=["ROK"],
+        pillar=Pillar.ECONOMIC,
+        today="2021-01-01",
+        recorded_at="2021-01-01T00:00:00Z",
+    )
 
 
 def change_summary(store: Store, summary: str, action: str = "test") -> None:
@@ -188,14 +200,7 @@ def test_undo_walks_back_through_more_than_twenty_changes(store: Store) -> None:
 
 def test_undo_restores_an_added_and_a_removed_commitment(store: Store) -> None:
     original = store.path.read_bytes()
-    added = new_commitment(
-        existing_ids=[],
-        title="New",
-        actors=["ROK"],
-        pillar=Pillar.ECONOMIC,
-        today="2021-01-01",
-        recorded_at="2021-01-01T00:00:00Z",
-    )
+    added = a_commitment("New")
     with store.transaction("add") as transaction:
         transaction.put(added)
         transaction.delete("rcep-signing")
@@ -317,14 +322,7 @@ def test_a_damaged_index_is_ignored(store: Store) -> None:
 
 def test_spliced_writes_give_the_same_file_as_a_full_write(store: Store) -> None:
     store.load()  # so that the writes below splice
-    added = new_commitment(
-        existing_ids=[],
-        title="Zeta",
-        actors=["ROK"],
-        pillar=Pillar.ECONOMIC,
-        today="2021-01-01",
-        recorded_at="2021-01-01T00:00:00Z",
-    )
+    added = a_commitment("Zeta")
     first = {**added, "id": "aaa-first"}
     with store.transaction("mixed") as transaction:
         transaction.put(added)

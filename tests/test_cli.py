@@ -178,6 +178,7 @@ def test_ambiguous_prefix_exits_1_and_lists_the_matches(run: Run, db_path: Path)
         (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--amount", "lots"], "currency"),
         (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--paragraph", "0"], "numbered from 1"),
         (["add", "--title", "x", "--pillar", "economic"], "--actor"),
+        (["export", "--format", "pdf"], "csv"),
         (["nonsense"], "No such command"),
     ],
 )
@@ -539,3 +540,16 @@ def test_undo_of_a_large_change_names_five_ids_and_counts_the_rest(run: Run, db_
     ids = sorted(c["id"] for c in load(db_path)["commitments"])
     assert undone.stdout.endswith(f"put back as before: {', '.join(ids[:5])} and 12 more\n")
     assert load(empty)["commitments"] == []
+
+
+def test_export_to_a_missing_directory_and_import_of_a_directory_are_clear_errors(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    original = db_path.read_bytes()
+    exported = run("export", "--output", str(tmp_path / "no" / "such" / "x.json"))
+    assert exported.exit_code == 1
+    assert exported.stderr == f"tracker: error: the directory of {tmp_path / 'no' / 'such' / 'x.json'} does not exist\n"
+    imported = run("import", str(tmp_path))
+    assert imported.exit_code == 1
+    assert imported.stderr == f"tracker: error: {tmp_path} is a directory, not a tracker database file\n"
+    assert db_path.read_bytes() == original

@@ -356,9 +356,8 @@ def test_removing_every_commitment_then_undoing_keeps_the_file_canonical(store: 
     assert store.path.read_bytes() == original
 
 
-def test_records_are_indexed_only_in_the_canonical_layout() -> None:
-    text = bundled_text()
-    commitments = parse_database(text, "x")
+def assert_indexes_back(text: str, commitments: list[Commitment]) -> None:
+    """The index of a file's text finds every commitment's bytes and summary, in order."""
     index = index_records(text.encode(), (1, 2, 3), "x")
     assert index is not None
     assert index.ids == [c["id"] for c in commitments]
@@ -366,6 +365,12 @@ def test_records_are_indexed_only_in_the_canonical_layout() -> None:
         start, end = index.span(number)
         assert json.loads(text.encode()[start:end]) == commitment
         assert index.summary(number) == summarize(commitment)
+
+
+def test_records_are_indexed_only_in_the_canonical_layout() -> None:
+    text = bundled_text()
+    commitments = parse_database(text, "x")
+    assert_indexes_back(text, commitments)
     assert index_records(json.dumps(json.loads(text), indent=4).encode(), (1, 2, 3), "x") is None
     reordered = dump_database(commitments).replace('"climate-environment', '"zz-climate-environment', 1)
     assert index_records(reordered.encode(), (1, 2, 3), "x") is None  # out of order: read as a whole
@@ -472,10 +477,15 @@ def test_the_layout_is_exactly_the_canonical_json_and_indexes_back(titles: list[
         {"commitments": commitments, "schema_version": 1}, indent=2, sort_keys=True, ensure_ascii=False
     )
     assert text == expected + "\n"
-    index = index_records(text.encode(), (0, 0, 0), "x")
-    assert index is not None
-    assert index.ids == [c["id"] for c in commitments]
-    for number, commitment in enumerate(commitments):
-        start, end = index.span(number)
-        assert json.loads(text.encode()[start:end]) == commitment
-        assert index.summary(number) == summarize(commitment)
+    assert_indexes_back(text, commitments)
+
+
+def test_a_journal_that_cannot_take_a_change_stops_it_before_the_data_changes(store: Store) -> None:
+    store.journal_path.write_text("not a folder", encoding="utf-8")
+    original = store.path.read_bytes()
+    with pytest.raises(DatabaseError, match="is not a folder"):
+        change_summary(store, "Must not be written.")
+    with pytest.raises(DatabaseError, match="is not a folder"):
+        store.init(force=True)
+    assert store.path.read_bytes() == original
+    assert not list(store.path.parent.glob("*.bak"))

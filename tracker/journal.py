@@ -38,6 +38,10 @@ class Journal:
             return []
         return sorted(names)
 
+    def check(self) -> None:
+        """Raise DatabaseError now if the journal could not take a change."""
+        self._numbered()
+
     def append(self, entry: dict[str, Any]) -> None:
         """Record one change after all the others, then trim the oldest."""
         from tracker.store import atomic_write

@@ -475,6 +475,7 @@ class Store:
                 )
             if self.path.is_dir():
                 raise DatabaseError(f"{self.path} is a directory; remove it or choose another --db")
+            self._journal.check()
             backup = self._backup()
             try:
                 old = parse_database(read_text(self.path), str(self.path))
@@ -571,6 +572,8 @@ class Store:
             if not changes:
                 return
             self._check_writable()
+            if journal:
+                self._journal.check()  # a journal that cannot take the change stops it before the data changes
             self._remove_stale_temp_files()
             self._commit(snapshot, changes)
         finally:
@@ -599,10 +602,9 @@ class Store:
     def _write_full(self, commitments: list[Commitment]) -> None:
         """Write a whole canonical file, then its index."""
         ordered = sorted(commitments, key=lambda commitment: commitment["id"])
-        pieces, spans = layout([record_bytes(commitment) for commitment in ordered])
-        atomic_write(self.path, b"", pieces)
+        records: list[Piece] = [record_bytes(commitment) for commitment in ordered]
         summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
-        self._write_index(Index(signature(self.path.stat()), [c["id"] for c in ordered], spans, summaries))
+        self._write_file([c["id"] for c in ordered], records, summaries)
 
     def _write_spliced(self, snapshot: IndexedSnapshot, replacements: dict[str, Commitment | None]) -> None:
         """Write the file again, copying every unchanged commitment's bytes from the current file; then its index."""
@@ -624,11 +626,19 @@ class Store:
                 summaries.append(index.summaries[position])
         for commitment_id in inserted[next_new:]:
             self._add_new(replacements[commitment_id], ids, records, summaries)
+        self._write_file(ids, records, summaries, snapshot)
+
+    def _write_file(
+        self, ids: list[str], records: list[Piece], summaries: list[bytes], source: IndexedSnapshot | None = None
+    ) -> None:
+        """Write the data file from its commitments in id order (bytes, or spans of the `source` file), then its
+        index."""
         pieces, spans = layout(records)
-        for piece in pieces:
-            if isinstance(piece, tuple) and not _is_record_range(snapshot.descriptor, *piece):
-                raise snapshot.stale()  # never copy from a file that no longer matches its index
-        atomic_write(self.path, b"", pieces, source=snapshot.descriptor)
+        if source is not None:
+            for piece in pieces:  # each merged range once, not each commitment
+                if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
+                    raise source.stale()  # never copy from a file that no longer matches its index
+        atomic_write(self.path, b"", pieces, source=source.descriptor if source is not None else -1)
         self._write_index(Index(signature(self.path.stat()), ids, spans, summaries))
 
     @staticmethod

@@ -551,5 +551,5 @@ def test_export_to_a_missing_directory_and_import_of_a_directory_are_clear_error
     assert exported.stderr == f"tracker: error: the directory of {tmp_path / 'no' / 'such' / 'x.json'} does not exist\n"
     imported = run("import", str(tmp_path))
     assert imported.exit_code == 1
-    assert imported.stderr == f"tracker: error: {tmp_path} is a directory, not a tracker database file\n"
+    assert imported.stderr == f"tracker: error: {tmp_path} is a directory, not a regular file\n"
     assert db_path.read_bytes() == original

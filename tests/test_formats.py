@@ -153,7 +153,7 @@ def test_invalid_records_are_named_by_id_and_position(run: Run, db_path: Path, t
 def test_import_of_a_missing_file_is_a_clear_error(run: Run, db_path: Path, tmp_path: Path) -> None:
     result = run("import", str(tmp_path / "nope.json"))
     assert result.exit_code == 1
-    assert "nope.json cannot be read" in result.stderr
+    assert "nope.json does not exist" in result.stderr
 
 
 def test_two_copies_updated_on_different_commitments_merge_in_git_without_conflict(

@@ -6,17 +6,20 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
-from tracker.index import read_index
+from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError, UsageProblem
+from tracker.index import Index, read_index, signature
 from tracker.journal import Journal
 from tracker.model import Commitment, Pillar, new_commitment, record_event, summarize
 from tracker.store import (
+    FOOTER,
+    HEADER,
     IndexedSnapshot,
     LoadedSnapshot,
     Store,
@@ -43,6 +46,11 @@ GARBAGE = {
         {"commitments": [json.loads(bundled_text())["commitments"][0]] * 2, "schema_version": 1}
     ),
 }
+
+
+def current_index(store: Store) -> Index | None:
+    """The index beside the store's file, if it describes the file as it is now."""
+    return read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
 
 
 def a_commitment(title: str) -> Commitment:
@@ -112,10 +120,14 @@ def test_a_file_that_is_not_utf8_is_refused(db_path: Path) -> None:
 
 
 def test_an_unreadable_file_is_refused(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def denied(*args: object, **kwargs: object) -> str:
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "open", denied)
+    def denied(path: object, *args: Any, **kwargs: Any) -> int:
+        if str(path) == str(db_path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(DatabaseError, match="cannot be read: permission denied"):
         Store(db_path).load()
 
@@ -236,7 +248,7 @@ def test_a_damaged_journal_entry_is_reported_not_overwritten(store: Store) -> No
 def test_a_temporary_file_left_in_the_journal_is_not_a_change(store: Store) -> None:
     change_summary(store, "one", "first")
     (store.journal_path / ".000000002.json.abc.tmp").write_text("{cut short", encoding="utf-8")
-    assert store.undo_preview() == "first"
+    assert store.undo_preview().action == "first"
     change_summary(store, "two", "second")
     assert [store.undo().action for _ in range(2)] == ["second", "first"]
 
@@ -248,21 +260,22 @@ def test_the_journal_keeps_the_last_changes_within_its_limits(store: Store, monk
     monkeypatch.setattr(tracker.journal, "KEEP_BYTES", 60_000)  # less than the 20 changes always kept
     for number in range(25):
         change_summary(store, f"Summary {number} " + "x" * 2000, f"large {number}")
-    actions = [entry["action"] for entry in Journal(store.journal_path).entries()]
+    actions = [entry.action for entry in Journal(store.journal_path).entries()]
     assert actions == [f"large {n}" for n in range(5, 25)]  # the last 20, though over KEEP_BYTES
     monkeypatch.setattr(tracker.journal, "KEEP_BYTES", 10**9)
     for number in range(40):
         change_summary(store, f"small {number}", f"small {number}")
-    actions = [entry["action"] for entry in Journal(store.journal_path).entries()]
+    actions = [entry.action for entry in Journal(store.journal_path).entries()]
     assert actions == [f"small {n}" for n in range(10, 40)]  # the last 30 (LIMIT)
 
 
 def test_lock_timeout_comes_from_the_environment(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "2.5")
     assert Store(db_path).lock_timeout == 2.5
-    monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", "soon")
-    with pytest.raises(DatabaseError, match="TRACKER_LOCK_TIMEOUT"):
-        Store(db_path)
+    for wrong in ("soon", "nan", "1e999", "-1", "inf", "100000"):
+        monkeypatch.setenv("TRACKER_LOCK_TIMEOUT", wrong)
+        with pytest.raises(UsageProblem, match=rf"TRACKER_LOCK_TIMEOUT='{wrong}' .* from 0 to 86400"):
+            Store(db_path)
 
 
 def test_new_file_mode_follows_the_umask(isolated_environment: Path) -> None:
@@ -317,7 +330,7 @@ def test_a_damaged_index_is_ignored(store: Store) -> None:
     store.load()
     store.index_path.write_bytes(b"\x00garbage")
     assert store.load() == parse_database(store.path.read_text(encoding="utf-8"), "x")
-    assert read_index(store.index_path) is not None  # written anew
+    assert current_index(store) is not None  # written anew
 
 
 def test_spliced_writes_give_the_same_file_as_a_full_write(store: Store) -> None:
@@ -340,7 +353,7 @@ def test_spliced_writes_give_the_same_file_as_a_full_write(store: Store) -> None
     assert "zeta" in ids
     assert "summit-commitments-2019" not in ids
     assert store.load() == commitments
-    index = read_index(store.index_path)
+    index = current_index(store)
     assert index is not None
     assert index.ids == ids
 
@@ -386,7 +399,7 @@ def test_a_bad_record_in_the_canonical_layout_is_named(store: Store) -> None:
         store.load()
 
 
-def test_a_file_changed_in_place_behind_the_index_is_never_spliced(store: Store) -> None:
+def test_a_file_changed_in_place_with_its_times_restored_is_read_in_full(store: Store) -> None:
     store.load()
     before = store.path.stat()
     text = store.path.read_text(encoding="utf-8")
@@ -394,12 +407,13 @@ def test_a_file_changed_in_place_behind_the_index_is_never_spliced(store: Store)
     assert len(shifted.encode()) == before.st_size
     with store.path.open("r+", encoding="utf-8") as file:  # in place: same inode
         file.write(shifted)
-    os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    with pytest.raises(DatabaseError, match="changed since it was indexed; run the command again"):
-        change_summary(store, "Must not be written.")
-    assert store.path.read_text(encoding="utf-8") == shifted
-    assert not store.index_path.exists()
-    assert store.load() == parse_database(shifted, "x")  # read in full again, and right
+    os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -d` would
+    assert store.load() == parse_database(shifted, "x")  # the change time gave it away: read in full
+    change_summary(store, "Written over the edited file.")
+    expected = {c["id"]: c for c in parse_database(shifted, "x")}
+    assert {c["id"]: c for c in store.load() if c["id"] != "rcep-signing"} == {
+        cid: c for cid, c in expected.items() if cid != "rcep-signing"
+    }
 
 
 def test_json_export_is_the_same_with_and_without_the_index(store: Store) -> None:
@@ -421,12 +435,17 @@ def test_a_splice_checks_every_range_it_copies(store: Store) -> None:
     data = store.path.read_bytes()
     damaged = data.replace(b'[\n    {\n      "actors"', b'[\n   {\n       "actors"', 1)  # first record only
     assert len(damaged) == len(data)
+    index = current_index(store)
     with store.path.open("r+b") as file:
         file.write(damaged)
     os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    with pytest.raises(DatabaseError, match="changed since it was indexed"):
+    assert index is not None
+    forged = Index(signature(store.path.stat()), index.ids, index.spans, index.summaries)  # a crafted index
+    store.index_path.write_bytes(forged.to_bytes())
+    with pytest.raises(DatabaseError, match="does not match its index"):
         change_summary(store, "Must not be written.")  # rcep-signing itself is intact; the first range is not
     assert store.path.read_bytes() == damaged
+    assert not store.index_path.exists()
 
 
 def test_a_link_to_the_data_file_stays_a_link(store: Store, tmp_path: Path) -> None:

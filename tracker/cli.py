@@ -33,7 +33,7 @@ from tracker.model import (
     search_ids,
     utc_timestamp,
 )
-from tracker.store import Snapshot, Store, Transaction, default_path
+from tracker.store import Snapshot, Store, Transaction, WriteResult, default_path
 
 
 class TrackerGroup(TyperGroup):
@@ -152,8 +152,18 @@ def _today() -> str:
 
 
 def _find(store: Store, wanted: str) -> Commitment:
+    """The commitment that `wanted` names (an id or a unique prefix), resolved once, before any lock is taken: a
+    write then acts on that exact id (`Transaction.require`), never on whatever the prefix matches by then."""
     with store.reading() as snapshot:
         return snapshot.get(resolve_id(snapshot.ids, wanted))
+
+
+def _write(store: Store, action: str, change: Any) -> WriteResult:
+    """Run one write and say anything the user must know about it (e.g. that it cannot be undone)."""
+    result = store.write(action, change)
+    for warning in result.warnings:
+        render.print_notice(warning)
+    return result
 
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")]
@@ -339,12 +349,12 @@ def update(
     """
     today = _today()
     store = _store(context)
+    found = _find(store, commitment_id)["id"]
 
     def change(transaction: Transaction) -> None:
-        found = resolve_id(transaction.ids(), commitment_id)
         transaction.action = f"update {found}"
         updated = record_event(
-            transaction.get(found),
+            transaction.require(found),
             on=on or today,
             today=today,
             status=status,
@@ -354,7 +364,7 @@ def update(
         )
         transaction.put(updated)
 
-    result = store.write("update", change)
+    result = _write(store, "update", change)
     (changed,) = result.changes
     before, after = changed.before, changed.after
     assert before is not None
@@ -425,7 +435,7 @@ def add(
         transaction.action = f"add {commitment['id']}"
         transaction.put(commitment)
 
-    (added,) = store.write("add", change).changes
+    (added,) = _write(store, "add", change).changes
     assert added.after is not None
     render.print_line(f"added {added.id}: {added.after['title']}")
 
@@ -442,24 +452,56 @@ def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = Fal
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"remove {commitment['id']}"
-        transaction.delete(resolve_id(transaction.ids(), commitment["id"]))
+        transaction.require(commitment["id"])
+        transaction.delete(commitment["id"])
 
-    store.write("remove", change)
+    _write(store, "remove", change)
     render.print_line(f"removed {commitment['id']}: {commitment['title']}")
 
 
+def _named(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (f" and {len(ids) - 5:,} more" if len(ids) > 5 else "")
+
+
 @app.command()
-def undo(context: typer.Context, yes: YesFlag = False) -> None:
+def undo(
+    context: typer.Context,
+    yes: YesFlag = False,
+    listing: Annotated[
+        bool, typer.Option("--list", help="List the changes undo can revert, the next one first; change nothing.")
+    ] = False,
+    skip: Annotated[
+        bool,
+        typer.Option("--skip", help="Forget the last change without reverting it, so that undo can go further back."),
+    ] = False,
+) -> None:
     """Revert the last change (update, add, remove, import, init --force); again to go further back.
 
     Example: tracker undo --yes
     """
     store = _store(context)
-    _confirm(f"Undo '{store.undo_preview()}'?", yes)
-    result = store.undo()
+    if listing and skip:
+        raise UsageProblem("--list and --skip do not go together; list first, then skip")
+    if listing:
+        steps = store.undo_steps()
+        if not steps:
+            render.print_line("nothing to undo")
+        for step in steps:
+            if step.action is None:
+                render.print_line(f"{step.number}\tdamaged: {step.path} ('tracker undo --skip' drops it)")
+            else:
+                render.print_line(f"{step.number}\t{step.at}\t{step.action}\t{_named(step.ids)}")
+        return
+    entry = store.undo_preview()
+    if skip:
+        _confirm(f"Forget '{entry.action}' without reverting it? It can no longer be undone.", yes)
+        store.skip(expected=entry.number)
+        render.print_line(f"forgot '{entry.action}' (recorded {entry.at}); the data file is unchanged")
+        return
+    _confirm(f"Undo '{entry.action}'?", yes)
+    result = store.undo(expected=entry.number)
     ids = [change.id for change in result.changes]
-    named = ", ".join(ids[:5]) + (f" and {len(ids) - 5:,} more" if len(ids) > 5 else "")
-    render.print_line(f"undid '{result.action}' (recorded {result.at}); put back as before: {named}")
+    render.print_line(f"undid '{result.action}' (recorded {result.at}); put back as before: {_named(ids)}")
 
 
 class ReportFormat(StrEnum):
@@ -530,14 +572,13 @@ def export(
     Example: tracker export --format csv --pillar economic --output economic.csv
     """
     from tracker import formats
-    from tracker.store import atomic_write, export_json
+    from tracker.files import prepare
+    from tracker.store import export_json
 
     today = _today()
-    if output is not None and output.exists() and not force:
-        raise InvalidInputError(f"{output} exists; use --force to overwrite it")
-    if output is not None and not output.parent.is_dir():
-        raise InvalidInputError(f"the directory of {output} does not exist")
-    with _store(context).reading() as snapshot:
+    store = _store(context)
+    target = _output_target(store, output, force) if output is not None else None
+    with store.reading() as snapshot:
         chosen = _chosen(snapshot, today, status, pillar, actor, overdue, due_before, search)
         ids = [c["id"] for c in chosen]
         if output_format is ExportFormat.JSON:
@@ -556,10 +597,34 @@ def export(
             sys.stdout.flush()
             return
         try:
-            atomic_write(output, b"", list(pieces))
+            assert target is not None
+            prepare(target, list(pieces)).commit()
         except OSError as error:
             raise InvalidInputError(f"cannot write {output}: {error.strerror or error}") from None
     render.print_notice(f"exported {len(ids)} commitments to {output}")
+
+
+def _output_target(store: Store, output: Path, force: bool) -> Path:
+    """Where an --output goes (a link followed): a new file, or with --force a regular file; never the database
+    or one of its side files."""
+    import stat
+
+    from tracker.files import kind_of
+
+    target = Path(os.path.realpath(output))
+    if store.owns(target):
+        raise InvalidInputError(f"{output} is the database {store.path} or one of its side files; choose another file")
+    try:
+        mode: int | None = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise InvalidInputError(f"{output} is {kind_of(mode)}; --output takes a regular file (leave it out for stdout)")
+    if mode is not None and not force:
+        raise InvalidInputError(f"{output} exists; use --force to overwrite it")
+    if not target.parent.is_dir():
+        raise InvalidInputError(f"the directory of {output} does not exist")
+    return target
 
 
 @app.command("import")
@@ -608,7 +673,7 @@ def import_command(
                 transaction.delete(commitment_id)
                 counts["removed"] += 1
 
-    store.write("import", change)
+    _write(store, "import", change)
     unchanged = len(incoming) - counts["added"] - counts["updated"]
     summary = f"imported {file}: {counts['added']} added, {counts['updated']} updated, {unchanged} unchanged"
     render.print_line(summary + (f", {counts['removed']} removed" if replace else ""))

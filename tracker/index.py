@@ -2,28 +2,40 @@
 
 With it, `show` and `update` read one commitment's bytes instead of parsing the whole file, `update` rewrites the
 file by copying every other commitment's bytes unchanged, and `list` and `report` read summaries instead of full
-records. It is a cache, never data: it names the file's size, modification time and inode, and where any of them
-differ (an edit by hand, a git merge, a crash between writing the file and the index) it is ignored, and the next
-read that validates the whole file writes it anew.
+records. It is a cache, never data: it names the file's size, modification time, inode, device and inode change
+time, and where any of them differ (an edit by hand, a git merge, a crash between writing the file and the index)
+it is ignored, and the next read that validates the whole file writes it anew. The change time cannot be set by a
+user (`touch -d` sets the modification time and changes the change time), so an edit in place that keeps size and
+modification time is still seen. An index is never trusted beyond that: its spans must tile the file exactly, its
+ids must be sorted, and each summary is checked when it is used; on any doubt the file is read in full.
 """
 
 from __future__ import annotations
 
+import itertools
 import marshal
 import os
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tracker.model import Summary
+from tracker.errors import DatabaseError
+from tracker.files import read_regular
+from tracker.model import PILLAR_VALUES, STATUS_VALUES, Summary
 
-INDEX_VERSION = 3
-Signature = tuple[int, int, int]
+INDEX_VERSION = 4
+INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
+Signature = tuple[int, int, int, int, int]
 
 
 def signature(status: os.stat_result) -> Signature:
-    """What identifies one version of a file: size, modification time (ns) and inode."""
-    return (status.st_size, status.st_mtime_ns, status.st_ino)
+    """What identifies one version of a file: size, modification time, inode, device and inode change time (ns)."""
+    return (status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev, status.st_ctime_ns)
+
+
+class IndexDoubt(ValueError):
+    """Something in the index does not hold up: it must not be used."""
 
 
 def pack_summary(summary: Summary) -> bytes:
@@ -42,8 +54,25 @@ def pack_summary(summary: Summary) -> bytes:
     )
 
 
-def unpack_summary(packed: bytes) -> Summary:
-    cid, title, actors, pillar, due, status, made, last, history = marshal.loads(packed)
+def unpack_summary(packed: bytes, expected_id: str) -> Summary:
+    """A packed Summary, checked for shape and for the id it must have; IndexDoubt otherwise."""
+    try:
+        cid, title, actors, pillar, due, status, made, last, history = marshal.loads(packed)
+    except (EOFError, ValueError, TypeError):
+        raise IndexDoubt("a summary cannot be read") from None
+    if not (
+        cid == expected_id
+        and isinstance(title, str)
+        and isinstance(actors, list)
+        and all(isinstance(actor, str) for actor in actors)
+        and pillar in PILLAR_VALUES
+        and (due is None or _is_date(due))
+        and status in STATUS_VALUES
+        and _is_date(made)
+        and _is_date(last)
+        and isinstance(history, str)
+    ):
+        raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
     return {
         "id": cid,
         "title": title,
@@ -70,22 +99,55 @@ class Index:
         return self.spans[2 * position], self.spans[2 * position + 1]
 
     def summary(self, position: int) -> Summary:
-        return unpack_summary(self.summaries[position])
+        """The Summary at `position`, checked (IndexDoubt if it does not hold up)."""
+        return unpack_summary(self.summaries[position], self.ids[position])
 
     def to_bytes(self) -> bytes:
         return marshal.dumps((INDEX_VERSION, self.signature, self.ids, self.spans.tobytes(), self.summaries))
 
 
-def read_index(path: Path) -> Index | None:
-    """The index at `path`, or None if there is none or it cannot be used (it is only ever a cache)."""
+def _is_date(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-"
+
+
+def read_index(path: Path, file_signature: Signature, header: int, footer: int) -> Index | None:
+    """The index at `path`, if it describes the file with `file_signature` and holds up: ids sorted and unique,
+    spans that tile the file exactly (`header` bytes before the first, the two bytes of `,\n` between two, `footer`
+    bytes after the last). None otherwise: it is only ever a cache. Never follows a link, never reads a special
+    file, never reads more than `INDEX_LIMIT` bytes."""
     try:
-        version, file_signature, ids, spans, summaries = marshal.loads(path.read_bytes())
-        if version != INDEX_VERSION:
+        data = read_regular(path, INDEX_LIMIT, follow_links=False, what="index")
+    except (OSError, DatabaseError):
+        return None
+    try:
+        version, stored_signature, ids, spans, summaries = marshal.loads(data)
+        if version != INDEX_VERSION or tuple(stored_signature) != file_signature:
             return None
         offsets = array("q")
         offsets.frombytes(spans)
+        if not isinstance(ids, list) or not isinstance(summaries, list):
+            return None
         if len(offsets) != 2 * len(ids) or len(summaries) != len(ids):
             return None
-        return Index(tuple(file_signature), ids, offsets, summaries)
-    except (OSError, EOFError, ValueError, TypeError):
+        if not all(isinstance(cid, str) for cid in ids) or any(a >= b for a, b in itertools.pairwise(ids)):
+            return None
+        if not _spans_tile(offsets, file_signature[0], header, footer):
+            return None
+        if not all(isinstance(summary, bytes) for summary in summaries):
+            return None
+        return Index(file_signature, ids, offsets, summaries)
+    except (EOFError, ValueError, TypeError):
         return None
+
+
+def _spans_tile(offsets: array[int], size: int, header: int, footer: int) -> bool:
+    """Whether the spans cover the file exactly as the canonical layout lays commitments out."""
+    if not offsets:
+        return True
+    if offsets[0] != header or offsets[-1] != size - footer:
+        return False
+    for position in range(1, len(offsets) - 1, 2):
+        start, end, following = offsets[position - 1], offsets[position], offsets[position + 1]
+        if end <= start or following != end + 2:
+            return False
+    return offsets[-1] > offsets[-2]

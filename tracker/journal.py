@@ -3,85 +3,228 @@ trimming each cost the same however large other changes were (an import of a hun
 included).
 
 Each file holds the action, when it was recorded, and the before and after states of the commitments it touched;
-its name is its number in sequence. Files are written atomically. The journal keeps the last `LIMIT` changes and
-at most `KEEP_BYTES` of them, but never fewer than the last `MINIMUM` changes, however large.
+its name is its number in sequence (`000000042.json`). The journal keeps the last `LIMIT` changes and at most
+`KEEP_BYTES` of them, but never fewer than the last `MINIMUM` changes, however large.
+
+The journal and the data file change together or not at all, even if the process is killed between the two:
+
+- a change is first written as `<number>.<inode>.pending`, where `inode` is that of the new data file, already
+  written in full but not yet in place; then the data file is replaced, then the entry renamed to `<number>.json`;
+- an undo first renames its entry to `<number>.<inode>.undoing`, then replaces the data file, then removes it.
+
+The next writer, holding the lock, settles what a killed one left (`recover`): an entry whose inode is the data
+file's is the one that happened; any other is the one that did not.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tracker.errors import DatabaseError
+from tracker.files import atomic_write, describe_os_error, fsync_directory, read_regular
+from tracker.model import commitment_problems
 
 LIMIT = 100
 MINIMUM = 20
 KEEP_BYTES = 64 << 20
-_NAME = re.compile(r"^(\d{9})\.json$")
+ENTRY_LIMIT = 1 << 30  # an entry larger than this is not one the tracker wrote
+_NAME = re.compile(r"(\d+)\.json")
+_IN_FLIGHT = re.compile(r"(\d+)\.(\d+)\.(pending|undoing)")
+_ANY_NUMBERED = re.compile(r"(\d+)\..*")
+_TEMPORARY = re.compile(r"\..*\.tmp-[a-z0-9_]{8}")
+
+
+@dataclass
+class Entry:
+    """One recorded change: its number, its file and what it holds."""
+
+    number: int
+    path: Path
+    action: str
+    at: str
+    changes: list[dict[str, Any]]
 
 
 class Journal:
-    """The undo journal in the folder `path`; every method is called with the data file's lock held."""
+    """The undo journal in the folder `path`; every method that changes it is called with the data file's lock
+    held."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _numbered(self) -> list[tuple[int, Path]]:
-        """The change files, oldest first (leftover temporary files are not among them)."""
-        if self.path.exists() and not self.path.is_dir():
-            raise DatabaseError(f"the undo journal {self.path} is not a folder; move it aside to go on")
-        try:
-            names = [(int(m[1]), entry) for entry in self.path.iterdir() if (m := _NAME.match(entry.name))]
-        except FileNotFoundError:
+    # --- looking -----------------------------------------------------------------------------------------------
+
+    def _names(self) -> list[os.DirEntry[str]]:
+        if not self.path.exists() and not self.path.is_symlink():
             return []
-        return sorted(names)
+        if self.path.is_symlink() or not self.path.is_dir():
+            raise DatabaseError(
+                f"the undo journal {self.path} is not a folder; move it aside (a new one is made) to go on"
+            )
+        try:
+            return list(os.scandir(self.path))
+        except OSError as error:
+            raise DatabaseError(f"the undo journal {self.path} cannot be read: {describe_os_error(error)}") from None
+
+    def _numbered(self) -> list[tuple[int, Path]]:
+        """The recorded changes' files, oldest first: regular files named `<number>.json`, nothing else."""
+        found = []
+        for entry in self._names():
+            match = _NAME.fullmatch(entry.name)
+            if match and entry.is_file(follow_symlinks=False):
+                found.append((int(match[1]), Path(entry.path)))
+        return sorted(found)
+
+    def _next_number(self) -> int:
+        numbers = [int(m[1]) for entry in self._names() if (m := _ANY_NUMBERED.fullmatch(entry.name))]
+        return max(numbers, default=0) + 1
 
     def check(self) -> None:
-        """Raise DatabaseError now if the journal could not take a change."""
-        self._numbered()
+        """DatabaseError now, with the fix, if the journal could not take a change."""
+        self._names()
 
-    def append(self, entry: dict[str, Any]) -> None:
-        """Record one change after all the others, then trim the oldest."""
-        from tracker.store import atomic_write
-
-        numbered = self._numbered()
-        number = numbered[-1][0] + 1 if numbered else 1
-        self.path.mkdir(exist_ok=True)
-        text = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        atomic_write(self.path / f"{number:09d}.json", text)
-        self._trim([*numbered, (number, self.path / f"{number:09d}.json")])
-
-    def last(self) -> tuple[Path, dict[str, Any]] | None:
-        """The most recent change and its file, or None if there is none."""
+    def last(self) -> Entry | None:
+        """The most recent change, or None if there is none."""
         numbered = self._numbered()
         if not numbered:
             return None
-        path = numbered[-1][1]
-        return path, self._parse(path)
+        return self._parse(*numbered[-1])
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[Entry]:
         """Every change kept, oldest first."""
-        return [self._parse(path) for _, path in self._numbered()]
+        return [self._parse(number, path) for number, path in self._numbered()]
 
-    def _parse(self, path: Path) -> dict[str, Any]:
+    def listing(self) -> list[tuple[int, Path, Entry | None]]:
+        """Every change kept, newest first, with None where an entry is damaged (for `undo --list`)."""
+        result: list[tuple[int, Path, Entry | None]] = []
+        for number, path in reversed(self._numbered()):
+            try:
+                result.append((number, path, self._parse(number, path)))
+            except DatabaseError:
+                result.append((number, path, None))
+        return result
+
+    def _parse(self, number: int, path: Path) -> Entry:
+        damaged = (
+            f"the undo journal entry {path} is damaged; 'tracker undo --skip' drops it so that undo can go on "
+            "with the change before it"
+        )
         try:
-            entry = json.loads(path.read_bytes())
-            if not isinstance(entry, dict) or not {"action", "at", "changes"} <= entry.keys():
-                raise ValueError
-        except (OSError, ValueError):
-            raise DatabaseError(
-                f"the undo journal entry {path} is damaged; move it aside to undo what came before it"
-            ) from None
-        return entry
+            entry = json.loads(read_regular(path, ENTRY_LIMIT, follow_links=False, what="undo journal entry"))
+        except (DatabaseError, ValueError, RecursionError):
+            raise DatabaseError(damaged) from None
+        if not _well_formed(entry):
+            raise DatabaseError(damaged)
+        return Entry(number, path, entry["action"], entry["at"], entry["changes"])
 
-    def _trim(self, numbered: list[tuple[int, Path]]) -> None:
-        sizes = [path.stat().st_size for _, path in numbered]
+    # --- recording -----------------------------------------------------------------------------------------------
+
+    def prepare(self, entry: dict[str, Any], inode: int) -> Path:
+        """Write `entry` as a change not yet made (the data file's new version has `inode`); its file."""
+        self.check()
+        try:
+            self.path.mkdir(exist_ok=True)
+            pending = self.path / f"{self._next_number():09d}.{inode}.pending"
+            text = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            atomic_write(pending, text)
+        except OSError as error:
+            raise DatabaseError(
+                f"cannot record the change in the undo journal {self.path} ({describe_os_error(error)}); "
+                "nothing was changed"
+            ) from None
+        return pending
+
+    def confirm(self, pending: Path) -> None:
+        """The data file now holds the change: make its entry a recorded one (OSError if that fails)."""
+        match = _IN_FLIGHT.fullmatch(pending.name)
+        assert match is not None
+        os.rename(pending, self.path / f"{match[1]}.json")
+        fsync_directory(self.path)
+
+    def begin_undo(self, entry: Entry, inode: int) -> Path:
+        """Mark `entry` as being undone, by the data file's new version with `inode`."""
+        undoing = self.path / f"{entry.number:09d}.{inode}.undoing"
+        os.rename(entry.path, undoing)
+        fsync_directory(self.path)
+        return undoing
+
+    def finish_undo(self, undoing: Path) -> None:
+        """The data file is back as it was before the change: forget it."""
+        undoing.unlink()
+
+    def cancel_undo(self, undoing: Path) -> None:
+        """The undo did not happen: the entry is a recorded change again."""
+        match = _IN_FLIGHT.fullmatch(undoing.name)
+        assert match is not None
+        os.rename(undoing, self.path / f"{match[1]}.json")
+
+    def drop(self, entry: Entry) -> None:
+        """Forget a change without reverting it."""
+        entry.path.unlink()
+
+    def recover(self, data_inode: int | None) -> None:
+        """Settle what a killed writer left: keep the change the data file holds, drop the one it does not, and
+        remove temporary files. Called with the lock held, before any other write."""
+        try:
+            names = self._names()
+        except DatabaseError:
+            return  # a journal that is not a folder is reported by the write that needs it
+        for entry in names:
+            path = Path(entry.path)
+            if _TEMPORARY.fullmatch(entry.name):
+                path.unlink(missing_ok=True)
+                continue
+            match = _IN_FLIGHT.fullmatch(entry.name)
+            if match is None:
+                continue
+            happened = data_inode is not None and int(match[2]) == data_inode
+            if match[3] == "pending":
+                if happened:
+                    os.rename(path, self.path / f"{match[1]}.json")
+                else:
+                    path.unlink()
+            elif happened:
+                path.unlink()
+            else:
+                os.rename(path, self.path / f"{match[1]}.json")
+
+    def trim(self) -> None:
+        """Drop the oldest changes beyond the limits; best effort (a file that will not go is left for later)."""
+        try:
+            numbered = self._numbered()
+            sizes = [path.stat().st_size for _, path in numbered]
+        except (OSError, DatabaseError):
+            return
         total = sum(sizes)
         for position, (_, path) in enumerate(numbered):
             remaining = len(numbered) - position
             if remaining <= MINIMUM or (remaining <= LIMIT and total <= KEEP_BYTES):
                 break
-            path.unlink()
+            try:
+                path.unlink()
+            except OSError:
+                return
             total -= sizes[position]
+
+
+def _well_formed(entry: Any) -> bool:
+    """Whether a parsed journal entry has the shape the tracker writes, every state a valid commitment."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("action"), str) or not isinstance(entry.get("at"), str):
+        return False
+    changes = entry.get("changes")
+    if not isinstance(changes, list) or not changes:
+        return False
+    for change in changes:
+        if not isinstance(change, dict) or set(change) != {"id", "before", "after"}:
+            return False
+        if not isinstance(change["id"], str):
+            return False
+        for state in (change["before"], change["after"]):
+            if state is not None and (commitment_problems(state) or state["id"] != change["id"]):
+                return False
+    return True

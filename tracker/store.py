@@ -14,27 +14,39 @@ import gc
 import itertools
 import json
 import marshal
+import math
 import os
 import re
-import shutil
 import stat
-import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError
-from tracker.index import Index, pack_summary, read_index, signature
-from tracker.journal import Journal
+from tracker.errors import (
+    DatabaseError,
+    InvalidInputError,
+    LockTimeoutError,
+    NotFoundError,
+    NothingToUndoError,
+    UsageProblem,
+)
+from tracker.files import (
+    Piece,
+    atomic_write,
+    describe_os_error,
+    kind_of,
+    open_regular,
+    prepare,
+    remove_temporaries,
+)
+from tracker.index import Index, IndexDoubt, Signature, pack_summary, read_index, signature
+from tracker.journal import Entry, Journal
 from tracker.model import Commitment, Summary, commitment_problems, summarize, utc_timestamp
-
-if TYPE_CHECKING:
-    from tracker.index import Signature
 
 SCHEMA_VERSION = 1
 TABLE = "commitments"
@@ -67,9 +79,6 @@ def record_bytes(commitment: Commitment) -> bytes:
     """One commitment as it stands in the canonical file: its canonical JSON indented by four spaces."""
     text = json.dumps(commitment, indent=2, sort_keys=True, ensure_ascii=False)
     return ("    " + text.replace("\n", "\n    ")).encode("utf-8")
-
-
-Piece = bytes | tuple[int, int]  # new bytes, or a (start, end) range of the file being replaced
 
 
 def dump_database(commitments: Iterable[Commitment]) -> str:
@@ -158,77 +167,17 @@ def _label(record: Any) -> str:
 
 
 def read_text(path: Path) -> str:
-    """A file's UTF-8 text, or a DatabaseError that says why it cannot be read."""
+    """A regular file's UTF-8 text, or a DatabaseError that says why it cannot be read (never waits on a FIFO)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise DatabaseError(f"{path} is a directory, not a tracker database file") from None
-    except UnicodeDecodeError as error:
-        raise DatabaseError(f"{path} is not UTF-8 text (byte {error.start}), not a tracker database") from None
-    except PermissionError:
-        raise DatabaseError(f"{path} cannot be read: permission denied") from None
-    except OSError as error:
-        raise DatabaseError(f"{path} cannot be read: {error.strerror or error}") from None
-
-
-def _new_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write(path: Path, content: str | bytes, pieces: list[Piece] | None = None, source: int = -1) -> None:
-    """Replace `path` with `content` (or with `pieces`, whose ranges are copied from the open file `source`):
-    a temp file in the same directory, fsync, rename keeping the file's mode, fsync the directory."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        descriptor = open_regular(path)
     except FileNotFoundError:
-        mode = _new_file_mode()
-    if pieces is None:
-        pieces = [content.encode("utf-8") if isinstance(content, str) else content]
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        raise DatabaseError(f"{path} does not exist") from None
     try:
-        try:
-            for piece in pieces:
-                if isinstance(piece, bytes):
-                    _write_all(descriptor, piece)
-                else:
-                    _copy_range(source, descriptor, *piece)
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def _write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-
-
-def _copy_range(source: int, target: int, start: int, end: int) -> None:
-    """Copy bytes start..end of `source` to the end of `target`, in the kernel where it can."""
-    while start < end:
-        try:
-            copied = os.copy_file_range(source, target, end - start, start)
-        except (AttributeError, OSError):
-            copied = 0
-        if copied <= 0:
-            chunk = os.pread(source, min(end - start, 1 << 20), start)
-            if not chunk:
-                raise DatabaseError("the data file changed while it was being copied")
-            _write_all(target, chunk)
-            copied = len(chunk)
-        start += copied
+        with os.fdopen(descriptor, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
+    return _decode(data, path)
 
 
 @dataclass
@@ -279,7 +228,7 @@ class LoadedSnapshot(Snapshot):
 
 
 class IndexedSnapshot(Snapshot):
-    """A version read through its current index: one commitment's bytes at a time."""
+    """A version read through its index: one commitment's bytes at a time, from the open file `descriptor`."""
 
     def __init__(self, path: Path, index_path: Path, descriptor: int, index: Index) -> None:
         self.path = path
@@ -307,20 +256,25 @@ class IndexedSnapshot(Snapshot):
         raw = os.pread(self.descriptor, end - start, start)
         try:
             commitment = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             commitment = None
         if commitment_problems(commitment) or commitment["id"] != commitment_id:
             raise self.stale()
         return cast(Commitment, commitment)
 
     def stale(self) -> DatabaseError:
-        """The file was changed in place behind the index's back (size, time and inode kept): drop the index, so
-        that the next command reads and checks the whole file."""
-        self.index_path.unlink(missing_ok=True)
-        return DatabaseError(f"{self.path} changed since it was indexed; run the command again")
+        """The file does not hold what the index says (a file changed in place, a forged index): drop the index,
+        so that the next command reads and checks the whole file."""
+        _unlink_quietly(self.index_path)
+        return DatabaseError(f"{self.path} does not match its index; the index was dropped: run the command again")
 
     def summaries(self) -> list[Summary]:
-        return [self.index.summary(number) for number in range(len(self.ids))]
+        try:
+            return [self.index.summary(number) for number in range(len(self.ids))]
+        except IndexDoubt:
+            # Never show what the file does not hold: read every commitment itself, and drop the index.
+            _unlink_quietly(self.index_path)
+            return [summarize(self.get(commitment_id)) for commitment_id in self.ids]
 
     def close(self) -> None:
         os.close(self.descriptor)
@@ -333,6 +287,7 @@ class Transaction:
         self._snapshot = snapshot
         self.action = action
         self.changes: dict[str, Change] = {}
+        self.warnings: list[str] = []
 
     def ids(self) -> list[str]:
         """Every id, as the transaction has left them."""
@@ -340,14 +295,29 @@ class Transaction:
         new = sorted(cid for cid, change in self.changes.items() if change.before is None and change.after)
         return [cid for cid in self._snapshot.ids if cid not in gone] + new
 
+    def contains(self, commitment_id: str) -> bool:
+        """Whether a commitment has this exact id, as the transaction has left them."""
+        if commitment_id in self.changes:
+            return self.changes[commitment_id].after is not None
+        return self._snapshot.contains(commitment_id)
+
     def get(self, commitment_id: str) -> Commitment:
-        """A copy of the commitment with this exact id."""
+        """A copy of the commitment with this exact id; KeyError if there is none."""
         if commitment_id in self.changes:
             after = self.changes[commitment_id].after
             if after is None:
                 raise KeyError(commitment_id)
             return _copy(after)
         return self._snapshot.get(commitment_id)
+
+    def require(self, commitment_id: str) -> Commitment:
+        """A copy of the commitment with this exact id, which the command found before it took the lock; a
+        NotFoundError if another command removed or renamed it meanwhile (never another id in its place)."""
+        if not self.contains(commitment_id):
+            raise NotFoundError(
+                f"commitment '{commitment_id}' is no longer there: another command removed or renamed it meanwhile"
+            )
+        return self.get(commitment_id)
 
     def _remember(self, commitment_id: str) -> Change:
         if commitment_id not in self.changes:
@@ -373,9 +343,10 @@ class Transaction:
 
 @dataclass
 class WriteResult:
-    """What a committed write did."""
+    """What a committed write did, and anything the user should know about it (e.g. it cannot be undone)."""
 
     changes: list[Change]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -385,6 +356,29 @@ class UndoResult:
     action: str
     at: str
     changes: list[Change]
+
+
+@dataclass
+class UndoStep:
+    """One change in the undo journal, as `undo --list` shows it (`action` None where the entry is damaged)."""
+
+    number: int
+    action: str | None
+    at: str | None
+    ids: list[str]
+    path: Path
+
+
+@dataclass
+class JournalStep:
+    """What the undo journal does with a write: record `changes` as the change `action`, or take `undoing` out."""
+
+    changes: list[Change]
+    action: str | None = None
+    undoing: Entry | None = None
+
+
+LOCK_TIMEOUT_MAX = 86_400.0
 
 
 class Store:
@@ -416,6 +410,24 @@ class Store:
     def index_path(self) -> Path:
         return self._sibling(".index")
 
+    def owns(self, candidate: Path) -> bool:
+        """Whether writing to `candidate` would write over this database or one of its side files (the lock,
+        the index, the journal, a backup, a temporary file), links and hard links resolved."""
+        resolved = Path(os.path.realpath(candidate))
+        directory = Path(os.path.realpath(self.path.parent))
+        if resolved.parent == directory and (
+            resolved.name == self.path.name
+            or resolved.name.startswith(self.path.name + ".")
+            or resolved.name.startswith(f".{self.path.name}.")
+        ):
+            return True
+        if Path(os.path.realpath(self.journal_path)) in resolved.parents:
+            return True
+        try:
+            return os.path.samefile(resolved, self.path)
+        except OSError:
+            return False
+
     # --- locking and creation ----------------------------------------------------------------------------------
 
     @contextmanager
@@ -424,6 +436,7 @@ class Store:
         from filelock import FileLock, Timeout
 
         self._check_directory()
+        self._check_lock_file()
         lock = FileLock(str(self.lock_path), timeout=self.lock_timeout)
         try:
             lock.acquire()
@@ -433,11 +446,21 @@ class Store:
                 f"{self.lock_timeout:g} s; try again when it has finished"
             ) from None
         except OSError as error:
-            raise DatabaseError(f"cannot lock {self.path}: {error.strerror or error} ({self.lock_path})") from None
+            raise DatabaseError(f"cannot lock {self.path}: {describe_os_error(error)} ({self.lock_path})") from None
         try:
             yield
         finally:
             lock.release()
+
+    def _check_lock_file(self) -> None:
+        try:
+            mode = os.lstat(self.lock_path).st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISREG(mode):
+            raise DatabaseError(
+                f"the lock file {self.lock_path} is {kind_of(mode)}, not a regular file; remove it to go on"
+            )
 
     def _check_directory(self) -> None:
         if not self.path.parent.is_dir():
@@ -456,7 +479,7 @@ class Store:
         with self.locked():
             if self.exists():
                 return False
-            self._write_full(parse_database(bundled_text(), "the bundled data set"))
+            self._write_full(parse_database(bundled_text(), "the bundled data set"), None)
             return True
 
     def init(self, force: bool = False, empty: bool = False) -> Path | None:
@@ -467,65 +490,88 @@ class Store:
         fresh = [] if empty else parse_database(bundled_text(), "the bundled data set")
         with self.locked():
             if not self.exists():
-                self._write_full(fresh)
+                self._write_full(fresh, None)
                 return None
             if not force:
                 raise InvalidInputError(
                     f"{self.path} already exists; 'tracker init --force' replaces it and keeps a backup"
                 )
-            if self.path.is_dir():
-                raise DatabaseError(f"{self.path} is a directory; remove it or choose another --db")
-            self._journal.check()
-            backup = self._backup()
+            self._check_replaceable()
+            self._settle()
+            self._journal.check()  # before the backup: a change that cannot be journaled is not made at all
+            descriptor = open_regular(self.path)
             try:
-                old = parse_database(read_text(self.path), str(self.path))
-            except DatabaseError:
-                old = None
-            self._write_full(fresh)
-            if old is not None:
-                self._journal_changes("init --force", _diff(old, fresh))
+                data = _read_all(descriptor, self.path)
+                try:
+                    old: list[Commitment] | None = parse_database(_decode(data, self.path), str(self.path))
+                except DatabaseError:
+                    old = None
+                backup = self._backup(data)
+            finally:
+                os.close(descriptor)
+            changes = _diff(old, fresh) if old is not None else []
+            self._write_full(fresh, JournalStep(changes, action="init --force") if changes else None)
             return backup
 
-    def _backup(self) -> Path:
+    def _check_replaceable(self) -> None:
+        """Refuse to replace anything but a regular file that may be written."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise DatabaseError(f"{self.path} cannot be examined: {describe_os_error(error)}") from None
+        if not stat.S_ISREG(mode):
+            raise DatabaseError(f"{self.path} is {kind_of(mode)}, not a tracker database file; choose another --db")
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(self.path, os.W_OK):
+            raise DatabaseError(f"{self.path} is read-only; make it writable to record changes")
+
+    def _backup(self, data: bytes) -> Path:
+        """Keep `data` (the file as it is) in a new timestamped backup beside it, written atomically."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = self.path.with_name(f"{self.path.name}.{stamp}.bak")
         number = 1
-        while backup.exists():
+        while backup.exists() or backup.is_symlink():
             number += 1
             backup = self.path.with_name(f"{self.path.name}.{stamp}-{number}.bak")
-        shutil.copy2(self.path, backup)
+        prepare(backup, [data], mode=stat.S_IMODE(self.path.stat().st_mode)).commit()
         return backup
 
     # --- reading -------------------------------------------------------------------------------------------------
 
-    def _snapshot(self) -> Snapshot:
-        """The file as it is now: through its index if that is current; otherwise the whole file is read and
-        checked, and indexed if it is in the canonical layout."""
-        with _gc_paused():
-            index = read_index(self.index_path)
-        if index is not None and (snapshot := self._open_indexed(index)) is not None:
-            return snapshot
-        with _gc_paused():
-            data, file_signature = _read_bytes(self.path)
-            index = index_records(data, file_signature, str(self.path))
-            if index is None:
-                return LoadedSnapshot(self._load_whole(data))
-        del data
-        self._write_index(index)
-        snapshot = self._open_indexed(index)
-        # None only if another process replaced the file meanwhile: then read what it wrote.
-        return snapshot if snapshot is not None else self._snapshot()
-
-    def _open_indexed(self, index: Index) -> IndexedSnapshot | None:
-        """The file through `index`, if the file is still the version the index describes."""
+    def _open_data(self) -> int:
+        """A descriptor on the data file, which must be a regular file (a FIFO or a device is refused at once)."""
         try:
-            descriptor = os.open(self.path, os.O_RDONLY)
-        except OSError:
-            return None
-        if signature(os.fstat(descriptor)) != index.signature:
-            os.close(descriptor)
-            return None
-        return IndexedSnapshot(self.path, self.index_path, descriptor, index)
+            return open_regular(self.path)
+        except FileNotFoundError:
+            raise DatabaseError(f"{self.path} does not exist") from None
+        except DatabaseError as error:
+            raise DatabaseError(str(error).replace("not a regular file", "not a tracker database file")) from None
+
+    def _snapshot(self) -> Snapshot:
+        """The file as it is now: through its index if the index describes this very version and holds up;
+        otherwise the whole file is read and checked, and indexed if it is in the canonical layout."""
+        descriptor = self._open_data()
+        try:
+            file_signature = signature(os.fstat(descriptor))
+            with _gc_paused():
+                index = read_index(self.index_path, file_signature, len(HEADER), len(FOOTER))
+            if index is not None and (index.ids or file_signature[0] == len(EMPTY)):
+                return IndexedSnapshot(self.path, self.index_path, descriptor, index)
+            with _gc_paused():
+                data = _read_all(descriptor, self.path)
+                index = index_records(data, file_signature, str(self.path))
+                if index is None:
+                    commitments = self._load_whole(data)
+                    os.close(descriptor)
+                    return LoadedSnapshot(commitments)
+            del data
+            self._write_index(index)
+            return IndexedSnapshot(self.path, self.index_path, descriptor, index)
+        except BaseException:
+            with suppress(OSError):
+                os.close(descriptor)
+            raise
 
     def _load_whole(self, data: bytes) -> list[Commitment]:
         """Parse and validate a file that is not in the canonical layout as one document, through TinyDB."""
@@ -562,8 +608,20 @@ class Store:
         with self.locked(), self._transaction(action) as transaction:
             yield transaction
 
+    def _settle(self) -> None:
+        """Under the lock, before a write: settle what a killed writer left (journal entries in flight, temporary
+        files of the data file, its index and its journal)."""
+        try:
+            inode: int | None = os.stat(self.path).st_ino
+        except OSError:
+            inode = None
+        self._journal.recover(inode)
+        remove_temporaries(self.path.parent, self.path.name)
+        remove_temporaries(self.path.parent, self.index_path.name)
+
     @contextmanager
-    def _transaction(self, action: str, journal: bool = True) -> Iterator[Transaction]:
+    def _transaction(self, action: str) -> Iterator[Transaction]:
+        self._settle()
         snapshot = self._snapshot()
         try:
             transaction = Transaction(snapshot, action)
@@ -571,42 +629,39 @@ class Store:
             changes = transaction.effective_changes()
             if not changes:
                 return
-            self._check_writable()
-            if journal:
-                self._journal.check()  # a journal that cannot take the change stops it before the data changes
-            self._remove_stale_temp_files()
-            self._commit(snapshot, changes)
+            self._check_replaceable()
+            transaction.warnings += self._commit(snapshot, JournalStep(changes, action=transaction.action))
         finally:
             snapshot.close()
-        if journal:
-            self._journal_changes(transaction.action, changes)
 
     def write(self, action: str, change: Callable[[Transaction], None]) -> WriteResult:
         """Run `change` in a transaction; return what it changed."""
         with self.transaction(action) as transaction:
             change(transaction)
-        return WriteResult(transaction.effective_changes())
+        return WriteResult(transaction.effective_changes(), transaction.warnings)
 
-    def _commit(self, snapshot: Snapshot, changes: list[Change]) -> None:
+    def _commit(self, snapshot: Snapshot, step: JournalStep) -> list[str]:
+        changes = step.changes
         if isinstance(snapshot, IndexedSnapshot):
-            self._write_spliced(snapshot, {change.id: change.after for change in changes})
-            return
+            return self._write_spliced(snapshot, {change.id: change.after for change in changes}, step)
         updated = {cid: snapshot.get(cid) for cid in snapshot.ids}
         for change in changes:
             if change.after is None:
                 updated.pop(change.id, None)
             else:
                 updated[change.id] = change.after
-        self._write_full(list(updated.values()))
+        return self._write_full(list(updated.values()), step)
 
-    def _write_full(self, commitments: list[Commitment]) -> None:
+    def _write_full(self, commitments: list[Commitment], step: JournalStep | None) -> list[str]:
         """Write a whole canonical file, then its index."""
         ordered = sorted(commitments, key=lambda commitment: commitment["id"])
         records: list[Piece] = [record_bytes(commitment) for commitment in ordered]
         summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
-        self._write_file([c["id"] for c in ordered], records, summaries)
+        return self._write_file([c["id"] for c in ordered], records, summaries, step)
 
-    def _write_spliced(self, snapshot: IndexedSnapshot, replacements: dict[str, Commitment | None]) -> None:
+    def _write_spliced(
+        self, snapshot: IndexedSnapshot, replacements: dict[str, Commitment | None], step: JournalStep
+    ) -> list[str]:
         """Write the file again, copying every unchanged commitment's bytes from the current file; then its index."""
         index = snapshot.index
         inserted = sorted(cid for cid in replacements if not snapshot.contains(cid))
@@ -626,20 +681,54 @@ class Store:
                 summaries.append(index.summaries[position])
         for commitment_id in inserted[next_new:]:
             self._add_new(replacements[commitment_id], ids, records, summaries)
-        self._write_file(ids, records, summaries, snapshot)
+        return self._write_file(ids, records, summaries, step, snapshot)
 
     def _write_file(
-        self, ids: list[str], records: list[Piece], summaries: list[bytes], source: IndexedSnapshot | None = None
-    ) -> None:
-        """Write the data file from its commitments in id order (bytes, or spans of the `source` file), then its
-        index."""
+        self,
+        ids: list[str],
+        records: list[Piece],
+        summaries: list[bytes],
+        step: JournalStep | None,
+        source: IndexedSnapshot | None = None,
+    ) -> list[str]:
+        """Write the data file from its commitments in id order (bytes, or spans of the `source` file), with its
+        journal entry, then its index. The data file and the journal change together or not at all; what cannot
+        be done after the data file has changed (make the change undoable, write the index) is said, not raised.
+        """
         pieces, spans = layout(records)
         if source is not None:
             for piece in pieces:  # each merged range once, not each commitment
                 if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
                     raise source.stale()  # never copy from a file that no longer matches its index
-        atomic_write(self.path, b"", pieces, source=source.descriptor if source is not None else -1)
+        new_version = prepare(self.path, pieces, source=source.descriptor if source is not None else -1)
+        journal = self._journal
+        warnings: list[str] = []
+        pending: Path | None = None
+        undoing: Path | None = None
+        try:
+            if step is not None and step.action is not None:
+                pending = journal.prepare(_journal_entry(step.action, step.changes), new_version.inode)
+            if step is not None and step.undoing is not None:
+                undoing = journal.begin_undo(step.undoing, new_version.inode)
+            new_version.commit()
+        except BaseException:
+            new_version.discard()
+            if pending is not None:
+                _unlink_quietly(pending)
+            if undoing is not None:
+                with suppress(OSError):
+                    journal.cancel_undo(undoing)
+            raise
+        if undoing is not None:
+            _unlink_quietly(undoing)  # if it stays, the next writer sees that the undo happened and removes it
+        if pending is not None:
+            try:
+                journal.confirm(pending)
+            except OSError as error:
+                warnings.append(f"recorded, but it cannot be undone: {describe_os_error(error)} ({pending})")
+            journal.trim()
         self._write_index(Index(signature(self.path.stat()), ids, spans, summaries))
+        return warnings
 
     @staticmethod
     def _add_new(commitment: Commitment | None, ids: list[str], records: list[Piece], summaries: list[bytes]) -> None:
@@ -653,59 +742,83 @@ class Store:
             atomic_write(self.index_path, index.to_bytes())
         except OSError:
             # The index is only a cache: a read-only directory, say, just means no fast path.
-            self.index_path.unlink(missing_ok=True)
-
-    def _remove_stale_temp_files(self) -> None:
-        # Only called under the lock, so no other process is writing: a temp file is what a killed one left.
-        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            stale.unlink(missing_ok=True)
-
-    def _check_writable(self) -> None:
-        mode = self.path.stat().st_mode
-        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(self.path, os.W_OK):
-            raise DatabaseError(f"{self.path} is read-only; make it writable to record changes")
+            _unlink_quietly(self.index_path)
 
     # --- the undo journal --------------------------------------------------------------------------------------
 
-    def _journal_changes(self, action: str, changes: list[Change]) -> None:
-        self._journal.append(
-            {
-                "action": action,
-                "at": utc_timestamp(),
-                "changes": [{"id": c.id, "before": c.before, "after": c.after} for c in changes],
-            }
-        )
-
-    def undo_preview(self) -> str:
-        """The action that `undo` would revert; NothingToUndoError when there is none."""
+    def undo_preview(self) -> Entry:
+        """The change that `undo` would revert; NothingToUndoError when there is none."""
         last = self._journal.last()
         if last is None:
             raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
-        return str(last[1]["action"])
+        return last
 
-    def undo(self) -> UndoResult:
-        """Revert the most recent journaled change, if every commitment it touched is still as it left it."""
+    def undo_steps(self) -> list[UndoStep]:
+        """Every change the journal keeps, newest first (the next one `undo` would revert first)."""
+        return [
+            UndoStep(
+                number,
+                entry.action if entry else None,
+                entry.at if entry else None,
+                [str(change["id"]) for change in entry.changes] if entry else [],
+                path,
+            )
+            for number, path, entry in self._journal.listing()
+        ]
+
+    def _last_entry(self, expected: int | None) -> Entry:
+        last = self._journal.last()
+        if last is None:
+            raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
+        if expected is not None and last.number != expected:
+            raise InvalidInputError(
+                f"another command recorded a change meanwhile ('{last.action}'); run undo again to see what it "
+                "would revert now"
+            )
+        return last
+
+    def skip(self, expected: int | None = None) -> Entry:
+        """Forget the most recent change without reverting it (so that undo can go further back)."""
         with self.locked():
-            last = self._journal.last()
-            if last is None:
-                raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
-            entry_path, entry = last
-            changes = [Change(c["id"], c["before"], c["after"]) for c in entry["changes"]]
-            with self._transaction("undo", journal=False) as transaction:
-                present = set(transaction.ids())
+            self._settle()
+            last = self._last_entry(expected)
+            self._journal.drop(last)
+            return last
+
+    def undo(self, expected: int | None = None) -> UndoResult:
+        """Revert the most recent journaled change (the one numbered `expected`, if given), if every commitment it
+        touched is still as it left it."""
+        with self.locked():
+            self._settle()
+            last = self._last_entry(expected)
+            changes = [Change(c["id"], c["before"], c["after"]) for c in last.changes]
+            snapshot = self._snapshot()
+            try:
+                transaction = Transaction(snapshot, "undo")
                 for change in changes:
-                    current = transaction.get(change.id) if change.id in present else None
+                    current = transaction.get(change.id) if transaction.contains(change.id) else None
                     if current != change.after:
                         raise InvalidInputError(
-                            f"cannot undo '{entry['action']}': commitment '{change.id}' has changed since"
+                            f"cannot undo '{last.action}': commitment '{change.id}' has changed since; "
+                            "'tracker undo --skip' forgets that change so that undo can go further back"
                         )
                 for change in changes:
                     if change.before is None:
                         transaction.delete(change.id)
                     else:
                         transaction.put(change.before)
-            entry_path.unlink()
-            return UndoResult(str(entry["action"]), str(entry["at"]), changes)
+                self._check_replaceable()
+                self._commit_undo(snapshot, transaction.effective_changes(), last)
+            finally:
+                snapshot.close()
+            return UndoResult(last.action, last.at, changes)
+
+    def _commit_undo(self, snapshot: Snapshot, changes: list[Change], entry: Entry) -> None:
+        """Write the reverted file and take `entry` out of the journal, together or not at all."""
+        if not changes:
+            self._journal.drop(entry)
+            return
+        self._commit(snapshot, JournalStep(changes, undoing=entry))
 
 
 def _copy(commitment: Commitment) -> Commitment:
@@ -783,16 +896,30 @@ def _read_range(snapshot: Snapshot, start: int, end: int) -> Iterator[bytes]:
         start += len(chunk)
 
 
-def _read_bytes(path: Path) -> tuple[bytes, Signature]:
+def _read_all(descriptor: int, path: Path) -> bytes:
+    """Every byte of the open file, from its start."""
+    chunks = []
+    offset = 0
     try:
-        with path.open("rb") as file:
-            return file.read(), signature(os.fstat(file.fileno()))
-    except IsADirectoryError:
-        raise DatabaseError(f"{path} is a directory, not a tracker database file") from None
-    except PermissionError:
-        raise DatabaseError(f"{path} cannot be read: permission denied") from None
+        while chunk := os.pread(descriptor, 1 << 24, offset):
+            chunks.append(chunk)
+            offset += len(chunk)
     except OSError as error:
-        raise DatabaseError(f"{path} cannot be read: {error.strerror or error}") from None
+        raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
+    return b"".join(chunks)
+
+
+def _unlink_quietly(path: Path) -> None:
+    with suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def _journal_entry(action: str, changes: list[Change]) -> dict[str, Any]:
+    return {
+        "action": action,
+        "at": utc_timestamp(),
+        "changes": [{"id": c.id, "before": c.before, "after": c.after} for c in changes],
+    }
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -816,10 +943,11 @@ def _lock_timeout_from_environment() -> float:
     raw = os.environ.get("TRACKER_LOCK_TIMEOUT")
     if raw is None:
         return DEFAULT_LOCK_TIMEOUT
+    valid = f"a number of seconds from 0 to {LOCK_TIMEOUT_MAX:g}, e.g. 10"
     try:
         value = float(raw)
     except ValueError:
-        raise DatabaseError(f"TRACKER_LOCK_TIMEOUT={raw!r} is not a number of seconds") from None
-    if value < 0:
-        raise DatabaseError(f"TRACKER_LOCK_TIMEOUT={raw!r} must be zero or more seconds")
+        raise UsageProblem(f"TRACKER_LOCK_TIMEOUT={raw!r} is not a number; use {valid}") from None
+    if not math.isfinite(value) or not 0 <= value <= LOCK_TIMEOUT_MAX:
+        raise UsageProblem(f"TRACKER_LOCK_TIMEOUT={raw!r} is out of range; use {valid}")
     return value

@@ -1,0 +1,221 @@
+"""Files on disk: opening only regular files (never blocking on a FIFO or reading a device), atomic replacement in
+two steps, temporary files and their clean-up, and the one place that turns OS errors into the tracker's errors.
+
+Every file the tracker replaces is first written in full to a temporary file beside it, named
+`.<name>.tmp-XXXXXXXX`, flushed to disk, and then renamed over the original; the directory is synced after. A
+process killed in between leaves the old file and a temporary file, which the next writer of that same file
+removes under the lock (`remove_temporaries`): the pattern matches only that file's own temporaries, never those
+of a file whose name merely starts the same.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker.errors import DatabaseError
+
+TEMP_MARK = ".tmp-"
+_TEMP_TAIL = r"\.tmp-[a-z0-9_]{8}"  # what tempfile.mkstemp puts after the prefix
+
+Piece = bytes | tuple[int, int]  # new bytes, or a (start, end) range of a source file to copy
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symbolic link"),
+)
+
+
+def kind_of(mode: int) -> str:
+    """What a file of this mode is, in words, e.g. `a named pipe (FIFO)`."""
+    return next((words for test, words in _KINDS if test(mode)), "not a regular file")
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OS error in words, without Python's decoration."""
+    return str(error.strerror or error)
+
+
+def open_regular(path: Path, follow_links: bool = True, what: str = "") -> int:
+    """A read-only descriptor on `path`, which must be a regular file; never blocks (a FIFO is refused, not waited
+    on) and, with `follow_links` false, never follows a symbolic link. DatabaseError naming the problem otherwise;
+    FileNotFoundError if there is nothing at `path`."""
+    label = f"the {what} {path}" if what else str(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise DatabaseError(f"{label} is a directory, not a regular file") from None
+    except PermissionError:
+        raise DatabaseError(f"{label} cannot be read: permission denied") from None
+    except OSError as error:
+        if not follow_links and os.path.islink(path):
+            raise DatabaseError(f"{label} is a symbolic link, not a regular file") from None
+        raise DatabaseError(f"{label} cannot be read: {describe_os_error(error)}") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise DatabaseError(f"{label} is {kind_of(mode)}, not a regular file")
+    return descriptor
+
+
+def read_regular(path: Path, limit: int, follow_links: bool = True, what: str = "") -> bytes:
+    """The bytes of the regular file at `path`, refused (DatabaseError) if it holds more than `limit` bytes."""
+    descriptor = open_regular(path, follow_links, what)
+    label = f"the {what} {path}" if what else str(path)
+    try:
+        size = os.fstat(descriptor).st_size
+        if size > limit:
+            raise DatabaseError(f"{label} is {size:,} bytes, more than the {limit:,} it may hold")
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+    except OSError as error:
+        raise DatabaseError(f"{label} cannot be read: {describe_os_error(error)}") from None
+    finally:
+        os.close(descriptor)
+    if len(data) > limit:
+        raise DatabaseError(f"{label} grew past the {limit:,} bytes it may hold while it was read")
+    return data
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def temporary_pattern(name: str) -> re.Pattern[str]:
+    """The names of the temporary files that replacing the file `name` makes, and only those."""
+    return re.compile(rf"\.{re.escape(name)}{_TEMP_TAIL}")
+
+
+def remove_temporaries(directory: Path, name: str) -> None:
+    """Remove what a killed writer of the file `name` left in `directory`; call only with that file's lock held."""
+    pattern = temporary_pattern(name)
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if pattern.fullmatch(entry.name):
+            with suppress(OSError):  # another try at the next write; a leftover is never read
+                os.unlink(entry.path)
+
+
+def fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+@dataclass
+class PreparedFile:
+    """A new version of `path`, written in full and flushed to disk as the temporary file `temp`, not yet in place."""
+
+    path: Path
+    temp: Path
+    inode: int
+
+    def commit(self) -> None:
+        """Put the new version in place in one atomic rename, and sync the directory."""
+        try:
+            os.replace(self.temp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        fsync_directory(self.path.parent)
+
+    def discard(self) -> None:
+        """Drop the new version; the file stays as it was."""
+        with suppress(OSError):
+            self.temp.unlink(missing_ok=True)
+
+
+def prepare(path: Path, pieces: Sequence[Piece], source: int = -1, mode: int | None = None) -> PreparedFile:
+    """Write the pieces (bytes, or ranges copied from the open file `source`) to a temporary file beside `path`,
+    with `path`'s mode (or `mode`), and flush it to disk."""
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = new_file_mode()
+    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
+    try:
+        try:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    write_all(descriptor, piece)
+                else:
+                    copy_range(source, descriptor, *piece)
+            os.fsync(descriptor)
+            inode = os.fstat(descriptor).st_ino
+        finally:
+            os.close(descriptor)
+        os.chmod(temp_name, mode)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return PreparedFile(path, Path(temp_name), inode)
+
+
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Replace `path` with `content` atomically: the old file or the new one, never half of one."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    prepare(path, [data]).commit()
+
+
+@contextmanager
+def prepared(path: Path, pieces: Sequence[Piece], source: int = -1) -> Iterator[PreparedFile]:
+    """`prepare`, discarding the temporary file if the caller raises before it commits."""
+    new_version = prepare(path, pieces, source)
+    try:
+        yield new_version
+    except BaseException:
+        new_version.discard()
+        raise
+
+
+def write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def copy_range(source: int, target: int, start: int, end: int) -> None:
+    """Copy bytes start..end of `source` to the end of `target`, in the kernel where it can."""
+    while start < end:
+        try:
+            copied = os.copy_file_range(source, target, end - start, start)
+        except (AttributeError, OSError):
+            copied = 0
+        if copied <= 0:
+            chunk = os.pread(source, min(end - start, 1 << 20), start)
+            if not chunk:
+                raise DatabaseError("the data file changed while it was being copied")
+            write_all(target, chunk)
+            copied = len(chunk)
+        start += copied

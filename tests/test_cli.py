@@ -490,7 +490,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_file_whole(
     assert result.exit_code == 1
     assert result.stderr == "tracker: error: No space left on device\n"
     assert db_path.read_bytes() == original
-    assert not list(db_path.parent.glob(".commitments.json.*.tmp"))
+    assert not list(db_path.parent.glob(".commitments.json*.tmp-*"))
 
 
 def test_an_unexpected_error_is_one_line_unless_debugging(

@@ -81,7 +81,7 @@ def test_killed_writers_never_leave_a_damaged_file_or_lose_a_finished_update(iso
                 process.send_signal(signal.SIGKILL)
             process.wait()
             kills += 1
-        torn_writes = len(list(db_path.parent.glob(".commitments.json.*.tmp")))
+        torn_writes = len(list(db_path.parent.glob(".commitments.json*.tmp-*")))
         if torn_writes:
             print(f"after {kills} kills: {torn_writes} temp file(s) left by a write cut short")
         commitments = Store(db_path).load()  # raises if the file is not a valid database
@@ -97,7 +97,7 @@ def test_killed_writers_never_leave_a_damaged_file_or_lose_a_finished_update(iso
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert not list(db_path.parent.glob(".commitments.json.*.tmp"))
+    assert not list(db_path.parent.glob(".commitments.json*.tmp-*"))
 
 
 def _run(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

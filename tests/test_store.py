@@ -247,7 +247,7 @@ def test_a_damaged_journal_entry_is_reported_not_overwritten(store: Store) -> No
 
 def test_a_temporary_file_left_in_the_journal_is_not_a_change(store: Store) -> None:
     change_summary(store, "one", "first")
-    (store.journal_path / ".000000002.json.abc.tmp").write_text("{cut short", encoding="utf-8")
+    (store.journal_path / ".000000002.json.tmp-abcd1234").write_text("{cut short", encoding="utf-8")
     assert store.undo_preview().action == "first"
     change_summary(store, "two", "second")
     assert [store.undo().action for _ in range(2)] == ["second", "first"]

@@ -488,16 +488,18 @@ def undo(
             render.print_line("nothing to undo")
         for step in steps:
             if step.action is None:
-                render.print_line(f"{step.number}\tdamaged: {step.path} ('tracker undo --skip' drops it)")
+                render.print_line(f"{step.number}  damaged: {step.path} ('tracker undo --skip' drops it)")
             else:
-                render.print_line(f"{step.number}\t{step.at}\t{step.action}\t{_named(step.ids)}")
+                render.print_line(f"{step.number}  {step.at}  {step.action}: {_named(step.ids)}")
+        return
+    if skip:
+        step = store.skip_preview()
+        what = f"'{step.action}' (recorded {step.at})" if step.action else f"the damaged change {step.path}"
+        _confirm(f"Forget {what} without reverting it? It can no longer be undone.", yes)
+        store.skip(expected=step.number)
+        render.print_line(f"forgot {what}; the data file is unchanged")
         return
     entry = store.undo_preview()
-    if skip:
-        _confirm(f"Forget '{entry.action}' without reverting it? It can no longer be undone.", yes)
-        store.skip(expected=entry.number)
-        render.print_line(f"forgot '{entry.action}' (recorded {entry.at}); the data file is unchanged")
-        return
     _confirm(f"Undo '{entry.action}'?", yes)
     result = store.undo(expected=entry.number)
     ids = [change.id for change in result.changes]

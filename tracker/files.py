@@ -106,14 +106,16 @@ def new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def temporary_pattern(name: str) -> re.Pattern[str]:
-    """The names of the temporary files that replacing the file `name` makes, and only those."""
-    return re.compile(rf"\.{re.escape(name)}{_TEMP_TAIL}")
+def temporary_pattern(names: str) -> re.Pattern[str]:
+    """The names of the temporary files that replacing a file whose name matches the regular expression `names`
+    makes, and only those."""
+    return re.compile(rf"\.(?:{names}){_TEMP_TAIL}")
 
 
-def remove_temporaries(directory: Path, name: str) -> None:
-    """Remove what a killed writer of the file `name` left in `directory`; call only with that file's lock held."""
-    pattern = temporary_pattern(name)
+def remove_temporaries(directory: Path, names: str) -> None:
+    """Remove what a killed writer of the files whose names match the regular expression `names` left in
+    `directory`; call only with those files' lock held."""
+    pattern = temporary_pattern(names)
     try:
         entries = list(os.scandir(directory))
     except OSError:

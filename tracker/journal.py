@@ -95,6 +95,17 @@ class Journal:
             return None
         return self._parse(*numbered[-1])
 
+    def newest(self) -> tuple[int, Path, Entry | None] | None:
+        """The most recent change's number and file, and what it holds (None if damaged); None if there is none."""
+        numbered = self._numbered()
+        if not numbered:
+            return None
+        number, path = numbered[-1]
+        try:
+            return number, path, self._parse(number, path)
+        except DatabaseError:
+            return number, path, None
+
     def entries(self) -> list[Entry]:
         """Every change kept, oldest first."""
         return [self._parse(number, path) for number, path in self._numbered()]
@@ -163,9 +174,9 @@ class Journal:
         assert match is not None
         os.rename(undoing, self.path / f"{match[1]}.json")
 
-    def drop(self, entry: Entry) -> None:
+    def drop(self, path: Path) -> None:
         """Forget a change without reverting it."""
-        entry.path.unlink()
+        path.unlink()
 
     def recover(self, data_inode: int | None) -> None:
         """Settle what a killed writer left: keep the change the data file holds, drop the one it does not, and

@@ -379,6 +379,7 @@ class JournalStep:
 
 
 LOCK_TIMEOUT_MAX = 86_400.0
+BACKUP_STAMP = r"\d{8}T\d{6}Z(?:-\d+)?\.bak"
 
 
 class Store:
@@ -527,7 +528,8 @@ class Store:
             raise DatabaseError(f"{self.path} is read-only; make it writable to record changes")
 
     def _backup(self, data: bytes) -> Path:
-        """Keep `data` (the file as it is) in a new timestamped backup beside it, written atomically."""
+        """Keep `data` (the file as it is) in a new timestamped backup beside it (`<name>.<UTC time>.bak`, named
+        as `BACKUP_STAMP` matches), written atomically."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         backup = self.path.with_name(f"{self.path.name}.{stamp}.bak")
         number = 1
@@ -616,8 +618,8 @@ class Store:
         except OSError:
             inode = None
         self._journal.recover(inode)
-        remove_temporaries(self.path.parent, self.path.name)
-        remove_temporaries(self.path.parent, self.index_path.name)
+        name = re.escape(self.path.name)
+        remove_temporaries(self.path.parent, rf"{name}|{name}\.index|{name}\.{BACKUP_STAMP}")
 
     @contextmanager
     def _transaction(self, action: str) -> Iterator[Transaction]:
@@ -755,16 +757,7 @@ class Store:
 
     def undo_steps(self) -> list[UndoStep]:
         """Every change the journal keeps, newest first (the next one `undo` would revert first)."""
-        return [
-            UndoStep(
-                number,
-                entry.action if entry else None,
-                entry.at if entry else None,
-                [str(change["id"]) for change in entry.changes] if entry else [],
-                path,
-            )
-            for number, path, entry in self._journal.listing()
-        ]
+        return [_step(number, path, entry) for number, path, entry in self._journal.listing()]
 
     def _last_entry(self, expected: int | None) -> Entry:
         last = self._journal.last()
@@ -777,13 +770,27 @@ class Store:
             )
         return last
 
-    def skip(self, expected: int | None = None) -> Entry:
-        """Forget the most recent change without reverting it (so that undo can go further back)."""
+    def skip_preview(self) -> UndoStep:
+        """The change that `undo --skip` would forget (damaged or not); NothingToUndoError when there is none."""
+        newest = self._journal.newest()
+        if newest is None:
+            raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
+        return _step(*newest)
+
+    def skip(self, expected: int | None = None) -> UndoStep:
+        """Forget the most recent change (the one numbered `expected`, if given) without reverting it, so that undo
+        can go further back; a damaged entry included."""
         with self.locked():
             self._settle()
-            last = self._last_entry(expected)
-            self._journal.drop(last)
-            return last
+            newest = self._journal.newest()
+            if newest is None:
+                raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
+            if expected is not None and newest[0] != expected:
+                raise InvalidInputError(
+                    "another command recorded a change meanwhile; run 'tracker undo --list' to see what comes next"
+                )
+            self._journal.drop(newest[1])
+            return _step(*newest)
 
     def undo(self, expected: int | None = None) -> UndoResult:
         """Revert the most recent journaled change (the one numbered `expected`, if given), if every commitment it
@@ -816,7 +823,7 @@ class Store:
     def _commit_undo(self, snapshot: Snapshot, changes: list[Change], entry: Entry) -> None:
         """Write the reverted file and take `entry` out of the journal, together or not at all."""
         if not changes:
-            self._journal.drop(entry)
+            self._journal.drop(entry.path)
             return
         self._commit(snapshot, JournalStep(changes, undoing=entry))
 
@@ -894,6 +901,12 @@ def _read_range(snapshot: Snapshot, start: int, end: int) -> Iterator[bytes]:
             raise DatabaseError(f"{snapshot.path} changed while it was being read")
         yield chunk
         start += len(chunk)
+
+
+def _step(number: int, path: Path, entry: Entry | None) -> UndoStep:
+    if entry is None:
+        return UndoStep(number, None, None, [], path)
+    return UndoStep(number, entry.action, entry.at, [str(change["id"]) for change in entry.changes], path)
 
 
 def _read_all(descriptor: int, path: Path) -> bytes:

@@ -1,0 +1,519 @@
+"""Hostile and odd files: the data path, the index, the journal and the lock as something other than what the
+tracker wrote (FIFOs, devices, directories, links, crafted contents), races between commands that name ids, and
+outputs aimed at the database itself. Each must end in a clear one-line error or be ignored, never hang, never
+change the data file, and never show or write what the file does not hold."""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from filelock import FileLock
+
+from tests.conftest import Run, load, record, tracker_executable
+from tracker.files import PreparedFile
+from tracker.index import Index, signature
+from tracker.journal import Journal
+from tracker.store import FOOTER, HEADER, Store, bundled_text
+
+SECONDS = 20  # a command that has not answered by then hangs
+
+
+def _installed(db_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tracker_executable(), *args],
+        env={**os.environ, "TRACKER_DB": str(db_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        check=False,
+    )
+
+
+def _one_line_error(result: Any, code: int, *words: str) -> None:
+    assert result.returncode == code if hasattr(result, "returncode") else result.exit_code == code
+    assert result.stderr.startswith("tracker: error: "), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+def _add_lookalikes(run: Run) -> None:
+    for commitment_id in ("foo", "foo-2"):
+        result = run("add", "--title", f"Commitment {commitment_id}", "--actor", "ROK", "--pillar", "economic",
+                     "--id", commitment_id)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+
+
+# --- 1. a write acts on the id it resolved, never on what a prefix matches by then ----------------------------
+
+
+@pytest.mark.slow
+def test_two_concurrent_removes_of_an_id_never_remove_its_lookalike(run: Run, db_path: Path) -> None:
+    _add_lookalikes(run)
+    lock = FileLock(str(Store(db_path).lock_path))
+    lock.acquire()  # both commands resolve 'foo' now, then wait for the lock
+    try:
+        processes = [_started(db_path, "remove", "foo", "--yes") for _ in range(2)]
+        time.sleep(2.0)
+    finally:
+        lock.release()
+    outcomes = [process.communicate(timeout=SECONDS) for process in processes]
+    assert sorted(process.returncode for process in processes) == [0, 1], outcomes
+    assert sum("removed foo:" in out for out, _ in outcomes) == 1
+    assert sum("commitment 'foo' is no longer there" in err for _, err in outcomes) == 1
+    ids = [c["id"] for c in load(db_path)["commitments"]]
+    assert "foo" not in ids
+    assert "foo-2" in ids
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["update", "foo", "--note", "late"], ["remove", "foo", "--yes"]])
+def test_a_command_whose_id_was_removed_while_it_waited_fails_and_touches_nothing(
+    run: Run, db_path: Path, command: list[str]
+) -> None:
+    _add_lookalikes(run)
+    store = Store(db_path)
+    lock = FileLock(str(store.lock_path))
+    lock.acquire()
+    try:
+        waiting = _started(db_path, *command)  # resolves 'foo', then waits for the lock
+        time.sleep(2.0)
+        with store._transaction("remove foo") as transaction:  # another writer, holding the lock
+            transaction.delete("foo")
+        after_removal = db_path.read_bytes()
+    finally:
+        lock.release()
+    _, errors = waiting.communicate(timeout=SECONDS)
+    assert waiting.returncode == 1
+    assert (
+        errors
+        == "tracker: error: commitment 'foo' is no longer there: another command removed or renamed it meanwhile\n"
+    )
+    assert db_path.read_bytes() == after_removal
+    assert record(db_path, "foo-2")["history"][-1]["note"] == "Recorded with tracker add."
+
+
+def _started(db_path: Path, *args: str) -> subprocess.Popen[str]:
+    environment = {**os.environ, "TRACKER_DB": str(db_path)}
+    return subprocess.Popen([tracker_executable(), *args], env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def test_a_write_on_an_id_that_is_gone_is_refused_without_a_prefix_match(store: Store) -> None:
+    with store.transaction("add") as transaction:
+        commitment = transaction.get("rcep-signing")
+        transaction.put({**commitment, "id": "rcep-signing-2"})
+    from tracker.errors import NotFoundError
+
+    with store.transaction("remove") as transaction:
+        transaction.delete("rcep-signing")
+    original = store.path.read_bytes()
+    with pytest.raises(NotFoundError, match="'rcep-signing' is no longer there"), store.transaction("t") as transaction:
+        transaction.require("rcep-signing")
+    assert store.path.read_bytes() == original
+
+
+def test_undo_reverts_only_the_change_it_asked_about(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "first").exit_code == 0
+    store = Store(db_path)
+    asked = store.undo_preview()
+    assert run("update", "cooperation-fund", "--note", "meanwhile").exit_code == 0
+    from tracker.errors import InvalidInputError
+
+    original = db_path.read_bytes()
+    with pytest.raises(InvalidInputError, match="another command recorded a change meanwhile"):
+        store.undo(expected=asked.number)
+    assert db_path.read_bytes() == original
+
+
+# --- 2. a failed command never changes the data file; a change that cannot be undone says so ------------------
+
+
+def test_a_full_disk_at_the_journal_leaves_the_data_file_unchanged(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.journal
+
+    original = db_path.read_bytes()
+
+    def full(path: Path, content: str | bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tracker.journal, "atomic_write", full)
+        result = run("update", "rcep", "--status", "fulfilled")
+    _one_line_error(result, 1, "cannot record the change in the undo journal", "No space left", "nothing was changed")
+    assert db_path.read_bytes() == original
+    assert not [p for p in db_path.parent.iterdir() if ".tmp-" in p.name]
+    assert run("update", "rcep", "--status", "fulfilled").exit_code == 0  # a retry records it once
+    assert [e["status"] for e in record(db_path, "rcep-signing")["history"]].count("fulfilled") == 1
+
+
+def test_a_journal_that_fails_after_the_change_says_it_cannot_be_undone_and_exits_0(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Journal, pending: Path) -> None:
+        raise OSError(errno.EACCES, "Permission denied")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Journal, "confirm", refuse)
+        result = run("update", "rcep", "--note", "kept")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("tracker: recorded, but it cannot be undone: Permission denied")
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "kept"
+    assert run("update", "rcep", "--note", "next").exit_code == 0  # the next write settles the journal
+    assert [p.name for p in Store(db_path).journal_path.iterdir() if not p.name.endswith(".json")] == []
+
+
+def test_a_directory_among_the_journal_entries_is_ignored(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    journal = Store(db_path).journal_path
+    (journal / "000000002.json").mkdir()
+    result = run("update", "rcep", "--note", "two")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in journal.iterdir()) == ["000000001.json", "000000002.json", "000000003.json"]
+    assert run("undo", "--yes").stdout.startswith("undid 'update rcep-signing'")
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "one"
+
+
+# --- 3. an export never writes over the database or its side files ---------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["database", "link", "hard link", "index", "lock", "journal entry", "device"])
+def test_export_refuses_the_database_its_side_files_and_special_files(
+    run: Run, db_path: Path, tmp_path: Path, target: str
+) -> None:
+    assert run("update", "rcep", "--note", "x").exit_code == 0  # so that an index and a journal exist
+    store = Store(db_path)
+    store.lock_path.touch()
+    paths = {
+        "database": db_path,
+        "link": tmp_path / "link.json",
+        "hard link": tmp_path / "hard.json",
+        "index": store.index_path,
+        "lock": store.lock_path,
+        "journal entry": store.journal_path / "000000001.json",
+        "device": Path("/dev/null"),
+    }
+    (tmp_path / "link.json").symlink_to(db_path)
+    os.link(db_path, tmp_path / "hard.json")
+    before = {path: path.read_bytes() for path in (db_path, store.index_path, store.journal_path / "000000001.json")}
+    for output_format in ("json", "csv"):
+        result = run("export", "--format", output_format, "--output", str(paths[target]), "--force")
+        _one_line_error(result, 1, "--output" if target == "device" else "side files")
+    assert {path: path.read_bytes() for path in before} == before
+
+
+# --- 4. init --force replaces only a regular file it may write ---------------------------------------------------
+
+
+def test_init_force_refuses_a_read_only_file(run: Run, db_path: Path) -> None:
+    original = db_path.read_bytes()
+    db_path.chmod(0o444)
+    result = run("init", "--force")
+    _one_line_error(result, 1, "read-only")
+    assert db_path.read_bytes() == original
+    assert not list(db_path.parent.glob("*.bak"))
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
+def test_init_force_and_reads_refuse_a_device_and_never_recommend_init(run: Run, device: str) -> None:
+    for command in (["init", "--force"], ["list"], ["update", "rcep", "--note", "x"]):
+        result = run("--db", device, *command)
+        _one_line_error(result, 1, "is a character device, not a tracker database file")
+        assert "init --force" not in result.stderr
+    assert Path(device).is_char_device()
+
+
+# --- 5. the index never shows or writes what the file does not hold ----------------------------------------------
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    """Write the file's new bytes in place (same inode, same size) and put its times back, as `touch -d` would."""
+    before = path.stat()
+    assert len(data) == before.st_size
+    with path.open("r+b") as file:
+        file.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    assert path.stat().st_ino == before.st_ino
+
+
+def test_an_edit_in_place_with_times_restored_is_seen_by_every_command(run: Run, db_path: Path) -> None:
+    assert run("list").exit_code == 0  # indexed
+    data = db_path.read_bytes()
+    start = data.index(b'"id": "rcep-signing"')
+    start, end = data.rindex(b"\n    {\n", 0, start), data.index(b"\n    }", start)
+    edited = data[:start] + data[start:end].replace(b'"pending"', b'"stalled"') + data[end:]  # same length
+    _write_in_place(db_path, edited)
+    listed = {row.split("\t")[0]: row.split("\t")[-1] for row in run("list").stdout.splitlines()}
+    assert listed["rcep-signing"].startswith("stalled")
+    assert "stalled" in run("show", "rcep-signing").stdout
+    assert json.loads(run("report", "--format", "json").stdout)["by_status"]["stalled"] == 1
+    assert run("update", "cooperation-fund", "--note", "spliced after the edit").exit_code == 0
+    assert record(db_path, "rcep-signing")["status"] == "stalled"
+    listed = {row.split("\t")[0]: row.split("\t")[-1] for row in run("list").stdout.splitlines()}
+    assert listed["rcep-signing"].startswith("stalled")
+
+
+def test_swapped_titles_of_equal_length_show_the_same_in_list_show_and_export(run: Run, db_path: Path) -> None:
+    assert run("list").exit_code == 0
+    text = db_path.read_bytes()
+    titles = sorted({c["title"].encode() for c in load(db_path)["commitments"]}, key=len)
+    first, second = next((a, b) for a, b in itertools.pairwise(titles) if len(a) == len(b))
+    swapped = text.replace(first, b"\x00").replace(second, first).replace(b"\x00", second)
+    before = db_path.stat()
+    with db_path.open("r+b") as file:
+        file.write(swapped)
+    os.utime(db_path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    listed = {line.split("\t")[0]: line.split("\t")[1] for line in run("list").stdout.splitlines()[1:]}
+    exported = {c["id"]: c["title"] for c in json.loads(run("export").stdout)["commitments"]}
+    assert listed == exported
+    assert listed == {c["id"]: c["title"] for c in json.loads(swapped)["commitments"]}
+
+
+def _forge_index(store: Store, change: Any) -> None:
+    """Write an index that claims to describe the file as it is now (its exact signature), altered by `change`."""
+    with store.reading():
+        pass
+    from tracker.index import read_index
+
+    index = read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    forged = change(index)
+    store.index_path.write_bytes(Index(signature(store.path.stat()), *forged).to_bytes())
+
+
+def test_a_crafted_index_with_overlapping_spans_is_never_used(run: Run, db_path: Path) -> None:
+    store = Store(db_path)
+
+    def overlap(index: Index) -> tuple[Any, ...]:
+        spans = index.spans[:]
+        spans[3] = spans[1]  # the second commitment's span is the first one's
+        spans[2] = spans[0]
+        return index.ids, spans, index.summaries
+
+    _forge_index(store, overlap)
+    result = run("update", "rcep", "--note", "after the forgery")
+    assert result.exit_code == 0, result.stderr
+    commitments = load(db_path)["commitments"]
+    ids = [c["id"] for c in commitments]
+    assert len(ids) == len(set(ids)) == 17
+    assert Store(db_path).load() == commitments
+
+
+def test_a_crafted_index_whose_summary_names_another_id_is_not_shown(run: Run, db_path: Path) -> None:
+    store = Store(db_path)
+    from tracker.index import pack_summary, unpack_summary
+
+    def lie(index: Index) -> tuple[Any, ...]:
+        summaries = list(index.summaries)
+        wrong = unpack_summary(summaries[1], index.ids[1])
+        summaries[0] = pack_summary({**wrong, "status": "fulfilled"})  # another commitment's summary
+        return index.ids, index.spans, summaries
+
+    _forge_index(store, lie)
+    listed = run("list").stdout
+    first = sorted(c["id"] for c in load(db_path)["commitments"])[0]
+    line = next(row for row in listed.splitlines() if row.startswith(first + "\t"))
+    assert line.split("\t")[1] == record(db_path, first)["title"]
+    assert not store.index_path.exists()  # dropped, to be written anew
+
+
+# --- 6. FIFOs, devices, directories and links as the data file or a side file ------------------------------------
+
+
+@pytest.mark.slow
+def test_a_fifo_as_the_database_is_refused_at_once(isolated_environment: Path) -> None:
+    os.mkfifo(isolated_environment)
+    for command in (["list"], ["show", "rcep"], ["update", "rcep", "--note", "x"], ["init", "--force"]):
+        started = time.monotonic()
+        result = _installed(isolated_environment, *command)
+        assert time.monotonic() - started < SECONDS / 2
+        _one_line_error(result, 1, "is a named pipe (FIFO), not a tracker database file")
+    assert Path(isolated_environment).is_fifo()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["fifo", "directory", "link to /dev/zero", "huge garbage"])
+def test_an_odd_index_is_ignored_and_every_command_works(db_path: Path, kind: str) -> None:
+    index = Store(db_path).index_path
+    if kind == "fifo":
+        os.mkfifo(index)
+    elif kind == "directory":
+        index.mkdir()
+    elif kind == "link to /dev/zero":
+        index.symlink_to("/dev/zero")
+    else:
+        with index.open("wb") as file:
+            file.truncate(5 << 30)  # sparse: 5 GiB that read as zeros
+    for command in (["list"], ["show", "rcep"], ["report"], ["update", "rcep", "--note", "x"], ["list"]):
+        result = _installed(db_path, *command)
+        assert result.returncode == 0, (command, result.stderr)
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "x"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["fifo", "directory", "link to /dev/zero"])
+def test_an_odd_journal_entry_is_reported_with_the_fix_and_reading_still_works(db_path: Path, kind: str) -> None:
+    assert _installed(db_path, "update", "rcep", "--note", "one").returncode == 0
+    journal = Store(db_path).journal_path
+    entry = journal / "000000001.json"
+    entry.unlink()
+    if kind == "fifo":
+        os.mkfifo(entry)
+    elif kind == "directory":
+        entry.mkdir()
+    else:
+        entry.symlink_to("/dev/zero")
+    assert _installed(db_path, "list").returncode == 0
+    undone = _installed(db_path, "undo", "--yes")
+    _one_line_error(undone, 1, "nothing to undo")
+    assert _installed(db_path, "update", "rcep", "--note", "two").returncode == 0
+    assert "undid 'update rcep-signing'" in _installed(db_path, "undo", "--yes").stdout
+
+
+@pytest.mark.slow
+def test_a_fifo_as_the_lock_file_is_a_clear_error(db_path: Path) -> None:
+    os.mkfifo(Store(db_path).lock_path)
+    original = db_path.read_bytes()
+    result = _installed(db_path, "update", "rcep", "--note", "x")
+    _one_line_error(result, 1, "lock file", "named pipe", "remove it")
+    assert db_path.read_bytes() == original
+    assert _installed(db_path, "list").returncode == 0
+
+
+# --- 7. reading never needs to write the index -----------------------------------------------------------------
+
+
+def test_reading_works_where_the_index_cannot_be_written_or_removed(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("list").exit_code == 0
+    db_path.write_text(bundled_text().replace("Recorded from", "Noted from", 1), encoding="utf-8")  # index stale
+    import tracker.files
+
+    real_prepare = tracker.files.prepare
+    real_unlink = Path.unlink
+
+    def read_only_prepare(path: Path, *args: Any, **kwargs: Any) -> PreparedFile:
+        if path.name.endswith(".index"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_prepare(path, *args, **kwargs)
+
+    def read_only_unlink(path: Path, missing_ok: bool = False) -> None:
+        if path.name.endswith(".index"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(tracker.files, "prepare", read_only_prepare)
+    monkeypatch.setattr(Path, "unlink", read_only_unlink)
+    for command in (["list"], ["show", "rcep"], ["report"], ["export"]):
+        result = run(*command)
+        assert result.exit_code == 0, (command, result.stderr)
+
+
+# --- 8. the lock timeout ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "1e999", "-1", "86401", ""])
+def test_a_bad_lock_timeout_is_a_usage_error(run: Run, db_path: Path, value: str) -> None:
+    original = db_path.read_bytes()
+    result = run("update", "rcep", "--note", "x", env={"TRACKER_LOCK_TIMEOUT": value})
+    _one_line_error(result, 2, "TRACKER_LOCK_TIMEOUT", "from 0 to 86400")
+    assert db_path.read_bytes() == original
+
+
+# --- 9. the journal: numbering, damage, leftovers, and a way past a change that cannot be undone ----------------
+
+
+def test_journal_numbers_past_nine_digits_stay_in_order(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    journal = Store(db_path).journal_path
+    (journal / "000000001.json").rename(journal / "999999999.json")
+    assert run("update", "rcep", "--note", "two").exit_code == 0
+    assert sorted(p.name for p in journal.iterdir()) == ["1000000000.json", "999999999.json"]
+    listed = run("undo", "--list").stdout.splitlines()
+    assert [line.split()[0] for line in listed] == ["1000000000", "999999999"]
+    assert listed[0].endswith("  update rcep-signing: rcep-signing")
+    assert run("undo", "--yes").exit_code == 0
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "one"
+    assert run("undo", "--yes").exit_code == 0
+    assert len(record(db_path, "rcep-signing")["history"]) == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"changes": "not a list"},
+        {"changes": [{"id": "rcep-signing", "after": None}]},
+        {"changes": [{"id": "rcep-signing", "before": {"id": "x"}, "after": None}]},
+        {"action": 5},
+    ],
+)
+def test_a_malformed_journal_entry_is_reported_with_the_fix(run: Run, db_path: Path, damage: dict[str, Any]) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    assert run("update", "cooperation-fund", "--note", "two").exit_code == 0
+    entry = Store(db_path).journal_path / "000000002.json"
+    entry.write_text(json.dumps({**json.loads(entry.read_text(encoding="utf-8")), **damage}), encoding="utf-8")
+    original = db_path.read_bytes()
+    result = run("undo", "--yes")
+    _one_line_error(result, 1, "is damaged", "tracker undo --skip")
+    assert db_path.read_bytes() == original
+    assert "damaged" in run("undo", "--list").stdout.splitlines()[0]
+    assert run("undo", "--skip", "--yes").exit_code == 0
+    assert run("undo", "--yes").exit_code == 0
+    assert len(record(db_path, "rcep-signing")["history"]) == 1  # 'one' undone
+    assert record(db_path, "cooperation-fund")["history"][-1]["note"] == "two"  # forgotten, not undone
+
+
+def test_undo_blocked_by_a_later_change_can_skip_past_it(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    assert run("update", "cooperation-fund", "--note", "two").exit_code == 0
+    text = db_path.read_text(encoding="utf-8").replace('"note": "two"', '"note": "two, edited by hand"')
+    db_path.write_text(text, encoding="utf-8")
+    blocked = run("undo", "--yes")
+    _one_line_error(blocked, 1, "has changed since", "tracker undo --skip")
+    skipped = run("undo", "--skip", "--yes")
+    assert skipped.exit_code == 0
+    assert skipped.stdout.startswith("forgot 'update cooperation-fund'")
+    assert db_path.read_text(encoding="utf-8") == text
+    assert run("undo", "--yes").exit_code == 0
+    assert len(record(db_path, "rcep-signing")["history"]) == 1
+    assert record(db_path, "cooperation-fund")["history"][-1]["note"] == "two, edited by hand"
+
+
+def test_leftover_temporary_files_in_the_journal_are_removed_by_the_next_write(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    journal = Store(db_path).journal_path
+    (journal / ".000000002.json.tmp-abcd1234").write_text("{cut", encoding="utf-8")
+    (journal / "000000002.123.pending").write_text("{}", encoding="utf-8")  # a change whose data never landed
+    assert run("update", "rcep", "--note", "two").exit_code == 0
+    assert sorted(p.name for p in journal.iterdir()) == ["000000001.json", "000000002.json"]
+
+
+# --- 10. clean-up touches only the file's own temporaries ------------------------------------------------------
+
+
+def test_a_writer_removes_only_its_own_temporary_files(run: Run, db_path: Path) -> None:
+    folder = db_path.parent
+    own = [folder / ".commitments.json.tmp-abcd1234", folder / ".commitments.json.index.tmp-abcd1234"]
+    others = [
+        folder / ".commitments.json.old.tmp-abcd1234",  # a.json.old's write in progress
+        folder / ".commitments.json.tmp-abcd1234.tmp-efgh5678",
+        folder / ".other.json.tmp-abcd1234",
+    ]
+    for path in own + others:
+        path.write_text("in progress", encoding="utf-8")
+    assert run("update", "rcep", "--note", "x").exit_code == 0
+    assert [path.exists() for path in own] == [False, False]
+    assert [path.exists() for path in others] == [True, True, True]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import Any, cast
 
+from tracker import strictjson
 from tracker.errors import InvalidInputError
 from tracker.model import Commitment, Status, citation, commitment_problems, format_amount, is_overdue, ordered_history
 from tracker.render import safe
@@ -164,12 +164,12 @@ class ImportProblems(InvalidInputError):
         self.problems = problems
 
 
-def read_import(text: str, origin: str) -> list[Commitment]:
-    """The commitments of a JSON export; ImportProblems listing every invalid record otherwise."""
+def read_import(text: str | bytes, origin: str) -> list[Commitment]:
+    """The commitments of a JSON export, read strictly; ImportProblems listing every invalid record otherwise."""
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ImportProblems(origin, [f"not valid JSON ({error.msg} at line {error.lineno})"]) from None
+        document = strictjson.loads(text)
+    except strictjson.JSONProblem as problem:
+        raise ImportProblems(origin, [str(problem)]) from None
     if isinstance(document, dict) and "commitments" in document:
         if document.get("schema_version") != SCHEMA_VERSION:
             version = document.get("schema_version")

@@ -3,12 +3,18 @@ formulas in CSV exports and invisible characters in what is shown."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run
+from tests.conftest import Run, load, record
+from tracker.model import latest_date_on_earth
+
+# Two days after the latest date on Earth: in the future wherever the tests run, even across a midnight.
+FUTURE = (date.fromisoformat(latest_date_on_earth()) + timedelta(days=2)).isoformat()
 
 
 def _no_internal_error(stderr: str) -> None:
@@ -64,3 +70,99 @@ def test_invalid_json_in_an_import_is_placed_by_line_and_column(run: Run, db_pat
     source = tmp_path / "broken.json"
     source.write_text('{\n  "commitments": [\n    {"id": }\n  ]\n}\n', encoding="utf-8")
     _import_fails_cleanly(run, db_path, source, "not valid JSON: Expecting value at line 3, column 12")
+
+
+# --- 2. one rule for event dates, bounded amounts -------------------------------------------------------------------
+
+
+def _export_with(run: Run, tmp_path: Path, change: dict[str, object], event: dict[str, object] | None = None) -> Path:
+    """A JSON export of the bundled cooperation-fund commitment, with fields changed and an event appended."""
+    document = json.loads(run("export").stdout)
+    fund = next(c for c in document["commitments"] if c["id"] == "cooperation-fund")
+    fund.update(change)
+    if event is not None:
+        fund["history"].append(
+            {
+                "date": "",
+                "evidence": [],
+                "note": "",
+                "recorded_at": "2026-01-01T00:00:00Z",
+                "status": "partial",
+                **event,
+            }
+        )
+        fund["status"] = fund["history"][-1]["status"]
+    source = tmp_path / "colleague.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    return source
+
+
+@pytest.mark.parametrize(
+    ("day", "problem"),
+    [
+        (FUTURE, f"event 2 date {FUTURE} is in the future (the latest date on Earth is"),
+        ("2020-09-08", "event 2 date 2020-09-08 is before the commitment's source date 2020-09-09"),
+    ],
+)
+def test_import_refuses_the_event_dates_update_refuses(
+    run: Run, db_path: Path, tmp_path: Path, day: str, problem: str
+) -> None:
+    source = _export_with(run, tmp_path, {}, {"date": day})
+    _import_fails_cleanly(run, db_path, source, problem)
+    refused = run("update", "cooperation-fund", "--note", "x", "--date", day)
+    assert refused.exit_code == 1
+    assert problem.split(" is ")[1].split(" (")[0] in refused.stderr
+
+
+def test_the_latest_date_on_earth_is_not_the_future_for_update_or_import(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    latest = latest_date_on_earth()
+    source = _export_with(run, tmp_path, {}, {"date": latest, "note": "from a colleague east of the date line"})
+    imported = run("import", str(source))
+    assert imported.exit_code == 0, imported.stderr
+    assert record(db_path, "cooperation-fund")["history"][-1]["date"] == latest
+    updated = run("update", "rcep", "--note", "signed", "--date", latest)
+    assert updated.exit_code == 0, updated.stderr
+    added = run("add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", latest)
+    assert added.exit_code == 0, added.stderr
+
+
+def test_a_data_file_edited_by_hand_with_a_future_event_is_refused_and_left_as_it_is(run: Run, db_path: Path) -> None:
+    document = load(db_path)
+    document["commitments"][0]["history"][0]["date"] = FUTURE
+    db_path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    original = db_path.read_bytes()
+    result = run("list")
+    assert result.exit_code == 1
+    assert f"event 1 date {FUTURE} is in the future" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert db_path.read_bytes() == original
+
+
+@pytest.mark.parametrize("value", [10**15 + 1, 1e300])
+def test_import_refuses_an_amount_above_ten_to_the_fifteen(
+    run: Run, db_path: Path, tmp_path: Path, value: float
+) -> None:
+    source = _export_with(run, tmp_path, {"amount": {"currency": "USD", "per": "year", "value": value}})
+    _import_fails_cleanly(run, db_path, source, "is not from 0 to 1,000,000,000,000,000 (10^15)")
+
+
+@pytest.mark.parametrize("amount", ["7" * 5000 + " USD", "1000000000000001 USD", "9" * 400 + ".5 EUR a year"])
+def test_add_refuses_an_amount_too_large_with_a_usage_error(run: Run, db_path: Path, amount: str) -> None:
+    original = db_path.read_bytes()
+    result = run("add", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", amount)
+    assert result.exit_code == 2
+    _no_internal_error(result.stderr)
+    assert "too large an amount; at most 1,000,000,000,000,000 (10^15)" in result.stderr
+    assert "digits" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert db_path.read_bytes() == original
+
+
+def test_add_keeps_an_amount_of_exactly_ten_to_the_fifteen(run: Run, db_path: Path) -> None:
+    result = run(
+        "add", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", "1,000,000,000,000,000 USD"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert record(db_path, "pledge")["amount"]["value"] == 10**15

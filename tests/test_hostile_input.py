@@ -166,3 +166,30 @@ def test_add_keeps_an_amount_of_exactly_ten_to_the_fifteen(run: Run, db_path: Pa
     )
     assert result.exit_code == 0, result.stderr
     assert record(db_path, "pledge")["amount"]["value"] == 10**15
+
+
+# --- 3. reports on extreme dates ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01", "0001-03-31"])
+@pytest.mark.parametrize("output_format", ["table", "markdown", "json"])
+def test_report_on_the_first_and_last_dates_a_calendar_has_works(
+    run: Run, db_path: Path, as_of: str, output_format: str
+) -> None:
+    result = run("report", "--as-of", as_of, "--format", output_format)
+    assert result.exit_code == 0, result.stderr
+    assert as_of in result.stdout
+    if output_format == "json":
+        report = json.loads(result.stdout)
+        assert report["total"] == (17 if as_of.startswith("9999") else 0)
+        assert report["due_soon"] == []
+
+
+def test_report_window_ending_at_the_last_date_lists_what_falls_due_in_it(run: Run, db_path: Path) -> None:
+    added = run(
+        "add", "--title", "Far off", "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-01-01",
+        "--due", "9999-12-30",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    report = json.loads(run("report", "--as-of", "9999-10-01", "--format", "json").stdout)
+    assert [item["id"] for item in report["due_soon"]] == ["far-off"]

@@ -3,6 +3,8 @@ formulas in CSV exports and invisible characters in what is shown."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import date, timedelta
@@ -193,3 +195,45 @@ def test_report_window_ending_at_the_last_date_lists_what_falls_due_in_it(run: R
     assert added.exit_code == 0, added.stderr
     report = json.loads(run("report", "--as-of", "9999-10-01", "--format", "json").stdout)
     assert [item["id"] for item in report["due_soon"]] == ["far-off"]
+
+
+# --- 4. formulas in CSV -------------------------------------------------------------------------------------------
+
+FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1:A2)", '=HYPERLINK("http://evil","x")']
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_export_neutralises_cells_that_a_spreadsheet_would_run(run: Run, db_path: Path, formula: str) -> None:
+    added = run(
+        "add", "--title", formula, "--actor", formula, "--pillar", "economic", "--summary", formula,
+        "--quote", formula, "--source-document", formula, "--id", "formula",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    rows = list(csv.reader(io.StringIO(run("export", "--format", "csv").stdout)))
+    header, row = rows[0], next(r for r in rows[1:] if r[0] == "formula")
+    for field in ("title", "summary", "quote", "actors", "source_document"):
+        assert row[header.index(field)] == "'" + formula
+    shown_json = json.loads(run("export").stdout)
+    assert next(c for c in shown_json["commitments"] if c["id"] == "formula")["title"] == formula
+    assert f"| {formula} |" in run("export", "--format", "markdown").stdout.replace("\\|", "|")
+
+
+@pytest.mark.parametrize("start", ["\t", "\r", "\n"])
+def test_csv_cells_starting_with_a_control_character_never_start_with_a_dangerous_one(
+    run: Run, db_path: Path, start: str
+) -> None:
+    title = f"{start}=1+1"
+    added = run("add", "--title", title, "--actor", "ROK", "--pillar", "economic", "--quote", f"{start}@x")
+    assert added.exit_code == 0, added.stderr
+    for row in csv.reader(io.StringIO(run("export", "--format", "csv").stdout)):
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    rows = list(csv.reader(io.StringIO(run("export", "--format", "csv").stdout)))
+    assert any(row[1] in ("\\t=1+1", "\\r=1+1", "\n=1+1") for row in rows)
+
+
+def test_csv_export_leaves_ordinary_text_and_dates_as_they_are(run: Run, db_path: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv", "--status", "in-progress").stdout)))
+    assert rows[1]["title"] == "Fund the ASEAN-ROK Cooperation Fund at USD 14 million a year"
+    assert rows[1]["source_date"] == "2020-09-09"
+    assert not any(value.startswith("'") for row in rows for value in row.values())

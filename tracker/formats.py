@@ -98,8 +98,19 @@ CSV_FIELDS = (
 )
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A value made safe for one CSV cell: controls escaped as for a terminal, then, if what is left starts like a
+    formula, a `'` in front, so that a spreadsheet shows the text instead of running it."""
+    cell = safe(str(value), multiline=True)
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
 def export_csv(commitments: list[Commitment], today: str) -> str:
-    """One row per commitment; list fields joined with '; '; text made safe for a terminal."""
+    """One row per commitment; list fields joined with '; '; text made safe for a terminal and a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
@@ -124,7 +135,7 @@ def export_csv(commitments: list[Commitment], today: str) -> str:
             len(c["history"]),
             latest,
         ]
-        writer.writerow([safe(str(value), multiline=True) for value in row])
+        writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue()
 
 

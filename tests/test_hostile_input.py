@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import Run, load, record
 from tracker.model import latest_date_on_earth
 
+TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "200", "LINES": "60"}
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
 # Two days after the latest date on Earth: in the future wherever the tests run, even across a midnight.
 FUTURE = (date.fromisoformat(latest_date_on_earth()) + timedelta(days=2)).isoformat()
 
@@ -237,3 +239,83 @@ def test_csv_export_leaves_ordinary_text_and_dates_as_they_are(run: Run, db_path
     assert rows[1]["title"] == "Fund the ASEAN-ROK Cooperation Fund at USD 14 million a year"
     assert rows[1]["source_date"] == "2020-09-09"
     assert not any(value.startswith("'") for row in rows for value in row.values())
+
+
+# --- 5. invisible characters --------------------------------------------------------------------------------------
+
+INVISIBLE = {
+    "\U000e0041": ("\\U000e0041", "\\udb40\\udc41"),  # tag latin capital letter A
+    "\U000e0001": ("\\U000e0001", "\\udb40\\udc01"),  # language tag
+    "\U000e007f": ("\\U000e007f", "\\udb40\\udc7f"),  # cancel tag
+    "\ufeff": ("\\ufeff", "\\ufeff"),
+    "\u2028": ("\\u2028", "\\u2028"),
+    "\u2029": ("\\u2029", "\\u2029"),
+    "\u200b": ("\\u200b", "\\u200b"),
+    "\u2060": ("\\u2060", "\\u2060"),
+    "\u2063": ("\\u2063", "\\u2063"),
+    "\u180e": ("\\u180e", "\\u180e"),
+    "\u00ad": ("\\xad", "\\u00ad"),
+    "\u061c": ("\\u061c", "\\u061c"),
+    "\u200e": ("\\u200e", "\\u200e"),
+    "\u200f": ("\\u200f", "\\u200f"),
+    "\u202a": ("\\u202a", "\\u202a"),
+    "\u202e": ("\\u202e", "\\u202e"),
+    "\u2066": ("\\u2066", "\\u2066"),
+    "\u2069": ("\\u2069", "\\u2069"),
+    "\u206a": ("\\u206a", "\\u206a"),
+    "\ufff9": ("\\ufff9", "\\ufff9"),
+}
+
+
+def _add_overdue(run: Run, title: str) -> None:
+    """A commitment overdue today, so that `report` lists it with its title."""
+    added = run(
+        "add", "--title", title, "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-01-01",
+        "--due", "2020-06-01", "--id", "hidden",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+
+
+def _outputs(run: Run) -> dict[str, str]:
+    shown = {
+        "list": run("list", "--search", "Sign"),
+        "list-terminal": run("list", "--all", env=TERMINAL),
+        "show": run("show", "hidden", env=TERMINAL),
+        "report": run("report", env=TERMINAL),
+        "report-markdown": run("report", "--format", "markdown"),
+        "list-json": run("list", "--json"),
+        "show-json": run("show", "hidden", "--json"),
+        "report-json": run("report", "--format", "json"),
+    }
+    for name, result in shown.items():
+        assert result.exit_code == 0, (name, result.stderr)
+    return {name: _SGR.sub("", result.stdout) for name, result in shown.items()}
+
+
+@pytest.mark.parametrize("character", list(INVISIBLE), ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_invisible_characters_are_shown_as_escapes_in_every_output(run: Run, db_path: Path, character: str) -> None:
+    visible, in_json = INVISIBLE[character]
+    _add_overdue(run, f"Sign{character}it")
+    for name, output in _outputs(run).items():
+        assert character not in output, name
+        escape = in_json if name.endswith("json") else visible
+        assert f"Sign{escape}it" in output, (name, output)
+    document = json.loads(run("show", "hidden", "--json").stdout)
+    assert document["title"] == f"Sign{character}it"
+    assert record(db_path, "hidden")["title"] == f"Sign{character}it"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Sign 👩\u200d👩\u200d👧 family",  # zero-width joiner sequence
+        "Sign \u263a\ufe0f smile",  # emoji presentation selector
+        "Sign \u845b\U000e0100 kanji",  # ideographic variation selector
+        "Sign \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian with a zero-width non-joiner
+    ],
+    ids=["zwj-emoji", "emoji-vs16", "ivs", "zwnj"],
+)
+def test_characters_scripts_and_emoji_need_are_shown_unchanged(run: Run, db_path: Path, title: str) -> None:
+    _add_overdue(run, title)
+    for name, output in _outputs(run).items():
+        assert title in output, (name, output)

@@ -11,10 +11,12 @@ import pytest
 
 from tests.conftest import Run, load, record
 from tracker import __version__
+from tracker.model import latest_date_on_earth
 from tracker.store import bundled_text
 
 TODAY = date.today().isoformat()
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+# Two days after the latest date on Earth (UTC+14): in the future in every time zone, even across a midnight.
+FUTURE = (date.fromisoformat(latest_date_on_earth()) + timedelta(days=2)).isoformat()
 HOSTILE = "[bold]x[/bold] \x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x9b2J \u202eevil"
 
 
@@ -302,13 +304,13 @@ def test_a_backdated_event_does_not_change_the_current_status(run: Run, db_path:
     [
         (["update", "nope", "--status", "fulfilled"], "no commitment 'nope'"),
         (["update", "rcep"], "nothing to record"),
-        (["update", "rcep", "--note", "x", "--date", TOMORROW], "in the future"),
+        (["update", "rcep", "--note", "x", "--date", FUTURE], "in the future"),
         (["update", "rcep", "--note", "x", "--date", "2020-09-08"], "before the commitment's source date 2020-09-09"),
         (["update", "rcep", "--evidence", " "], "evidence must not be blank"),
         (["add", "--title", "Sign RCEP", "--actor", "ROK", "--pillar", "economic", "--id", "rcep-signing"], "exists"),
         (["add", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
         (["add", "--title", "x", "--actor", " ", "--pillar", "economic"], "actor must not be blank"),
-        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", TOMORROW], "future"),
+        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", FUTURE], "future"),
         (["remove", "nope", "--yes"], "no commitment 'nope'"),
     ],
 )

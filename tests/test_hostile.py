@@ -37,6 +37,11 @@ FRAGMENTS = [
     "\u2066",
     "\u200f",
     "\u2028",
+    "\u200b",
+    "\ufeff",
+    "\U000e0041",
+    "\u00ad",
+    "\u200d",
     "|",
     "\\",
     '"',
@@ -44,7 +49,10 @@ FRAGMENTS = [
     "🇰🇷",
 ]
 _SAFE_SGR = re.compile(r"\x1b\[[0-9;]*m")  # Rich's own styling, on a terminal only
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u2028\u2029\u061c]")
+_CONTROL = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u2028\u2029\u061c"
+    r"\xad\u180e\u200b\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
 
 any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 hostile = st.lists(st.one_of(st.sampled_from(FRAGMENTS), any_text), max_size=8).map("".join)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import Any, cast
 
+from tracker import strictjson
 from tracker.errors import InvalidInputError
 from tracker.model import Commitment, Status, citation, commitment_problems, format_amount, is_overdue, ordered_history
 from tracker.render import safe
@@ -98,8 +98,19 @@ CSV_FIELDS = (
 )
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A value made safe for one CSV cell: controls escaped as for a terminal, then, if what is left starts like a
+    formula, a `'` in front, so that a spreadsheet shows the text instead of running it."""
+    cell = safe(str(value), multiline=True)
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
 def export_csv(commitments: list[Commitment], today: str) -> str:
-    """One row per commitment; list fields joined with '; '; text made safe for a terminal."""
+    """One row per commitment; list fields joined with '; '; text made safe for a terminal and a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
@@ -124,7 +135,7 @@ def export_csv(commitments: list[Commitment], today: str) -> str:
             len(c["history"]),
             latest,
         ]
-        writer.writerow([safe(str(value), multiline=True) for value in row])
+        writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue()
 
 
@@ -164,12 +175,12 @@ class ImportProblems(InvalidInputError):
         self.problems = problems
 
 
-def read_import(text: str, origin: str) -> list[Commitment]:
-    """The commitments of a JSON export; ImportProblems listing every invalid record otherwise."""
+def read_import(text: str | bytes, origin: str) -> list[Commitment]:
+    """The commitments of a JSON export, read strictly; ImportProblems listing every invalid record otherwise."""
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ImportProblems(origin, [f"not valid JSON ({error.msg} at line {error.lineno})"]) from None
+        document = strictjson.loads(text)
+    except strictjson.JSONProblem as problem:
+        raise ImportProblems(origin, [str(problem)]) from None
     if isinstance(document, dict) and "commitments" in document:
         if document.get("schema_version") != SCHEMA_VERSION:
             version = document.get("schema_version")

@@ -6,7 +6,7 @@ import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, TypedDict
 
@@ -145,6 +145,7 @@ _AMOUNT_PATTERN = re.compile(
     r"^\s*(?P<value>\d[\d,_]*(?:\.\d+)?)\s*(?P<currency>[A-Za-z]{3})\s*(?:(?:/|a|per)\s*(?P<per>[a-z]+))?\s*$"
 )
 AMOUNT_PERIODS = ("year", "month", "quarter", "week", "day")
+AMOUNT_MAX = 10**15  # a thousand trillion: more than any pledge, and still exact as a float
 COMMITMENT_KEYS = frozenset(Commitment.__required_keys__)
 EVENT_KEYS = frozenset(Event.__required_keys__)
 SOURCE_KEYS = frozenset(Source.__required_keys__)
@@ -163,6 +164,23 @@ def parse_date(text: str) -> date:
         raise ValueError(f"'{text}' is not a real calendar date (YYYY-MM-DD)") from None
 
 
+# The earliest time zone on Earth (UTC+14, Kiribati's Line Islands): its date is the latest date anywhere.
+EARLIEST_ZONE = timezone(timedelta(hours=14))
+
+
+def latest_date_on_earth(now: datetime | None = None) -> str:
+    """The date in the earliest time zone (UTC+14) at `now` (default: now): no place on Earth is at a later date."""
+    return (now or datetime.now(UTC)).astimezone(EARLIEST_ZONE).date().isoformat()
+
+
+def future_bound(today: str | None = None) -> str:
+    """The last date that is not in the future: the latest date on Earth, or `today` (the caller's own date) should
+    a slow clock put it later. One rule for `add`, `update`, `import` and the data file: a colleague's date in
+    another time zone is never refused."""
+    latest = latest_date_on_earth()
+    return today if today is not None and today > latest else latest
+
+
 def utc_timestamp(moment: datetime | None = None) -> str:
     """The UTC time as stored in `recorded_at`: YYYY-MM-DDTHH:MM:SSZ."""
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -174,7 +192,12 @@ def parse_amount(text: str) -> Amount:
     if not match:
         raise ValueError(f"'{text}' is not an amount; use a number and a currency code, e.g. '14000000 USD/year'")
     raw = match["value"].replace(",", "").replace("_", "")
+    too_large = f"'{match['value']}' is too large an amount; at most {AMOUNT_MAX:,} (10^15)"
+    if len(raw.split(".")[0].lstrip("0")) > len(str(AMOUNT_MAX)):  # before int(), which refuses 4,300 digits
+        raise ValueError(too_large)
     value: int | float = float(raw) if "." in raw else int(raw)
+    if value > AMOUNT_MAX:
+        raise ValueError(too_large)
     per = match["per"]
     if per is not None and per not in AMOUNT_PERIODS:
         raise ValueError(f"'{per}' is not a period; use one of {', '.join(AMOUNT_PERIODS)}")
@@ -358,8 +381,10 @@ def _amount_problems(amount: Any) -> list[str]:
     if problems:
         return problems
     value = amount["value"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        problems.append("amount value is not a non-negative number")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.append(f"amount value is not a finite number from 0 to {AMOUNT_MAX:,} (10^15)")
+    elif not 0 <= value <= AMOUNT_MAX:
+        problems.append(f"amount value {value} is not from 0 to {AMOUNT_MAX:,} (10^15)")
     if not isinstance(amount["currency"], str) or not re.fullmatch(r"[A-Z]{3}", amount["currency"]):
         problems.append("amount currency is not a three-letter code such as USD")
     if amount["per"] is not None and amount["per"] not in AMOUNT_PERIODS:
@@ -367,8 +392,11 @@ def _amount_problems(amount: Any) -> list[str]:
     return problems
 
 
-def commitment_problems(commitment: Any) -> list[str]:
-    """Every way in which `commitment` is not a valid stored commitment (an empty list when it is valid)."""
+def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
+    """Every way in which `commitment` is not a valid stored commitment (an empty list when it is valid).
+
+    Events must fall between the commitment's source date and `future_bound(today)`, the latest date on Earth.
+    """
     if not isinstance(commitment, dict):
         return ["is not an object"]
     problems = _key_problems(commitment, COMMITMENT_KEYS, "record")
@@ -393,12 +421,26 @@ def commitment_problems(commitment: Any) -> list[str]:
         return problems
     for number, event in enumerate(history, start=1):
         problems += _problems_in_event(event, f"event {number}")
+    if not problems:
+        problems += _event_date_problems(history, commitment["source"]["date"], today)
     if not problems and commitment["status"] != current_status(history):
         problems.append(
             f"status {commitment['status']!r} is not the status of its latest event ({current_status(history).value})"
         )
     if not problems and _SURROGATE.search(_all_text(commitment)):
         problems.append("holds text that is not Unicode (a lone surrogate, as bytes that are not UTF-8 become)")
+    return problems
+
+
+def _event_date_problems(history: list[Event], source_date: str, today: str | None) -> list[str]:
+    problems = []
+    bound = None
+    for number, event in enumerate(history, start=1):
+        on = event["date"]
+        if on < source_date:
+            problems.append(f"event {number} date {on} is before the commitment's source date {source_date}")
+        elif on > (bound := bound or future_bound(today)):
+            problems.append(f"event {number} date {on} is in the future (the latest date on Earth is {bound})")
     return problems
 
 
@@ -422,19 +464,25 @@ def record_event(
     commitment: Commitment,
     *,
     on: str,
-    today: str,
+    today: str | None = None,
     status: Status | None,
     note: str,
     evidence: Sequence[str],
     recorded_at: str,
 ) -> Commitment:
-    """A copy of `commitment` with one more event; a note or evidence alone keeps the status it had on `on`."""
+    """A copy of `commitment` with one more event; a note or evidence alone keeps the status it had on `on`.
+
+    `on` must not be in the future (later than `future_bound(today)`) nor before the commitment's source date.
+    """
     if status is None and not note and not evidence:
         raise InvalidInputError("nothing to record: give --status, --note or --evidence")
     if any(not item.strip() for item in evidence):
         raise InvalidInputError("evidence must not be blank; give a URL or a citation")
-    if on > today:
-        raise InvalidInputError(f"the date {on} is in the future (today is {today}); events record what happened")
+    bound = future_bound(today)
+    if on > bound:
+        raise InvalidInputError(
+            f"the date {on} is in the future (the latest date on Earth is {bound}); events record what happened"
+        )
     source_date = commitment["source"]["date"]
     if on < source_date:
         raise InvalidInputError(f"the date {on} is before the commitment's source date {source_date}")
@@ -468,15 +516,19 @@ def new_commitment(
     amount: Amount | None = None,
     commitment_id: str | None = None,
 ) -> Commitment:
-    """A new commitment whose first event is `pending` at its source date (today if none is given)."""
+    """A new commitment whose first event is `pending` at its source date (`today` if none is given).
+
+    The source date must not be in the future: later than `future_bound(today)`.
+    """
     if not title.strip():
         raise InvalidInputError("the title must not be blank")
     if len(title) > TITLE_MAX:
         raise InvalidInputError(f"the title has {len(title)} characters; at most {TITLE_MAX} are allowed")
     names = _unique_actors(actors)
     source_date = source_date or today
-    if source_date > today:
-        raise InvalidInputError(f"the source date {source_date} is in the future (today is {today})")
+    bound = future_bound(today)
+    if source_date > bound:
+        raise InvalidInputError(f"the source date {source_date} is in the future (the latest date on Earth is {bound})")
     if due is not None and due < source_date:
         raise InvalidInputError(f"the due date {due} is before the source date {source_date}")
     taken = set(existing_ids)

@@ -22,12 +22,32 @@ if TYPE_CHECKING:
 # controls and line separators can make text read differently from what it is.
 _UNSAFE = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029]
 _UNSAFE += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-_ESCAPES = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _UNSAFE}
+# Invisible format characters that no title, note or name needs, and that can hide text or split a word so that
+# a search misses it: soft hyphen, Mongolian vowel separator, zero-width space, word joiner and the invisible
+# operators, the deprecated format controls, the byte order mark (anywhere), interlinear annotation marks and the
+# Unicode tag characters (which can smuggle a hidden ASCII message). Kept as they are, because scripts and emoji
+# need them: zero-width non-joiner and joiner (U+200C, U+200D) and the variation selectors.
+_UNSAFE += [0x00AD, 0x180E, 0x200B, *range(0x2060, 0x2065), *range(0x206A, 0x2070), 0xFEFF, *range(0xFFF9, 0xFFFC)]
+_UNSAFE += [*range(0xE0000, 0xE0080)]
+# Shown as Python writes them: \x1b below U+0100, \u200b in the Basic Multilingual Plane, \U000e0041 above it.
+_ESCAPES = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    for code in _UNSAFE
+}
 _ESCAPES[ord("\t")] = "\\t"
 _ESCAPES[ord("\n")] = "\\n"
 _ESCAPES[ord("\r")] = "\\r"
 _ESCAPES_MULTILINE = {code: escape for code, escape in _ESCAPES.items() if code != ord("\n")}
-_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x7F}
+
+
+def _json_escape(code: int) -> str:
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)  # JSON writes a character above U+FFFF as its UTF-16 surrogate pair
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+
+
+_JSON_ESCAPES = {code: _json_escape(code) for code in _UNSAFE if code >= 0x7F}
 
 STATUS_STYLES = {
     Status.PENDING: "dim",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from tracker.model import (
@@ -93,6 +93,15 @@ def days_between(start: str, end: str) -> int:
     return (parse_date(end) - parse_date(start)).days
 
 
+def shifted(day: str, days: int) -> str:
+    """The date `days` days after `day` (before, if negative), held at 0001-01-01 and 9999-12-31 rather than
+    overflowing, so that a report on any date a user can type has its windows."""
+    start = parse_date(day)
+    if days >= 0:
+        return (start + timedelta(days=min(days, (date.max - start).days))).isoformat()
+    return (start - timedelta(days=min(-days, (start - date.min).days))).isoformat()
+
+
 def overdue(rows: Sequence[Standing], as_of: str) -> list[dict[str, Any]]:
     """Commitments due before `as_of` and neither fulfilled nor broken then, the most overdue first."""
     late = [
@@ -111,7 +120,7 @@ def overdue(rows: Sequence[Standing], as_of: str) -> list[dict[str, Any]]:
 
 def recent_window(as_of: str, days: int = RECENT_DAYS) -> tuple[str, str]:
     """The first and last dates of the recent-changes window: `days` days before `as_of`, up to `as_of`."""
-    return (parse_date(as_of) - timedelta(days=days)).isoformat(), as_of
+    return shifted(as_of, -days), as_of
 
 
 def recent(commitments: Iterable[Commitment], as_of: str, days: int = RECENT_DAYS) -> list[dict[str, Any]]:
@@ -136,7 +145,7 @@ def recent(commitments: Iterable[Commitment], as_of: str, days: int = RECENT_DAY
 
 def due_soon(rows: Sequence[Standing], as_of: str, days: int = DUE_SOON_DAYS) -> list[dict[str, Any]]:
     """Unsettled commitments due after `as_of` and within `days` days of it, soonest first."""
-    end = (parse_date(as_of) + timedelta(days=days)).isoformat()
+    end = shifted(as_of, days)
     soon = [
         {
             "id": row.commitment["id"],

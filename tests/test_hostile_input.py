@@ -1,0 +1,321 @@
+"""Hostile input through every way in: strict JSON, one rule for event dates, bounded amounts, extreme report dates,
+formulas in CSV exports and invisible characters in what is shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, load, record
+from tracker.model import latest_date_on_earth
+
+TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "200", "LINES": "60"}
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+# Two days after the latest date on Earth: in the future wherever the tests run, even across a midnight.
+FUTURE = (date.fromisoformat(latest_date_on_earth()) + timedelta(days=2)).isoformat()
+
+
+def _no_internal_error(stderr: str) -> None:
+    assert "internal error" not in stderr
+    assert "Traceback" not in stderr
+
+
+def _import_fails_cleanly(run: Run, db_path: Path, source: Path, problem: str) -> None:
+    """The import exits 1 with one line for the problem and one that says nothing was imported; no change."""
+    original = db_path.read_bytes()
+    result = run("import", str(source))
+    assert result.exit_code == 1, result.stderr
+    _no_internal_error(result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"tracker: error: {source}: ")
+    assert problem in lines[0]
+    assert lines[1] == f"tracker: error: {source}: 1 problem(s); nothing was imported"
+    assert db_path.read_bytes() == original
+
+
+# --- 1. strict JSON -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            lambda text: text.replace('"status": ', '"status": "broken", "status": ', 1),
+            'the key "status" appears twice',
+        ),
+        (lambda text: re.sub(r'"paragraph": \d+', '"paragraph": ' + "7" * 5000, text, count=1), "5000 digits"),
+        (lambda text: text.replace('"value": 14000000', '"value": 1e999'), "1e999 is too large for a floating-point"),
+        (lambda text: text.replace('"value": 14000000', '"value": NaN'), "NaN is not a number JSON allows"),
+        (lambda text: text.replace('"value": 14000000', '"value": -Infinity'), "-Infinity is not a number JSON"),
+        (lambda text: text.replace('"schema_version": 1', '"schema_version": ' + "[" * 10000 + "]" * 10000), "deeply"),
+        (lambda text: text.replace('"schema_version": 1\n', '"schema_version": 1,\n'), "at line "),
+    ],
+    ids=["duplicate-key", "5000-digit-integer", "1e999", "NaN", "-Infinity", "10000-deep", "trailing-comma"],
+)
+def test_import_of_json_a_strict_reader_refuses_gives_one_line_and_writes_nothing(
+    run: Run, db_path: Path, tmp_path: Path, edit: object, problem: str
+) -> None:
+    source = tmp_path / "hostile.json"
+    text = db_path.read_text(encoding="utf-8")
+    edited = edit(text)  # type: ignore[operator]
+    assert edited != text
+    source.write_text(edited, encoding="utf-8")
+    _import_fails_cleanly(run, db_path, source, problem)
+
+
+def test_invalid_json_in_an_import_is_placed_by_line_and_column(run: Run, db_path: Path, tmp_path: Path) -> None:
+    source = tmp_path / "broken.json"
+    source.write_text('{\n  "commitments": [\n    {"id": }\n  ]\n}\n', encoding="utf-8")
+    _import_fails_cleanly(run, db_path, source, "not valid JSON: Expecting value at line 3, column 12")
+
+
+# --- 2. one rule for event dates, bounded amounts -------------------------------------------------------------------
+
+
+def _export_with(run: Run, tmp_path: Path, change: dict[str, object], event: dict[str, object] | None = None) -> Path:
+    """A JSON export of the bundled cooperation-fund commitment, with fields changed and an event appended."""
+    document = json.loads(run("export").stdout)
+    fund = next(c for c in document["commitments"] if c["id"] == "cooperation-fund")
+    fund.update(change)
+    if event is not None:
+        fund["history"].append(
+            {
+                "date": "",
+                "evidence": [],
+                "note": "",
+                "recorded_at": "2026-01-01T00:00:00Z",
+                "status": "partial",
+                **event,
+            }
+        )
+        fund["status"] = fund["history"][-1]["status"]
+    source = tmp_path / "colleague.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    return source
+
+
+@pytest.mark.parametrize(
+    ("day", "problem"),
+    [
+        (FUTURE, f"event 2 date {FUTURE} is in the future (the latest date on Earth is"),
+        ("2020-09-08", "event 2 date 2020-09-08 is before the commitment's source date 2020-09-09"),
+    ],
+)
+def test_import_refuses_the_event_dates_update_refuses(
+    run: Run, db_path: Path, tmp_path: Path, day: str, problem: str
+) -> None:
+    source = _export_with(run, tmp_path, {}, {"date": day})
+    _import_fails_cleanly(run, db_path, source, problem)
+    refused = run("update", "cooperation-fund", "--note", "x", "--date", day)
+    assert refused.exit_code == 1
+    assert problem.split(" is ")[1].split(" (")[0] in refused.stderr
+
+
+def test_the_latest_date_on_earth_is_not_the_future_for_update_or_import(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    latest = latest_date_on_earth()
+    source = _export_with(run, tmp_path, {}, {"date": latest, "note": "from a colleague east of the date line"})
+    imported = run("import", str(source))
+    assert imported.exit_code == 0, imported.stderr
+    assert record(db_path, "cooperation-fund")["history"][-1]["date"] == latest
+    updated = run("update", "rcep", "--note", "signed", "--date", latest)
+    assert updated.exit_code == 0, updated.stderr
+    added = run("add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", latest)
+    assert added.exit_code == 0, added.stderr
+
+
+def test_a_data_file_edited_by_hand_with_a_future_event_is_refused_and_left_as_it_is(run: Run, db_path: Path) -> None:
+    document = load(db_path)
+    document["commitments"][0]["history"][0]["date"] = FUTURE
+    db_path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    original = db_path.read_bytes()
+    result = run("list")
+    assert result.exit_code == 1
+    assert f"event 1 date {FUTURE} is in the future" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert db_path.read_bytes() == original
+
+
+@pytest.mark.parametrize("value", [10**15 + 1, 1e300])
+def test_import_refuses_an_amount_above_ten_to_the_fifteen(
+    run: Run, db_path: Path, tmp_path: Path, value: float
+) -> None:
+    source = _export_with(run, tmp_path, {"amount": {"currency": "USD", "per": "year", "value": value}})
+    _import_fails_cleanly(run, db_path, source, "is not from 0 to 1,000,000,000,000,000 (10^15)")
+
+
+@pytest.mark.parametrize("amount", ["7" * 5000 + " USD", "1000000000000001 USD", "9" * 400 + ".5 EUR a year"])
+def test_add_refuses_an_amount_too_large_with_a_usage_error(run: Run, db_path: Path, amount: str) -> None:
+    original = db_path.read_bytes()
+    result = run("add", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", amount)
+    assert result.exit_code == 2
+    _no_internal_error(result.stderr)
+    assert "too large an amount; at most 1,000,000,000,000,000 (10^15)" in result.stderr
+    assert "digits" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert db_path.read_bytes() == original
+
+
+def test_add_keeps_an_amount_of_exactly_ten_to_the_fifteen(run: Run, db_path: Path) -> None:
+    result = run(
+        "add", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", "1,000,000,000,000,000 USD"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert record(db_path, "pledge")["amount"]["value"] == 10**15
+
+
+# --- 3. reports on extreme dates ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01", "0001-03-31"])
+@pytest.mark.parametrize("output_format", ["table", "markdown", "json"])
+def test_report_on_the_first_and_last_dates_a_calendar_has_works(
+    run: Run, db_path: Path, as_of: str, output_format: str
+) -> None:
+    result = run("report", "--as-of", as_of, "--format", output_format)
+    assert result.exit_code == 0, result.stderr
+    assert as_of in result.stdout
+    if output_format == "json":
+        report = json.loads(result.stdout)
+        assert report["total"] == (17 if as_of.startswith("9999") else 0)
+        assert report["due_soon"] == []
+
+
+def test_report_window_ending_at_the_last_date_lists_what_falls_due_in_it(run: Run, db_path: Path) -> None:
+    added = run(
+        "add", "--title", "Far off", "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-01-01",
+        "--due", "9999-12-30",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    report = json.loads(run("report", "--as-of", "9999-10-01", "--format", "json").stdout)
+    assert [item["id"] for item in report["due_soon"]] == ["far-off"]
+
+
+# --- 4. formulas in CSV -------------------------------------------------------------------------------------------
+
+FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1:A2)", '=HYPERLINK("http://evil","x")']
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_export_neutralises_cells_that_a_spreadsheet_would_run(run: Run, db_path: Path, formula: str) -> None:
+    added = run(
+        "add", "--title", formula, "--actor", formula, "--pillar", "economic", "--summary", formula,
+        "--quote", formula, "--source-document", formula, "--id", "formula",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    rows = list(csv.reader(io.StringIO(run("export", "--format", "csv").stdout)))
+    header, row = rows[0], next(r for r in rows[1:] if r[0] == "formula")
+    for field in ("title", "summary", "quote", "actors", "source_document"):
+        assert row[header.index(field)] == "'" + formula
+    shown_json = json.loads(run("export").stdout)
+    assert next(c for c in shown_json["commitments"] if c["id"] == "formula")["title"] == formula
+    assert f"| {formula} |" in run("export", "--format", "markdown").stdout.replace("\\|", "|")
+
+
+@pytest.mark.parametrize("start", ["\t", "\r", "\n"])
+def test_csv_cells_starting_with_a_control_character_never_start_with_a_dangerous_one(
+    run: Run, db_path: Path, start: str
+) -> None:
+    title = f"{start}=1+1"
+    added = run("add", "--title", title, "--actor", "ROK", "--pillar", "economic", "--quote", f"{start}@x")
+    assert added.exit_code == 0, added.stderr
+    for row in csv.reader(io.StringIO(run("export", "--format", "csv").stdout)):
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    rows = list(csv.reader(io.StringIO(run("export", "--format", "csv").stdout)))
+    assert any(row[1] in ("\\t=1+1", "\\r=1+1", "\n=1+1") for row in rows)
+
+
+def test_csv_export_leaves_ordinary_text_and_dates_as_they_are(run: Run, db_path: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv", "--status", "in-progress").stdout)))
+    assert rows[1]["title"] == "Fund the ASEAN-ROK Cooperation Fund at USD 14 million a year"
+    assert rows[1]["source_date"] == "2020-09-09"
+    assert not any(value.startswith("'") for row in rows for value in row.values())
+
+
+# --- 5. invisible characters --------------------------------------------------------------------------------------
+
+INVISIBLE = {
+    "\U000e0041": ("\\U000e0041", "\\udb40\\udc41"),  # tag latin capital letter A
+    "\U000e0001": ("\\U000e0001", "\\udb40\\udc01"),  # language tag
+    "\U000e007f": ("\\U000e007f", "\\udb40\\udc7f"),  # cancel tag
+    "\ufeff": ("\\ufeff", "\\ufeff"),
+    "\u2028": ("\\u2028", "\\u2028"),
+    "\u2029": ("\\u2029", "\\u2029"),
+    "\u200b": ("\\u200b", "\\u200b"),
+    "\u2060": ("\\u2060", "\\u2060"),
+    "\u2063": ("\\u2063", "\\u2063"),
+    "\u180e": ("\\u180e", "\\u180e"),
+    "\u00ad": ("\\xad", "\\u00ad"),
+    "\u061c": ("\\u061c", "\\u061c"),
+    "\u200e": ("\\u200e", "\\u200e"),
+    "\u200f": ("\\u200f", "\\u200f"),
+    "\u202a": ("\\u202a", "\\u202a"),
+    "\u202e": ("\\u202e", "\\u202e"),
+    "\u2066": ("\\u2066", "\\u2066"),
+    "\u2069": ("\\u2069", "\\u2069"),
+    "\u206a": ("\\u206a", "\\u206a"),
+    "\ufff9": ("\\ufff9", "\\ufff9"),
+}
+
+
+def _add_overdue(run: Run, title: str) -> None:
+    """A commitment overdue today, so that `report` lists it with its title."""
+    added = run(
+        "add", "--title", title, "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-01-01",
+        "--due", "2020-06-01", "--id", "hidden",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+
+
+def _outputs(run: Run) -> dict[str, str]:
+    shown = {
+        "list": run("list", "--search", "Sign"),
+        "list-terminal": run("list", "--all", env=TERMINAL),
+        "show": run("show", "hidden", env=TERMINAL),
+        "report": run("report", env=TERMINAL),
+        "report-markdown": run("report", "--format", "markdown"),
+        "list-json": run("list", "--json"),
+        "show-json": run("show", "hidden", "--json"),
+        "report-json": run("report", "--format", "json"),
+    }
+    for name, result in shown.items():
+        assert result.exit_code == 0, (name, result.stderr)
+    return {name: _SGR.sub("", result.stdout) for name, result in shown.items()}
+
+
+@pytest.mark.parametrize("character", list(INVISIBLE), ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_invisible_characters_are_shown_as_escapes_in_every_output(run: Run, db_path: Path, character: str) -> None:
+    visible, in_json = INVISIBLE[character]
+    _add_overdue(run, f"Sign{character}it")
+    for name, output in _outputs(run).items():
+        assert character not in output, name
+        escape = in_json if name.endswith("json") else visible
+        assert f"Sign{escape}it" in output, (name, output)
+    document = json.loads(run("show", "hidden", "--json").stdout)
+    assert document["title"] == f"Sign{character}it"
+    assert record(db_path, "hidden")["title"] == f"Sign{character}it"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Sign 👩\u200d👩\u200d👧 family",  # zero-width joiner sequence
+        "Sign \u263a\ufe0f smile",  # emoji presentation selector
+        "Sign \u845b\U000e0100 kanji",  # ideographic variation selector
+        "Sign \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian with a zero-width non-joiner
+    ],
+    ids=["zwj-emoji", "emoji-vs16", "ivs", "zwnj"],
+)
+def test_characters_scripts_and_emoji_need_are_shown_unchanged(run: Run, db_path: Path, title: str) -> None:
+    _add_overdue(run, title)
+    for name, output in _outputs(run).items():
+        assert title in output, (name, output)

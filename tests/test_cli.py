@@ -465,7 +465,8 @@ def test_markup_and_control_characters_are_stored_exactly_and_shown_literally(ru
         assert "\u202e" not in output
     assert "[bold]x[/bold] \\x1b[31mred" in outputs[0]
     assert "[bold]x[/bold]" in outputs[3]
-    assert json.loads(outputs[1])[0]["title"] == HOSTILE if json.loads(outputs[1])[0]["id"] == "hostile" else True
+    listed = {commitment["id"]: commitment for commitment in json.loads(outputs[1])}
+    assert listed["hostile"]["title"] == HOSTILE
     assert json.loads(outputs[4])["title"] == HOSTILE
     problem = run("show", HOSTILE)
     assert "\x1b" not in problem.stderr

@@ -563,3 +563,146 @@ def test_export_to_a_missing_directory_and_import_of_a_directory_are_clear_error
     assert imported.exit_code == 1
     assert imported.stderr == f"tracker: error: {tmp_path} is a directory, not a tracker database file\n"
     assert db_path.read_bytes() == original
+
+
+# --- finding, filtering and reading -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("flagshp", "flagship-projects-2020"),
+        ("flag-ship", "flagship-projects-2020"),
+        ("signing", "rcep-signing"),
+        ("teror", "terrorism-transnational-crime-cooperation"),
+        ("RCEP", "rcep-signing"),
+    ],
+)
+def test_a_mistyped_id_gets_the_closest_ids(run: Run, db_path: Path, typed: str, suggested: str) -> None:
+    original = db_path.read_bytes()
+    result = run("update", typed, "--note", "x")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"tracker: error: no commitment '{typed}'; did you mean ")
+    assert suggested in result.stderr.split("did you mean ")[1]
+    assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == original
+
+
+def test_an_id_like_none_says_where_to_find_the_ids(run: Run, db_path: Path) -> None:
+    assert run("show", "zzz").stderr == "tracker: error: no commitment 'zzz'; 'tracker list' shows every id\n"
+
+
+def test_status_and_pillar_words_are_taken_in_any_case(run: Run, db_path: Path) -> None:
+    listed = rows(run("list", "--status", "IN-PROGRESS", "--pillar", "Socio-Cultural").stdout)
+    assert [r[0] for r in listed[1:]] == ["marine-debris-capacity"]
+    updated = run("update", "rcep", "--status", "Fulfilled", "--date", "2020-11-15")
+    assert updated.exit_code == 0, updated.stderr
+    assert record(db_path, "rcep-signing")["status"] == "fulfilled"
+    added = run("add", "--title", "Any case", "--actor", "ROK", "--pillar", "ECONOMIC")
+    assert added.exit_code == 0, added.stderr
+    assert record(db_path, "any-case")["pillar"] == "economic"
+    assert json.loads(run("report", "--format", "JSON", "--pillar", "Economic").stdout)["total"] == 4
+
+
+@pytest.mark.parametrize(
+    "command", [["list"], ["report"], ["export"], ["list", "--json"], ["report", "--format", "json"]]
+)
+def test_an_unknown_actor_is_an_error_that_names_the_known_actors(run: Run, db_path: Path, command: list[str]) -> None:
+    original = db_path.read_bytes()
+    result = run(*command, "--actor", "Japan")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "tracker: error: no commitment has the actor 'Japan'; the actors are ASEAN, ROK\n"
+    assert db_path.read_bytes() == original
+    assert run(*command, "--actor", "rok").exit_code == 0
+
+
+BOX_DRAWING = re.compile("[\u2500-\u257f]")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["show", "rcep"], ["report", "--as-of", "2021-06-30"], ["report"], ["show", "coop", "--format", "text"]],
+)
+def test_show_and_report_in_a_pipe_are_plain_text_and_format_table_forces_the_table(
+    run: Run, db_path: Path, command: list[str]
+) -> None:
+    run("update", "coop", "--note", "A note\nover two lines.", "--evidence", "https://example.org/fund")
+    plain_text = run(*command).stdout
+    assert plain_text
+    assert not BOX_DRAWING.search(plain_text)
+    assert [line for line in plain_text.splitlines() if line != line.rstrip()] == []
+    assert "\x1b" not in plain_text
+    table = run(*[word for word in command if word not in ("--format", "text")], "--format", "table").stdout
+    assert BOX_DRAWING.search(table)
+    on_a_terminal = run(*command, env={"TTY_COMPATIBLE": "1", "COLUMNS": "100"}).stdout
+    assert bool(BOX_DRAWING.search(on_a_terminal)) is ("text" not in command)
+
+
+def test_plain_show_and_report_keep_each_fact_and_listed_commitment_on_one_line(run: Run, db_path: Path) -> None:
+    shown = run("show", "rcep").stdout.splitlines()
+    assert shown[0] == "Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020"
+    assert "id      rcep-signing" in shown
+    assert "status  pending (overdue)" in shown
+    assert any(
+        line.startswith("source  ROK Ministry") and line.endswith("asean-rok-fmm-2020-09-09.txt") for line in shown
+    )
+    reported = run("report", "--as-of", "2021-06-30").stdout.splitlines()
+    assert reported[0] == "Compliance report as of 2021-06-30: 17 commitments"
+    overdue = [line for line in reported if line.startswith("2020-12-31")]
+    assert [" ".join(line.split()) for line in overdue] == [
+        "2020-12-31 181 pending flagship-projects-2020 Launch the TVET, disaster-risk and faculty scholarship "
+        "projects in 2020",
+        "2020-12-31 181 pending rcep-signing Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020",
+    ]
+
+
+def test_show_json_and_format_json_are_the_same_record(run: Run, db_path: Path) -> None:
+    assert run("show", "rcep", "--json").stdout == run("show", "rcep", "--format", "json").stdout
+    assert json.loads(run("show", "rcep", "--json", env={"TTY_COMPATIBLE": "1"}).stdout)["id"] == "rcep-signing"
+
+
+def test_the_report_lists_every_overdue_commitment(run: Run, db_path: Path) -> None:
+    for number in range(25):
+        added = run(
+            "add", "--title", f"Pledge {number}", "--actor", "ROK", "--pillar", "economic",
+            "--source-date", "2020-01-01", "--due", "2020-06-30",
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+    for output in (run("report").stdout, run("report", "--format", "table", env={"COLUMNS": "100"}).stdout):
+        assert all(f"pledge-{number}" in output for number in range(25))
+        assert "more" not in output
+
+
+def test_top_level_help_has_every_summary_whole_and_an_example_of_each_command(run: Run) -> None:
+    from tracker.cli import app
+
+    result = run("--help", env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    commands = result.stdout.split("Commands:\n")[1].split("\n\n")[0]
+    examples = result.stdout.split("Examples:\n")[1]
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        help_text = (command.callback.__doc__ or "").strip()
+        summary = help_text.splitlines()[0]
+        assert re.search(rf"^  {name} +{re.escape(summary)}$", commands, flags=re.MULTILINE), (name, commands)
+        example = re.search(r"Example: (.*)", help_text)
+        assert example, name
+        assert f"  {example[1]}\n" in examples
+    assert "..." not in commands
+
+
+@pytest.mark.parametrize(
+    "command", ["list", "show", "init", "update", "add", "remove", "undo", "report", "export", "import"]
+)
+def test_help_metavars_are_the_same_words_everywhere(run: Run, command: str) -> None:
+    shown = run(command, "--help", env={"COLUMNS": "200"}).stdout
+    assert not re.search(r"<str>|<path>|<int>|\bINTEGER\b|\bPATH\b|\bSLUG\b", shown), shown
+    for option in ("--date", "--due", "--source-date", "--as-of", "--due-before"):
+        if re.search(rf"{option}(?![\w-])", shown):
+            assert f"{option} DATE" in shown
+    for option in ("--note", "--evidence", "--title", "--actor", "--search", "--quote", "--summary"):
+        if re.search(rf"{option}(?![\w-])", shown):
+            assert f"{option} TEXT" in shown
+    if "--output" in shown:
+        assert "--output FILE" in shown

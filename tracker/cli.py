@@ -209,8 +209,8 @@ def _complete_id(context: typer.Context, incomplete: str) -> list[str]:
 
 
 def _complete_actor(context: typer.Context, incomplete: str) -> list[str]:
-    wanted = incomplete.casefold()
-    return sorted({a for c in _completion_summaries(context) for a in c["actors"] if a.casefold().startswith(wanted)})
+    # As the shell itself matches, in the case typed.
+    return sorted({a for c in _completion_summaries(context) for a in c["actors"] if a.startswith(incomplete)})
 
 
 IdArgument = Annotated[

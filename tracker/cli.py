@@ -5,7 +5,7 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -342,6 +342,9 @@ def list_command(
         render.print_line(f"... {len(chosen) - len(commitments)} more; a larger --limit shows them")
 
 
+FormatT = TypeVar("FormatT")
+
+
 class ShowFormat(StrEnum):
     TABLE = "table"
     TEXT = "text"
@@ -383,7 +386,7 @@ def show(
         render.print_renderable(render.commitment_detail(commitment, today, width), pager=_paging(context, no_pager))
 
 
-def _table_or_text(table: Any, plain: Any) -> Any:
+def _table_or_text(table: FormatT, plain: FormatT) -> FormatT:
     """The default format: a table on a terminal, plain text in a pipe or file."""
     return table if render.stdout_is_terminal() else plain
 

@@ -110,19 +110,26 @@ def test_list_json_is_the_full_records_and_nothing_else(run: Run, db_path: Path)
         assert overdue is (commitment["id"] == "rcep-signing")
 
 
-def test_list_on_a_terminal_is_a_table_that_fits_one_screen_with_a_more_line(run: Run, db_path: Path) -> None:
+def test_list_on_a_terminal_is_a_table_of_every_row_and_limit_cuts_it_with_a_more_line(run: Run, db_path: Path) -> None:
     terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": "120", "LINES": "16", "NO_COLOR": "1"}
     result = run("list", env=terminal)
     assert result.exit_code == 0
     lines = plain_lines(result.stdout)
-    assert len(lines) <= 16
-    assert lines[0].split() == ["id", "┃", "title", "┃", "actors", "┃", "pillar", "┃", "due", "┃", "status"]
-    status_cells = [line.split("│")[-1].strip() for line in lines[2:-1]]
-    shown = sum(1 for cell in status_cells if cell in {"pending", "in-progress"})
-    assert lines[-1] == f"... {17 - shown} more; use --all to see every row, or filter"
+    assert lines[0].split() == ["id", "┃", "title", "┃", "actors", "┃", "due", "┃", "status"]
+    status_cells = [line.split("│")[-1].strip() for line in lines[2:]]
+    assert sum(1 for cell in status_cells if cell in {"pending", "in-progress"}) == 17
     assert status_cells.count("overdue") == 3
-    everything = plain_lines(run("list", "--all", env=terminal).stdout)
-    assert sum(1 for line in everything[2:] if line.split("│")[-1].strip() in {"pending", "in-progress"}) == 17
+    assert "more" not in result.stdout
+    limited = plain_lines(run("list", "--limit", "4", env=terminal).stdout)
+    assert sum(1 for line in limited[2:-1] if line.split("│")[-1].strip() in {"pending", "in-progress"}) == 4
+    assert limited[-1] == "... 13 more; a larger --limit shows them"
+    assert [row[0] for row in rows(run("list", "--limit", "2").stdout)] == [
+        "id",
+        "flagship-projects-2020",
+        "rcep-signing",
+    ]
+    wide = run("list", env={**terminal, "COLUMNS": "140"}).stdout
+    assert "pillar" in wide
     narrow = run("list", env={**terminal, "COLUMNS": "80"}).stdout
     assert "pillar" not in narrow
     assert max(len(line) for line in plain_lines(narrow)) <= 80
@@ -182,6 +189,10 @@ def test_ambiguous_prefix_exits_1_and_lists_the_matches(run: Run, db_path: Path)
         (["add", "--title", "x", "--pillar", "economic"], "--actor"),
         (["export", "--format", "pdf"], "csv"),
         (["nonsense"], "No such command"),
+        (["update", "rcep"], "nothing to record: give --status, --note or --evidence"),
+        (["add", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
+        (["list", "--limit", "0"], "--limit"),
+        (["show", "rcep", "--format", "pdf"], "text"),
     ],
 )
 def test_invalid_values_exit_2_name_what_is_valid_and_leave_the_file(
@@ -303,12 +314,10 @@ def test_a_backdated_event_does_not_change_the_current_status(run: Run, db_path:
     ("args", "message"),
     [
         (["update", "nope", "--status", "fulfilled"], "no commitment 'nope'"),
-        (["update", "rcep"], "nothing to record"),
         (["update", "rcep", "--note", "x", "--date", FUTURE], "in the future"),
         (["update", "rcep", "--note", "x", "--date", "2020-09-08"], "before the commitment's source date 2020-09-09"),
         (["update", "rcep", "--evidence", " "], "evidence must not be blank"),
         (["add", "--title", "Sign RCEP", "--actor", "ROK", "--pillar", "economic", "--id", "rcep-signing"], "exists"),
-        (["add", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
         (["add", "--title", "x", "--actor", " ", "--pillar", "economic"], "actor must not be blank"),
         (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", FUTURE], "future"),
         (["remove", "nope", "--yes"], "no commitment 'nope'"),
@@ -355,13 +364,13 @@ def test_add_makes_a_pending_commitment_with_an_id_from_its_title(run: Run, db_p
         "A summit.",
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "added host-the-asean-rok-summit-in-2021: Host the ASEAN-ROK Summit in 2021\n"
-    added = record(db_path, "host-the-asean-rok-summit-in-2021")
+    assert result.stdout == "added host-asean-rok-summit-2021: Host the ASEAN-ROK Summit in 2021\n"
+    added = record(db_path, "host-asean-rok-summit-2021")
     assert added["actors"] == ["ROK", "Japan"]
     assert added["amount"] == {"value": 5_000_000, "currency": "USD", "per": "year"}
     assert added["source"] == {"document": "Chair's statement", "date": "2021-01-05", "paragraph": 4, "file": None}
     assert [(e["date"], e["status"]) for e in added["history"]] == [("2021-01-05", "pending")]
-    assert run("list", "--actor", "JAPAN").stdout.count("host-the-asean-rok-summit-in-2021") == 1
+    assert run("list", "--actor", "JAPAN").stdout.count("host-asean-rok-summit-2021") == 1
 
 
 def test_remove_needs_yes_off_a_terminal_and_undo_brings_it_back(run: Run, db_path: Path) -> None:
@@ -418,7 +427,7 @@ def test_report_as_of_leaves_out_later_commitments_and_filters(run: Run, db_path
 
 def test_report_table_fits_80_columns_and_reads_without_colour(run: Run, db_path: Path) -> None:
     run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15")
-    result = run("report", "--as-of", "2021-01-31", env={"COLUMNS": "80", "NO_COLOR": "1"})
+    result = run("report", "--as-of", "2021-01-31", "--format", "table", env={"COLUMNS": "80", "NO_COLOR": "1"})
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -467,7 +476,8 @@ def test_markup_and_control_characters_are_stored_exactly_and_shown_literally(ru
         assert "\u202e" not in output
     assert "[bold]x[/bold] \\x1b[31mred" in outputs[0]
     assert "[bold]x[/bold]" in outputs[3]
-    assert json.loads(outputs[1])[0]["title"] == HOSTILE if json.loads(outputs[1])[0]["id"] == "hostile" else True
+    listed = {commitment["id"]: commitment for commitment in json.loads(outputs[1])}
+    assert listed["hostile"]["title"] == HOSTILE
     assert json.loads(outputs[4])["title"] == HOSTILE
     problem = run("show", HOSTILE)
     assert "\x1b" not in problem.stderr
@@ -555,3 +565,146 @@ def test_export_to_a_missing_directory_and_import_of_a_directory_are_clear_error
     assert imported.exit_code == 1
     assert imported.stderr == f"tracker: error: {tmp_path} is a directory, not a regular file\n"
     assert db_path.read_bytes() == original
+
+
+# --- finding, filtering and reading -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("flagshp", "flagship-projects-2020"),
+        ("flag-ship", "flagship-projects-2020"),
+        ("signing", "rcep-signing"),
+        ("teror", "terrorism-transnational-crime-cooperation"),
+        ("RCEP", "rcep-signing"),
+    ],
+)
+def test_a_mistyped_id_gets_the_closest_ids(run: Run, db_path: Path, typed: str, suggested: str) -> None:
+    original = db_path.read_bytes()
+    result = run("update", typed, "--note", "x")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"tracker: error: no commitment '{typed}'; did you mean ")
+    assert suggested in result.stderr.split("did you mean ")[1]
+    assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == original
+
+
+def test_an_id_like_none_says_where_to_find_the_ids(run: Run, db_path: Path) -> None:
+    assert run("show", "zzz").stderr == "tracker: error: no commitment 'zzz'; 'tracker list' shows every id\n"
+
+
+def test_status_and_pillar_words_are_taken_in_any_case(run: Run, db_path: Path) -> None:
+    listed = rows(run("list", "--status", "IN-PROGRESS", "--pillar", "Socio-Cultural").stdout)
+    assert [r[0] for r in listed[1:]] == ["marine-debris-capacity"]
+    updated = run("update", "rcep", "--status", "Fulfilled", "--date", "2020-11-15")
+    assert updated.exit_code == 0, updated.stderr
+    assert record(db_path, "rcep-signing")["status"] == "fulfilled"
+    added = run("add", "--title", "Any case", "--actor", "ROK", "--pillar", "ECONOMIC")
+    assert added.exit_code == 0, added.stderr
+    assert record(db_path, "any-case")["pillar"] == "economic"
+    assert json.loads(run("report", "--format", "JSON", "--pillar", "Economic").stdout)["total"] == 4
+
+
+@pytest.mark.parametrize(
+    "command", [["list"], ["report"], ["export"], ["list", "--json"], ["report", "--format", "json"]]
+)
+def test_an_unknown_actor_is_an_error_that_names_the_known_actors(run: Run, db_path: Path, command: list[str]) -> None:
+    original = db_path.read_bytes()
+    result = run(*command, "--actor", "Japan")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "tracker: error: no commitment has the actor 'Japan'; the actors are ASEAN, ROK\n"
+    assert db_path.read_bytes() == original
+    assert run(*command, "--actor", "rok").exit_code == 0
+
+
+BOX_DRAWING = re.compile("[\u2500-\u257f]")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["show", "rcep"], ["report", "--as-of", "2021-06-30"], ["report"], ["show", "coop", "--format", "text"]],
+)
+def test_show_and_report_in_a_pipe_are_plain_text_and_format_table_forces_the_table(
+    run: Run, db_path: Path, command: list[str]
+) -> None:
+    run("update", "coop", "--note", "A note\nover two lines.", "--evidence", "https://example.org/fund")
+    plain_text = run(*command).stdout
+    assert plain_text
+    assert not BOX_DRAWING.search(plain_text)
+    assert [line for line in plain_text.splitlines() if line != line.rstrip()] == []
+    assert "\x1b" not in plain_text
+    table = run(*[word for word in command if word not in ("--format", "text")], "--format", "table").stdout
+    assert BOX_DRAWING.search(table)
+    on_a_terminal = run(*command, env={"TTY_COMPATIBLE": "1", "COLUMNS": "100"}).stdout
+    assert bool(BOX_DRAWING.search(on_a_terminal)) is ("text" not in command)
+
+
+def test_plain_show_and_report_keep_each_fact_and_listed_commitment_on_one_line(run: Run, db_path: Path) -> None:
+    shown = run("show", "rcep").stdout.splitlines()
+    assert shown[0] == "Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020"
+    assert "id      rcep-signing" in shown
+    assert "status  pending (overdue)" in shown
+    assert any(
+        line.startswith("source  ROK Ministry") and line.endswith("asean-rok-fmm-2020-09-09.txt") for line in shown
+    )
+    reported = run("report", "--as-of", "2021-06-30").stdout.splitlines()
+    assert reported[0] == "Compliance report as of 2021-06-30: 17 commitments"
+    overdue = [line for line in reported if line.startswith("2020-12-31")]
+    assert [" ".join(line.split()) for line in overdue] == [
+        "2020-12-31 181 pending flagship-projects-2020 Launch the TVET, disaster-risk and faculty scholarship "
+        "projects in 2020",
+        "2020-12-31 181 pending rcep-signing Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020",
+    ]
+
+
+def test_show_json_and_format_json_are_the_same_record(run: Run, db_path: Path) -> None:
+    assert run("show", "rcep", "--json").stdout == run("show", "rcep", "--format", "json").stdout
+    assert json.loads(run("show", "rcep", "--json", env={"TTY_COMPATIBLE": "1"}).stdout)["id"] == "rcep-signing"
+
+
+def test_the_report_lists_every_overdue_commitment(run: Run, db_path: Path) -> None:
+    for number in range(25):
+        added = run(
+            "add", "--title", f"Pledge {number}", "--actor", "ROK", "--pillar", "economic",
+            "--source-date", "2020-01-01", "--due", "2020-06-30",
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+    for output in (run("report").stdout, run("report", "--format", "table", env={"COLUMNS": "100"}).stdout):
+        assert all(f"pledge-{number}" in output for number in range(25))
+        assert "more" not in output
+
+
+def test_top_level_help_has_every_summary_whole_and_an_example_of_each_command(run: Run) -> None:
+    from tracker.cli import app
+
+    result = run("--help", env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    commands = result.stdout.split("Commands:\n")[1].split("\n\n")[0]
+    examples = result.stdout.split("Examples:\n")[1]
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        help_text = (command.callback.__doc__ or "").strip()
+        summary = help_text.splitlines()[0]
+        assert re.search(rf"^  {name} +{re.escape(summary)}$", commands, flags=re.MULTILINE), (name, commands)
+        example = re.search(r"Example: (.*)", help_text)
+        assert example, name
+        assert f"  {example[1]}\n" in examples
+    assert "..." not in commands
+
+
+@pytest.mark.parametrize(
+    "command", ["list", "show", "init", "update", "add", "remove", "undo", "report", "export", "import"]
+)
+def test_help_metavars_are_the_same_words_everywhere(run: Run, command: str) -> None:
+    shown = run(command, "--help", env={"COLUMNS": "200"}).stdout
+    assert not re.search(r"<str>|<path>|<int>|\bINTEGER\b|\bPATH\b|\bSLUG\b", shown), shown
+    for option in ("--date", "--due", "--source-date", "--as-of", "--due-before"):
+        if re.search(rf"{option}(?![\w-])", shown):
+            assert f"{option} DATE" in shown
+    for option in ("--note", "--evidence", "--title", "--actor", "--search", "--quote", "--summary"):
+        if re.search(rf"{option}(?![\w-])", shown):
+            assert f"{option} TEXT" in shown
+    if "--output" in shown:
+        assert "--output FILE" in shown

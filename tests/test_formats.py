@@ -92,11 +92,11 @@ def test_import_merges_by_id_adding_new_commitments_and_missing_events(run: Run,
     rcep = record(db_path, "rcep-signing")
     assert [e["date"] for e in rcep["history"]] == ["2020-09-09", "2020-10-01", "2020-11-15"]
     assert rcep["status"] == "fulfilled"
-    assert record(db_path, "a-new-pledge")["actors"] == ["Japan"]
+    assert record(db_path, "new-pledge")["actors"] == ["Japan"]
     again = run("import", str(exported))
     assert again.stdout == f"imported {exported}: 0 added, 0 updated, 18 unchanged\n"
     assert run("undo", "--yes").stdout.startswith("undid 'import theirs.json'")
-    assert "a-new-pledge" not in db_path.read_text(encoding="utf-8")
+    assert "new-pledge" not in db_path.read_text(encoding="utf-8")
 
 
 def test_import_replace_makes_the_database_the_file(run: Run, db_path: Path, tmp_path: Path) -> None:

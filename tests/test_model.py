@@ -122,7 +122,10 @@ def test_parse_date_is_strict(text: str) -> None:
 
 
 def test_slugify_makes_short_ascii_ids() -> None:
-    assert slugify("Sign RCEP in 2020!") == "sign-rcep-in-2020"
+    assert slugify("Sign RCEP in 2020!") == "sign-rcep-2020"
+    assert slugify("Launch the ASEAN-ROK Startup Partnership") == "launch-asean-rok-startup-partnership"
+    assert slugify("The Plan of Action and its Review") == "plan-action-review"
+    assert slugify("The A") == "the-a"  # nothing but stop words: keep them rather than make no id
     assert slugify("[bold]x[/bold]") == "bold-x-bold"
     assert slugify("한국어") == "commitment"
     assert len(slugify("word " * 40)) <= 40

@@ -14,7 +14,10 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_ci_runs_the_test_command_the_readme_gives() -> None:
     blocks = re.findall(r"```sh\n(.*?)\n```", README, flags=re.DOTALL)
-    assert blocks[:2] == ["pip install . && tracker list", "pip install '.[test]' && pytest"]
+    assert blocks[:2] == [
+        "python3 -m venv .venv && . .venv/bin/activate && pip install . && tracker list",
+        "python3 -m venv .venv && . .venv/bin/activate && pip install '.[test]' && pytest",
+    ]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "\n" + blocks[1] + "\n" in ci
 

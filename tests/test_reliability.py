@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import bundled_text, load, record, tracker_executable, write_large_database
+from tests.conftest import load, record, tracker_executable, write_large_database
 from tracker.journal import Journal
-from tracker.store import Store
+from tracker.store import Store, bundled_text
 
 WORKERS = 8
 UPDATES_EACH = 10
@@ -26,6 +26,7 @@ def _environment(db_path: Path) -> dict[str, str]:
     return {**os.environ, "TRACKER_DB": str(db_path), "TRACKER_LOCK_TIMEOUT": "120"}
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(db_path: Path) -> None:
     ids = ["rcep-signing", "cooperation-fund", "plan-of-action-2021-2025"]
     workers = []
@@ -53,6 +54,7 @@ def test_concurrent_writers_lose_nothing(db_path: Path) -> None:
     assert len(Journal(Store(db_path).journal_path).entries()) == WORKERS * UPDATES_EACH
 
 
+@pytest.mark.slow
 def test_killed_writers_never_leave_a_damaged_file_or_lose_a_finished_update(isolated_environment: Path) -> None:
     db_path = isolated_environment
     ids = write_large_database(db_path, copies=40)  # about 700 commitments, so writes take a while
@@ -62,7 +64,7 @@ def test_killed_writers_never_leave_a_damaged_file_or_lose_a_finished_update(iso
     kills = 0
     batch = 4
     while kills < 120:
-        running = []
+        running: list[tuple[subprocess.Popen[bytes], str]] = []
         for _ in range(batch):
             note = f"crash test {kills + len(running)}"
             process = subprocess.Popen(
@@ -162,6 +164,7 @@ def test_a_read_only_file_is_refused_on_update_and_still_listed(db_path: Path) -
     assert _run(db_path, "list").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_stale_lock_left_by_a_killed_process_does_not_block(db_path: Path) -> None:
     lock_path = Store(db_path).lock_path
     holder = subprocess.Popen(

@@ -371,7 +371,7 @@ def test_removing_every_commitment_then_undoing_keeps_the_file_canonical(store: 
 
 def assert_indexes_back(text: str, commitments: list[Commitment]) -> None:
     """The index of a file's text finds every commitment's bytes and summary, in order."""
-    index = index_records(text.encode(), (1, 2, 3), "x")
+    index = index_records(text.encode(), (1, 2, 3, 4, 5), "x")
     assert index is not None
     assert index.ids == [c["id"] for c in commitments]
     for number, commitment in enumerate(commitments):
@@ -384,9 +384,9 @@ def test_records_are_indexed_only_in_the_canonical_layout() -> None:
     text = bundled_text()
     commitments = parse_database(text, "x")
     assert_indexes_back(text, commitments)
-    assert index_records(json.dumps(json.loads(text), indent=4).encode(), (1, 2, 3), "x") is None
+    assert index_records(json.dumps(json.loads(text), indent=4).encode(), (1, 2, 3, 4, 5), "x") is None
     reordered = dump_database(commitments).replace('"climate-environment', '"zz-climate-environment', 1)
-    assert index_records(reordered.encode(), (1, 2, 3), "x") is None  # out of order: read as a whole
+    assert index_records(reordered.encode(), (1, 2, 3, 4, 5), "x") is None  # out of order: read as a whole
     assert record_spans(text.encode()[:-2]) is None
 
 
@@ -457,10 +457,11 @@ def test_a_link_to_the_data_file_stays_a_link(store: Store, tmp_path: Path) -> N
     assert Store(link).load() == store.load()
 
 
-_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+_text = st.text(st.characters(codec="utf-8"), max_size=40)
 STAMP = "2021-01-01T00:00:00Z"
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     titles=st.lists(_text.filter(lambda t: t.strip() != ""), min_size=0, max_size=6),

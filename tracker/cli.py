@@ -5,13 +5,13 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from tracker import __version__, render
-from tracker.errors import InvalidInputError, TrackerError, UsageProblem
+from tracker.errors import InvalidInputError, NotFoundError, TrackerError, UsageProblem
 from tracker.model import (
     ID_MAX,
     ID_PATTERN,
@@ -67,6 +67,22 @@ class TrackerGroup(TyperGroup):
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        """After the list of commands, one example of each, taken from its own help, so they cannot drift."""
+        examples = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            found = (
+                [line for line in (command.help or "").splitlines() if line.startswith("Example: ")] if command else []
+            )
+            examples += [line.removeprefix("Example: ") for line in found[:1]]
+        if examples:
+            formatter.write_paragraph()
+            formatter.write_text("Examples:")
+            for example in examples:
+                formatter.write(f"  {example}\n")
+        super().format_epilog(ctx, formatter)
+
 
 def _usage_message(error: Any) -> str:
     message = " ".join(error.format_message().split())
@@ -111,6 +127,9 @@ def check_date(value: str | None) -> str | None:
     return value
 
 
+NO_PAGER = "tracker.no_pager"
+
+
 @app.callback()
 def main(
     context: typer.Context,
@@ -119,11 +138,19 @@ def main(
         typer.Option(
             "--db",
             envvar="TRACKER_DB",
+            metavar="FILE",
             help="The data file. Default: commitments.json in your user data directory.",
             dir_okay=True,
             show_default=False,
         ),
     ] = None,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page long output (else it goes through $PAGER, default 'less -FRX', on a terminal).",
+        ),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
@@ -133,6 +160,7 @@ def main(
     Example: tracker list --status pending --pillar economic
     """
     context.obj = db
+    context.meta[NO_PAGER] = no_pager
     if context.invoked_subcommand is None:
         sys.stdout.write(context.get_help() + "\n")
         raise typer.Exit(2)
@@ -166,7 +194,39 @@ def _write(store: Store, action: str, change: Any) -> WriteResult:
     return result
 
 
-IdArgument = Annotated[str, typer.Argument(metavar="ID", help="An id, or a unique prefix of one.")]
+def _completion_summaries(context: typer.Context) -> list[Summary]:
+    """The summaries in the data file, for shell completion: read only, never creating or writing a file (not
+    even the index), and nothing at all on any problem, since a completion must not print errors."""
+    try:
+        from tracker.index import read_index, signature
+        from tracker.model import summarize
+        from tracker.store import FOOTER, HEADER, parse_database, read_text
+
+        explicit = context.find_root().params.get("db")
+        path = Path(explicit) if explicit else default_path()
+        if not path.is_file():
+            return []
+        index = read_index(Store(path).index_path, signature(path.stat()), len(HEADER), len(FOOTER))
+        if index is not None:
+            return [index.summary(position) for position in range(len(index.ids))]
+        return [summarize(commitment) for commitment in parse_database(read_text(path), str(path))]
+    except Exception:
+        return []
+
+
+def _complete_id(context: typer.Context, incomplete: str) -> list[str]:
+    return [c["id"] for c in _completion_summaries(context) if c["id"].startswith(incomplete)]
+
+
+def _complete_actor(context: typer.Context, incomplete: str) -> list[str]:
+    # As the shell itself matches, in the case typed.
+    return sorted({a for c in _completion_summaries(context) for a in c["actors"] if a.startswith(incomplete)})
+
+
+IdArgument = Annotated[
+    str,
+    typer.Argument(metavar="ID", help="An id, or a unique prefix of one.", autocompletion=_complete_id),
+]
 
 
 def _with_overdue(commitment: Commitment, today: str) -> dict[str, Any]:
@@ -175,11 +235,28 @@ def _with_overdue(commitment: Commitment, today: str) -> dict[str, Any]:
 
 StatusFilter = Annotated[
     list[Status] | None,
-    typer.Option("--status", "-s", help="Only this status (repeatable: any of them).", show_default=False),
+    typer.Option(
+        "--status",
+        "-s",
+        help="Only this status (repeatable: any of them; any case).",
+        show_default=False,
+        case_sensitive=False,
+    ),
 ]
-PillarFilter = Annotated[Pillar | None, typer.Option("--pillar", "-p", help="Only this pillar.", show_default=False)]
+PillarFilter = Annotated[
+    Pillar | None,
+    typer.Option("--pillar", "-p", help="Only this pillar (any case).", show_default=False, case_sensitive=False),
+]
 ActorFilter = Annotated[
-    str | None, typer.Option("--actor", "-a", help="Only commitments of this actor (any case).", show_default=False)
+    str | None,
+    typer.Option(
+        "--actor",
+        "-a",
+        metavar="TEXT",
+        help="Only commitments of this actor (any case).",
+        show_default=False,
+        autocompletion=_complete_actor,
+    ),
 ]
 OverdueFilter = Annotated[
     bool, typer.Option("--overdue", help="Only commitments past their due date, neither fulfilled nor broken.")
@@ -193,6 +270,24 @@ SearchFilter = Annotated[
     typer.Option("--search", metavar="TEXT", help="Only those whose title, summary or quote holds TEXT (any case)."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+NoPagerFlag = Annotated[
+    bool, typer.Option("--no-pager", help="Never page long output (the same as 'tracker --no-pager ...').")
+]
+
+
+def _paging(context: typer.Context, no_pager: bool) -> bool:
+    """Whether long output may go through the pager: not if --no-pager was given before or after the command."""
+    return not (no_pager or context.find_root().meta.get(NO_PAGER, False))
+
+
+def _check_actor(summaries: list[Summary], actor: str | None) -> None:
+    """An --actor that no commitment has is a mistake, not an empty answer: say so and name the known actors."""
+    if actor is None:
+        return
+    known = {a.casefold(): a for c in summaries for a in c["actors"]}
+    if actor.casefold() not in known:
+        names = ", ".join(sorted(known.values(), key=str.casefold)) or "none: there are no commitments"
+        raise NotFoundError(f"no commitment has the actor '{actor}'; the actors are {names}")
 
 
 def _chosen(
@@ -206,8 +301,10 @@ def _chosen(
     text: str | None,
 ) -> list[Summary]:
     """The commitments the filters of `list` and `export` choose; only a text search reads whole records."""
+    summaries = snapshot.summaries()
+    _check_actor(summaries, actor)
     found = search_ids((snapshot.get(cid) for cid in snapshot.ids), text) if text else None
-    return by_due(matching(snapshot.summaries(), today, statuses, pillar, actor, overdue, due_before, found))
+    return by_due(matching(summaries, today, statuses, pillar, actor, overdue, due_before, found))
 
 
 @app.command("list")
@@ -220,17 +317,25 @@ def list_command(
     due_before: DueBeforeFilter = None,
     search: SearchFilter = None,
     as_json: JsonFlag = False,
-    show_all: Annotated[bool, typer.Option("--all", help="On a terminal, show every row, not one page.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", metavar="N", min=1, help="Only the first N (on a terminal, then 'N more').", show_default=False
+        ),
+    ] = None,
+    no_pager: NoPagerFlag = False,
+    show_all: Annotated[bool, typer.Option("--all", hidden=True, help="Every row (always so now).")] = False,
 ) -> None:
     """List commitments, by due date, with filters that combine.
 
-    On a terminal: a table, one page at a time (--all for every row). In a pipe: tab-separated rows.
+    On a terminal: a table (through the pager when it is long). In a pipe: tab-separated rows.
 
     Example: tracker list --status pending --status stalled --pillar economic
     """
     today = _today()
     with _store(context).reading() as snapshot:
-        commitments = _chosen(snapshot, today, status, pillar, actor, overdue, due_before, search)
+        chosen = _chosen(snapshot, today, status, pillar, actor, overdue, due_before, search)
+        commitments = chosen if limit is None else chosen[:limit]
         if as_json:
             render.print_json([_with_overdue(snapshot.get(c["id"]), today) for c in commitments])
             return
@@ -241,31 +346,59 @@ def list_command(
     if not commitments:
         render.print_line("no commitments match")
         return
-    if show_all:
-        render.print_renderable(render.commitment_table(commitments, today, None, render.console().width))
-        return
-    table, shown = render.commitment_page(commitments, today)
-    render.print_renderable(table)
-    if shown < len(commitments):
-        render.print_line(f"... {len(commitments) - shown} more; use --all to see every row, or filter")
+    table = render.commitment_table(commitments, today, render.console().width)
+    render.print_renderable(table, pager=_paging(context, no_pager))
+    if len(commitments) < len(chosen):
+        render.print_line(f"... {len(chosen) - len(commitments)} more; a larger --limit shows them")
+
+
+FormatT = TypeVar("FormatT")
+
+
+class ShowFormat(StrEnum):
+    TABLE = "table"
+    TEXT = "text"
+    JSON = "json"
 
 
 @app.command()
 def show(
     context: typer.Context,
     commitment_id: IdArgument,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+    output_format: Annotated[
+        ShowFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the default on a terminal), text (the default elsewhere) or json.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON (--format json).")] = False,
+    no_pager: NoPagerFlag = False,
 ) -> None:
-    """Show everything about one commitment: quote, source, status and dated history with evidence.
+    """Show one commitment: quote, source, status, history and evidence.
+
+    On a terminal: tables (through the pager when long). Elsewhere: plain text, or --format table.
 
     Example: tracker show rcep
     """
     today = _today()
     commitment = _find(_store(context), commitment_id)
-    if as_json:
+    chosen = ShowFormat.JSON if as_json else output_format or _table_or_text(ShowFormat.TABLE, ShowFormat.TEXT)
+    if chosen is ShowFormat.JSON:
         render.print_json(_with_overdue(commitment, today))
+    elif chosen is ShowFormat.TEXT:
+        render.print_plain(render.commitment_detail(commitment, today, plain=True))
     else:
-        render.print_renderable(render.commitment_detail(commitment, today))
+        width = render.console().width
+        render.print_renderable(render.commitment_detail(commitment, today, width), pager=_paging(context, no_pager))
+
+
+def _table_or_text(table: FormatT, plain: FormatT) -> FormatT:
+    """The default format: a table on a terminal, plain text in a pipe or file."""
+    return table if render.stdout_is_terminal() else plain
 
 
 @app.command()
@@ -276,7 +409,7 @@ def init(
     ] = False,
     empty: Annotated[bool, typer.Option("--empty", help="Start with no commitments, not the bundled ones.")] = False,
 ) -> None:
-    """Create the data file from the bundled ASEAN-ROK 2020 data set (or empty).
+    """Create the data file from the bundled data set (or empty).
 
     Example: tracker --db team/commitments.json init
     """
@@ -299,6 +432,12 @@ def _confirm(question: str, yes: bool) -> None:
         raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
     if not typer.confirm(render.safe(question), default=False):
         raise typer.Abort()
+
+
+def _check_title(value: str) -> str:
+    if len(value) > TITLE_MAX:
+        raise typer.BadParameter(f"the title has {len(value)} characters; at most {TITLE_MAX} are allowed")
+    return value
 
 
 def _check_paragraph(value: int | None) -> int | None:
@@ -328,11 +467,16 @@ def _parse_amount(value: str | None) -> Amount | None:
 def update(
     context: typer.Context,
     commitment_id: IdArgument,
-    status: Annotated[Status | None, typer.Option("--status", "-s", help="The new status.", show_default=False)] = None,
-    note: Annotated[str, typer.Option("--note", "-n", help="What happened, in a sentence or two.")] = "",
+    status: Annotated[
+        Status | None,
+        typer.Option("--status", "-s", help="The new status (any case).", show_default=False, case_sensitive=False),
+    ] = None,
+    note: Annotated[
+        str, typer.Option("--note", "-n", metavar="TEXT", help="What happened, in a sentence or two.")
+    ] = "",
     evidence: Annotated[
         list[str] | None,
-        typer.Option("--evidence", "-e", help="A URL or citation (repeatable).", show_default=False),
+        typer.Option("--evidence", "-e", metavar="TEXT", help="A URL or citation (repeatable).", show_default=False),
     ] = None,
     on: Annotated[
         str | None,
@@ -341,12 +485,14 @@ def update(
         ),
     ] = None,
 ) -> None:
-    """Record what happened: a dated event with a status, a note and evidence.
+    """Record what happened: a dated event with status, note, evidence.
 
     A note or evidence without --status keeps the status the commitment had on that date.
 
     Example: tracker update rcep --status fulfilled --date 2020-11-15 --evidence https://asean.org/...
     """
+    if status is None and not note and not evidence:
+        raise UsageProblem("nothing to record: give --status, --note or --evidence")
     today = _today()
     store = _store(context)
     found = _find(store, commitment_id)["id"]
@@ -380,17 +526,39 @@ def update(
 @app.command()
 def add(
     context: typer.Context,
-    title: Annotated[str, typer.Option("--title", "-t", help=f"What was promised, in at most {TITLE_MAX} characters.")],
-    actor: Annotated[
-        list[str], typer.Option("--actor", "-a", help="Who promised it (repeatable), e.g. ROK, ASEAN, Japan.")
+    title: Annotated[
+        str,
+        typer.Option(
+            "--title",
+            "-t",
+            metavar="TEXT",
+            callback=_check_title,
+            help=f"What was promised, in at most {TITLE_MAX} characters.",
+        ),
     ],
-    pillar: Annotated[Pillar, typer.Option("--pillar", "-p", help="The ASEAN Community pillar.")],
-    summary: Annotated[str, typer.Option("--summary", help="One or two sentences in your own words.")] = "",
+    actor: Annotated[
+        list[str],
+        typer.Option(
+            "--actor",
+            "-a",
+            metavar="TEXT",
+            help="Who promised it (repeatable), e.g. ROK, ASEAN, Japan.",
+            autocompletion=_complete_actor,
+        ),
+    ],
+    pillar: Annotated[
+        Pillar, typer.Option("--pillar", "-p", help="The ASEAN Community pillar (any case).", case_sensitive=False)
+    ],
+    summary: Annotated[
+        str, typer.Option("--summary", metavar="TEXT", help="One or two sentences in your own words.")
+    ] = "",
     due: Annotated[
         str | None, typer.Option("--due", metavar="DATE", callback=check_date, help="When it is due (YYYY-MM-DD).")
     ] = None,
-    quote: Annotated[str, typer.Option("--quote", help="The source's own words, verbatim.")] = "",
-    source_document: Annotated[str, typer.Option("--source-document", help="The statement it comes from.")] = "",
+    quote: Annotated[str, typer.Option("--quote", metavar="TEXT", help="The source's own words, verbatim.")] = "",
+    source_document: Annotated[
+        str, typer.Option("--source-document", metavar="TEXT", help="The statement it comes from.")
+    ] = "",
     source_date: Annotated[
         str | None,
         typer.Option(
@@ -398,18 +566,23 @@ def add(
         ),
     ] = None,
     paragraph: Annotated[
-        int | None, typer.Option("--paragraph", callback=_check_paragraph, help="The statement's paragraph number.")
+        int | None,
+        typer.Option("--paragraph", metavar="N", callback=_check_paragraph, help="The statement's paragraph number."),
     ] = None,
     amount: Annotated[
-        str | None, typer.Option("--amount", help="A sum promised, e.g. '14000000 USD/year'.", show_default=False)
+        str | None,
+        typer.Option("--amount", metavar="TEXT", help="A sum promised, e.g. '14000000 USD/year'.", show_default=False),
     ] = None,
     commitment_id: Annotated[
-        str | None, typer.Option("--id", callback=_check_id, help="The id. Default: made from the title.")
+        str | None,
+        typer.Option(
+            "--id", metavar="ID", callback=_check_id, help="The id. Default: made from the title's main words."
+        ),
     ] = None,
 ) -> None:
-    """Add a commitment; its first event is pending at its source date.
+    """Add a commitment, pending from its source date.
 
-    Example: tracker add --title "Host the 2021 ASEAN-ROK Summit" --actor ROK --pillar cross-cutting --due 2021-12-31
+    Example: tracker add --title "Host the 2021 Summit" --actor ROK --pillar economic
     """
     today = _today()
     parsed_amount = _parse_amount(amount)
@@ -442,7 +615,7 @@ def add(
 
 @app.command()
 def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = False) -> None:
-    """Remove a commitment and its history ('tracker undo' brings it back).
+    """Remove a commitment and its history ('undo' brings it back).
 
     Example: tracker remove maritime-southeast-asia-initiative --yes
     """
@@ -475,7 +648,10 @@ def undo(
         typer.Option("--skip", help="Forget the last change without reverting it, so that undo can go further back."),
     ] = False,
 ) -> None:
-    """Revert the last change (update, add, remove, import, init --force); again to go further back.
+    """Revert the last change; again to go further back.
+
+    It reverts update, add, remove, import and init --force. --list shows what it would revert, the next first;
+    --skip forgets a change that can no longer be undone, so that undo can go further back.
 
     Example: tracker undo --yes
     """
@@ -508,6 +684,7 @@ def undo(
 
 class ReportFormat(StrEnum):
     TABLE = "table"
+    TEXT = "text"
     MARKDOWN = "markdown"
     JSON = "json"
 
@@ -522,10 +699,22 @@ def report(
     pillar: PillarFilter = None,
     actor: ActorFilter = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="How to print it.")
-    ] = ReportFormat.TABLE,
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the default on a terminal), text (the default elsewhere), markdown or json.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    no_pager: NoPagerFlag = False,
 ) -> None:
-    """Report compliance as of a date: tallies, G7/G20 scores by pillar and actor, overdue, recent, due soon.
+    """Report compliance on a date: tallies, scores, what is overdue.
+
+    Tallies by status, G7/G20 compliance scores overall, by pillar and by actor, every overdue commitment,
+    recent changes and what falls due soon. On a terminal: tables (through the pager when long). Elsewhere:
+    plain text, or --format table.
 
     Example: tracker report --as-of 2021-06-30 --format markdown > briefing.md
     """
@@ -533,16 +722,22 @@ def report(
 
     day = as_of or _today()
     with _store(context).reading() as snapshot:
-        commitments = matching(snapshot.summaries(), day, pillar=pillar, actor=actor)
+        summaries = snapshot.summaries()
+        _check_actor(summaries, actor)
+        commitments = matching(summaries, day, pillar=pillar, actor=actor)
         figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids])
-    if output_format is ReportFormat.JSON:
+    chosen = output_format or _table_or_text(ReportFormat.TABLE, ReportFormat.TEXT)
+    if chosen is ReportFormat.JSON:
         render.print_json(figures)
-    elif output_format is ReportFormat.MARKDOWN:
+    elif chosen is ReportFormat.MARKDOWN:
         from tracker.formats import report_markdown
 
         sys.stdout.write(report_markdown(figures))
+    elif chosen is ReportFormat.TEXT:
+        render.print_plain(render.report_view(figures, plain=True))
     else:
-        render.print_renderable(render.report_view(figures))
+        width = render.console().width
+        render.print_renderable(render.report_view(figures, width), pager=_paging(context, no_pager))
 
 
 class ExportFormat(StrEnum):
@@ -554,11 +749,18 @@ class ExportFormat(StrEnum):
 @app.command()
 def export(
     context: typer.Context,
-    output_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="The format.")] = ExportFormat.JSON,
+    output_format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="The format.", case_sensitive=False)
+    ] = ExportFormat.JSON,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write to this file instead of stdout.", dir_okay=False, show_default=False
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to this file instead of stdout.",
+            dir_okay=False,
+            show_default=False,
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
@@ -569,7 +771,9 @@ def export(
     due_before: DueBeforeFilter = None,
     search: SearchFilter = None,
 ) -> None:
-    """Export commitments, with the filters of 'list': JSON (which 'import' reads back), CSV or Markdown.
+    """Export commitments as JSON, CSV or Markdown.
+
+    It takes the filters of 'list'. JSON is what 'import' reads back.
 
     Example: tracker export --format csv --pillar economic --output economic.csv
     """
@@ -637,10 +841,10 @@ def import_command(
         bool, typer.Option("--replace", help="Make the database exactly the file's commitments (undo reverts it).")
     ] = False,
 ) -> None:
-    """Import a JSON export: new commitments are added, existing ones gain the events they lack.
+    """Import a JSON export, merging by id.
 
-    With --replace, the database becomes the file's commitments. If anything in the file is invalid, nothing
-    is written and every problem is listed.
+    New commitments are added, existing ones gain the events they lack. With --replace, the database becomes
+    the file's commitments. If anything in the file is invalid, nothing is written and every problem is listed.
 
     Example: tracker import colleague.json
     """

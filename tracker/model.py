@@ -213,11 +213,44 @@ def format_amount(amount: Amount | None) -> str:
     return f"{amount['currency']} {shown}" + (f" a {amount['per']}" if amount["per"] else "")
 
 
+# Words that carry no meaning in an id: dropped so that prefixes stay short and tell commitments apart.
+SLUG_STOP_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "and",
+        "or",
+        "its",
+        "their",
+        "our",
+        "this",
+        "that",
+        "these",
+        "those",
+        "be",
+        "is",
+        "are",
+        "will",
+    }
+)
+
+
 def slugify(title: str) -> str:
-    """A short id made from a title: lower-case ASCII words joined by hyphens."""
+    """A short id made from a title: its lower-case ASCII words but articles and stop words, joined by hyphens."""
     words = re.findall(r"[a-z0-9]+", title.lower())
+    meaningful = [word for word in words if word not in SLUG_STOP_WORDS] or words
     slug = ""
-    for word in words:
+    for word in meaningful:
         candidate = f"{slug}-{word}" if slug else word
         if len(candidate) > 40:
             break
@@ -293,9 +326,34 @@ def resolve_id(ids: Iterable[str], wanted: str) -> str:
         return matches[0]
     if matches:
         raise AmbiguousIdError(f"'{wanted}' matches {len(matches)} commitments: {', '.join(matches)}")
-    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+    close = closest_ids(known, wanted)
     hint = f"; did you mean {', '.join(close)}?" if close else "; 'tracker list' shows every id"
     raise NotFoundError(f"no commitment '{wanted}'{hint}")
+
+
+def closest_ids(ids: Iterable[str], wanted: str, count: int = 3) -> list[str]:
+    """The ids most like `wanted`: as a whole, as a mistyped prefix (`flagshp`), or as one of their words
+    (`signing`); best first."""
+    typed = wanted.casefold()
+    if not typed:
+        return []
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(typed)
+
+    def likeness(candidate: str) -> float:
+        matcher.set_seq1(candidate)
+        return matcher.ratio()
+
+    scored = []
+    for commitment_id in ids:
+        whole = likeness(commitment_id)
+        # A prefix or a word is shorter than a whole id, so it must be closer to count.
+        parts = [commitment_id[: len(typed)], *commitment_id.split("-")]
+        part = max(likeness(piece) for piece in parts)
+        score = max(whole, part if part >= 0.75 else 0.0)
+        if score >= 0.5:
+            scored.append((-score, commitment_id))
+    return [commitment_id for _, commitment_id in sorted(scored)[:count]]
 
 
 # --- validation -------------------------------------------------------------------------------------------------

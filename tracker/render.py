@@ -123,8 +123,82 @@ def print_json(value: Any) -> None:
     _plain(sys.stdout, json_text(value))
 
 
-def print_renderable(renderable: RenderableType) -> None:
-    console().print(renderable)
+def print_renderable(renderable: RenderableType, pager: bool = False) -> None:
+    """Print to stdout; with `pager`, output taller than the terminal goes through the pager (see `page`)."""
+    terminal = console()
+    if not (pager and terminal.is_terminal and _real_terminal()):
+        terminal.print(renderable)
+        return
+    with terminal.capture() as capture:
+        terminal.print(renderable)
+    output = capture.get()
+    if output.count("\n") < terminal.height:
+        _plain(sys.stdout, output.removesuffix("\n"))
+        return
+    page(output)
+
+
+def print_plain(renderable: RenderableType) -> None:
+    """Print as plain text for pipes and files: no colour, no wrapping, no box-drawing, no trailing spaces."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    # Wide enough that nothing wraps: a line of text stays one line for grep.
+    wide = Console(file=buffer, width=100_000, color_system=None, force_terminal=False, highlight=False)
+    wide.print(renderable, markup=False, emoji=False)
+    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    sys.stdout.flush()
+
+
+def _real_terminal() -> bool:
+    # A pager needs stdout to be a terminal itself, not merely output that Rich was told to style.
+    try:
+        return sys.stdout.isatty()
+    except ValueError:
+        return False
+
+
+DEFAULT_PAGER = "less -FRX"
+
+
+def page(output: str) -> None:
+    """Show `output` through `$PAGER` (default `less -FRX`), as git does; print it as it is if the pager is
+    empty, `cat`, or cannot be started."""
+    import os
+    import shlex
+    import subprocess
+
+    command = os.environ.get("PAGER", DEFAULT_PAGER)
+    try:
+        args = shlex.split(command)
+    except ValueError:
+        args = []
+    if not args or args[0] == "cat":
+        _plain(sys.stdout, output.removesuffix("\n"))
+        return
+    environment = {**os.environ}
+    environment.setdefault("LESS", "FRX")  # a bare PAGER=less still shows colours and leaves the screen as it is
+    sys.stdout.flush()
+    try:
+        process = subprocess.Popen(args, stdin=subprocess.PIPE, env=environment)
+    except OSError:
+        _plain(sys.stdout, output.removesuffix("\n"))
+        return
+    assert process.stdin is not None
+    try:
+        process.stdin.write(output.encode(sys.stdout.encoding or "utf-8", "replace"))
+        process.stdin.close()
+    except BrokenPipeError:  # the reader quit the pager before the end: not an error
+        pass
+    while True:
+        try:
+            process.wait()
+            return
+        except KeyboardInterrupt:  # Ctrl-C belongs to the pager while it runs
+            continue
 
 
 def _plain(stream: IO[str], line: str) -> None:
@@ -146,42 +220,110 @@ def _actors(commitment: Commitment | Summary) -> str:
     return ", ".join(commitment["actors"])
 
 
-def commitment_table(commitments: Sequence[Summary], today: str, limit: int | None = None, width: int = 80) -> Table:
-    """The `list` table: id, title, actors, pillar (from 100 columns), due, status (overdue marked in words)."""
+GAP = 3  # between two table columns: a rule and a space either side
+DUE_WIDTH = 10
+STATUS_WIDTH = max(len(status.value) for status in Status)
+TITLE_MIN = 24
+ACTORS_MAX = 10
+PILLAR_WIDTH = 18
+
+
+def commitment_table(commitments: Sequence[Summary], today: str, width: int = 80) -> RenderableType:
+    """The `list` view for a terminal `width` columns wide. Ids are what users type, so an id is never wrapped
+    or cut: the title column gets what is left and wraps. Where an id column and a title column do not both fit,
+    the id stands above its title in one column; where even that does not fit, each commitment is a few lines."""
+    id_width = max([2, *(len(commitment["id"]) for commitment in commitments)])
+    actors_width = max([6, *(min(ACTORS_MAX, len(_actors(commitment))) for commitment in commitments)])
+    fixed = actors_width + DUE_WIDTH + STATUS_WIDTH + 3 * GAP
+    title_width = width - fixed - id_width - GAP
+    if title_width >= TITLE_MIN:
+        with_pillar = width >= 100 and title_width - PILLAR_WIDTH - GAP >= TITLE_MIN
+        if with_pillar:
+            title_width -= PILLAR_WIDTH + GAP
+        table = _list_table()
+        table.add_column("id", width=id_width, no_wrap=True)
+        table.add_column("title", width=title_width)
+        table.add_column("actors", width=actors_width)
+        if with_pillar:
+            table.add_column("pillar", width=PILLAR_WIDTH)
+        table.add_column("due", width=DUE_WIDTH, no_wrap=True)
+        table.add_column("status", width=STATUS_WIDTH, no_wrap=True)
+        for commitment in commitments:
+            cells = [text(commitment["id"]), text(commitment["title"]), text(_actors(commitment))]
+            if with_pillar:
+                cells.append(text(commitment["pillar"]))
+            table.add_row(*cells, text(commitment["due"] or "-"), _status_cell(commitment, today))
+        return table
+    # The id above its title, in one column; actors may wrap to make room.
+    actors_width = max(6, min(actors_width, width - DUE_WIDTH - STATUS_WIDTH - 3 * GAP - id_width))
+    fixed = actors_width + DUE_WIDTH + STATUS_WIDTH + 3 * GAP
+    if width - fixed >= id_width:
+        table = _list_table()
+        table.add_column("id and title", width=width - fixed)
+        table.add_column("actors", width=actors_width)
+        table.add_column("due", width=DUE_WIDTH, no_wrap=True)
+        table.add_column("status", width=STATUS_WIDTH, no_wrap=True)
+        for commitment in commitments:
+            table.add_row(
+                _id_over(commitment["id"], commitment["title"]),
+                text(_actors(commitment)),
+                text(commitment["due"] or "-"),
+                _status_cell(commitment, today),
+            )
+        return table
+    if width - STATUS_WIDTH - GAP >= id_width:  # and the due date above the status
+        table = _list_table()
+        table.add_column("id, title and actors", width=width - STATUS_WIDTH - GAP)
+        table.add_column("due, status", width=STATUS_WIDTH, no_wrap=True)
+        for commitment in commitments:
+            detail = _id_over(commitment["id"], commitment["title"])
+            detail.append("\n")
+            detail.append_text(text(_actors(commitment), style="dim"))
+            when = text(commitment["due"] or "-")
+            when.append("\n")
+            when.append_text(_status_cell(commitment, today))
+            table.add_row(detail, when)
+        return table
+    return _stacked(commitments, today)
+
+
+def _list_table() -> Table:
     from rich.table import Table
 
-    with_pillar = width >= 100
-    table = Table(show_edge=False, pad_edge=False, expand=True, header_style="bold")
-    table.add_column("id", overflow="fold", ratio=2, min_width=12)
-    table.add_column("title", ratio=3, min_width=16)
-    table.add_column("actors", min_width=5)
-    if with_pillar:
-        table.add_column("pillar", overflow="fold", min_width=8)
-    table.add_column("due", no_wrap=True, min_width=10)
-    table.add_column("status", no_wrap=True, min_width=11)
-    shown = commitments if limit is None else commitments[:limit]
-    for commitment in shown:
-        status = status_text(Status(commitment["status"]))
-        if is_overdue(commitment, today):
-            status.append("\noverdue", style="bold red")
-        cells = [text(commitment["id"]), text(commitment["title"]), text(_actors(commitment))]
-        if with_pillar:
-            cells.append(text(commitment["pillar"]))
-        table.add_row(*cells, text(commitment["due"] or "-"), status)
-    return table
+    return Table(show_edge=False, pad_edge=False, header_style="bold")
 
 
-def commitment_page(commitments: Sequence[Summary], today: str) -> tuple[Table, int]:
-    """The `list` table cut to the rows that fit on one screen, and how many rows that is."""
-    terminal = console()
-    budget = max(8, terminal.height - 2)  # room for the "more" line and the prompt
-    count = min(len(commitments), budget)
-    while True:
-        table = commitment_table(commitments, today, count, terminal.width)
-        height = len(terminal.render_lines(table, terminal.options, pad=False))
-        if height <= budget or count == 1:
-            return table, count
-        count = max(1, min(count - 1, count * budget // height))
+def _id_over(commitment_id: str, title: str) -> Text:
+    """An id in bold on its own line, a title below it."""
+    from rich.text import Text
+
+    cell = Text()
+    cell.append_text(text(commitment_id, style="bold"))
+    cell.append("\n")
+    cell.append_text(text(title))
+    return cell
+
+
+def _status_cell(commitment: Summary, today: str) -> Text:
+    status = status_text(Status(commitment["status"]))
+    if is_overdue(commitment, today):
+        status.append("\noverdue", style="bold red")
+    return status
+
+
+def _stacked(commitments: Sequence[Summary], today: str) -> RenderableType:
+    """Each commitment as lines (id; title; actors, due and status), for terminals narrower than any table."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    parts: list[RenderableType] = []
+    for commitment in commitments:
+        facts = text(f"{_actors(commitment)}; due {commitment['due'] or '-'}; ")
+        facts.append_text(status_text(Status(commitment["status"]), is_overdue(commitment, today)))
+        parts += [text(commitment["id"], style="bold"), Padding(Group(text(commitment["title"]), facts), (0, 0, 0, 2))]
+        parts.append(Text())
+    return Group(*parts[:-1])
 
 
 LIST_FIELDS = ("id", "title", "actors", "pillar", "due", "status")
@@ -196,10 +338,16 @@ def commitment_rows(commitments: Iterable[Summary], today: str) -> Iterable[str]
         yield "\t".join((*map(safe, fields), commitment["due"] or "-", status))
 
 
-def commitment_detail(commitment: Commitment, today: str) -> RenderableType:
-    """Everything about one commitment, for `show`."""
+def _box(plain: bool) -> Any:
+    """The tables' box: none in plain text, Rich's heavy-headed one on a terminal."""
+    from rich import box
+
+    return None if plain else box.HEAVY_HEAD
+
+
+def commitment_detail(commitment: Commitment, today: str, width: int = 80, plain: bool = False) -> RenderableType:
+    """Everything about one commitment, for `show`: on a terminal `width` wide, or as plain text."""
     from rich.console import Group
-    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
@@ -207,7 +355,9 @@ def commitment_detail(commitment: Commitment, today: str) -> RenderableType:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    facts.add_row("id", text(commitment["id"]))
+    label_width = len("status") + 2
+    id_fits = plain or len(commitment["id"]) <= width - label_width
+    facts.add_row("id", text(commitment["id"]) if id_fits else Text("(above)"))
     facts.add_row("status", status_text(Status(commitment["status"]), is_overdue(commitment, today)))
     facts.add_row("actors", text(_actors(commitment)))
     facts.add_row("pillar", text(commitment["pillar"]))
@@ -215,7 +365,7 @@ def commitment_detail(commitment: Commitment, today: str) -> RenderableType:
     facts.add_row("amount", text(format_amount(commitment["amount"]) or "-"))
     facts.add_row("source", text(where or "-"))
 
-    history = Table(show_edge=False, pad_edge=False, header_style="bold", title_justify="left")
+    history = Table(show_edge=False, pad_edge=False, header_style="bold", box=_box(plain))
     history.add_column("date", no_wrap=True)
     history.add_column("status", no_wrap=True)
     history.add_column("note and evidence", ratio=1)
@@ -229,14 +379,22 @@ def commitment_detail(commitment: Commitment, today: str) -> RenderableType:
             text(event["date"]), status_text(Status(event["status"])), detail, text(event["recorded_at"][:10])
         )
 
-    parts: list[RenderableType] = [text(commitment["title"], style="bold")]
+    parts: list[RenderableType] = [] if id_fits else [text(commitment["id"], style="bold")]
+    parts.append(text(commitment["title"], style="bold"))
     if commitment["summary"]:
         parts.append(text(commitment["summary"], multiline=True))
     parts += [Text(), facts]
     if commitment["quote"]:
-        parts += [Text(), Text("quote", style="bold"), Padding(text(commitment["quote"], multiline=True), (0, 2))]
+        parts += [Text(), Text("quote", style="bold"), _indented(text(commitment["quote"], multiline=True))]
     parts += [Text(), Text("history", style="bold"), history]
     return Group(*parts)
+
+
+def _indented(body: RenderableType) -> RenderableType:
+    """`body` two spaces in, wrapped within the width."""
+    from rich.padding import Padding
+
+    return Padding(body, (0, 0, 0, 2))
 
 
 BAR_WIDTH = 30
@@ -248,10 +406,12 @@ def _score_words(score: dict[str, Any]) -> str:
     return f"{score['mean']:+.2f} ({score['percent']:.1f}%) over {score['assessed']} assessed"
 
 
-def _group_table(title: str, groups: dict[str, dict[str, Any]]) -> Table:
+def _group_table(title: str, groups: dict[str, dict[str, Any]], plain: bool) -> Table:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
+    table = Table(
+        title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False, box=_box(plain)
+    )
     table.add_column(title.split()[-1], overflow="fold")
     table.add_column("total", justify="right")
     table.add_column("assessed", justify="right")
@@ -265,8 +425,9 @@ def _group_table(title: str, groups: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def report_view(report: dict[str, Any]) -> RenderableType:
-    """The report as a person wants to read it: status bars and score at a glance, in 80 columns."""
+def report_view(report: dict[str, Any], width: int = 80, plain: bool = False) -> RenderableType:
+    """The report as a person wants to read it: status bars and score at a glance, on a terminal `width` wide
+    (every listed item, ids never wrapped), or as plain text."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -290,39 +451,57 @@ def report_view(report: dict[str, Any]) -> RenderableType:
     pending = counts[Status.PENDING.value]
     parts.append(Text(f"Score: {_score_words(report['score'])} of {report['total']} ({pending} pending, not scored)"))
     parts.append(Text("Scale: fulfilled +1; partial, in-progress 0; stalled, broken -1.", style="dim"))
-    parts += [Text(), _group_table("By pillar", report["by_pillar"]), Text()]
-    parts += [_group_table("By actor", report["by_actor"]), Text()]
-    parts.append(_listing("Overdue", report["overdue"], ("due", "days_overdue"), "nothing is overdue"))
-    parts.append(Text())
-    parts.append(_listing("Recent changes (90 days)", report["recent"], ("date",), "no events in the last 90 days"))
-    parts.append(Text())
-    parts.append(_listing("Due soon (180 days)", report["due_soon"], ("due", "days_left"), "nothing falls due"))
-    return Group(*parts)
+    parts += [Text(), _group_table("By pillar", report["by_pillar"], plain), Text()]
+    parts += [_group_table("By actor", report["by_actor"], plain), Text()]
+    listings = (
+        ("Overdue", report["overdue"], ("due", "days_overdue"), "nothing is overdue"),
+        ("Recent changes (90 days)", report["recent"], ("date",), "no events in the last 90 days"),
+        ("Due soon (180 days)", report["due_soon"], ("due", "days_left"), "nothing falls due"),
+    )
+    for title, items, first, empty in listings:
+        parts += [_listing(title, items, first, empty, width, plain), Text()]
+    return Group(*parts[:-1])
 
 
-LISTING_LIMIT = 20
-
-
-def _listing(title: str, items: list[dict[str, Any]], first: tuple[str, ...], empty: str) -> RenderableType:
+def _listing(
+    title: str, items: list[dict[str, Any]], first: tuple[str, ...], empty: str, width: int, plain: bool
+) -> RenderableType:
+    """One of the report's lists, every item of it: dates and figures, status, then the id (whole) and text."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     if not items:
         return Text(f"{title}: {empty}.", style="bold")
-    if len(items) > LISTING_LIMIT:
-        more = Text(f"... {len(items) - LISTING_LIMIT} more; --format markdown or json lists them all")
-        return Group(_listing(title, items[:LISTING_LIMIT], first, empty), more)
-    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
-    for column in first:
-        table.add_column(column.replace("_", " "), no_wrap=True, justify="right" if "days" in column else "left")
-    table.add_column("status", no_wrap=True)
-    table.add_column("commitment" if "note" not in items[0] else "commitment and note", ratio=1)
+    first_widths = [max(len(column.split("_")[0]), *(len(str(item[column])) for item in items)) for column in first]
+    id_width = max(len(item["id"]) for item in items)
+    rest = width - sum(first_widths) - STATUS_WIDTH - GAP * len(first_widths) - GAP
+    if not plain and rest < id_width:  # too narrow for a table whose ids stay whole: a few lines each
+        lines: list[RenderableType] = [Text(title, style="bold")]
+        for item in items:
+            facts = ", ".join(f"{column.replace('_', ' ')} {item[column]}" for column in first)
+            lines.append(text(item["id"], style="bold"))
+            summary = text(f"{facts}; ")
+            summary.append_text(status_text(Status(item["status"])))
+            lines.append(_indented(Group(summary, text(item["note"] if "note" in item else item["title"]))))
+        return Group(*lines)
+    table = Table(
+        title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False, box=_box(plain)
+    )
+    for column, column_width in zip(first, first_widths, strict=True):
+        # "days overdue" and "days left" are said by the title; the column is "days"
+        header = column.split("_")[0]
+        justify: Any = "right" if column.startswith("days") else "left"
+        table.add_column(header, no_wrap=True, justify=justify, width=None if plain else column_width)
+    table.add_column("status", no_wrap=True, width=None if plain else STATUS_WIDTH)
+    heading = "commitment" if "note" not in items[0] else "commitment and note"
+    table.add_column(heading, width=None if plain else rest)
     for item in items:
+        words = item["note"] if "note" in item else item["title"]
         detail = Text()
         detail.append_text(text(item["id"], style="bold"))
-        detail.append("\n")
-        detail.append_text(text(item["note"] if "note" in item else item["title"]))
+        detail.append("  " if plain else "\n")
+        detail.append_text(text(words))
         cells = [text(str(item[column])) for column in first]
         table.add_row(*cells, status_text(Status(item["status"])), detail)
     return table

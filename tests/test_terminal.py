@@ -1,0 +1,224 @@
+"""The installed command on a real terminal (a pseudo-terminal of a given size): ids whole, lines within the
+screen, the pager, and shell completion from the database."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import select
+import struct
+import subprocess
+import termios
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+from tests.conftest import Run, load, tracker_executable
+
+Invoke = Callable[..., subprocess.CompletedProcess[str]]
+_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+LONG_ID = "long-identifier-to-test-that-no-table-ever-wraps-or-cuts-ids"  # 60 characters, the most an id has
+
+
+def on_screen(args: list[str], columns: int, rows: int = 300, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run the installed command on a pseudo-terminal `columns` wide; its exit code and what the screen showed."""
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    environment = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}
+    environment.update({"TERM": "xterm-256color", "PAGER": "cat", **(env or {})})
+    process = subprocess.Popen(
+        [tracker_executable(), *args], stdin=terminal, stdout=terminal, stderr=terminal, env=environment
+    )
+    os.close(terminal)
+    output = b""
+    while select.select([controller], [], [], 30)[0]:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the other end closed: the command has finished
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    code = process.wait(timeout=30)
+    return code, _ESCAPE.sub("", output.decode("utf-8", "replace").replace("\r\n", "\n"))
+
+
+def whole_on_a_line(commitment_id: str, screen: str) -> bool:
+    pattern = re.compile(rf"(?<![\w-]){re.escape(commitment_id)}(?![\w-])")
+    return any(pattern.search(line) for line in screen.splitlines())
+
+
+def widest(screen: str) -> int:
+    return max(cell_len(line) for line in screen.splitlines())
+
+
+@pytest.fixture
+def long_id_database(run: Run, db_path: Path) -> Path:
+    """The bundled data and one overdue commitment with the longest id an id can have."""
+    added = run(
+        "add",
+        "--title",
+        "A commitment whose id is as long as an id can be",
+        "--actor",
+        "European Union",
+        "--pillar",
+        "economic",
+        "--source-date",
+        "2020-01-01",
+        "--due",
+        "2020-06-30",
+        "--id",
+        LONG_ID,
+    )
+    assert added.exit_code == 0, added.stderr
+    return db_path
+
+
+def test_a_screen_at_80_columns_shows_every_id_whole_and_no_line_wider(db_path: Path) -> None:
+    env = {"TRACKER_DB": str(db_path)}
+    ids = [commitment["id"] for commitment in load(db_path)["commitments"]]
+    code, screen = on_screen(["list"], 80, env=env)
+    assert code == 0
+    assert "┃" in screen  # a table, not the rows for pipes
+    assert [i for i in ids if not whole_on_a_line(i, screen)] == []
+    assert widest(screen) <= 80
+    for commitment_id in ("terrorism-transnational-crime-cooperation", "rcep-signing", "flagship-projects-2020"):
+        code, screen = on_screen(["show", commitment_id], 80, env=env)
+        assert code == 0
+        assert whole_on_a_line(commitment_id, screen)
+        assert "┃" in screen
+        assert widest(screen) <= 80
+    figures = json.loads(
+        subprocess.run(
+            [tracker_executable(), "report", "--format", "json"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    listed = {item["id"] for part in ("overdue", "recent", "due_soon") for item in figures[part]}
+    assert listed  # today, at least the 2020 commitments are overdue
+    code, screen = on_screen(["report"], 80, env=env)
+    assert code == 0
+    assert [i for i in listed if not whole_on_a_line(i, screen)] == []
+    assert widest(screen) <= 80
+
+
+def test_list_at_60_columns_keeps_every_id_whole(long_id_database: Path) -> None:
+    ids = [commitment["id"] for commitment in load(long_id_database)["commitments"]]
+    code, screen = on_screen(["list"], 60, env={"TRACKER_DB": str(long_id_database)})
+    assert code == 0
+    assert [i for i in ids if not whole_on_a_line(i, screen)] == []
+    assert widest(screen) <= 60
+
+
+@pytest.mark.parametrize("columns", [60, 61, 67, 74, 79, 80, 81, 99, 100, 120, 140, 200])
+def test_ids_are_never_split_or_cut_at_any_width(run: Run, long_id_database: Path, columns: int) -> None:
+    terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": str(columns), "NO_COLOR": "1"}
+    ids = [commitment["id"] for commitment in load(long_id_database)["commitments"]]
+    listed = _ESCAPE.sub("", run("list", env=terminal).stdout)
+    assert [i for i in ids if not whole_on_a_line(i, listed)] == []
+    assert widest(listed) <= columns
+    reported = _ESCAPE.sub("", run("report", "--as-of", "2021-06-30", env=terminal).stdout)
+    for commitment_id in (LONG_ID, "flagship-projects-2020", "rcep-signing"):
+        assert whole_on_a_line(commitment_id, reported), (commitment_id, reported)
+    assert widest(reported) <= columns
+    shown = _ESCAPE.sub("", run("show", LONG_ID, env=terminal).stdout)
+    assert whole_on_a_line(LONG_ID, shown)
+    assert widest(shown) <= columns
+
+
+# --- the pager ----------------------------------------------------------------------------------------------------
+
+
+def test_long_output_on_a_terminal_goes_through_the_pager_whole(db_path: Path, tmp_path: Path) -> None:
+    paged = tmp_path / "paged.txt"
+    env = {"TRACKER_DB": str(db_path), "PAGER": f"tee {paged}"}
+    code, _ = on_screen(["list"], 80, rows=10, env=env)
+    assert code == 0
+    text = _ESCAPE.sub("", paged.read_text(encoding="utf-8"))
+    ids = [commitment["id"] for commitment in load(db_path)["commitments"]]
+    assert [i for i in ids if not whole_on_a_line(i, text)] == []  # every row, no "N more"
+    assert "more" not in text
+    code, _ = on_screen(["report"], 80, rows=10, env=env)
+    assert code == 0
+    assert "Compliance report as of" in paged.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "rows"),
+    [(["--no-pager", "list"], 10), (["list", "--no-pager"], 10), (["show", "rcep", "--no-pager"], 10), (["list"], 300)],
+    ids=["global", "per-command", "show", "fits-the-screen"],
+)
+def test_no_pager_when_asked_or_when_the_output_fits(db_path: Path, tmp_path: Path, args: list[str], rows: int) -> None:
+    paged = tmp_path / "paged.txt"
+    code, screen = on_screen(args, 80, rows=rows, env={"TRACKER_DB": str(db_path), "PAGER": f"tee {paged}"})
+    assert code == 0
+    assert not paged.exists()
+    assert "rcep-signing" in screen
+
+
+def test_no_pager_in_a_pipe_and_a_missing_pager_prints_straight(
+    run_installed: Invoke, db_path: Path, tmp_path: Path
+) -> None:
+    paged = tmp_path / "paged.txt"
+    piped = run_installed("list", env={"PAGER": f"tee {paged}", "LINES": "5"})
+    assert piped.returncode == 0
+    assert not paged.exists()
+    code, screen = on_screen(["list"], 80, rows=10, env={"TRACKER_DB": str(db_path), "PAGER": "/no/such/pager"})
+    assert code == 0
+    assert whole_on_a_line("supply-chains-essential-movement", screen)
+
+
+# --- shell completion ---------------------------------------------------------------------------------------------
+
+
+def complete(words: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """What bash completion asks the installed command for the last word of `words`."""
+    split = words.split(" ")
+    environment = {
+        **os.environ,
+        "_TRACKER_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(split) - 1),
+        **(env or {}),
+    }
+    return subprocess.run([tracker_executable()], env=environment, capture_output=True, text=True, check=False)
+
+
+def test_completion_gives_ids_and_actors_from_the_database(db_path: Path) -> None:
+    assert complete("tracker show rc").stdout.split() == ["rcep-signing"]
+    assert complete("tracker update ma").stdout.split() == [
+        "marine-debris-capacity",
+        "maritime-southeast-asia-initiative",
+    ]
+    assert complete("tracker remove ").stdout.split() == sorted(c["id"] for c in load(db_path)["commitments"])
+    assert complete("tracker list --actor A").stdout.split() == ["ASEAN"]
+    assert complete("tracker report --actor ").stdout.split() == ["ASEAN", "ROK"]
+    other = db_path.with_name("other.json")
+    other.write_bytes(db_path.read_bytes().replace(b'"rcep-signing"', b'"rcep-signed"'))
+    assert complete(f"tracker --db {other} show rc").stdout.split() == ["rcep-signed"]
+
+
+def test_completion_never_creates_or_writes_a_file_and_is_silent_on_errors(db_path: Path) -> None:
+    for leftover in db_path.parent.glob("commitments.json.*"):  # no index: a read would normally write one
+        leftover.unlink()
+    before = sorted(p.name for p in db_path.parent.iterdir())
+    original = db_path.read_bytes()
+    assert complete("tracker show rc").stdout.split() == ["rcep-signing"]
+    assert sorted(p.name for p in db_path.parent.iterdir()) == before
+    assert db_path.read_bytes() == original
+    missing = db_path.with_name("missing.json")
+    nothing = complete(f"tracker --db {missing} show rc")
+    assert (nothing.returncode, nothing.stdout.strip(), nothing.stderr) == (0, "", "")
+    assert not missing.exists()
+    db_path.write_text("{not json", encoding="utf-8")
+    damaged = complete("tracker show rc")
+    assert (damaged.returncode, damaged.stdout.strip(), damaged.stderr) == (0, "", "")
+    assert db_path.read_text(encoding="utf-8") == "{not json"

@@ -517,3 +517,36 @@ def test_a_writer_removes_only_its_own_temporary_files(run: Run, db_path: Path) 
     assert run("update", "rcep", "--note", "x").exit_code == 0
     assert [path.exists() for path in own] == [False, False]
     assert [path.exists() for path in others] == [True, True, True]
+
+
+# --- 8. a data file with JSON that Python reads badly ------------------------------------------------------------
+
+
+def _with_record_text(old: str, new: str) -> str:
+    text = bundled_text()
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ('{"commitments": ' + "[" * 100_000 + "]" * 100_000 + ', "schema_version": 1}', "nested too deeply"),
+        (_with_record_text('"paragraph": 5', '"paragraph": ' + "9" * 5000), "5000 digits"),
+        (_with_record_text('"value": 14000000', '"value": 1e999'), "too large for a floating-point number"),
+        (_with_record_text('"value": 14000000', '"value": NaN'), "NaN is not a number JSON allows"),
+        (_with_record_text('"due": null,\n      "history"', '"due": null,\n      "due": "2020-12-31", "history"'),
+         "appears twice"),  # fmt: skip
+        (_with_record_text('"due": null,\n      "history"', '"due": null,\n      "due": null,\n      "history"'),
+         "appears twice"),  # fmt: skip
+    ],
+    ids=["deep nesting", "long integer", "float overflow", "NaN", "duplicate key", "duplicate key in layout"],
+)
+def test_a_data_file_with_json_python_reads_badly_is_a_one_line_error(
+    run: Run, isolated_environment: Path, content: str, words: str
+) -> None:
+    isolated_environment.write_text(content, encoding="utf-8")
+    for command in (["list"], ["show", "rcep"], ["update", "rcep", "--note", "x"], ["report"]):
+        result = run(*command)
+        _one_line_error(result, 1, str(isolated_environment), words)
+    assert isolated_environment.read_text(encoding="utf-8") == content

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracker import strictjson
 from tracker.errors import DatabaseError
 from tracker.files import atomic_write, describe_os_error, fsync_directory, read_regular
 from tracker.model import commitment_problems
@@ -126,8 +127,8 @@ class Journal:
             "with the change before it"
         )
         try:
-            entry = json.loads(read_regular(path, ENTRY_LIMIT, follow_links=False, what="undo journal entry"))
-        except (DatabaseError, ValueError, RecursionError):
+            entry = strictjson.loads(read_regular(path, ENTRY_LIMIT, follow_links=False, what="undo journal entry"))
+        except (DatabaseError, strictjson.JSONProblem):
             raise DatabaseError(damaged) from None
         if not _well_formed(entry):
             raise DatabaseError(damaged)

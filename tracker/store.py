@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
+from tracker import strictjson
 from tracker.errors import (
     DatabaseError,
     InvalidInputError,
@@ -113,9 +114,9 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
     summaries: list[bytes] = []
     for number in range(len(spans) // 2):
         try:
-            record = json.loads(data[spans[2 * number] : spans[2 * number + 1]])
-        except ValueError:
-            return None
+            record = strictjson.loads(data[spans[2 * number] : spans[2 * number + 1]])
+        except strictjson.JSONProblem:
+            return None  # the whole-document read names the problem and where it is
         problems = commitment_problems(record)
         if problems:
             raise DatabaseError(f"{origin}: commitment {number + 1}{_label(record)} {problems[0]}")
@@ -131,11 +132,9 @@ def parse_database(text: str, origin: str) -> list[Commitment]:
     if not text.strip():
         raise DatabaseError(f"{origin} is empty, not a tracker database (run 'tracker init --force' to recreate it)")
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DatabaseError(
-            f"{origin} is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
-        ) from None
+        document = strictjson.loads(text)
+    except strictjson.JSONProblem as problem:
+        raise DatabaseError(f"{origin} is not a tracker database: {problem}") from None
     if not isinstance(document, dict) or TABLE not in document or "schema_version" not in document:
         raise DatabaseError(
             f"{origin} is not a tracker database (expected an object with 'commitments' and 'schema_version')"
@@ -255,8 +254,8 @@ class IndexedSnapshot(Snapshot):
         start, end = self.index.span(self.position(commitment_id))
         raw = os.pread(self.descriptor, end - start, start)
         try:
-            commitment = json.loads(raw)
-        except (ValueError, RecursionError):
+            commitment = strictjson.loads(raw)
+        except strictjson.JSONProblem:
             commitment = None
         if commitment_problems(commitment) or commitment["id"] != commitment_id:
             raise self.stale()

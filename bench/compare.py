@@ -1,0 +1,79 @@
+"""Compare two installed versions of tracker on the same data set, interleaved, as ratios measured in one run.
+
+Usage: python bench/compare.py OLD_TRACKER NEW_TRACKER [--size 100000] [--repeat 9] [--workdir DIR]
+
+OLD_TRACKER and NEW_TRACKER are the `tracker` executables of two virtual environments (e.g. one with the last
+release installed, one with the working tree). Each gets its own copy of the data set (their indexes may differ),
+made current by one first read. Then every command runs `--repeat` times for each version, the two versions
+alternating run by run, and the table gives min and median wall time for each and the new/old ratio of medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import measure  # noqa: E402
+
+
+def commands(tracker: str, some_id: str) -> dict[str, list[str]]:
+    return {
+        "list": [tracker, "list"],
+        "show": [tracker, "show", some_id],
+        "update": [tracker, "update", some_id, "--note", "benchmark"],
+        "report --format json": [tracker, "report", "--format", "json"],
+        "export": [tracker, "export"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("old")
+    parser.add_argument("new")
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--workdir", type=Path, default=HERE / "data")
+    arguments = parser.parse_args()
+    arguments.workdir.mkdir(parents=True, exist_ok=True)
+    source = arguments.workdir / f"data-{arguments.size}.json"
+    if not source.exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(arguments.size), str(source)], check=True)
+    some_id = f"commitment-{arguments.size // 2:06d}"
+    versions = {"old": arguments.old, "new": arguments.new}
+    environments = {}
+    for name, tracker in versions.items():
+        folder = arguments.workdir / f"compare-{name}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        database = folder / "commitments.json"
+        shutil.copyfile(source, database)
+        environments[name] = {"PATH": "/usr/bin:/bin", "TRACKER_DB": str(database), "HOME": str(folder)}
+        cold, memory = measure([tracker, "list"], environments[name])
+        print(f"{name}: first read (index written) {cold:.3f} s, {memory:.0f} MiB", flush=True)
+
+    print(f"\n{arguments.size:,} commitments, {arguments.repeat} runs each, interleaved\n")
+    print("| command | old min s | old median s | new min s | new median s | new / old (medians) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for label in commands("tracker", some_id):
+        times: dict[str, list[float]] = {"old": [], "new": []}
+        for _ in range(arguments.repeat):
+            for name, tracker in versions.items():
+                times[name].append(measure(commands(tracker, some_id)[label], environments[name])[0])
+        old, new = times["old"], times["new"]
+        ratio = statistics.median(new) / statistics.median(old)
+        print(
+            f"| {label} | {min(old):.3f} | {statistics.median(old):.3f} | {min(new):.3f} | "
+            f"{statistics.median(new):.3f} | {ratio:.2f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

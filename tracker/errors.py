@@ -21,6 +21,14 @@ class InvalidInputError(TrackerError):
     """A value is well formed but breaks a rule (a future date, a duplicate id, nothing to record)."""
 
 
+class RecordProblems(InvalidInputError):
+    """A record that would not be valid; `problems` lists every way in which it is not (the CLI prints each)."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 class DatabaseError(TrackerError):
     """The data file cannot be read, is not a tracker database, or cannot be written."""
 

@@ -6,11 +6,12 @@ import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, TypedDict
 
-from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError
+from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError, RecordProblems
 
 
 class Status(StrEnum):
@@ -527,8 +528,10 @@ def record_event(
     note: str,
     evidence: Sequence[str],
     recorded_at: str,
+    repeat: bool = False,
 ) -> Commitment:
-    """A copy of `commitment` with one more event; a note or evidence alone keeps the status it had on `on`.
+    """A copy of `commitment` with one more event; a note or evidence alone keeps the status it had on `on`. An
+    event exactly like one it has (date, status, note, evidence) is refused unless `repeat`.
 
     `on` must not be in the future (later than `future_bound(today)`) nor before the commitment's source date.
     """
@@ -543,7 +546,10 @@ def record_event(
         )
     source_date = commitment["source"]["date"]
     if on < source_date:
-        raise InvalidInputError(f"the date {on} is before the commitment's source date {source_date}")
+        raise InvalidInputError(
+            f"the date {on} is before the commitment's source date {source_date}; if that source date is wrong, "
+            f"'tracker edit {commitment['id']} --source-date YYYY-MM-DD' corrects it"
+        )
     if status is None:
         status = status_as_of(commitment["history"], on) or Status.PENDING
     event: Event = {
@@ -553,6 +559,11 @@ def record_event(
         "evidence": list(evidence),
         "recorded_at": recorded_at,
     }
+    if not repeat and any(_same_event(event, earlier) for earlier in commitment["history"]):
+        raise InvalidInputError(
+            f"'{commitment['id']}' already has this event ({on}, {status.value}, the same note and evidence); "
+            "--force records it again"
+        )
     history = [*commitment["history"], event]
     return {**commitment, "history": history, "status": current_status(history).value}
 
@@ -679,3 +690,154 @@ def merge_commitment(existing: Commitment, incoming: Commitment) -> Commitment:
         return existing
     history = [*existing["history"], *missing]
     return {**existing, "history": history, "status": current_status(history).value}
+
+
+def _same_event(one: Event, other: Event) -> bool:
+    return (one["date"], one["status"], one["note"], one["evidence"]) == (
+        other["date"],
+        other["status"],
+        other["note"],
+        other["evidence"],
+    )
+
+
+# --- corrections ------------------------------------------------------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "id",
+    "title",
+    "summary",
+    "quote",
+    "due",
+    "amount",
+    "actors",
+    "pillar",
+    "source_document",
+    "source_date",
+    "paragraph",
+)
+
+
+def edit_commitment(
+    commitment: Commitment, changes: Mapping[str, Any], existing_ids: Iterable[str], today: str | None = None
+) -> Commitment:
+    """A copy of `commitment` with `changes` (keys from EDITABLE_FIELDS) made, checked as `add` checks a new one;
+    RecordProblems listing every problem otherwise. A new source date moves the first event (the statement
+    itself) with it, if that event was dated on the old source date."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInputError(f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE_FIELDS)}")
+    edited: dict[str, Any] = {**commitment, "source": dict(commitment["source"])}
+    edited["history"] = list(commitment["history"])
+    for field, value in changes.items():
+        if field.startswith("source_") or field == "paragraph":
+            edited["source"][field.removeprefix("source_")] = value
+        elif field == "actors":
+            edited["actors"] = list(value)
+        else:
+            edited[field] = value
+    old_date, new_date = commitment["source"]["date"], edited["source"]["date"]
+    if new_date != old_date and edited["history"] and edited["history"][0]["date"] == old_date:
+        edited["history"][0] = {**edited["history"][0], "date": new_date}
+    return checked_record(edited, commitment["id"], existing_ids, today)
+
+
+def checked_record(record: Any, old_id: str, existing_ids: Iterable[str], today: str | None = None) -> Commitment:
+    """`record` (a corrected version of the commitment `old_id`) with its status recomputed from its history, if
+    it holds every rule a new commitment holds; RecordProblems listing every problem otherwise."""
+    problems: list[str] = []
+    if isinstance(record, dict) and isinstance(record.get("history"), list) and record["history"]:
+        with suppress(InvalidInputError, KeyError, TypeError, ValueError):  # such problems are listed below
+            record = {**record, "status": current_status(record["history"]).value}
+    if isinstance(record, dict):
+        problems += _edit_problems(record, old_id, set(existing_ids), today)
+    problems += commitment_problems(record, today)
+    if problems:
+        problems = list(dict.fromkeys(problems))
+        raise RecordProblems(f"'{old_id}' was not changed: {len(problems)} problem(s)", problems)
+    return record  # type: ignore[no-any-return]
+
+
+def _edit_problems(record: dict[str, Any], old_id: str, existing: set[str], today: str | None) -> list[str]:
+    problems = []
+    title = record.get("title")
+    if isinstance(title, str) and not title.strip():
+        problems.append("the title must not be blank")
+    new_id = record.get("id")
+    if new_id != old_id and new_id in existing:
+        problems.append(f"a commitment with id '{new_id}' already exists; choose another --id")
+    actors = record.get("actors")
+    strings = isinstance(actors, list) and all(isinstance(a, str) for a in actors)
+    if strings and len({a.casefold() for a in actors}) != len(actors):  # type: ignore[union-attr, arg-type]
+        problems.append("an actor is listed twice")
+    source = record.get("source")
+    due = record.get("due")
+    if isinstance(source, dict) and isinstance(source.get("date"), str) and _DATE_PATTERN.match(source["date"]):
+        bound = future_bound(today)
+        if source["date"] > bound:
+            problems.append(f"the source date {source['date']} is in the future (the latest date on Earth is {bound})")
+        if isinstance(due, str) and due < source["date"]:
+            problems.append(f"the due date {due} is before the source date {source['date']}")
+    return problems
+
+
+def numbered_events(commitment: Commitment) -> list[tuple[int, int, Event]]:
+    """The events as `history` numbers them: (number from 1, index in the stored list, event), in date order and,
+    for one date, in the order they were recorded. Number 1 is the statement itself."""
+    history = commitment["history"]
+    order = sorted(range(len(history)), key=lambda index: (history[index]["date"], index))
+    return [(number, index, history[index]) for number, index in enumerate(order, start=1)]
+
+
+def _event_index(commitment: Commitment, number: int) -> int:
+    events = numbered_events(commitment)
+    if not 1 <= number <= len(events):
+        raise NotFoundError(
+            f"'{commitment['id']}' has no event {number}; its events are numbered 1 to {len(events)} "
+            f"('tracker history {commitment['id']}' lists them)"
+        )
+    return events[number - 1][1]
+
+
+def edit_event(
+    commitment: Commitment,
+    number: int,
+    *,
+    on: str | None = None,
+    status: Status | None = None,
+    note: str | None = None,
+    evidence: Sequence[str] | None = None,
+    today: str | None = None,
+) -> Commitment:
+    """A copy of `commitment` with event `number` (as `numbered_events` numbers them) changed; its status is
+    recomputed, and the whole record checked (RecordProblems otherwise). The first event's date is the source
+    date: change it with the source date."""
+    index = _event_index(commitment, number)
+    event = dict(commitment["history"][index])
+    if on is not None and index == 0 and on != event["date"]:
+        raise InvalidInputError(
+            f"event 1 is the statement itself, dated on the source date; 'tracker edit {commitment['id']} "
+            "--source-date YYYY-MM-DD' moves both"
+        )
+    if evidence is not None and any(not item.strip() for item in evidence):
+        raise InvalidInputError("evidence must not be blank; give a URL or a citation")
+    for key, value in (("date", on), ("status", status.value if status else None), ("note", note)):
+        if value is not None:
+            event[key] = value
+    if evidence is not None:
+        event["evidence"] = list(evidence)
+    history = list(commitment["history"])
+    history[index] = event  # type: ignore[call-overload]
+    return checked_record({**commitment, "history": history}, commitment["id"], [], today)
+
+
+def delete_event(commitment: Commitment, number: int, today: str | None = None) -> Commitment:
+    """A copy of `commitment` without event `number`; the first event (the statement itself) cannot go."""
+    index = _event_index(commitment, number)
+    if index == 0:
+        raise InvalidInputError(
+            f"event 1 of '{commitment['id']}' is the statement itself and cannot be deleted; "
+            f"'tracker remove {commitment['id']}' removes the whole commitment"
+        )
+    history = [event for position, event in enumerate(commitment["history"]) if position != index]
+    return checked_record({**commitment, "history": history}, commitment["id"], [], today)

@@ -113,18 +113,38 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
     ids: list[str] = []
     summaries: list[bytes] = []
     for number in range(len(spans) // 2):
+        raw = data[spans[2 * number] : spans[2 * number + 1]]
         try:
-            record = strictjson.loads(data[spans[2 * number] : spans[2 * number + 1]])
-        except strictjson.JSONProblem:
-            return None  # the whole-document read names the problem and where it is
+            record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
+        except (ValueError, RecursionError):
+            return None  # the whole-document read, strict, names the problem and where it is
         problems = commitment_problems(record)
         if problems:
+            try:
+                strictjson.loads(raw)
+            except strictjson.JSONProblem as problem:  # say what is wrong with the text, not what it became
+                raise DatabaseError(f"{origin}: commitment {number + 1}{_label(record)}: {problem}") from None
             raise DatabaseError(f"{origin}: commitment {number + 1}{_label(record)} {problems[0]}")
+        if _keys_in_text(raw) != _keys_in_record(record):
+            return None  # a key written twice (json keeps the last): the strict whole-document read names it
         ids.append(record["id"])
         summaries.append(pack_summary(summarize(record)))
     if any(first >= second for first, second in itertools.pairwise(ids)):
         return None  # out of order or repeated: the whole-document read says which
     return Index(file_signature, ids, spans, summaries)
+
+
+_KEY = re.compile(rb'(?<!\\)(?:\\\\)*": ')  # a string's closing quote (not an escaped one) and ": ", as keys end
+
+
+def _keys_in_text(raw: bytes) -> int:
+    """How many keys one commitment's canonical text writes (each is on its own line, followed by `": `)."""
+    return len(_KEY.findall(raw))
+
+
+def _keys_in_record(record: Commitment) -> int:
+    """How many keys a valid commitment has once parsed: a key written twice in its text counts once here."""
+    return len(record) + len(record["source"]) + len(record["amount"] or ()) + sum(map(len, record["history"]))
 
 
 def parse_database(text: str, origin: str) -> list[Commitment]:
@@ -909,16 +929,14 @@ def _step(number: int, path: Path, entry: Entry | None) -> UndoStep:
 
 
 def _read_all(descriptor: int, path: Path) -> bytes:
-    """Every byte of the open file, from its start."""
-    chunks = []
-    offset = 0
+    """Every byte of the open file, from its start, in one buffer the size of the file."""
+    import io
+
     try:
-        while chunk := os.pread(descriptor, 1 << 24, offset):
-            chunks.append(chunk)
-            offset += len(chunk)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        return io.FileIO(descriptor, closefd=False).readall()
     except OSError as error:
         raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
-    return b"".join(chunks)
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -36,12 +36,37 @@ def rows(output: str) -> list[list[str]]:
 # --- list ---------------------------------------------------------------------------------------------------------
 
 
-def test_first_use_creates_the_file_and_says_where_on_stderr(run: Run, isolated_environment: Path) -> None:
+def test_first_use_creates_the_default_file_and_says_where_on_stderr(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRACKER_DB")
+    expected = tmp_path / "home" / "data" / "tracker" / "commitments.json"
     result = run("list")
     assert result.exit_code == 0
-    assert result.stderr == f"tracker: created {isolated_environment} from the bundled ASEAN-ROK 2020 data set\n"
-    assert isolated_environment.read_text(encoding="utf-8") == bundled_text()
+    assert result.stderr == f"tracker: created {expected} from the bundled ASEAN-ROK 2020 data set\n"
+    assert expected.read_text(encoding="utf-8") == bundled_text()
     assert run("list").stderr == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["list"], ["show", "rcep"], ["update", "rcep", "--note", "x"], ["import", "IMPORT"], ["report"], ["undo", "--yes"]],
+)
+def test_an_explicit_path_that_does_not_exist_is_an_error_not_a_new_file(
+    run: Run, tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "export.json").write_text("[]", encoding="utf-8")
+    typo = tmp_path / "comitments.json"
+    words = [str(tmp_path / "export.json") if word == "IMPORT" else word for word in command]
+    for how in (["--db", str(typo)], []):
+        result = run(*how, *words, env={"TRACKER_DB": str(typo)})
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"tracker: error: no database at {typo}; 'tracker --db {typo} init' creates one (--empty for none)\n"
+        )
+        assert not typo.exists()
+    assert run("--db", str(typo), "init", "--empty").exit_code == 0
+    assert load(typo)["commitments"] == []
 
 
 def test_default_path_is_in_the_user_data_directory(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,10 +78,11 @@ def test_default_path_is_in_the_user_data_directory(run: Run, tmp_path: Path, mo
     assert expected.exists()
 
 
-def test_db_option_before_the_command_overrides_the_environment(run: Run, tmp_path: Path) -> None:
+def test_db_option_before_the_command_overrides_the_environment(run: Run, db_path: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.json"
-    assert run("--db", str(other), "list").exit_code == 0
-    assert other.exists()
+    assert run("--db", str(other), "init", "--empty").exit_code == 0
+    assert run("--db", str(other), "list").stdout == "id\ttitle\tactors\tpillar\tdue\tstatus\n"
+    assert len(run("list").stdout.splitlines()) == 18
 
 
 def test_list_to_a_pipe_prints_tab_separated_rows_by_due_date_then_id(run: Run, db_path: Path) -> None:
@@ -695,7 +721,7 @@ def test_top_level_help_has_every_summary_whole_and_an_example_of_each_command(r
 
 
 @pytest.mark.parametrize(
-    "command", ["list", "show", "init", "update", "add", "remove", "undo", "report", "export", "import"]
+    "command", ["list", "show", "init", "update", "add", "edit", "history", "remove", "undo", "report", "export", "import"]
 )
 def test_help_metavars_are_the_same_words_everywhere(run: Run, command: str) -> None:
     shown = run(command, "--help", env={"COLUMNS": "200"}).stdout

@@ -102,7 +102,12 @@ def test_import_merges_by_id_adding_new_commitments_and_missing_events(run: Run,
 def test_import_replace_makes_the_database_the_file(run: Run, db_path: Path, tmp_path: Path) -> None:
     exported = tmp_path / "two.json"
     assert run("export", "--search", "marine debris", "--output", str(exported)).exit_code == 0
-    result = run("import", str(exported), "--replace")
+    original = db_path.read_bytes()
+    unconfirmed = run("import", str(exported), "--replace")
+    assert unconfirmed.exit_code == 2
+    assert unconfirmed.stderr == "tracker: error: not on a terminal, so nobody can confirm; pass --yes to go ahead\n"
+    assert db_path.read_bytes() == original
+    result = run("import", str(exported), "--replace", "--yes")
     assert result.stdout == f"imported {exported}: 0 added, 0 updated, 1 unchanged, 16 removed\n"
     assert [c["id"] for c in load(db_path)["commitments"]] == ["marine-debris-capacity"]
 

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from tracker import __version__, render
-from tracker.errors import InvalidInputError, NotFoundError, TrackerError, UsageProblem
+from tracker.errors import DatabaseError, InvalidInputError, NotFoundError, RecordProblems, TrackerError, UsageProblem
 from tracker.model import (
     ID_MAX,
     ID_PATTERN,
@@ -22,13 +22,19 @@ from tracker.model import (
     Status,
     Summary,
     by_due,
+    checked_record,
+    delete_event,
+    edit_commitment,
+    edit_event,
     is_overdue,
     matching,
     merge_commitment,
     new_commitment,
+    numbered_events,
     parse_amount,
     parse_date,
     record_event,
+    repeats,
     resolve_id,
     search_ids,
     utc_timestamp,
@@ -44,6 +50,8 @@ class TrackerGroup(TyperGroup):
         try:
             result = super().main(*args, **kwargs)
         except TrackerError as error:
+            for problem in error.problems if isinstance(error, RecordProblems) else []:
+                render.print_error(problem)
             render.print_error(str(error))
             sys.exit(error.exit_code)
         except typer.TyperException as error:
@@ -167,10 +175,18 @@ def main(
 
 
 def _store(context: typer.Context, create: bool = True) -> Store:
-    """The store for this run; on first use, create it from the bundled data set and say where."""
+    """The store for this run. Only the default path is created on first use (from the bundled data set, saying
+    where): a --db or TRACKER_DB path that does not exist is an error, so that a typo never starts a new file."""
     explicit = context.find_root().obj
     store = Store(explicit if explicit is not None else default_path())
-    if create and store.ensure(create_directory=explicit is None):
+    if not create:
+        return store
+    if explicit is not None:
+        if not store.exists():
+            raise DatabaseError(
+                f"no database at {store.path}; 'tracker --db {store.path} init' creates one (--empty for none)"
+            )
+    elif store.ensure(create_directory=True):
         render.print_notice(f"created {store.path} from the bundled ASEAN-ROK 2020 data set")
     return store
 
@@ -484,6 +500,9 @@ def update(
             "--date", "-d", metavar="DATE", callback=check_date, help="When it happened (YYYY-MM-DD). Default: today."
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Record it even if exactly this event (date, status, note, evidence) is.")
+    ] = False,
 ) -> None:
     """Record what happened: a dated event with status, note, evidence.
 
@@ -507,6 +526,7 @@ def update(
             note=note,
             evidence=evidence or [],
             recorded_at=utc_timestamp(),
+            repeat=force,
         )
         transaction.put(updated)
 
@@ -587,6 +607,9 @@ def add(
     today = _today()
     parsed_amount = _parse_amount(amount)
     store = _store(context)
+    with store.reading() as snapshot:
+        for repeat in repeats(snapshot.summaries(), title, quote):
+            render.print_notice(f"warning: {repeat}; adding it all the same ('tracker remove ID' if it is one)")
 
     def change(transaction: Transaction) -> None:
         commitment = new_commitment(
@@ -630,6 +653,258 @@ def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = Fal
 
     _write(store, "remove", change)
     render.print_line(f"removed {commitment['id']}: {commitment['title']}")
+
+
+def _check_optional_title(value: str | None) -> str | None:
+    return None if value is None else _check_title(value)
+
+
+@app.command()
+def edit(
+    context: typer.Context,
+    commitment_id: IdArgument,
+    title: Annotated[
+        str | None,
+        typer.Option(
+            "--title",
+            "-t",
+            metavar="TEXT",
+            callback=_check_optional_title,
+            help=f"What was promised, in at most {TITLE_MAX} characters.",
+            show_default=False,
+        ),
+    ] = None,
+    summary: Annotated[
+        str | None, typer.Option("--summary", metavar="TEXT", help="One or two sentences in your own words.")
+    ] = None,
+    quote: Annotated[str | None, typer.Option("--quote", metavar="TEXT", help="The source's own words.")] = None,
+    due: Annotated[
+        str | None, typer.Option("--due", metavar="DATE", callback=check_date, help="When it is due (YYYY-MM-DD).")
+    ] = None,
+    no_due: Annotated[bool, typer.Option("--no-due", help="It has no due date.")] = False,
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", metavar="TEXT", help="A sum promised, e.g. '14000000 USD/year'.", show_default=False),
+    ] = None,
+    no_amount: Annotated[bool, typer.Option("--no-amount", help="It promises no sum.")] = False,
+    actor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--actor",
+            "-a",
+            metavar="TEXT",
+            help="Who promised it (repeatable; replaces the list).",
+            autocompletion=_complete_actor,
+            show_default=False,
+        ),
+    ] = None,
+    pillar: Annotated[
+        Pillar | None,
+        typer.Option("--pillar", "-p", help="The ASEAN Community pillar (any case).", case_sensitive=False),
+    ] = None,
+    source_document: Annotated[
+        str | None, typer.Option("--source-document", metavar="TEXT", help="The statement it comes from.")
+    ] = None,
+    source_date: Annotated[
+        str | None,
+        typer.Option(
+            "--source-date",
+            metavar="DATE",
+            callback=check_date,
+            help="The statement's date (the first event moves with it).",
+        ),
+    ] = None,
+    paragraph: Annotated[
+        int | None,
+        typer.Option("--paragraph", metavar="N", callback=_check_paragraph, help="The statement's paragraph number."),
+    ] = None,
+    new_id: Annotated[
+        str | None, typer.Option("--id", metavar="ID", callback=_check_id, help="A new id (not one already taken).")
+    ] = None,
+) -> None:
+    """Correct a commitment's fields, keeping its history.
+
+    With no option, on a terminal, it opens $EDITOR (or $VISUAL, else vi) on the record as JSON, as git commit
+    does, and checks it when you save; a record that does not hold up is refused with every problem listed.
+
+    Example: tracker edit rcep --source-date 2020-09-09 --due 2020-12-31
+    """
+    if due is not None and no_due:
+        raise UsageProblem("--due and --no-due do not go together")
+    if amount is not None and no_amount:
+        raise UsageProblem("--amount and --no-amount do not go together")
+    changes: dict[str, Any] = {
+        field: value
+        for field, value in (
+            ("title", title),
+            ("summary", summary),
+            ("quote", quote),
+            ("due", due),
+            ("amount", _parse_amount(amount)),
+            ("actors", actor or None),
+            ("pillar", pillar.value if pillar else None),
+            ("source_document", source_document),
+            ("source_date", source_date),
+            ("paragraph", paragraph),
+            ("id", new_id),
+        )
+        if value is not None
+    }
+    if no_due:
+        changes["due"] = None
+    if no_amount:
+        changes["amount"] = None
+    store = _store(context)
+    before = _find(store, commitment_id)
+    found = before["id"]
+    edited_by_hand: dict[str, Any] | None = None
+    if not changes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageProblem("nothing to change: give an option such as --title or --due (see 'tracker edit --help')")
+        edited_by_hand = _edit_in_editor(before)
+        if edited_by_hand == before:
+            render.print_line(f"{found}: nothing changed")
+            return
+
+    def change(transaction: Transaction) -> None:
+        current = transaction.require(found)
+        if edited_by_hand is not None and current != before:
+            raise InvalidInputError(f"'{found}' changed while you edited it; nothing was written, edit it again")
+        others = [cid for cid in transaction.ids() if cid != found]
+        if edited_by_hand is not None:
+            edited = checked_record(edited_by_hand, found, others)
+        else:
+            edited = edit_commitment(current, changes, others)
+        transaction.action = f"edit {found}" + (f" (now {edited['id']})" if edited["id"] != found else "")
+        if edited["id"] != found:
+            transaction.delete(found)
+        transaction.put(edited)
+
+    result = _write(store, "edit", change)
+    after = next((c.after for c in result.changes if c.after is not None), None)
+    if after is None:
+        render.print_line(f"{found}: nothing changed")
+        return
+    fields = sorted(_changed_fields(before, after))
+    render.print_line(f"edited {after['id']}: {', '.join(fields) or 'nothing'} changed")
+
+
+def _changed_fields(before: Commitment, after: Commitment) -> set[str]:
+    changed = {key for key in before if key not in ("source", "status") and before[key] != after[key]}  # type: ignore[literal-required]
+    changed |= {f"source {key}" for key in before["source"] if before["source"][key] != after["source"][key]}  # type: ignore[literal-required]
+    return changed
+
+
+def _edit_in_editor(record: Commitment) -> dict[str, Any]:
+    """The record as the user left it after editing its JSON in $VISUAL or $EDITOR (the file is kept nowhere)."""
+    import json
+    import shlex
+    import subprocess
+    import tempfile
+
+    from tracker import strictjson
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory(prefix="tracker-edit-") as folder:
+        path = Path(folder) / f"{record['id']}.json"
+        path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        try:
+            finished = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except (OSError, ValueError) as error:
+            raise InvalidInputError(f"cannot run the editor {editor!r}: {error}; set EDITOR, or give options") from None
+        if finished.returncode != 0:
+            raise InvalidInputError(f"the editor {editor!r} exited with {finished.returncode}; nothing was changed")
+        try:
+            edited = strictjson.loads(path.read_bytes())
+        except strictjson.JSONProblem as problem:
+            raise InvalidInputError(f"the edited record is not JSON: {problem}; nothing was changed") from None
+    if not isinstance(edited, dict):
+        raise InvalidInputError("the edited record is not a JSON object; nothing was changed")
+    return edited
+
+
+@app.command()
+def history(
+    context: typer.Context,
+    commitment_id: IdArgument,
+    edit_number: Annotated[
+        int | None,
+        typer.Option("--edit", metavar="N", help="Change event N: give --date, --status, --note or --evidence."),
+    ] = None,
+    delete_number: Annotated[
+        int | None, typer.Option("--delete", metavar="N", help="Delete event N (not 1, the statement itself).")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--date", "-d", metavar="DATE", callback=check_date, help="With --edit: the date.")
+    ] = None,
+    status: Annotated[
+        Status | None,
+        typer.Option("--status", "-s", help="With --edit: the status (any case).", case_sensitive=False),
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", "-n", metavar="TEXT", help="With --edit: the note.")] = None,
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evidence", "-e", metavar="TEXT", help="With --edit: the evidence (repeatable; replaces the list)."
+        ),
+    ] = None,
+    yes: YesFlag = False,
+    output_format: Annotated[
+        ShowFormat | None,
+        typer.Option("--format", "-f", help="table, text or json.", case_sensitive=False, show_default=False),
+    ] = None,
+) -> None:
+    """List one commitment's events, numbered; correct or delete one.
+
+    The commitment's status is always its latest event's. 'tracker undo' takes a correction back.
+
+    Example: tracker history rcep --edit 2 --date 2020-11-15
+    """
+    if edit_number is not None and delete_number is not None:
+        raise UsageProblem("--edit and --delete do not go together: one event at a time")
+    if edit_number is None and (on, status, note, evidence) != (None, None, None, None):
+        raise UsageProblem("--date, --status, --note and --evidence go with --edit N")
+    store = _store(context)
+    before = _find(store, commitment_id)
+    found = before["id"]
+    if edit_number is None and delete_number is None:
+        chosen = output_format or _table_or_text(ShowFormat.TABLE, ShowFormat.TEXT)
+        if chosen is ShowFormat.JSON:
+            render.print_json([{"number": n, **event} for n, _, event in numbered_events(before)])
+        elif chosen is ShowFormat.TEXT:
+            render.print_plain(render.history_view(before, plain=True))
+        else:
+            render.print_renderable(render.history_view(before))
+        return
+    if edit_number is not None and (on, status, note, evidence) == (None, None, None, None):
+        raise UsageProblem("nothing to change: give --date, --status, --note or --evidence with --edit")
+    if delete_number is not None:
+        events = numbered_events(before)
+        if 1 <= delete_number <= len(events):
+            event = events[delete_number - 1][2]
+            _confirm(f"Delete event {delete_number} of {found} ({event['date']}, {event['status']})?", yes)
+
+    def change(transaction: Transaction) -> None:
+        current = transaction.require(found)
+        if current != before:
+            raise InvalidInputError(f"'{found}' changed meanwhile; run 'tracker history {found}' to see its events")
+        if delete_number is not None:
+            transaction.action = f"history {found} --delete {delete_number}"
+            transaction.put(delete_event(current, delete_number))
+        else:
+            assert edit_number is not None
+            transaction.action = f"history {found} --edit {edit_number}"
+            transaction.put(edit_event(current, edit_number, on=on, status=status, note=note, evidence=evidence))
+
+    result = _write(store, "history", change)
+    if not result.changes:
+        render.print_line(f"{found}: nothing changed")
+        return
+    after = result.changes[0].after
+    assert after is not None
+    done = f"deleted event {delete_number}" if delete_number is not None else f"corrected event {edit_number}"
+    was = "" if before["status"] == after["status"] else f" (was {before['status']})"
+    render.print_line(f"{found}: {done}; {after['status']}{was}; {len(after['history'])} events")
 
 
 def _named(ids: list[str]) -> str:
@@ -840,6 +1115,7 @@ def import_command(
     replace: Annotated[
         bool, typer.Option("--replace", help="Make the database exactly the file's commitments (undo reverts it).")
     ] = False,
+    yes: YesFlag = False,
 ) -> None:
     """Import a JSON export, merging by id.
 
@@ -859,11 +1135,23 @@ def import_command(
         raise
     store = _store(context)
     counts = {"added": 0, "updated": 0, "removed": 0}
+    incoming_ids = {commitment["id"] for commitment in incoming}
+    confirmed: set[str] = set()
+    if replace:
+        with store.reading() as snapshot:
+            confirmed = set(snapshot.ids) - incoming_ids
+        gone = sorted(confirmed)
+        _confirm(
+            f"Replace the database with the {len(incoming):,} commitments of {file}? This removes {len(gone):,} "
+            f"commitment(s) that the file does not hold" + (f" ({_named(gone)})" if gone else "") + ".",
+            yes,
+        )
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"import {file.name}" + (" --replace" if replace else "")
         existing = set(transaction.ids())
-        incoming_ids = {commitment["id"] for commitment in incoming}
+        if replace and existing - incoming_ids - confirmed:
+            raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
         for commitment in incoming:
             if commitment["id"] not in existing:
                 transaction.put(commitment)

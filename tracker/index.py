@@ -12,7 +12,6 @@ ids must be sorted, and each summary is checked when it is used; on any doubt th
 
 from __future__ import annotations
 
-import itertools
 import marshal
 import os
 from array import array
@@ -24,7 +23,7 @@ from tracker.errors import DatabaseError
 from tracker.files import read_regular
 from tracker.model import PILLAR_VALUES, STATUS_VALUES, Summary
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -50,6 +49,7 @@ def pack_summary(summary: Summary) -> bytes:
             summary["made"],
             summary["last"],
             summary["history"],
+            summary["quote_key"],
         )
     )
 
@@ -57,7 +57,7 @@ def pack_summary(summary: Summary) -> bytes:
 def unpack_summary(packed: bytes, expected_id: str) -> Summary:
     """A packed Summary, checked for shape and for the id it must have; IndexDoubt otherwise."""
     try:
-        cid, title, actors, pillar, due, status, made, last, history = marshal.loads(packed)
+        cid, title, actors, pillar, due, status, made, last, history, quote_key = marshal.loads(packed)
     except (EOFError, ValueError, TypeError):
         raise IndexDoubt("a summary cannot be read") from None
     if not (
@@ -71,6 +71,7 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         and _is_date(made)
         and _is_date(last)
         and isinstance(history, str)
+        and isinstance(quote_key, str)
     ):
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
     return {
@@ -83,6 +84,7 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         "made": made,
         "last": last,
         "history": history,
+        "quote_key": quote_key,
     }
 
 
@@ -129,11 +131,12 @@ def read_index(path: Path, file_signature: Signature, header: int, footer: int) 
             return None
         if len(offsets) != 2 * len(ids) or len(summaries) != len(ids):
             return None
-        if not all(isinstance(cid, str) for cid in ids) or any(a >= b for a, b in itertools.pairwise(ids)):
+        # Each check runs in C (map, sorted, set, array comparison): a Python loop would cost more than the read.
+        if ids and (set(map(type, ids)) != {str} or ids != sorted(ids) or len(set(ids)) != len(ids)):
             return None
         if not _spans_tile(offsets, file_signature[0], header, footer):
             return None
-        if not all(isinstance(summary, bytes) for summary in summaries):
+        if summaries and set(map(type, summaries)) != {bytes}:
             return None
         return Index(file_signature, ids, offsets, summaries)
     except (EOFError, ValueError, TypeError):
@@ -141,13 +144,13 @@ def read_index(path: Path, file_signature: Signature, header: int, footer: int) 
 
 
 def _spans_tile(offsets: array[int], size: int, header: int, footer: int) -> bool:
-    """Whether the spans cover the file exactly as the canonical layout lays commitments out."""
+    """Whether the spans cover the file exactly as the canonical layout lays commitments out: each commitment
+    non-empty, the next one starting two bytes (`,\n`) after it ends."""
     if not offsets:
         return True
     if offsets[0] != header or offsets[-1] != size - footer:
         return False
-    for position in range(1, len(offsets) - 1, 2):
-        start, end, following = offsets[position - 1], offsets[position], offsets[position + 1]
-        if end <= start or following != end + 2:
-            return False
-    return offsets[-1] > offsets[-2]
+    starts, ends = offsets[0::2], offsets[1::2]
+    if not all(map(int.__lt__, starts, ends)):
+        return False
+    return starts[1:] == array("q", map((2).__add__, ends[:-1]))

@@ -97,7 +97,8 @@ class Summary(TypedDict):
     """What `list` and `report` need of a commitment: no long texts (summary, quote, notes, evidence), no source
     details. `made` is the source date, `last` its latest event's date; `history` is its events' dates and statuses
     in recorded order, packed in one string ("2020-09-09 pending;2020-11-15 fulfilled") because a report over a
-    hundred thousand commitments would otherwise spend its time making little objects."""
+    hundred thousand commitments would otherwise spend its time making little objects. `quote_key` is the quote's
+    `text_key`, so that `add` can find a repeated quote without reading every record."""
 
     id: str
     title: str
@@ -108,6 +109,7 @@ class Summary(TypedDict):
     made: str
     last: str
     history: str
+    quote_key: str
 
 
 def summarize(commitment: Commitment) -> Summary:
@@ -122,7 +124,28 @@ def summarize(commitment: Commitment) -> Summary:
         "made": commitment["source"]["date"],
         "last": max(event["date"] for event in commitment["history"]),
         "history": ";".join(f"{event['date']} {event['status']}" for event in commitment["history"]),
+        "quote_key": text_key(commitment["quote"]),
     }
+
+
+def text_key(text: str) -> str:
+    """A short fingerprint of a text for finding repeats: case, spacing and curly quotes ignored; "" for none."""
+    import hashlib
+
+    folded = " ".join(text.casefold().replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').split())
+    return hashlib.blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest() if folded else ""
+
+
+def repeats(summaries: Iterable[Summary], title: str, quote: str) -> list[str]:
+    """Words for each commitment that has the same title or the same quote (see `text_key`) as a new one."""
+    title_key, quote_key = text_key(title), text_key(quote)
+    found = []
+    for summary in summaries:
+        pairs = (("title", title_key, text_key(summary["title"])), ("quote", quote_key, summary["quote_key"]))
+        same = [what for what, key, theirs in pairs if key and key == theirs]
+        if same:
+            found.append(f"'{summary['id']}' has the same {' and '.join(same)}")
+    return found
 
 
 def history_pairs(summary: Summary) -> list[tuple[str, str]]:

@@ -390,6 +390,31 @@ def commitment_detail(commitment: Commitment, today: str, width: int = 80, plain
     return Group(*parts)
 
 
+def history_view(commitment: Commitment, plain: bool = False) -> RenderableType:
+    """A commitment's events, numbered as `tracker history ID --edit N` and `--delete N` take them."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from tracker.model import numbered_events
+
+    table = Table(show_edge=False, pad_edge=False, header_style="bold", box=_box(plain))
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("note and evidence", ratio=1)
+    table.add_column("recorded", no_wrap=True, style="dim")
+    for number, _, event in numbered_events(commitment):
+        detail = text(event["note"], multiline=not plain)
+        for evidence in event["evidence"]:
+            detail.append("; " if plain else "\n")
+            detail.append_text(text(f"- {evidence}", style="italic"))
+        table.add_row(
+            str(number), text(event["date"]), status_text(Status(event["status"])), detail, text(event["recorded_at"])
+        )
+    return Group(text(commitment["id"], style="bold"), text(commitment["title"]), Text(), table)
+
+
 def _indented(body: RenderableType) -> RenderableType:
     """`body` two spaces in, wrapped within the width."""
     from rich.padding import Padding

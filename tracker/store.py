@@ -139,6 +139,8 @@ _KEY = re.compile(rb'(?<!\\)(?:\\\\)*": ')  # a string's closing quote (not an e
 
 def _keys_in_text(raw: bytes) -> int:
     """How many keys one commitment's canonical text writes (each is on its own line, followed by `": `)."""
+    if b'\\": ' not in raw:
+        return raw.count(b'": ')  # no escaped quote or backslash before a colon: every `": ` ends a key
     return len(_KEY.findall(raw))
 
 

@@ -50,7 +50,14 @@ def test_first_use_creates_the_default_file_and_says_where_on_stderr(
 
 @pytest.mark.parametrize(
     "command",
-    [["list"], ["show", "rcep"], ["update", "rcep", "--note", "x"], ["import", "IMPORT"], ["report"], ["undo", "--yes"]],
+    [
+        ["list"],
+        ["show", "rcep"],
+        ["update", "rcep", "--note", "x"],
+        ["import", "IMPORT"],
+        ["report"],
+        ["undo", "--yes"],
+    ],
 )
 def test_an_explicit_path_that_does_not_exist_is_an_error_not_a_new_file(
     run: Run, tmp_path: Path, command: list[str]
@@ -721,7 +728,8 @@ def test_top_level_help_has_every_summary_whole_and_an_example_of_each_command(r
 
 
 @pytest.mark.parametrize(
-    "command", ["list", "show", "init", "update", "add", "edit", "history", "remove", "undo", "report", "export", "import"]
+    "command",
+    ["list", "show", "init", "update", "add", "edit", "history", "remove", "undo", "report", "export", "import"],
 )
 def test_help_metavars_are_the_same_words_everywhere(run: Run, command: str) -> None:
     shown = run(command, "--help", env={"COLUMNS": "200"}).stdout

@@ -88,6 +88,7 @@ def test_any_text_is_stored_exactly_and_rendered_safely(title: str, actor: str, 
     with tempfile.TemporaryDirectory() as directory:
         db = str(Path(directory) / "db.json")
         base = {"TRACKER_DB": db, "NO_COLOR": "", "COLUMNS": "100"}
+        assert runner.invoke(app, ["init"], env=base).exit_code == 0
         added = runner.invoke(
             app, ["add", "--title", title, "--actor", actor, "--pillar", "economic", "--id", "hostile"], env=base
         )

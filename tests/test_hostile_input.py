@@ -292,6 +292,7 @@ def _outputs(run: Run) -> dict[str, str]:
     return {name: _SGR.sub("", result.stdout) for name, result in shown.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("character", list(INVISIBLE), ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
 def test_invisible_characters_are_shown_as_escapes_in_every_output(run: Run, db_path: Path, character: str) -> None:
     visible, in_json = INVISIBLE[character]

@@ -11,8 +11,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import load, tracker_executable
 from tracker import __version__
+
+pytestmark = pytest.mark.slow  # the installed command as real processes
 
 Invoke = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -535,10 +535,14 @@ def _with_record_text(old: str, new: str) -> str:
         (_with_record_text('"paragraph": 5', '"paragraph": ' + "9" * 5000), "5000 digits"),
         (_with_record_text('"value": 14000000', '"value": 1e999'), "too large for a floating-point number"),
         (_with_record_text('"value": 14000000', '"value": NaN'), "NaN is not a number JSON allows"),
-        (_with_record_text('"due": null,\n      "history"', '"due": null,\n      "due": "2020-12-31", "history"'),
-         "appears twice"),  # fmt: skip
-        (_with_record_text('"due": null,\n      "history"', '"due": null,\n      "due": null,\n      "history"'),
-         "appears twice"),  # fmt: skip
+        (
+            _with_record_text('"due": null,\n      "history"', '"due": null,\n      "due": "2020-12-31", "history"'),
+            "appears twice",
+        ),
+        (
+            _with_record_text('"due": null,\n      "history"', '"due": null,\n      "due": null,\n      "history"'),
+            "appears twice",
+        ),
     ],
     ids=["deep nesting", "long integer", "float overflow", "NaN", "duplicate key", "duplicate key in layout"],
 )

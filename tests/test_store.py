@@ -490,6 +490,7 @@ def test_the_layout_is_exactly_the_canonical_json_and_indexes_back(titles: list[
                     note=note,
                     evidence=evidence,
                     recorded_at=STAMP,
+                    repeat=True,
                 )
         commitments.append(made)
     text = dump_database(commitments)

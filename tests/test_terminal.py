@@ -19,6 +19,8 @@ from rich.cells import cell_len
 
 from tests.conftest import Run, load, tracker_executable
 
+pytestmark = pytest.mark.slow  # real pseudo-terminals and processes
+
 Invoke = Callable[..., subprocess.CompletedProcess[str]]
 _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 LONG_ID = "long-identifier-to-test-that-no-table-ever-wraps-or-cuts-ids"  # 60 characters, the most an id has

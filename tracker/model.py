@@ -501,9 +501,12 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     if not isinstance(history, list) or not history:
         problems.append("history is not a non-empty list of events")
         return problems
+    event_problems = []
     for number, event in enumerate(history, start=1):
-        problems += _problems_in_event(event, f"event {number}")
-    if not problems:
+        event_problems += _problems_in_event(event, f"event {number}")
+    problems += event_problems
+    source_problems = _source_problems(commitment["source"])
+    if not event_problems and not source_problems:  # dates are comparable: check them whatever else is wrong
         problems += _event_date_problems(history, commitment["source"]["date"], today)
     if not problems and commitment["status"] != current_status(history):
         problems.append(

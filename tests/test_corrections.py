@@ -1,0 +1,318 @@
+"""Correcting what was entered: `edit` (options and $EDITOR), `history --edit/--delete`, repeated events and
+titles, and the questions that stand before a destructive change."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, load, record, tracker_executable
+
+
+def _events(db_path: Path, commitment_id: str) -> list[tuple[str, str, str]]:
+    return [(e["date"], e["status"], e["note"]) for e in record(db_path, commitment_id)["history"]]
+
+
+# --- edit --------------------------------------------------------------------------------------------------------
+
+
+def test_edit_changes_each_field_and_keeps_the_history(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15", "--note", "Signed.").exit_code == 0
+    history = record(db_path, "rcep-signing")["history"]
+    result = run(
+        "edit", "rcep", "--title", "Sign RCEP in 2020", "--summary", "Short.", "--quote", "Quoted.",
+        "--no-due", "--amount", "5 USD/year", "--actor", "ROK", "--actor", "Japan", "--pillar", "Cross-Cutting",
+        "--source-document", "Another document", "--paragraph", "7",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("edited rcep-signing: ")
+    edited = record(db_path, "rcep-signing")
+    assert (edited["title"], edited["summary"], edited["quote"], edited["due"]) == (
+        "Sign RCEP in 2020",
+        "Short.",
+        "Quoted.",
+        None,
+    )
+    assert edited["amount"] == {"value": 5, "currency": "USD", "per": "year"}
+    assert edited["actors"] == ["ROK", "Japan"]
+    assert edited["pillar"] == "cross-cutting"
+    assert edited["source"]["document"] == "Another document"
+    assert edited["source"]["paragraph"] == 7
+    assert edited["history"] == history
+    assert edited["status"] == "fulfilled"
+    assert run("edit", "rcep", "--due", "2021-01-01", "--no-amount").exit_code == 0
+    assert (record(db_path, "rcep-signing")["due"], record(db_path, "rcep-signing")["amount"]) == ("2021-01-01", None)
+
+
+def test_a_wrong_source_date_says_how_to_fix_it_and_edit_moves_the_first_event(run: Run, db_path: Path) -> None:
+    assert run("add", "--title", "Hold a summit", "--actor", "ROK", "--pillar", "economic").exit_code == 0
+    refused = run("update", "hold-summit", "--note", "Held.", "--date", "2021-05-01")
+    assert refused.exit_code == 1
+    assert "'tracker edit hold-summit --source-date YYYY-MM-DD' corrects it" in refused.stderr
+    assert run("edit", "hold-summit", "--source-date", "2021-03-01").exit_code == 0
+    assert record(db_path, "hold-summit")["source"]["date"] == "2021-03-01"
+    assert record(db_path, "hold-summit")["history"][0]["date"] == "2021-03-01"
+    assert run("update", "hold-summit", "--note", "Held.", "--date", "2021-05-01").exit_code == 0
+    original = db_path.read_bytes()
+    late = run("edit", "hold-summit", "--source-date", "2021-06-01")  # after the event of 2021-05-01
+    assert late.exit_code == 1
+    assert "before the commitment's source date" in late.stderr or "before its source date" in late.stderr
+    assert late.stderr.splitlines()[-1] == "tracker: error: 'hold-summit' was not changed: 1 problem(s)"
+    assert db_path.read_bytes() == original
+
+
+def test_edit_renames_an_id_but_never_to_a_taken_one(run: Run, db_path: Path) -> None:
+    history = record(db_path, "rcep-signing")["history"]
+    original = db_path.read_bytes()
+    taken = run("edit", "rcep", "--id", "cooperation-fund")
+    assert taken.exit_code == 1
+    assert "a commitment with id 'cooperation-fund' already exists" in taken.stderr
+    assert db_path.read_bytes() == original
+    assert run("edit", "rcep", "--id", "rcep").exit_code == 0
+    ids = [c["id"] for c in load(db_path)["commitments"]]
+    assert "rcep" in ids
+    assert "rcep-signing" not in ids
+    assert record(db_path, "rcep")["history"] == history
+    assert run("undo", "--yes").exit_code == 0
+    assert db_path.read_bytes() == original
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["--title", "x" * 81], 2, "at most 80"),
+        (["--title", "   "], 1, "the title must not be blank"),
+        (["--due", "2020-01-01"], 1, "the due date 2020-01-01 is before the source date 2020-09-09"),
+        (["--due", "2021-13-01"], 2, "not a real calendar date"),
+        (["--due", "2021-01-01", "--no-due"], 2, "do not go together"),
+        (["--actor", "ROK", "--actor", "rok"], 1, "an actor is listed twice"),
+        (["--actor", " "], 1, "actors is not a non-empty list"),
+        (["--pillar", "military"], 2, "military"),
+        (["--paragraph", "0"], 2, "paragraphs are numbered from 1"),
+        (["--id", "Not An Id"], 2, "is not an id"),
+        (["--source-date", "2999-01-01"], 1, "in the future"),
+        (["--amount", "lots"], 2, "is not an amount"),
+        ([], 2, "nothing to change"),
+    ],
+)
+def test_edit_refuses_what_add_refuses_and_changes_nothing(
+    run: Run, db_path: Path, args: list[str], code: int, words: str
+) -> None:
+    original = db_path.read_bytes()
+    result = run("edit", "rcep", *args)
+    assert result.exit_code == code, result.stderr
+    assert words in result.stderr
+    assert all(line.startswith("tracker: error: ") for line in result.stderr.splitlines())
+    assert db_path.read_bytes() == original
+
+
+EDITOR = """
+import json, sys
+path = sys.argv[1]
+record = json.load(open(path, encoding="utf-8"))
+{change}
+json.dump(record, open(path, "w", encoding="utf-8"), indent=2)
+"""
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str], answer: bytes = b"") -> tuple[int, str]:
+    """Run the installed command with a pseudo-terminal as stdin and stdout; type `answer`; return what it showed."""
+    controller, terminal = os.openpty()
+    process = subprocess.Popen(
+        [tracker_executable(), *args],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env={**os.environ, "TERM": "dumb", "PAGER": "cat", **env},
+    )
+    os.close(terminal)
+    if answer:
+        os.write(controller, answer)
+    output = b""
+    while select.select([controller], [], [], 30)[0]:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return process.wait(timeout=30), output.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def _editor(tmp_path: Path, change: str) -> str:
+    script = tmp_path / "editor.py"
+    script.write_text(EDITOR.format(change=change), encoding="utf-8")
+    return f"{sys.executable} {script}"
+
+
+@pytest.mark.slow
+def test_edit_without_options_opens_the_editor_and_checks_what_is_saved(db_path: Path, tmp_path: Path) -> None:
+    editor = _editor(tmp_path, 'record["title"] = "Edited in the editor"; record["history"][0]["note"] = "Fixed."')
+    code, screen = _on_a_terminal(["edit", "rcep"], {"TRACKER_DB": str(db_path), "EDITOR": editor, "VISUAL": ""})
+    assert code == 0, screen
+    assert "edited rcep-signing: " in screen
+    edited = record(db_path, "rcep-signing")
+    assert edited["title"] == "Edited in the editor"
+    assert edited["history"][0]["note"] == "Fixed."
+
+
+@pytest.mark.slow
+def test_an_editor_save_that_does_not_hold_up_lists_every_problem_and_writes_nothing(
+    db_path: Path, tmp_path: Path
+) -> None:
+    original = db_path.read_bytes()
+    change = 'record["title"] = "x" * 90; record["pillar"] = "military"; record["history"][0]["date"] = "2019-01-01"'
+    editor = _editor(tmp_path, change)
+    code, screen = _on_a_terminal(["edit", "rcep"], {"TRACKER_DB": str(db_path), "EDITOR": editor, "VISUAL": ""})
+    assert code == 1
+    problems = [line for line in screen.splitlines() if line.startswith("tracker: error: ")]
+    assert any("title must be 1 to 80 characters" in line for line in problems), screen
+    assert any("pillar 'military'" in line for line in problems), screen
+    assert any("before" in line and "2019-01-01" in line for line in problems), screen
+    assert problems[-1] == "tracker: error: 'rcep-signing' was not changed: 3 problem(s)"
+    assert db_path.read_bytes() == original
+
+
+# --- history --------------------------------------------------------------------------------------------------
+
+
+def _three_events(run: Run) -> None:
+    for args in (
+        ["--status", "in-progress", "--date", "2020-10-01", "--note", "Talks."],
+        ["--status", "fulfilled", "--date", "2020-11-15", "--note", "Signed."],
+    ):
+        assert run("update", "rcep", *args).exit_code == 0
+
+
+def test_history_numbers_events_by_date_and_recording_order(run: Run, db_path: Path) -> None:
+    _three_events(run)
+    assert run("update", "rcep", "--note", "Backdated.", "--date", "2020-09-30").exit_code == 0
+    listed = json.loads(run("history", "rcep", "--format", "json").stdout)
+    assert [(e["number"], e["date"], e["note"][:10]) for e in listed] == [
+        (1, "2020-09-09", "Recorded f"),
+        (2, "2020-09-30", "Backdated."),
+        (3, "2020-10-01", "Talks."),
+        (4, "2020-11-15", "Signed."),
+    ]
+    plain = run("history", "rcep").stdout.splitlines()
+    assert plain[0] == "rcep-signing"
+    assert any(line.split()[:3] == ["2", "2020-09-30", "pending"] for line in plain)
+
+
+def test_history_edit_fixes_a_mistyped_date_and_the_status_follows(run: Run, db_path: Path) -> None:
+    _three_events(run)
+    assert record(db_path, "rcep-signing")["status"] == "fulfilled"
+    moved = run("history", "rcep", "--edit", "3", "--date", "2020-09-20")  # signed before the talks: now earlier
+    assert moved.exit_code == 0, moved.stderr
+    assert moved.stdout == "rcep-signing: corrected event 3; in-progress (was fulfilled); 3 events\n"
+    assert record(db_path, "rcep-signing")["status"] == "in-progress"
+    assert run("history", "rcep", "--edit", "2", "--status", "broken", "--note", "Walked out.").exit_code == 0
+    assert ("2020-09-20", "broken", "Walked out.") in _events(db_path, "rcep-signing")
+    assert run("undo", "--yes").exit_code == 0
+    assert run("undo", "--yes").exit_code == 0
+    assert record(db_path, "rcep-signing")["status"] == "fulfilled"
+
+
+def test_history_delete_removes_one_event_but_never_the_statement(run: Run, db_path: Path) -> None:
+    _three_events(run)
+    unconfirmed = run("history", "rcep", "--delete", "3")
+    assert unconfirmed.exit_code == 2
+    deleted = run("history", "rcep", "--delete", "3", "--yes")
+    assert deleted.exit_code == 0, deleted.stderr
+    assert [e[2] for e in _events(db_path, "rcep-signing")][1:] == ["Talks."]
+    assert record(db_path, "rcep-signing")["status"] == "in-progress"
+    original = db_path.read_bytes()
+    first = run("history", "rcep", "--delete", "1", "--yes")
+    assert first.exit_code == 1
+    assert "is the statement itself and cannot be deleted" in first.stderr
+    moved = run("history", "rcep", "--edit", "1", "--date", "2020-09-10")
+    assert moved.exit_code == 1
+    assert "--source-date" in moved.stderr
+    assert db_path.read_bytes() == original
+    assert run("undo", "--yes").exit_code == 0
+    assert record(db_path, "rcep-signing")["status"] == "fulfilled"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["--edit", "9", "--note", "x"], 1, "has no event 9; its events are numbered 1 to 3"),
+        (["--edit", "2"], 2, "nothing to change"),
+        (["--note", "x"], 2, "go with --edit N"),
+        (["--edit", "2", "--delete", "3"], 2, "do not go together"),
+        (["--edit", "2", "--date", "2999-01-01"], 1, "in the future"),
+        (["--edit", "2", "--date", "2020-01-01"], 1, "before"),
+        (["--edit", "2", "--evidence", " "], 1, "evidence must not be blank"),
+        (["--delete", "0", "--yes"], 1, "has no event 0"),
+    ],
+)
+def test_history_refuses_bad_corrections_and_changes_nothing(
+    run: Run, db_path: Path, args: list[str], code: int, words: str
+) -> None:
+    _three_events(run)
+    original = db_path.read_bytes()
+    result = run("history", "rcep", *args)
+    assert result.exit_code == code, result.stderr
+    assert words in result.stderr
+    assert db_path.read_bytes() == original
+
+
+# --- repeats --------------------------------------------------------------------------------------------------
+
+
+def test_an_exactly_repeated_event_is_refused_unless_forced(run: Run, db_path: Path) -> None:
+    args = ["update", "rcep", "--status", "fulfilled", "--date", "2020-11-15", "--evidence", "https://x"]
+    assert run(*args).exit_code == 0
+    original = db_path.read_bytes()
+    again = run(*args)
+    assert again.exit_code == 1
+    assert "already has this event (2020-11-15, fulfilled, the same note and evidence); --force" in again.stderr
+    assert db_path.read_bytes() == original
+    assert run(*args, "--note", "another note").exit_code == 0
+    assert run(*args, "--force").exit_code == 0
+    assert len(record(db_path, "rcep-signing")["history"]) == 4
+
+
+def test_add_warns_of_a_repeated_title_or_quote_and_adds_all_the_same(run: Run, db_path: Path) -> None:
+    quote = record(db_path, "cooperation-fund")["quote"]
+    same_title = run("add", "--title", "SIGN the Regional Comprehensive Economic Partnership (RCEP)  in 2020",
+                     "--actor", "ROK", "--pillar", "economic", "--id", "rcep-again")  # fmt: skip
+    assert same_title.exit_code == 0
+    assert same_title.stderr == (
+        "tracker: warning: 'rcep-signing' has the same title; adding it all the same ('tracker remove ID' if it is "
+        "one)\n"
+    )
+    same_quote = run("add", "--title", "Another", "--quote", " ".join(quote.split()).upper(), "--actor", "ROK",
+                     "--pillar", "economic")  # fmt: skip
+    assert same_quote.exit_code == 0
+    assert "'cooperation-fund' has the same quote" in same_quote.stderr
+    different = run("add", "--title", "Something new", "--actor", "ROK", "--pillar", "economic")
+    assert different.stderr == ""
+
+
+# --- questions before a destructive change -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_import_replace_says_what_it_removes_and_a_no_changes_nothing(run: Run, db_path: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "one.json"
+    assert run("export", "--search", "marine debris", "--output", str(exported)).exit_code == 0
+    original = db_path.read_bytes()
+    code, screen = _on_a_terminal(["import", str(exported), "--replace"], {"TRACKER_DB": str(db_path)}, b"n\n")
+    assert code == 1
+    assert f"Replace the database with the 1 commitments of {exported}? This removes 16 commitment(s)" in " ".join(
+        screen.split()
+    )
+    assert "aborted; nothing was changed" in screen
+    assert db_path.read_bytes() == original
+    code, screen = _on_a_terminal(["import", str(exported), "--replace"], {"TRACKER_DB": str(db_path)}, b"y\n")
+    assert code == 0, screen
+    assert [c["id"] for c in load(db_path)["commitments"]] == ["marine-debris-capacity"]

@@ -339,7 +339,7 @@ def list_command(
         ),
     ] = SortKey.DUE,
 ) -> None:
-    """List commitments, by due date (or --sort), with filters that combine.
+    """List commitments, by due date or --sort; filters combine.
 
     On a terminal: a table (through the pager when it is long). In a pipe: tab-separated rows.
 
@@ -420,7 +420,7 @@ def show(
 
 @app.command("source")
 def source_command(context: typer.Context, commitment_id: IdArgument, no_pager: NoPagerFlag = False) -> None:
-    """Print the paragraph of the source text a commitment cites, under its citation.
+    """Print the paragraph of its source text that a commitment cites.
 
     The paragraph as in the text, its sub-points included; on a terminal it wraps to the screen. The source texts
     are those bundled with tracker. The same as 'tracker show ID --source'.
@@ -766,7 +766,7 @@ def log_command(
     as_json: JsonFlag = False,
     no_pager: NoPagerFlag = False,
 ) -> None:
-    """List events across all commitments, newest first: what happened, when, with evidence.
+    """List the events of all commitments, newest first, with evidence.
 
     Newest first by the event's date; on one date, the later recorded first. Each event shows its status change
     (from -> to, 'note' when the status stays, 'new' for a commitment's first event), note, evidence and when it

@@ -531,13 +531,13 @@ def _change_text(entry: dict[str, Any]) -> Text:
     """`new pending`, `note pending` or `pending -> fulfilled`, the resulting status in its colour."""
     from rich.text import Text
 
-    status = status_text(Status(entry["status"]))
+    label = Text()
     if entry["from"] is None or entry["from"] == entry["status"]:
-        label = Text("new " if entry["from"] is None else "note ")
+        label.append("new " if entry["from"] is None else "note ")
     else:
-        label = status_text(Status(entry["from"]))
+        label.append_text(status_text(Status(entry["from"])))
         label.append(" -> ")
-    label.append_text(status)
+    label.append_text(status_text(Status(entry["status"])))
     return label
 
 
@@ -551,7 +551,8 @@ def _note_and_evidence(entry: dict[str, Any]) -> Text:
 
 def event_log_table(entries: Sequence[dict[str, Any]], width: int = 80) -> RenderableType:
     """`tracker log` on a terminal `width` wide: date, id (never wrapped or cut), change, note and evidence, when
-    recorded; where the id and the note do not both fit, each event is a few lines, its id on a line of its own."""
+    recorded. Where the id and the note do not both fit, the id stands above its note; where even that does not fit,
+    each event is a few lines, its id on a line of its own."""
     from rich.console import Group
     from rich.text import Text
 
@@ -572,6 +573,20 @@ def event_log_table(entries: Sequence[dict[str, Any]], width: int = 80) -> Rende
                 _note_and_evidence(entry),
                 text(entry["recorded_at"][:10]),
             )
+        return table
+    note_width = width - DUE_WIDTH - CHANGE_MIN - DUE_WIDTH - 3 * GAP
+    if note_width >= id_width:  # the id above its note, in one column
+        table = _list_table()
+        table.add_column("date", width=DUE_WIDTH, no_wrap=True)
+        table.add_column("change", width=CHANGE_MIN, no_wrap=True)
+        table.add_column("id, note and evidence", width=note_width)
+        table.add_column("recorded", width=DUE_WIDTH, no_wrap=True, style="dim")
+        for entry in entries:
+            detail = Text()
+            detail.append_text(text(entry["id"], style="bold"))
+            detail.append("\n")
+            detail.append_text(_note_and_evidence(entry))
+            table.add_row(text(entry["date"]), _change_text(entry), detail, text(entry["recorded_at"][:10]))
         return table
     parts: list[RenderableType] = []
     for entry in entries:

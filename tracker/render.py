@@ -513,7 +513,6 @@ def _listing(
 
 
 LOG_FIELDS = ("date", "id", "status", "change", "note", "evidence", "recorded_at")
-CHANGE_MIN = len("in-progress -> fulfilled")
 NOTE_MIN = 20
 
 
@@ -557,12 +556,13 @@ def event_log_table(entries: Sequence[dict[str, Any]], width: int = 80) -> Rende
     from rich.text import Text
 
     id_width = max([2, *(len(entry["id"]) for entry in entries)])
-    note_width = width - DUE_WIDTH - id_width - CHANGE_MIN - DUE_WIDTH - 4 * GAP
+    change_width = max([len("change"), *(_change_text(entry).cell_len for entry in entries)])
+    note_width = width - DUE_WIDTH - id_width - change_width - DUE_WIDTH - 4 * GAP
     if note_width >= NOTE_MIN:
         table = _list_table()
         table.add_column("date", width=DUE_WIDTH, no_wrap=True)
         table.add_column("id", width=id_width, no_wrap=True)
-        table.add_column("change", width=CHANGE_MIN, no_wrap=True)
+        table.add_column("change", width=change_width, no_wrap=True)
         table.add_column("note and evidence", width=note_width)
         table.add_column("recorded", width=DUE_WIDTH, no_wrap=True, style="dim")
         for entry in entries:
@@ -574,11 +574,11 @@ def event_log_table(entries: Sequence[dict[str, Any]], width: int = 80) -> Rende
                 text(entry["recorded_at"][:10]),
             )
         return table
-    note_width = width - DUE_WIDTH - CHANGE_MIN - DUE_WIDTH - 3 * GAP
+    note_width = width - DUE_WIDTH - change_width - DUE_WIDTH - 3 * GAP
     if note_width >= id_width:  # the id above its note, in one column
         table = _list_table()
         table.add_column("date", width=DUE_WIDTH, no_wrap=True)
-        table.add_column("change", width=CHANGE_MIN, no_wrap=True)
+        table.add_column("change", width=change_width, no_wrap=True)
         table.add_column("id, note and evidence", width=note_width)
         table.add_column("recorded", width=DUE_WIDTH, no_wrap=True, style="dim")
         for entry in entries:

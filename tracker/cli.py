@@ -745,11 +745,15 @@ def log_command(
     context: typer.Context,
     since: Annotated[
         str | None,
-        typer.Option("--since", metavar="DATE", callback=check_date, help="Only events dated on or after DATE."),
+        typer.Option(
+            "--since", metavar="DATE", callback=check_date, help="Only events dated on or after DATE (YYYY-MM-DD)."
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option("--until", metavar="DATE", callback=check_date, help="Only events dated on or before DATE."),
+        typer.Option(
+            "--until", metavar="DATE", callback=check_date, help="Only events dated on or before DATE (YYYY-MM-DD)."
+        ),
     ] = None,
     status: Annotated[
         list[Status] | None,

@@ -732,7 +732,9 @@ def cited_paragraph(commitment: Commitment, sources: Mapping[str, str]) -> str:
     says what is missing when it has no source file, no paragraph, or cites what `sources` lacks."""
     cid, source = commitment["id"], commitment["source"]
     if source["file"] is None:
-        raise NotFoundError(f"{cid} cites no source file, so there is no paragraph to show; 'tracker show {cid}'")
+        raise NotFoundError(
+            f"{cid} cites no source file, so there is no paragraph to show; 'tracker show {cid}' shows its quote"
+        )
     if source["paragraph"] is None:
         raise NotFoundError(
             f"{cid} cites no paragraph number of {source['file']}; 'tracker show {cid}' shows its quote"

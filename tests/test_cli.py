@@ -178,7 +178,7 @@ def test_show_gives_quote_source_paragraph_amount_and_history(run: Run, db_path:
     assert "Fund the ASEAN-ROK Cooperation Fund at USD 14 million a year" in out
     assert "USD 14,000,000 a year" in out
     assert "paragraph 6" in out
-    assert "data/sources/asean-rok-fmm-2020-09-09.txt" in out
+    assert "paragraph 6, asean-rok-fmm-2020-09-09.txt" in out
     assert "an annual 14 million U.S. dollars last year" in out
     assert "2020-09-09" in out
     assert "in-progress" in out

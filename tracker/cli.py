@@ -19,10 +19,13 @@ from tracker.model import (
     Amount,
     Commitment,
     Pillar,
+    SortKey,
     Status,
     Summary,
     by_due,
     checked_record,
+    citation,
+    cited_paragraph,
     delete_event,
     edit_commitment,
     edit_event,
@@ -37,6 +40,7 @@ from tracker.model import (
     repeats,
     resolve_id,
     search_ids,
+    sorted_commitments,
     utc_timestamp,
 )
 from tracker.store import Snapshot, Store, Transaction, WriteResult, default_path
@@ -341,8 +345,17 @@ def list_command(
     ] = None,
     no_pager: NoPagerFlag = False,
     show_all: Annotated[bool, typer.Option("--all", hidden=True, help="Every row (always so now).")] = False,
+    sort: Annotated[
+        SortKey,
+        typer.Option(
+            "--sort",
+            help="The order: due (due date, none last, then id), id, status (pending first, then due, then id) "
+            "or updated (latest event first, then id); any case.",
+            case_sensitive=False,
+        ),
+    ] = SortKey.DUE,
 ) -> None:
-    """List commitments, by due date, with filters that combine.
+    """List commitments, by due date or --sort; filters combine.
 
     On a terminal: a table (through the pager when it is long). In a pipe: tab-separated rows.
 
@@ -350,7 +363,7 @@ def list_command(
     """
     today = _today()
     with _store(context).reading() as snapshot:
-        chosen = _chosen(snapshot, today, status, pillar, actor, overdue, due_before, search)
+        chosen = sorted_commitments(_chosen(snapshot, today, status, pillar, actor, overdue, due_before, search), sort)
         commitments = chosen if limit is None else chosen[:limit]
         if as_json:
             render.print_json([_with_overdue(snapshot.get(c["id"]), today) for c in commitments])
@@ -393,13 +406,22 @@ def show(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON (--format json).")] = False,
     no_pager: NoPagerFlag = False,
+    source: Annotated[
+        bool, typer.Option("--source", help="Print the paragraph of the source text it cites (as 'tracker source').")
+    ] = False,
 ) -> None:
     """Show one commitment: quote, source, status, history and evidence.
 
     On a terminal: tables (through the pager when long). Elsewhere: plain text, or --format table.
+    --source prints the cited paragraph of the source text instead.
 
     Example: tracker show rcep
     """
+    if source and (as_json or output_format is not None):
+        raise UsageProblem("--source prints the cited paragraph as text; leave out --format and --json")
+    if source:
+        _print_source(context, commitment_id, no_pager)
+        return
     today = _today()
     commitment = _find(_store(context), commitment_id)
     chosen = ShowFormat.JSON if as_json else output_format or _table_or_text(ShowFormat.TABLE, ShowFormat.TEXT)
@@ -410,6 +432,42 @@ def show(
     else:
         width = render.console().width
         render.print_renderable(render.commitment_detail(commitment, today, width), pager=_paging(context, no_pager))
+
+
+@app.command("source")
+def source_command(context: typer.Context, commitment_id: IdArgument, no_pager: NoPagerFlag = False) -> None:
+    """Print the paragraph of its source text that a commitment cites.
+
+    The paragraph as in the text, its sub-points included; on a terminal it wraps to the screen. The source texts
+    are those bundled with tracker. The same as 'tracker show ID --source'.
+
+    Example: tracker source cooperation-fund
+    """
+    _print_source(context, commitment_id, no_pager)
+
+
+def _bundled_sources() -> dict[str, str]:
+    """The source texts bundled with the package, by file name. Only these are read: a file name from the data
+    is matched against them, never used as a path."""
+    from importlib import resources
+
+    folder = resources.files("tracker.data.sources")
+    return {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".txt") and entry.is_file()
+    }
+
+
+def _print_source(context: typer.Context, commitment_id: str, no_pager: bool) -> None:
+    commitment = _find(_store(context), commitment_id)
+    paragraph = cited_paragraph(commitment, _bundled_sources())
+    heading = f"{commitment['id']}: {citation(commitment['source'], with_file=True)}"
+    if render.stdout_is_terminal():
+        render.print_renderable(render.source_view(heading, paragraph), pager=_paging(context, no_pager))
+        return
+    for line in [heading, "", *paragraph.splitlines()]:
+        render.print_line(line)
 
 
 def _table_or_text(table: FormatT, plain: FormatT) -> FormatT:
@@ -957,6 +1015,68 @@ def undo(
     render.print_line(f"undid '{result.action}' (recorded {result.at}); put back as before: {_named(ids)}")
 
 
+@app.command("log")
+def log_command(
+    context: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", metavar="DATE", callback=check_date, help="Only events dated on or after DATE (YYYY-MM-DD)."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", metavar="DATE", callback=check_date, help="Only events dated on or before DATE (YYYY-MM-DD)."
+        ),
+    ] = None,
+    status: Annotated[
+        list[Status] | None,
+        typer.Option(
+            "--status",
+            "-s",
+            help="Only events that leave this status (repeatable: any of them; any case).",
+            show_default=False,
+            case_sensitive=False,
+        ),
+    ] = None,
+    actor: ActorFilter = None,
+    pillar: PillarFilter = None,
+    as_json: JsonFlag = False,
+    no_pager: NoPagerFlag = False,
+) -> None:
+    """List the events of all commitments, newest first, with evidence.
+
+    Newest first by the event's date; on one date, the later recorded first. Each event shows its status change
+    (from -> to, 'note' when the status stays, 'new' for a commitment's first event), note, evidence and when it
+    was recorded. On a terminal: a table (through the pager when it is long). In a pipe: tab-separated rows.
+
+    Example: tracker log --since 2021-01-01 --until 2021-03-31
+    """
+    from tracker.report import event_log, log_candidates
+
+    if since is not None and until is not None and since > until:
+        raise UsageProblem(f"--since {since} is after --until {until}; give a start on or before the end")
+    with _store(context).reading() as snapshot:
+        summaries = snapshot.summaries()
+        _check_actor(summaries, actor)
+        chosen = matching(summaries, _today(), pillar=pillar, actor=actor)
+        ids = log_candidates(chosen, since, until, status)
+        entries = event_log((snapshot.get(cid) for cid in ids), since, until, status)
+    if as_json:
+        render.print_json(entries)
+        return
+    if not render.stdout_is_terminal():
+        for row in render.event_log_rows(entries):
+            sys.stdout.write(row + "\n")
+        return
+    if not entries:
+        render.print_line("no events match")
+        return
+    table = render.event_log_table(entries, render.console().width)
+    render.print_renderable(table, pager=_paging(context, no_pager))
+
+
 class ReportFormat(StrEnum):
     TABLE = "table"
     TEXT = "text"
@@ -1045,10 +1165,15 @@ def export(
     overdue: OverdueFilter = False,
     due_before: DueBeforeFilter = None,
     search: SearchFilter = None,
+    events: Annotated[
+        bool,
+        typer.Option("--events", help="With --format csv: one row per event of the chosen commitments."),
+    ] = False,
 ) -> None:
     """Export commitments as JSON, CSV or Markdown.
 
-    It takes the filters of 'list'. JSON is what 'import' reads back.
+    It takes the filters of 'list'. JSON is what 'import' reads back. --format csv --events writes one row per
+    event instead (id, date, status, note, evidence, recorded_at).
 
     Example: tracker export --format csv --pillar economic --output economic.csv
     """
@@ -1056,6 +1181,8 @@ def export(
     from tracker.files import prepare
     from tracker.store import export_json
 
+    if events and output_format is not ExportFormat.CSV:
+        raise UsageProblem(f"--events goes with --format csv, not --format {output_format.value}")
     today = _today()
     store = _store(context)
     target = _output_target(store, output, force) if output is not None else None
@@ -1064,6 +1191,8 @@ def export(
         ids = [c["id"] for c in chosen]
         if output_format is ExportFormat.JSON:
             pieces = export_json(snapshot, ids)
+        elif events:
+            pieces = iter([formats.export_events_csv([snapshot.get(cid) for cid in ids]).encode("utf-8")])
         else:
             writer = formats.export_csv if output_format is ExportFormat.CSV else formats.export_markdown
             pieces = iter([writer([snapshot.get(cid) for cid in ids], today).encode("utf-8")])

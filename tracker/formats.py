@@ -9,7 +9,16 @@ from typing import Any, cast
 
 from tracker import strictjson
 from tracker.errors import InvalidInputError
-from tracker.model import Commitment, Status, citation, commitment_problems, format_amount, is_overdue, ordered_history
+from tracker.model import (
+    Amount,
+    Commitment,
+    Status,
+    citation,
+    commitment_problems,
+    format_amount,
+    is_overdue,
+    ordered_history,
+)
 from tracker.render import safe
 from tracker.store import SCHEMA_VERSION
 
@@ -87,6 +96,9 @@ CSV_FIELDS = (
     "pillar",
     "due",
     "amount",
+    "amount_value",
+    "amount_currency",
+    "amount_per",
     "status",
     "overdue",
     "source_document",
@@ -126,6 +138,7 @@ def export_csv(commitments: list[Commitment], today: str) -> str:
             c["pillar"],
             c["due"] or "",
             format_amount(c["amount"]),
+            *_amount_cells(c["amount"]),
             c["status"],
             "yes" if is_overdue(c, today) else "no",
             source["document"],
@@ -136,6 +149,29 @@ def export_csv(commitments: list[Commitment], today: str) -> str:
             latest,
         ]
         writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def _amount_cells(amount: Amount | None) -> tuple[object, str, str]:
+    """An amount as three cells, value, currency and period, for a spreadsheet to compute with; empty for none."""
+    if amount is None:
+        return "", "", ""
+    return amount["value"], amount["currency"], amount["per"] or ""
+
+
+EVENT_CSV_FIELDS = ("id", "date", "status", "note", "evidence", "recorded_at")
+
+
+def export_events_csv(commitments: list[Commitment]) -> str:
+    """One row per event: the commitments in the order given, each one's events by date (and, for one date, in
+    the order recorded); evidence joined with '; '; text made safe for a terminal and a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EVENT_CSV_FIELDS)
+    for c in commitments:
+        for event in ordered_history(c["history"]):
+            row = (c["id"], event["date"], event["status"], event["note"], "; ".join(event["evidence"]))
+            writer.writerow([*(csv_cell(value) for value in row), csv_cell(event["recorded_at"])])
     return buffer.getvalue()
 
 

@@ -283,12 +283,13 @@ def slugify(title: str) -> str:
 
 
 def citation(source: Source, with_file: bool = False) -> str:
-    """Where a commitment comes from, in words: document, date, paragraph (and the bundled text's path)."""
+    """Where a commitment comes from, in words: document, date, paragraph (and the source text's file name, which
+    `tracker show ID --source` reads from the texts bundled with the package)."""
     parts = (
         source["document"],
         source["date"],
         f"paragraph {source['paragraph']}" if source["paragraph"] is not None else "",
-        f"data/sources/{source['file']}" if with_file and source["file"] else "",
+        source["file"] if with_file and source["file"] else "",
     )
     return ", ".join(part for part in parts if part)
 
@@ -867,3 +868,73 @@ def delete_event(commitment: Commitment, number: int, today: str | None = None) 
         )
     history = [event for position, event in enumerate(commitment["history"]) if position != index]
     return checked_record({**commitment, "history": history}, commitment["id"], [], today)
+
+
+class SortKey(StrEnum):
+    """The orders `list --sort` offers."""
+
+    DUE = "due"
+    ID = "id"
+    STATUS = "status"
+    UPDATED = "updated"
+
+
+_STATUS_RANK = {status.value: rank for rank, status in enumerate(Status)}
+
+
+def sorted_commitments(commitments: Iterable[Summary], key: SortKey = SortKey.DUE) -> list[Summary]:
+    """In the order `key` names: `due` as `by_due`; `id`; `status` in the order of Status (pending first), then due
+    date (none last), then id; `updated` by the latest event's date, newest first, then id."""
+    if key is SortKey.ID:
+        return sorted(commitments, key=lambda c: c["id"])
+    if key is SortKey.STATUS:
+        return sorted(commitments, key=lambda c: (_STATUS_RANK[c["status"]], c["due"] is None, c["due"] or "", c["id"]))
+    if key is SortKey.UPDATED:
+        # Two stable sorts: by id, then by the latest event's date, newest first.
+        return sorted(sorted(commitments, key=lambda c: c["id"]), key=lambda c: c["last"], reverse=True)
+    return by_due(commitments)
+
+
+_NUMBERED = re.compile(r"^(\d+)\.\s")
+
+
+def source_paragraphs(text: str) -> dict[int, str]:
+    """The numbered paragraphs of a source text (`1. ...`, `2. ...`): each from its numbered line up to the next,
+    sub-points (`°`) included, its lines as in the text but for trailing white space, blank lines at its ends
+    dropped. Only a line whose number follows the last one starts a paragraph (a line opening with a year does
+    not); what comes before paragraph 1 (the heading) belongs to none."""
+    paragraphs: dict[int, list[str]] = {}
+    current = 0
+    for line in text.splitlines():
+        match = _NUMBERED.match(line)
+        if match and int(match[1]) == current + 1:
+            current += 1
+            paragraphs[current] = []
+        if current:
+            paragraphs[current].append(line.rstrip())
+    return {number: "\n".join(lines).strip("\n") for number, lines in paragraphs.items()}
+
+
+def cited_paragraph(commitment: Commitment, sources: Mapping[str, str]) -> str:
+    """The text of the paragraph a commitment cites, from `sources` (file name to text); a NotFoundError that
+    says what is missing when it has no source file, no paragraph, or cites what `sources` lacks."""
+    cid, source = commitment["id"], commitment["source"]
+    if source["file"] is None:
+        raise NotFoundError(
+            f"{cid} cites no source file, so there is no paragraph to show; 'tracker show {cid}' shows its quote"
+        )
+    if source["paragraph"] is None:
+        raise NotFoundError(
+            f"{cid} cites no paragraph number of {source['file']}; 'tracker show {cid}' shows its quote"
+        )
+    text = sources.get(source["file"])
+    if text is None:
+        known = ", ".join(sorted(sources)) or "none"
+        raise NotFoundError(
+            f"{cid} cites the source file '{source['file']}', which is not among the bundled source texts ({known})"
+        )
+    paragraphs = source_paragraphs(text)
+    if source["paragraph"] not in paragraphs:
+        have = f"paragraphs 1 to {len(paragraphs)}" if paragraphs else "no numbered paragraphs"
+        raise NotFoundError(f"{cid} cites paragraph {source['paragraph']} of {source['file']}, which has {have}")
+    return paragraphs[source["paragraph"]]

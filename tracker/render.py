@@ -364,6 +364,11 @@ def commitment_detail(commitment: Commitment, today: str, width: int = 80, plain
     facts.add_row("due", text(commitment["due"] or "-"))
     facts.add_row("amount", text(format_amount(commitment["amount"]) or "-"))
     facts.add_row("source", text(where or "-"))
+    if commitment["source"]["file"] and commitment["source"]["paragraph"] is not None:
+        hint = f"'tracker show {commitment['id']} --source' prints the paragraph"
+        if not plain and len(hint) > width - label_width:  # an id is never wrapped: name it ID instead
+            hint = "'tracker show ID --source' prints the paragraph"
+        facts.add_row("", text(hint, style="dim"))
 
     history = Table(show_edge=False, pad_edge=False, header_style="bold", box=_box(plain))
     history.add_column("date", no_wrap=True)
@@ -530,3 +535,97 @@ def _listing(
         cells = [text(str(item[column])) for column in first]
         table.add_row(*cells, status_text(Status(item["status"])), detail)
     return table
+
+
+LOG_FIELDS = ("date", "id", "status", "change", "note", "evidence", "recorded_at")
+NOTE_MIN = 20
+
+
+def event_log_rows(entries: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """Tab-separated rows of `tracker log` for pipes: a header, then one line per event (`status` is the status it
+    leaves, evidence is joined by `; `); no field holds a tab or newline."""
+    yield "\t".join(LOG_FIELDS)
+    for entry in entries:
+        evidence = "; ".join(entry["evidence"])
+        fields = (entry["date"], entry["id"], entry["status"], entry["change"], entry["note"], evidence)
+        yield "\t".join((*map(safe, fields), safe(entry["recorded_at"])))
+
+
+def _change_text(entry: dict[str, Any]) -> Text:
+    """`new pending`, `note pending` or `pending -> fulfilled`, the resulting status in its colour."""
+    from rich.text import Text
+
+    label = Text()
+    if entry["from"] is None or entry["from"] == entry["status"]:
+        label.append("new " if entry["from"] is None else "note ")
+    else:
+        label.append_text(status_text(Status(entry["from"])))
+        label.append(" -> ")
+    label.append_text(status_text(Status(entry["status"])))
+    return label
+
+
+def _note_and_evidence(entry: dict[str, Any]) -> Text:
+    detail = text(entry["note"], multiline=True)
+    for evidence in entry["evidence"]:
+        detail.append("\n")
+        detail.append_text(text(f"- {evidence}", style="italic"))
+    return detail
+
+
+def event_log_table(entries: Sequence[dict[str, Any]], width: int = 80) -> RenderableType:
+    """`tracker log` on a terminal `width` wide: date, id (never wrapped or cut), change, note and evidence, when
+    recorded. Where the id and the note do not both fit, the id stands above its note; where even that does not fit,
+    each event is a few lines, its id on a line of its own."""
+    from rich.console import Group
+    from rich.text import Text
+
+    id_width = max([2, *(len(entry["id"]) for entry in entries)])
+    change_width = max([len("change"), *(_change_text(entry).cell_len for entry in entries)])
+    note_width = width - DUE_WIDTH - id_width - change_width - DUE_WIDTH - 4 * GAP
+    if note_width >= NOTE_MIN:
+        table = _list_table()
+        table.add_column("date", width=DUE_WIDTH, no_wrap=True)
+        table.add_column("id", width=id_width, no_wrap=True)
+        table.add_column("change", width=change_width, no_wrap=True)
+        table.add_column("note and evidence", width=note_width)
+        table.add_column("recorded", width=DUE_WIDTH, no_wrap=True, style="dim")
+        for entry in entries:
+            table.add_row(
+                text(entry["date"]),
+                text(entry["id"]),
+                _change_text(entry),
+                _note_and_evidence(entry),
+                text(entry["recorded_at"][:10]),
+            )
+        return table
+    note_width = width - DUE_WIDTH - change_width - DUE_WIDTH - 3 * GAP
+    if note_width >= id_width:  # the id above its note, in one column
+        table = _list_table()
+        table.add_column("date", width=DUE_WIDTH, no_wrap=True)
+        table.add_column("change", width=change_width, no_wrap=True)
+        table.add_column("id, note and evidence", width=note_width)
+        table.add_column("recorded", width=DUE_WIDTH, no_wrap=True, style="dim")
+        for entry in entries:
+            detail = Text()
+            detail.append_text(text(entry["id"], style="bold"))
+            detail.append("\n")
+            detail.append_text(_note_and_evidence(entry))
+            table.add_row(text(entry["date"]), _change_text(entry), detail, text(entry["recorded_at"][:10]))
+        return table
+    parts: list[RenderableType] = []
+    for entry in entries:
+        facts = text(f"{entry['date']}  ")
+        facts.append_text(_change_text(entry))
+        recorded = text(f"recorded {entry['recorded_at']}", style="dim")
+        parts += [text(entry["id"], style="bold"), _indented(Group(facts, _note_and_evidence(entry), recorded))]
+        parts.append(Text())
+    return Group(*parts[:-1])
+
+
+def source_view(heading: str, paragraph: str) -> RenderableType:
+    """A cited paragraph under its citation, for `tracker source` on a terminal (the paragraph wraps there)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(text(heading, style="bold"), Text(), text(paragraph, multiline=True))

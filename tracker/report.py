@@ -14,6 +14,7 @@ from tracker.model import (
     Status,
     Summary,
     history_pairs,
+    latest_status,
     parse_date,
     summary_status_as_of,
 )
@@ -188,3 +189,71 @@ def build_report(
         "recent": recent(details(active), as_of) if active else [],
         "due_soon": due_soon(rows, as_of),
     }
+
+
+def log_candidates(
+    commitments: Iterable[Summary], since: str | None, until: str | None, statuses: Sequence[Status] | None
+) -> list[str]:
+    """The ids of the commitments with at least one event that `event_log` would list, from their summaries alone,
+    so that only those are read whole."""
+    wanted = {status.value for status in statuses} if statuses else None
+    return [
+        c["id"]
+        for c in commitments
+        if any(
+            (since is None or since <= day) and (until is None or day <= until) and (wanted is None or status in wanted)
+            for day, status in history_pairs(c)
+        )
+    ]
+
+
+def event_log(
+    commitments: Iterable[Commitment],
+    since: str | None = None,
+    until: str | None = None,
+    statuses: Sequence[Status] | None = None,
+) -> list[dict[str, Any]]:
+    """Every event of these commitments dated from `since` to `until` (both included; None: no bound) whose status
+    is one of `statuses` (None: any), newest first: by date, then the later recorded first (by `recorded_at`, then
+    by place in the commitment's history), then by id.
+
+    `from` is the status the commitment had just before the event on its timeline, by the rules of `status_as_of`:
+    the status of the latest earlier-dated event or, on the same date, of the event recorded before it; None for
+    the commitment's first event. `change` says it in words: `new`, `note` (the status stays) or `from -> to`.
+    """
+    wanted = {status.value for status in statuses} if statuses else None
+    entries: list[tuple[int, dict[str, Any]]] = []
+    for commitment in commitments:
+        history = commitment["history"]
+        for place, event in enumerate(history):
+            on = event["date"]
+            if (since is not None and on < since) or (until is not None and on > until):
+                continue
+            if wanted is not None and event["status"] not in wanted:
+                continue
+            earlier = [
+                (other["date"], other["status"])
+                for number, other in enumerate(history)
+                if other["date"] < on or (other["date"] == on and number < place)
+            ]
+            before = latest_status(earlier)
+            if before is None:
+                change = "new"
+            elif before.value == event["status"]:
+                change = "note"
+            else:
+                change = f"{before.value} -> {event['status']}"
+            entry: dict[str, Any] = {
+                "id": commitment["id"],
+                "date": on,
+                "from": None if before is None else before.value,
+                "status": event["status"],
+                "change": change,
+                "note": event["note"],
+                "evidence": list(event["evidence"]),
+                "recorded_at": event["recorded_at"],
+            }
+            entries.append((place, entry))
+    entries.sort(key=lambda pair: pair[1]["id"])
+    entries.sort(key=lambda pair: (pair[1]["date"], pair[1]["recorded_at"], pair[0]), reverse=True)
+    return [entry for _, entry in entries]

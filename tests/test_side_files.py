@@ -444,7 +444,7 @@ def test_journal_numbers_past_nine_digits_stay_in_order(run: Run, db_path: Path)
     assert sorted(p.name for p in journal.iterdir()) == ["1000000000.json", "999999999.json"]
     listed = run("undo", "--list").stdout.splitlines()
     assert [line.split()[0] for line in listed] == ["1000000000", "999999999"]
-    assert listed[0].endswith("  update rcep-signing: rcep-signing")
+    assert listed[0].endswith("  update rcep-signing")
     assert run("undo", "--yes").exit_code == 0
     assert record(db_path, "rcep-signing")["history"][-1]["note"] == "one"
     assert run("undo", "--yes").exit_code == 0

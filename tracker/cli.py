@@ -999,7 +999,8 @@ def undo(
             if step.action is None:
                 render.print_line(f"{step.number}  damaged: {step.path} ('tracker undo --skip' drops it)")
             else:
-                render.print_line(f"{step.number}  {step.at}  {step.action}: {_named(step.ids)}")
+                named = "" if all(cid in step.action for cid in step.ids) else f": {_named(step.ids)}"
+                render.print_line(f"{step.number}  {step.at}  {step.action}{named}")
         return
     if skip:
         step = store.skip_preview()

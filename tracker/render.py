@@ -412,8 +412,7 @@ def history_view(commitment: Commitment, plain: bool = False) -> RenderableType:
     for number, _, event in numbered_events(commitment):
         detail = text(event["note"], multiline=not plain)
         for evidence in event["evidence"]:
-            detail.append("; " if plain else "\n")
-            detail.append_text(text(f"- {evidence}", style="italic"))
+            detail.append_text(text(f" [evidence: {evidence}]" if plain else f"\n- {evidence}", style="italic"))
         table.add_row(
             str(number), text(event["date"]), status_text(Status(event["status"])), detail, text(event["recorded_at"])
         )

@@ -1,17 +1,20 @@
 """Generate a tracker database of N realistic commitments, each with 2 to 5 events, for the benchmarks.
 
 Usage: python bench/generate.py N OUTPUT.json [--seed S]
+
+It writes schema version 1 (a list of commitments), which every version of tracker reads: a benchmark's first
+write then lays the file out as the version under test does, migrating it where that version is newer.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from datetime import date, timedelta
 from pathlib import Path
 
 from tracker.model import Commitment, Event, Pillar, Status, current_status
-from tracker.store import dump_database
 
 VOCABULARY = (
     "ASEAN ROK cooperation fund maritime security digital economy supply chains transnational crime climate "
@@ -83,7 +86,10 @@ def main() -> None:
     arguments = parser.parse_args()
     rng = random.Random(arguments.seed)
     commitments = [commitment(rng, number) for number in range(arguments.count)]
-    arguments.output.write_text(dump_database(commitments), encoding="utf-8")
+    commitments.sort(key=lambda c: c["id"])
+    document = {"commitments": commitments, "schema_version": 1}
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    arguments.output.write_text(text, encoding="utf-8")
     print(f"{arguments.count} commitments, {arguments.output.stat().st_size / 1e6:.1f} MB: {arguments.output}")
 
 

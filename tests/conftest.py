@@ -91,8 +91,16 @@ def run_installed(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[s
 
 
 def load(path: Path) -> dict[str, Any]:
+    """The data file's document, with its commitments as a list in file order (the file keys them by
+    document id, as a TinyDB table)."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    table = data["commitments"]
+    return {**data, "commitments": list(table.values()) if isinstance(table, dict) else table}
+
+
+def bundled_commitments() -> list[dict[str, Any]]:
+    """The bundled commitments, in file order."""
+    return list(json.loads(bundled_text())["commitments"].values())
 
 
 def record(path: Path, commitment_id: str) -> dict[str, Any]:
@@ -101,7 +109,7 @@ def record(path: Path, commitment_id: str) -> dict[str, Any]:
 
 def write_large_database(path: Path, copies: int) -> list[str]:
     """A valid database of the bundled commitments repeated `copies` times under new ids; returns the ids."""
-    from tracker.store import dump_database, parse_database
+    from tracker.layout import dump_database, parse_database
 
     bundled = parse_database(bundled_text(), "bundled")
     commitments = [{**c, "id": f"{c['id']}-{n}"} for n in range(copies) for c in bundled]

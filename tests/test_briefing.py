@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SOURCES, Run, load, record
-from tracker.store import dump_database
+from tracker.layout import dump_database
 
 SOURCE_FILE = "asean-rok-fmm-2020-09-09.txt"
 SOURCE_TEXT = (SOURCES / SOURCE_FILE).read_text(encoding="utf-8")

@@ -569,7 +569,7 @@ def test_text_that_is_not_utf8_is_refused_not_stored(run: Run, db_path: Path) ->
 def test_an_import_with_an_escaped_lone_surrogate_is_refused(run: Run, db_path: Path, tmp_path: Path) -> None:
     document = load(db_path)
     document["commitments"][0]["title"] = "x"
-    text = json.dumps(document).replace('"title": "x"', '"title": "\\ud800"', 1)
+    text = json.dumps(document["commitments"]).replace('"title": "x"', '"title": "\\ud800"', 1)
     source = tmp_path / "surrogate.json"
     source.write_text(text, encoding="utf-8")
     result = run("import", str(source))

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import bundled_commitments
 from tracker.journal import Journal
 from tracker.store import Store, bundled_text
 
@@ -43,7 +44,7 @@ run()
 """
 
 IMPORTED = {
-    **json.loads(bundled_text())["commitments"][0],
+    **bundled_commitments()[0],
     "id": "imported-commitment",
     "title": "An imported commitment",
 }

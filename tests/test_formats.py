@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Run, load, record
-from tracker.store import Store, parse_database
+from tracker.layout import parse_database
+from tracker.store import Store
 
 TWO_UPDATES = [
     ["update", "rcep", "--status", "fulfilled", "--date", "2020-11-15", "--evidence", "Joint Leaders' Statement"],
@@ -145,7 +146,7 @@ def test_invalid_records_are_named_by_id_and_position(run: Run, db_path: Path, t
     document["commitments"][5]["pillar"] = "military"
     document["commitments"].append(dict(document["commitments"][0]))
     source = tmp_path / "mixed.json"
-    source.write_text(json.dumps(document), encoding="utf-8")
+    source.write_text(json.dumps(document["commitments"]), encoding="utf-8")  # a list of commitments
     result = run("import", str(source))
     assert result.exit_code == 1
     third, sixth = document["commitments"][2]["id"], document["commitments"][5]["id"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run, load, record
+from tests.conftest import Run, record
 from tracker.model import latest_date_on_earth
 
 TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "200", "LINES": "60"}
@@ -54,8 +54,8 @@ def _import_fails_cleanly(run: Run, db_path: Path, source: Path, problem: str) -
         (lambda text: text.replace('"value": 14000000', '"value": 1e999'), "1e999 is too large for a floating-point"),
         (lambda text: text.replace('"value": 14000000', '"value": NaN'), "NaN is not a number JSON allows"),
         (lambda text: text.replace('"value": 14000000', '"value": -Infinity'), "-Infinity is not a number JSON"),
-        (lambda text: text.replace('"schema_version": 1', '"schema_version": ' + "[" * 10000 + "]" * 10000), "deeply"),
-        (lambda text: text.replace('"schema_version": 1\n', '"schema_version": 1,\n'), "at line "),
+        (lambda text: text.replace('"schema_version": 2', '"schema_version": ' + "[" * 10000 + "]" * 10000), "deeply"),
+        (lambda text: text.replace('"schema_version": 2\n', '"schema_version": 2,\n'), "at line "),
     ],
     ids=["duplicate-key", "5000-digit-integer", "1e999", "NaN", "-Infinity", "10000-deep", "trailing-comma"],
 )
@@ -82,7 +82,7 @@ def test_invalid_json_in_an_import_is_placed_by_line_and_column(run: Run, db_pat
 def _export_with(run: Run, tmp_path: Path, change: dict[str, object], event: dict[str, object] | None = None) -> Path:
     """A JSON export of the bundled cooperation-fund commitment, with fields changed and an event appended."""
     document = json.loads(run("export").stdout)
-    fund = next(c for c in document["commitments"] if c["id"] == "cooperation-fund")
+    fund = next(c for c in document["commitments"].values() if c["id"] == "cooperation-fund")
     fund.update(change)
     if event is not None:
         fund["history"].append(
@@ -133,8 +133,8 @@ def test_the_latest_date_on_earth_is_not_the_future_for_update_or_import(
 
 
 def test_a_data_file_edited_by_hand_with_a_future_event_is_refused_and_left_as_it_is(run: Run, db_path: Path) -> None:
-    document = load(db_path)
-    document["commitments"][0]["history"][0]["date"] = FUTURE
+    document = json.loads(db_path.read_text(encoding="utf-8"))
+    next(iter(document["commitments"].values()))["history"][0]["date"] = FUTURE
     db_path.write_text(json.dumps(document, indent=2), encoding="utf-8")
     original = db_path.read_bytes()
     result = run("list")
@@ -216,7 +216,7 @@ def test_csv_export_neutralises_cells_that_a_spreadsheet_would_run(run: Run, db_
     for field in ("title", "summary", "quote", "actors", "source_document"):
         assert row[header.index(field)] == "'" + formula
     shown_json = json.loads(run("export").stdout)
-    assert next(c for c in shown_json["commitments"] if c["id"] == "formula")["title"] == formula
+    assert next(c for c in shown_json["commitments"].values() if c["id"] == "formula")["title"] == formula
     assert f"| {formula} |" in run("export", "--format", "markdown").stdout.replace("\\|", "|")
 
 

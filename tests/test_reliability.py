@@ -116,10 +116,10 @@ def _damaged(name: str) -> str:
     if name == "trailing garbage":
         return text + "garbage\n"
     if name == "wrong types":
-        document["commitments"][3]["history"][0]["evidence"] = "not a list"
+        list(document["commitments"].values())[3]["history"][0]["evidence"] = "not a list"
         return json.dumps(document, indent=2)
     if name == "unknown schema version":
-        document["schema_version"] = 2
+        document["_meta"]["1"]["schema_version"] = 3
         return json.dumps(document, indent=2)
     raise AssertionError(name)
 

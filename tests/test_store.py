@@ -13,23 +13,13 @@ from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import bundled_commitments
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError, UsageProblem
 from tracker.index import Index, read_index, signature
 from tracker.journal import Journal
+from tracker.layout import FOOTER, HEADER, doc_id, doc_key, dump_database, index_records, parse_database, record_spans
 from tracker.model import Commitment, Pillar, new_commitment, record_event, summarize
-from tracker.store import (
-    FOOTER,
-    HEADER,
-    IndexedSnapshot,
-    LoadedSnapshot,
-    Store,
-    bundled_text,
-    dump_database,
-    export_json,
-    index_records,
-    parse_database,
-    record_spans,
-)
+from tracker.store import IndexedSnapshot, LoadedSnapshot, Store, bundled_text, export_json
 
 GARBAGE = {
     "invalid JSON": '{"commitments": [',
@@ -40,11 +30,9 @@ GARBAGE = {
     "unknown schema version": '{"commitments": [], "schema_version": 99}',
     "commitments not a list": '{"commitments": {}, "schema_version": 1}',
     "record with wrong types": json.dumps(
-        {"commitments": [{**json.loads(bundled_text())["commitments"][0], "actors": "ROK"}], "schema_version": 1}
+        {"commitments": [{**bundled_commitments()[0], "actors": "ROK"}], "schema_version": 1}
     ),
-    "duplicate ids": json.dumps(
-        {"commitments": [json.loads(bundled_text())["commitments"][0]] * 2, "schema_version": 1}
-    ),
+    "duplicate ids": json.dumps({"commitments": [bundled_commitments()[0]] * 2, "schema_version": 1}),
 }
 
 
@@ -75,11 +63,12 @@ def change_summary(store: Store, summary: str, action: str = "test") -> None:
 def test_file_is_canonical_sorted_and_readable(store: Store) -> None:
     text = store.path.read_text(encoding="utf-8")
     document = json.loads(text)
-    assert list(document) == ["commitments", "schema_version"]
-    assert document["schema_version"] == 1
-    ids = [c["id"] for c in document["commitments"]]
-    assert ids == sorted(ids)
-    assert '\n  "commitments": [\n    {\n      "actors": [' in text
+    assert list(document) == ["_meta", "commitments"]
+    assert document["_meta"] == {"1": {"schema_version": 2}}
+    keys = list(document["commitments"])
+    assert keys == sorted(keys)
+    assert keys == [doc_key(c["id"]) for c in document["commitments"].values()]
+    assert f'\n  "commitments": {{\n    "{keys[0]}": {{\n      "actors": [' in text
     assert "Ministers\u2019 Meeting" in text  # the character itself, not a \u2019 escape in the file
     assert "\\u2019" not in text
     assert text.endswith("}\n")
@@ -223,11 +212,9 @@ def test_undo_restores_an_added_and_a_removed_commitment(store: Store) -> None:
 
 def test_undo_refuses_when_the_commitment_changed_since(store: Store) -> None:
     change_summary(store, "one")
-    document = json.loads(store.path.read_text(encoding="utf-8"))
-    document["commitments"] = [
-        {**c, "summary": "edited by hand"} if c["id"] == "rcep-signing" else c for c in document["commitments"]
-    ]
-    store.path.write_text(dump_database(document["commitments"]), encoding="utf-8")
+    commitments = parse_database(store.path.read_text(encoding="utf-8"), "x")
+    commitments = [{**c, "summary": "edited by hand"} if c["id"] == "rcep-signing" else c for c in commitments]
+    store.path.write_text(dump_database(commitments), encoding="utf-8")
     edited = store.path.read_bytes()
     with pytest.raises(InvalidInputError, match="has changed since"):
         store.undo()
@@ -292,11 +279,11 @@ def test_new_file_mode_follows_the_umask(isolated_environment: Path) -> None:
 
 def test_layout_pieces_give_exactly_the_canonical_json(store: Store) -> None:
     commitments = store.load()
-    expected = json.dumps(
-        {"commitments": commitments, "schema_version": 1}, indent=2, sort_keys=True, ensure_ascii=False
-    )
+    document = {"_meta": {"1": {"schema_version": 2}}, "commitments": {str(doc_id(c["id"])): c for c in commitments}}
+    expected = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     assert dump_database(commitments) == expected + "\n"
-    assert dump_database([]) == json.dumps({"commitments": [], "schema_version": 1}, indent=2) + "\n"
+    empty = json.dumps({"_meta": {"1": {"schema_version": 2}}, "commitments": {}}, indent=2)
+    assert dump_database([]) == empty + "\n"
 
 
 def test_a_full_read_writes_an_index_that_later_reads_use(store: Store) -> None:
@@ -306,8 +293,8 @@ def test_a_full_read_writes_an_index_that_later_reads_use(store: Store) -> None:
     snapshot = store._snapshot()
     try:
         assert isinstance(snapshot, IndexedSnapshot)
-        assert [snapshot.get(cid) for cid in snapshot.ids] == first
-        assert snapshot.summaries() == [summarize(c) for c in first]
+        assert sorted((snapshot.get(cid) for cid in snapshot.ids), key=lambda c: c["id"]) == first
+        assert sorted(snapshot.summaries(), key=lambda s: s["id"]) == [summarize(c) for c in first]
     finally:
         snapshot.close()
 
@@ -315,9 +302,10 @@ def test_a_full_read_writes_an_index_that_later_reads_use(store: Store) -> None:
 def test_an_edit_by_hand_makes_the_index_stale_and_the_file_is_read_in_full(store: Store) -> None:
     store.load()
     document = json.loads(store.path.read_text(encoding="utf-8"))
-    document["commitments"][0]["title"] = "Edited by hand"
+    edited = next(iter(document["commitments"].values()))
+    edited["title"] = "Edited by hand"
     store.path.write_text(json.dumps(document, indent=4), encoding="utf-8")  # not our layout
-    assert store.load()[0]["title"] == "Edited by hand"
+    assert next(c for c in store.load() if c["id"] == edited["id"])["title"] == "Edited by hand"
     snapshot = store._snapshot()
     assert isinstance(snapshot, LoadedSnapshot)
     change_summary(store, "After the hand edit.")  # a write puts the file back in canonical form
@@ -329,7 +317,7 @@ def test_an_edit_by_hand_makes_the_index_stale_and_the_file_is_read_in_full(stor
 def test_a_damaged_index_is_ignored(store: Store) -> None:
     store.load()
     store.index_path.write_bytes(b"\x00garbage")
-    assert store.load() == parse_database(store.path.read_text(encoding="utf-8"), "x")
+    assert store.load() == sorted(parse_database(store.path.read_text(encoding="utf-8"), "x"), key=lambda c: c["id"])
     assert current_index(store) is not None  # written anew
 
 
@@ -349,10 +337,11 @@ def test_spliced_writes_give_the_same_file_as_a_full_write(store: Store) -> None
     commitments = parse_database(text, "spliced")
     assert dump_database(commitments) == text
     ids = [c["id"] for c in commitments]
-    assert ids[0] == "aaa-first"
+    assert [doc_key(cid) for cid in ids] == sorted(doc_key(cid) for cid in ids)  # in document-id order
+    assert "aaa-first" in ids
     assert "zeta" in ids
     assert "summit-commitments-2019" not in ids
-    assert store.load() == commitments
+    assert store.load() == sorted(commitments, key=lambda c: c["id"])
     index = current_index(store)
     assert index is not None
     assert index.ids == ids
@@ -364,7 +353,10 @@ def test_removing_every_commitment_then_undoing_keeps_the_file_canonical(store: 
     with store.transaction("empty it") as transaction:
         for commitment_id in transaction.ids():
             transaction.delete(commitment_id)
-    assert json.loads(store.path.read_text(encoding="utf-8")) == {"commitments": [], "schema_version": 1}
+    assert json.loads(store.path.read_text(encoding="utf-8")) == {
+        "_meta": {"1": {"schema_version": 2}},
+        "commitments": {},
+    }
     store.undo()
     assert store.path.read_bytes() == original
 
@@ -376,7 +368,7 @@ def assert_indexes_back(text: str, commitments: list[Commitment]) -> None:
     assert index.ids == [c["id"] for c in commitments]
     for number, commitment in enumerate(commitments):
         start, end = index.span(number)
-        assert json.loads(text.encode()[start:end]) == commitment
+        assert json.loads(text.encode()[start:end].split(b": ", 1)[1]) == commitment
         assert index.summary(number) == summarize(commitment)
 
 
@@ -385,16 +377,17 @@ def test_records_are_indexed_only_in_the_canonical_layout() -> None:
     commitments = parse_database(text, "x")
     assert_indexes_back(text, commitments)
     assert index_records(json.dumps(json.loads(text), indent=4).encode(), (1, 2, 3, 4, 5), "x") is None
-    reordered = dump_database(commitments).replace('"climate-environment', '"zz-climate-environment', 1)
-    assert index_records(reordered.encode(), (1, 2, 3, 4, 5), "x") is None  # out of order: read as a whole
+    renamed = dump_database(commitments).replace('"climate-environment', '"zz-climate-environment', 1)
+    assert index_records(renamed.encode(), (1, 2, 3, 4, 5), "x") is None  # its document id is not its id's
+    assert parse_database(renamed, "x")  # the whole-document read takes it, and the next write puts it in place
     assert record_spans(text.encode()[:-2]) is None
 
 
 def test_a_bad_record_in_the_canonical_layout_is_named(store: Store) -> None:
-    document = json.loads(store.path.read_text(encoding="utf-8"))
-    document["commitments"][4]["pillar"] = "military"
-    store.path.write_text(dump_database(document["commitments"]), encoding="utf-8")
-    name = document["commitments"][4]["id"]
+    commitments = parse_database(store.path.read_text(encoding="utf-8"), "x")
+    commitments[4]["pillar"] = "military"
+    store.path.write_text(dump_database(commitments), encoding="utf-8")
+    name = commitments[4]["id"]
     with pytest.raises(DatabaseError, match=rf"commitment 5 \('{name}'\) pillar 'military'"):
         store.load()
 
@@ -408,7 +401,8 @@ def test_a_file_changed_in_place_with_its_times_restored_is_read_in_full(store: 
     with store.path.open("r+", encoding="utf-8") as file:  # in place: same inode
         file.write(shifted)
     os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -d` would
-    assert store.load() == parse_database(shifted, "x")  # the change time gave it away: read in full
+    expected_order = sorted(parse_database(shifted, "x"), key=lambda c: c["id"])
+    assert store.load() == expected_order  # the change time gave it away: read in full
     change_summary(store, "Written over the edited file.")
     expected = {c["id"]: c for c in parse_database(shifted, "x")}
     assert {c["id"]: c for c in store.load() if c["id"] != "rcep-signing"} == {
@@ -433,14 +427,15 @@ def test_a_splice_checks_every_range_it_copies(store: Store) -> None:
     store.load()
     before = store.path.stat()
     data = store.path.read_bytes()
-    damaged = data.replace(b'[\n    {\n      "actors"', b'[\n   {\n       "actors"', 1)  # first record only
+    damaged = data.replace(b'"commitments": {\n    "', b'"commitments": {\n   "', 1)  # the first record only
+    damaged = damaged.replace(b'": {\n      "actors"', b'":  {\n      "actors"', 1)  # the same length
     assert len(damaged) == len(data)
     index = current_index(store)
     with store.path.open("r+b") as file:
         file.write(damaged)
     os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert index is not None
-    forged = Index(signature(store.path.stat()), index.ids, index.spans, index.summaries)  # a crafted index
+    forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)  # crafted
     store.index_path.write_bytes(forged.to_bytes())
     with pytest.raises(DatabaseError, match="does not match its index"):
         change_summary(store, "Must not be written.")  # rcep-signing itself is intact; the first range is not
@@ -494,11 +489,11 @@ def test_the_layout_is_exactly_the_canonical_json_and_indexes_back(titles: list[
                 )
         commitments.append(made)
     text = dump_database(commitments)
-    expected = json.dumps(
-        {"commitments": commitments, "schema_version": 1}, indent=2, sort_keys=True, ensure_ascii=False
-    )
+    table = {str(doc_id(c["id"])): c for c in commitments}
+    document = {"_meta": {"1": {"schema_version": 2}}, "commitments": table}
+    expected = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     assert text == expected + "\n"
-    assert_indexes_back(text, commitments)
+    assert_indexes_back(text, sorted(commitments, key=lambda c: doc_key(c["id"])))
 
 
 def test_a_journal_that_cannot_take_a_change_stops_it_before_the_data_changes(store: Store) -> None:

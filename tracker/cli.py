@@ -219,8 +219,9 @@ def _completion_summaries(context: typer.Context) -> list[Summary]:
     even the index), and nothing at all on any problem, since a completion must not print errors."""
     try:
         from tracker.index import read_index, signature
+        from tracker.layout import FOOTER, HEADER, parse_database
         from tracker.model import summarize
-        from tracker.store import FOOTER, HEADER, parse_database, read_text
+        from tracker.store import read_text
 
         explicit = context.find_root().params.get("db")
         path = Path(explicit) if explicit else default_path()
@@ -235,7 +236,7 @@ def _completion_summaries(context: typer.Context) -> list[Summary]:
 
 
 def _complete_id(context: typer.Context, incomplete: str) -> list[str]:
-    return [c["id"] for c in _completion_summaries(context) if c["id"].startswith(incomplete)]
+    return sorted(c["id"] for c in _completion_summaries(context) if c["id"].startswith(incomplete))
 
 
 def _complete_actor(context: typer.Context, incomplete: str) -> list[str]:
@@ -1012,7 +1013,7 @@ def undo(
     entry = store.undo_preview()
     _confirm(f"Undo '{entry.action}'?", yes)
     result = store.undo(expected=entry.number)
-    ids = [change.id for change in result.changes]
+    ids = sorted(change.id for change in result.changes)
     render.print_line(f"undid '{result.action}' (recorded {result.at}); put back as before: {_named(ids)}")
 
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from tracker import strictjson
-from tracker.errors import InvalidInputError
+from tracker.errors import DatabaseError, InvalidInputError
+from tracker.migrations import TABLE, version_of
 from tracker.model import (
     Amount,
     Commitment,
@@ -20,7 +21,6 @@ from tracker.model import (
     ordered_history,
 )
 from tracker.render import safe
-from tracker.store import SCHEMA_VERSION
 
 
 def md_cell(value: object) -> str:
@@ -217,15 +217,18 @@ def read_import(text: str | bytes, origin: str) -> list[Commitment]:
         document = strictjson.loads(text)
     except strictjson.JSONProblem as problem:
         raise ImportProblems(origin, [str(problem)]) from None
-    if isinstance(document, dict) and "commitments" in document:
-        if document.get("schema_version") != SCHEMA_VERSION:
-            version = document.get("schema_version")
-            raise ImportProblems(origin, [f"schema version {version!r}; this tracker reads {SCHEMA_VERSION}"])
-        records = document["commitments"]
+    if isinstance(document, dict):  # an export or a data file, of any schema version this tracker knows
+        try:
+            version = version_of(document, origin)
+        except DatabaseError as error:
+            raise ImportProblems(origin, [str(error).removeprefix(f"{origin} ")]) from None
+        records = document.get(TABLE)
+        if version >= 2:
+            records = list(records.values()) if isinstance(records, dict) else None
     else:
         records = document
     if not isinstance(records, list):
-        raise ImportProblems(origin, ["not a tracker export (an object with 'commitments', or a list)"])
+        raise ImportProblems(origin, ["not a tracker export (a tracker data file or export, or a list of commitments)"])
     problems: list[str] = []
     seen: dict[str, int] = {}
     for position, record in enumerate(records, start=1):

@@ -12,6 +12,7 @@ ids must be sorted, and each summary is checked when it is used; on any doubt th
 
 from __future__ import annotations
 
+import bisect
 import marshal
 import os
 from array import array
@@ -23,7 +24,7 @@ from tracker.errors import DatabaseError
 from tracker.files import read_regular
 from tracker.model import PILLAR_VALUES, STATUS_VALUES, Summary
 
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -93,9 +94,17 @@ class Index:
     """For one version of the data file: its commitments' ids (sorted, as in the file), byte spans and summaries."""
 
     signature: Signature
-    ids: list[str]
+    keys: list[str]  # each commitment's document id, as the file writes it: sorted, since the file is
+    ids: list[str]  # each commitment's id, in the same (file) order
     spans: array[int]  # start and end of each commitment's bytes, two numbers per id
     summaries: list[bytes]  # each a packed Summary
+
+    def position(self, key: str) -> int:
+        """Where the commitment with this document key stands in the file; KeyError if none does."""
+        number = bisect.bisect_left(self.keys, key)
+        if number == len(self.keys) or self.keys[number] != key:
+            raise KeyError(key)
+        return number
 
     def span(self, position: int) -> tuple[int, int]:
         return self.spans[2 * position], self.spans[2 * position + 1]
@@ -105,7 +114,7 @@ class Index:
         return unpack_summary(self.summaries[position], self.ids[position])
 
     def to_bytes(self) -> bytes:
-        return marshal.dumps((INDEX_VERSION, self.signature, self.ids, self.spans.tobytes(), self.summaries))
+        return marshal.dumps((INDEX_VERSION, self.signature, self.keys, self.ids, self.spans.tobytes(), self.summaries))
 
 
 def _is_date(value: Any) -> bool:
@@ -113,7 +122,7 @@ def _is_date(value: Any) -> bool:
 
 
 def read_index(path: Path, file_signature: Signature, header: int, footer: int) -> Index | None:
-    """The index at `path`, if it describes the file with `file_signature` and holds up: ids sorted and unique,
+    """The index at `path`, if it describes the file with `file_signature` and holds up: keys sorted and unique,
     spans that tile the file exactly (`header` bytes before the first, the two bytes of `,\n` between two, `footer`
     bytes after the last). None otherwise: it is only ever a cache. Never follows a link, never reads a special
     file, never reads more than `INDEX_LIMIT` bytes."""
@@ -122,23 +131,25 @@ def read_index(path: Path, file_signature: Signature, header: int, footer: int) 
     except (OSError, DatabaseError):
         return None
     try:
-        version, stored_signature, ids, spans, summaries = marshal.loads(data)
+        version, stored_signature, keys, ids, spans, summaries = marshal.loads(data)
         if version != INDEX_VERSION or tuple(stored_signature) != file_signature:
             return None
         offsets = array("q")
         offsets.frombytes(spans)
-        if not isinstance(ids, list) or not isinstance(summaries, list):
+        if not isinstance(keys, list) or not isinstance(ids, list) or not isinstance(summaries, list):
             return None
-        if len(offsets) != 2 * len(ids) or len(summaries) != len(ids):
+        if len(offsets) != 2 * len(ids) or len(summaries) != len(ids) or len(keys) != len(ids):
             return None
         # Each check runs in C (map, sorted, set, array comparison): a Python loop would cost more than the read.
-        if ids and (set(map(type, ids)) != {str} or ids != sorted(ids) or len(set(ids)) != len(ids)):
+        if keys and (set(map(type, keys)) != {str} or keys != sorted(keys) or len(set(keys)) != len(keys)):
+            return None
+        if ids and (set(map(type, ids)) != {str} or len(set(ids)) != len(ids)):
             return None
         if not _spans_tile(offsets, file_signature[0], header, footer):
             return None
         if summaries and set(map(type, summaries)) != {bytes}:
             return None
-        return Index(file_signature, ids, offsets, summaries)
+        return Index(file_signature, keys, ids, offsets, summaries)
     except (EOFError, ValueError, TypeError):
         return None
 

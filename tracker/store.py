@@ -9,17 +9,13 @@ replaces the file atomically.
 
 from __future__ import annotations
 
-import bisect
 import gc
-import itertools
-import json
 import marshal
 import math
 import os
 import re
 import stat
-from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,12 +41,25 @@ from tracker.files import (
     prepare,
     remove_temporaries,
 )
-from tracker.index import Index, IndexDoubt, Signature, pack_summary, read_index, signature
+from tracker.index import Index, IndexDoubt, pack_summary, read_index, signature
 from tracker.journal import Entry, Journal
+from tracker.layout import (
+    EMPTY,
+    FOOTER,
+    HEADER,
+    SCHEMA_VERSION,
+    TABLE,
+    body,
+    doc_key,
+    in_file_order,
+    index_records,
+    is_record_start,
+    layout,
+    parse_database,
+    record_bytes,
+)
 from tracker.model import Commitment, Summary, commitment_problems, summarize, utc_timestamp
 
-SCHEMA_VERSION = 1
-TABLE = "commitments"
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
@@ -64,127 +73,6 @@ def default_path() -> Path:
 def bundled_text() -> str:
     """The bundled ASEAN-ROK 2020 data set, as shipped inside the package."""
     return resources.files("tracker.data").joinpath("commitments.json").read_text(encoding="utf-8")
-
-
-# The canonical file, byte for byte: json.dumps({"commitments": [...], "schema_version": 1}, indent=2,
-# sort_keys=True, ensure_ascii=False) and a newline, built from one piece per commitment so that a write can copy
-# the pieces it does not change.
-HEADER = b'{\n  "commitments": [\n'
-SEPARATOR = b",\n"
-FOOTER = b'\n  ],\n  "schema_version": 1\n}\n'
-EMPTY = b'{\n  "commitments": [],\n  "schema_version": 1\n}\n'
-_BOUNDARY = re.compile(re.escape(b"\n    },\n    {\n"))
-
-
-def record_bytes(commitment: Commitment) -> bytes:
-    """One commitment as it stands in the canonical file: its canonical JSON indented by four spaces."""
-    text = json.dumps(commitment, indent=2, sort_keys=True, ensure_ascii=False)
-    return ("    " + text.replace("\n", "\n    ")).encode("utf-8")
-
-
-def dump_database(commitments: Iterable[Commitment]) -> str:
-    """The canonical text of a database holding `commitments`."""
-    ordered = sorted(commitments, key=lambda commitment: commitment["id"])
-    pieces, _ = layout([record_bytes(commitment) for commitment in ordered])
-    return b"".join(piece for piece in pieces if isinstance(piece, bytes)).decode("utf-8")
-
-
-def record_spans(data: bytes) -> array[int] | None:
-    """Each commitment's byte span in a file's `data`, if the file has the canonical layout; else None."""
-    spans = array("q")
-    if data == EMPTY:
-        return spans
-    if not data.startswith(HEADER) or not data.endswith(FOOTER):
-        return None
-    start = len(HEADER)
-    for boundary in _BOUNDARY.finditer(data):
-        spans.extend((start, boundary.start() + 6))  # up to and with "\n    }"
-        start = boundary.end() - 6  # from "    {\n"
-    spans.extend((start, len(data) - len(FOOTER)))
-    return spans
-
-
-def index_records(data: bytes, file_signature: Signature, origin: str) -> Index | None:
-    """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
-    in that layout (then only a whole-document read can say what it is). Never holds more than one commitment."""
-    spans = record_spans(data)
-    if spans is None:
-        return None
-    ids: list[str] = []
-    summaries: list[bytes] = []
-    for number in range(len(spans) // 2):
-        raw = data[spans[2 * number] : spans[2 * number + 1]]
-        try:
-            record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
-        except (ValueError, RecursionError):
-            return None  # the whole-document read, strict, names the problem and where it is
-        problems = commitment_problems(record)
-        if problems:
-            try:
-                strictjson.loads(raw)
-            except strictjson.JSONProblem as problem:  # say what is wrong with the text, not what it became
-                raise DatabaseError(f"{origin}: commitment {number + 1}{_label(record)}: {problem}") from None
-            raise DatabaseError(f"{origin}: commitment {number + 1}{_label(record)} {problems[0]}")
-        if _keys_in_text(raw) != _keys_in_record(record):
-            return None  # a key written twice (json keeps the last): the strict whole-document read names it
-        ids.append(record["id"])
-        summaries.append(pack_summary(summarize(record)))
-    if any(first >= second for first, second in itertools.pairwise(ids)):
-        return None  # out of order or repeated: the whole-document read says which
-    return Index(file_signature, ids, spans, summaries)
-
-
-_KEY = re.compile(rb'(?<!\\)(?:\\\\)*": ')  # a string's closing quote (not an escaped one) and ": ", as keys end
-
-
-def _keys_in_text(raw: bytes) -> int:
-    """How many keys one commitment's canonical text writes (each is on its own line, followed by `": `)."""
-    if b'\\": ' not in raw:
-        return raw.count(b'": ')  # no escaped quote or backslash before a colon: every `": ` ends a key
-    return len(_KEY.findall(raw))
-
-
-def _keys_in_record(record: Commitment) -> int:
-    """How many keys a valid commitment has once parsed: a key written twice in its text counts once here."""
-    return len(record) + len(record["source"]) + len(record["amount"] or ()) + sum(map(len, record["history"]))
-
-
-def parse_database(text: str, origin: str) -> list[Commitment]:
-    """The commitments in a database file's text; DatabaseError naming `origin` and the problem otherwise."""
-    if not text.strip():
-        raise DatabaseError(f"{origin} is empty, not a tracker database (run 'tracker init --force' to recreate it)")
-    try:
-        document = strictjson.loads(text)
-    except strictjson.JSONProblem as problem:
-        raise DatabaseError(f"{origin} is not a tracker database: {problem}") from None
-    if not isinstance(document, dict) or TABLE not in document or "schema_version" not in document:
-        raise DatabaseError(
-            f"{origin} is not a tracker database (expected an object with 'commitments' and 'schema_version')"
-        )
-    version = document["schema_version"]
-    if version != SCHEMA_VERSION:
-        raise DatabaseError(
-            f"{origin} has schema version {version!r}; this tracker reads version {SCHEMA_VERSION} only"
-        )
-    if set(document) != {TABLE, "schema_version"}:
-        extra = ", ".join(sorted(set(document) - {TABLE, "schema_version"}))
-        raise DatabaseError(f"{origin} has unknown top-level field(s): {extra}")
-    records = document[TABLE]
-    if not isinstance(records, list):
-        raise DatabaseError(f"{origin}: 'commitments' is not a list")
-    seen: set[str] = set()
-    for position, record in enumerate(records, start=1):
-        problems = commitment_problems(record)
-        if problems:
-            raise DatabaseError(f"{origin}: commitment {position}{_label(record)} {problems[0]}")
-        if record["id"] in seen:
-            raise DatabaseError(f"{origin}: id '{record['id']}' appears more than once")
-        seen.add(record["id"])
-    return cast(list[Commitment], records)
-
-
-def _label(record: Any) -> str:
-    return f" ('{record['id']}')" if isinstance(record, dict) and isinstance(record.get("id"), str) else ""
 
 
 def read_text(path: Path) -> str:
@@ -232,11 +120,13 @@ class Snapshot:
 
 
 class LoadedSnapshot(Snapshot):
-    """A version read in full through TinyDB, every commitment validated."""
+    """A version read in full through TinyDB, every commitment validated; `schema_version` is the version the file
+    has (older than the current one until the first write migrates it)."""
 
-    def __init__(self, commitments: list[Commitment]) -> None:
+    def __init__(self, commitments: list[Commitment], schema_version: int = SCHEMA_VERSION) -> None:
         self._by_id = {commitment["id"]: commitment for commitment in commitments}
         self.ids = sorted(self._by_id)
+        self.schema_version = schema_version
 
     def contains(self, commitment_id: str) -> bool:
         return commitment_id in self._by_id
@@ -260,8 +150,8 @@ class IndexedSnapshot(Snapshot):
 
     def position(self, commitment_id: str) -> int:
         """Where this id stands in the file; KeyError if it is not there."""
-        number = bisect.bisect_left(self.ids, commitment_id)
-        if number == len(self.ids) or self.ids[number] != commitment_id:
+        number = self.index.position(doc_key(commitment_id))
+        if self.ids[number] != commitment_id:
             raise KeyError(commitment_id)
         return number
 
@@ -274,11 +164,11 @@ class IndexedSnapshot(Snapshot):
 
     def get(self, commitment_id: str) -> Commitment:
         start, end = self.index.span(self.position(commitment_id))
-        raw = os.pread(self.descriptor, end - start, start)
-        try:
-            commitment = strictjson.loads(raw)
-        except strictjson.JSONProblem:
-            commitment = None
+        found = body(os.pread(self.descriptor, end - start, start))
+        commitment: Any = None
+        if found is not None and found[0] == doc_key(commitment_id):
+            with suppress(strictjson.JSONProblem):
+                commitment = strictjson.loads(found[1])
         if commitment_problems(commitment) or commitment["id"] != commitment_id:
             raise self.stale()
         return cast(Commitment, commitment)
@@ -388,6 +278,24 @@ class UndoStep:
     at: str | None
     ids: list[str]
     path: Path
+
+
+@dataclass
+class _Pieces:
+    """A data file being laid out, commitment by commitment, in file order."""
+
+    keys: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    records: list[Piece] = field(default_factory=list)
+    summaries: list[bytes] = field(default_factory=list)
+
+    def add(self, commitment: Commitment | None) -> None:
+        """Lay out a new or changed commitment (None: a removed one, which takes no place)."""
+        if commitment is not None:
+            self.keys.append(doc_key(commitment["id"]))
+            self.ids.append(commitment["id"])
+            self.records.append(record_bytes(commitment))
+            self.summaries.append(pack_summary(summarize(commitment)))
 
 
 @dataclass
@@ -548,6 +456,17 @@ class Store:
         if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(self.path, os.W_OK):
             raise DatabaseError(f"{self.path} is read-only; make it writable to record changes")
 
+    def _migration_backup(self, version: int) -> str:
+        """Before the first write to a file of an older schema version: keep it as it is, and say so."""
+        descriptor = self._open_data()
+        try:
+            backup = self._backup(_read_all(descriptor, self.path))
+        finally:
+            os.close(descriptor)
+        return (
+            f"migrated {self.path} from schema version {version} to {SCHEMA_VERSION}; the old file is kept at {backup}"
+        )
+
     def _backup(self, data: bytes) -> Path:
         """Keep `data` (the file as it is) in a new timestamped backup beside it (`<name>.<UTC time>.bak`, named
         as `BACKUP_STAMP` matches), written atomically."""
@@ -585,9 +504,9 @@ class Store:
                 data = _read_all(descriptor, self.path)
                 index = index_records(data, file_signature, str(self.path))
                 if index is None:
-                    commitments = self._load_whole(data)
+                    commitments, version = self._load_whole(data)
                     os.close(descriptor)
-                    return LoadedSnapshot(commitments)
+                    return LoadedSnapshot(commitments, version)
             del data
             self._write_index(index)
             return IndexedSnapshot(self.path, self.index_path, descriptor, index)
@@ -596,15 +515,16 @@ class Store:
                 os.close(descriptor)
             raise
 
-    def _load_whole(self, data: bytes) -> list[Commitment]:
-        """Parse and validate a file that is not in the canonical layout as one document, through TinyDB."""
+    def _load_whole(self, data: bytes) -> tuple[list[Commitment], int]:
+        """Parse and validate a file that is not in the canonical layout as one document, through TinyDB (any
+        formatting, a file TinyDB itself wrote, an older schema version); its commitments and its version."""
         from tinydb import TinyDB
 
         from tracker.storage import CanonicalJSONStorage
 
         storage = CanonicalJSONStorage(self.path, _decode(data, self.path))
         commitments = TinyDB(storage=lambda: storage).table(TABLE).all()
-        return sorted((cast(Commitment, dict(c)) for c in commitments), key=lambda c: c["id"])
+        return sorted((cast(Commitment, dict(c)) for c in commitments), key=lambda c: c["id"]), storage.version
 
     @contextmanager
     def reading(self) -> Iterator[Snapshot]:
@@ -618,7 +538,7 @@ class Store:
     def load(self) -> list[Commitment]:
         """Every commitment in the file, validated, sorted by id."""
         with self.reading() as snapshot, _gc_paused():
-            return [snapshot.get(commitment_id) for commitment_id in snapshot.ids]
+            return [snapshot.get(commitment_id) for commitment_id in sorted(snapshot.ids)]
 
     # --- writing -------------------------------------------------------------------------------------------------
 
@@ -653,6 +573,8 @@ class Store:
             if not changes:
                 return
             self._check_replaceable()
+            if isinstance(snapshot, LoadedSnapshot) and snapshot.schema_version < SCHEMA_VERSION:
+                transaction.warnings.append(self._migration_backup(snapshot.schema_version))
             transaction.warnings += self._commit(snapshot, JournalStep(changes, action=transaction.action))
         finally:
             snapshot.close()
@@ -677,44 +599,45 @@ class Store:
 
     def _write_full(self, commitments: list[Commitment], step: JournalStep | None) -> list[str]:
         """Write a whole canonical file, then its index."""
-        ordered = sorted(commitments, key=lambda commitment: commitment["id"])
+        ordered = in_file_order(commitments)
         records: list[Piece] = [record_bytes(commitment) for commitment in ordered]
         summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
-        return self._write_file([c["id"] for c in ordered], records, summaries, step)
+        keys = [doc_key(commitment["id"]) for commitment in ordered]
+        return self._write_file(keys, [c["id"] for c in ordered], records, summaries, step)
 
     def _write_spliced(
         self, snapshot: IndexedSnapshot, replacements: dict[str, Commitment | None], step: JournalStep
     ) -> list[str]:
         """Write the file again, copying every unchanged commitment's bytes from the current file; then its index."""
         index = snapshot.index
-        inserted = sorted(cid for cid in replacements if not snapshot.contains(cid))
-        ids: list[str] = []
-        records: list[Piece] = []
-        summaries: list[bytes] = []
+        inserted = sorted((doc_key(cid), cid) for cid in replacements if not snapshot.contains(cid))
+        new = _Pieces()
         next_new = 0
-        for position, commitment_id in enumerate(index.ids):
-            while next_new < len(inserted) and inserted[next_new] < commitment_id:
-                self._add_new(replacements[inserted[next_new]], ids, records, summaries)
+        for position, (key, commitment_id) in enumerate(zip(index.keys, index.ids, strict=True)):
+            while next_new < len(inserted) and inserted[next_new][0] < key:
+                new.add(replacements[inserted[next_new][1]])
                 next_new += 1
             if commitment_id in replacements:
-                self._add_new(replacements[commitment_id], ids, records, summaries)
+                new.add(replacements[commitment_id])
             else:
-                ids.append(commitment_id)
-                records.append(index.span(position))
-                summaries.append(index.summaries[position])
-        for commitment_id in inserted[next_new:]:
-            self._add_new(replacements[commitment_id], ids, records, summaries)
-        return self._write_file(ids, records, summaries, step, snapshot)
+                new.keys.append(key)
+                new.ids.append(commitment_id)
+                new.records.append(index.span(position))
+                new.summaries.append(index.summaries[position])
+        for _, commitment_id in inserted[next_new:]:
+            new.add(replacements[commitment_id])
+        return self._write_file(new.keys, new.ids, new.records, new.summaries, step, snapshot)
 
     def _write_file(
         self,
+        keys: list[str],
         ids: list[str],
         records: list[Piece],
         summaries: list[bytes],
         step: JournalStep | None,
         source: IndexedSnapshot | None = None,
     ) -> list[str]:
-        """Write the data file from its commitments in id order (bytes, or spans of the `source` file), with its
+        """Write the data file from its commitments in file order (bytes, or spans of the `source` file), with its
         journal entry, then its index. The data file and the journal change together or not at all; what cannot
         be done after the data file has changed (make the change undoable, write the index) is said, not raised.
         """
@@ -750,15 +673,8 @@ class Store:
             except OSError as error:
                 warnings.append(f"recorded, but it cannot be undone: {describe_os_error(error)} ({pending})")
             journal.trim()
-        self._write_index(Index(signature(self.path.stat()), ids, spans, summaries))
+        self._write_index(Index(signature(self.path.stat()), keys, ids, spans, summaries))
         return warnings
-
-    @staticmethod
-    def _add_new(commitment: Commitment | None, ids: list[str], records: list[Piece], summaries: list[bytes]) -> None:
-        if commitment is not None:
-            ids.append(commitment["id"])
-            records.append(record_bytes(commitment))
-            summaries.append(pack_summary(summarize(commitment)))
 
     def _write_index(self, index: Index) -> None:
         try:
@@ -867,36 +783,10 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def layout(records: Sequence[Piece]) -> tuple[list[Piece], array[int]]:
-    """The pieces of a canonical file holding these commitments (sorted), and each one's byte span in it. A record
-    is its bytes, or its span in the current file; spans that were neighbours there are copied as one range, the
-    separator between them included."""
-    spans = array("q")
-    if not records:
-        return [EMPTY], spans
-    pieces: list[Piece] = [HEADER]
-    offset = len(HEADER)
-    for number, record in enumerate(records):
-        length = len(record) if isinstance(record, bytes) else record[1] - record[0]
-        previous = pieces[-1]
-        if number and isinstance(record, tuple) and isinstance(previous, tuple) and previous[1] + 2 == record[0]:
-            pieces[-1] = (previous[0], record[1])  # the file's own ",\n" comes with the range
-            offset += len(SEPARATOR)
-        else:
-            if number:
-                pieces.append(SEPARATOR)
-                offset += len(SEPARATOR)
-            pieces.append(record)
-        spans.extend((offset, offset + length))
-        offset += length
-    pieces.append(FOOTER)
-    return pieces, spans
-
-
 def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
     """The JSON export of the commitments with these ids: the database format, canonical, in pieces. Through a
     current index, each commitment's bytes are copied from the file as they are."""
-    wanted = sorted(ids)
+    wanted = sorted(ids, key=doc_key)
     if isinstance(snapshot, IndexedSnapshot):
         records: list[Piece] = [snapshot.index.span(snapshot.position(cid)) for cid in wanted]
     else:
@@ -911,7 +801,7 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
 
 def _is_record_range(descriptor: int, start: int, end: int) -> bool:
     """Whether bytes start..end of the file still begin and end as a run of commitments does."""
-    return os.pread(descriptor, 6, start) == b"    {\n" and os.pread(descriptor, 6, end - 6) == b"\n    }"
+    return is_record_start(os.pread(descriptor, 6, start)) and os.pread(descriptor, 6, end - 6) == b"\n    }"
 
 
 def _read_range(snapshot: Snapshot, start: int, end: int) -> Iterator[bytes]:

@@ -1,0 +1,65 @@
+"""The modules import one way, down the layers: cli -> formats, render, report -> store -> storage, journal,
+layout -> index, migrations, files -> model, strictjson -> errors. A function-level import counts like any other:
+it would only hide a cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "tracker"
+
+LAYERS = [
+    ["errors"],
+    ["model", "strictjson"],
+    ["files", "migrations"],
+    ["index"],
+    ["layout", "journal"],
+    ["storage"],
+    ["store"],
+    ["formats", "render", "report"],
+    ["cli"],
+    ["__main__"],
+]
+RANK = {module: rank for rank, modules in enumerate(LAYERS) for module in modules}
+# Within one layer a module may import another only in this direction (so no cycle can form).
+SIDEWAYS = {("formats", "render")}
+
+
+def _imports(module: str) -> set[str]:
+    """The tracker modules that `module` imports anywhere in its file, at the top or inside a function."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "tracker":
+                found |= {alias.name for alias in node.names if (PACKAGE / f"{alias.name}.py").exists()}
+            elif node.module.startswith("tracker."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("tracker.")}
+    return found - {"data", module}
+
+
+def test_every_module_has_a_layer() -> None:
+    modules = {path.stem for path in PACKAGE.glob("*.py") if path.stem != "__init__"}
+    assert modules == set(RANK), "a new module must be given a layer in tests/test_layers.py"
+
+
+@pytest.mark.parametrize("module", sorted(RANK))
+def test_a_module_imports_only_from_the_layers_below_it(module: str) -> None:
+    for imported in _imports(module):
+        assert imported in RANK, f"{module} imports tracker.{imported}, which has no layer"
+        if RANK[imported] == RANK[module]:
+            assert (module, imported) in SIDEWAYS, f"{module} imports {imported}, in its own layer"
+        else:
+            assert RANK[imported] < RANK[module], f"{module} imports {imported}, a layer above it"
+
+
+def test_the_checker_sees_function_level_imports() -> None:
+    # The store imports TinyDB's storage inside a function, so that commands that never need it do not load it.
+    source = (PACKAGE / "store.py").read_text(encoding="utf-8")
+    assert "        from tracker.storage import" in source
+    assert "storage" in _imports("store")

@@ -1,0 +1,217 @@
+"""The data file's canonical bytes: a TinyDB database that a person can read and git can merge.
+
+The canonical file is exactly `json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)` and a newline,
+where the document is `{"_meta": {"1": {"schema_version": 2}}, "commitments": {"<doc id>": commitment, ...}}`.
+Each commitment is one block of lines; the blocks stand in the order of their document ids (as strings, since
+JSON keys sort so), and a commitment's document id is derived from its own id (`doc_id`), never assigned in
+sequence. So two copies of the file that each gained a commitment merge in git without both taking the same
+number, and the same commitment always stands at the same place.
+
+The file is built from one piece per commitment, so that a write can copy the pieces it does not change
+(`layout`), and read back one piece at a time (`record_spans`, `index_records`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from array import array
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from tracker import strictjson
+from tracker.errors import DatabaseError
+from tracker.files import Piece
+from tracker.index import Index, Signature, pack_summary
+from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
+from tracker.migrations import META as META
+from tracker.migrations import TABLE as TABLE
+from tracker.model import Commitment, commitment_problems, summarize
+
+SCHEMA_VERSION = CURRENT
+
+HEADER = (
+    f'{{\n  "{META}": {{\n    "{META_DOCUMENT}": {{\n      "schema_version": {SCHEMA_VERSION}\n    }}\n  }},\n'
+    f'  "{TABLE}": {{\n'
+).encode()
+SEPARATOR = b",\n"
+FOOTER = b"\n  }\n}\n"
+EMPTY = HEADER[: -len(b"{\n")] + b"{}\n}\n"
+_BOUNDARY = re.compile(re.escape(b'\n    },\n    "'))
+_KEY_PREFIX = re.compile(rb'    "(\d{1,19})": ')
+
+
+def doc_id(commitment_id: str) -> int:
+    """The TinyDB document id of a commitment: a stable 63-bit number derived from its id (BLAKE2b)."""
+    digest = hashlib.blake2b(commitment_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1 or 1
+
+
+def doc_key(commitment_id: str) -> str:
+    """The document id as the file writes it: a JSON key, so a string."""
+    return str(doc_id(commitment_id))
+
+
+def record_bytes(commitment: Commitment) -> bytes:
+    """One commitment as it stands in the canonical file: `"<doc id>": ` and its canonical JSON, four spaces in."""
+    text = json.dumps(commitment, indent=2, sort_keys=True, ensure_ascii=False)
+    return f'    "{doc_key(commitment["id"])}": {text.replace(chr(10), chr(10) + "    ")}'.encode()
+
+
+def body(raw: bytes) -> tuple[str, bytes] | None:
+    """A record piece's document key and its JSON, or None if the piece does not begin as one does."""
+    match = _KEY_PREFIX.match(raw)
+    if match is None:
+        return None
+    return match[1].decode(), raw[match.end() :]
+
+
+def in_file_order(commitments: Iterable[Commitment]) -> list[Commitment]:
+    """The commitments in the order the canonical file holds them: by document key."""
+    return sorted(commitments, key=lambda commitment: doc_key(commitment["id"]))
+
+
+def dump_database(commitments: Iterable[Commitment]) -> str:
+    """The canonical text of a database holding `commitments`."""
+    pieces, _ = layout([record_bytes(commitment) for commitment in in_file_order(commitments)])
+    return b"".join(piece for piece in pieces if isinstance(piece, bytes)).decode("utf-8")
+
+
+def layout(records: Sequence[Piece]) -> tuple[list[Piece], array[int]]:
+    """The pieces of a canonical file holding these commitments (in file order), and each one's byte span in it.
+    A record is its bytes, or its span in the current file; spans that were neighbours there are copied as one
+    range, the separator between them included."""
+    spans = array("q")
+    if not records:
+        return [EMPTY], spans
+    pieces: list[Piece] = [HEADER]
+    offset = len(HEADER)
+    for number, record in enumerate(records):
+        length = len(record) if isinstance(record, bytes) else record[1] - record[0]
+        previous = pieces[-1]
+        if number and isinstance(record, tuple) and isinstance(previous, tuple) and previous[1] + 2 == record[0]:
+            pieces[-1] = (previous[0], record[1])  # the file's own ",\n" comes with the range
+            offset += len(SEPARATOR)
+        else:
+            if number:
+                pieces.append(SEPARATOR)
+                offset += len(SEPARATOR)
+            pieces.append(record)
+        spans.extend((offset, offset + length))
+        offset += length
+    pieces.append(FOOTER)
+    return pieces, spans
+
+
+def record_spans(data: bytes) -> array[int] | None:
+    """Each commitment's byte span in a file's `data`, if the file has the canonical layout; else None."""
+    spans = array("q")
+    if data == EMPTY:
+        return spans
+    if not data.startswith(HEADER) or not data.endswith(FOOTER):
+        return None
+    start = len(HEADER)
+    for boundary in _BOUNDARY.finditer(data):
+        spans.extend((start, boundary.start() + 6))  # up to and with "\n    }"
+        start = boundary.end() - 5  # from '    "'
+    spans.extend((start, len(data) - len(FOOTER)))
+    return spans
+
+
+def is_record_start(head: bytes) -> bool:
+    """Whether bytes read at a span's start begin a record: `    "` and a digit."""
+    return len(head) >= 6 and head[:5] == b'    "' and head[5:6].isdigit()
+
+
+def index_records(data: bytes, file_signature: Signature, origin: str) -> Index | None:
+    """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
+    in that layout, or not in its order, or a document id is not the one its commitment's id gives (then only a
+    whole-document read can say what it is). Never holds more than one commitment."""
+    spans = record_spans(data)
+    if spans is None:
+        return None
+    keys: list[str] = []
+    ids: list[str] = []
+    summaries: list[bytes] = []
+    for number in range(len(spans) // 2):
+        found = body(data[spans[2 * number] : spans[2 * number + 1]])
+        if found is None:
+            return None
+        key, raw = found
+        try:
+            record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
+        except (ValueError, RecursionError):
+            return None  # the whole-document read, strict, names the problem and where it is
+        problems = commitment_problems(record)
+        if problems:
+            try:
+                strictjson.loads(raw)
+            except strictjson.JSONProblem as problem:  # say what is wrong with the text, not what it became
+                raise DatabaseError(f"{origin}: commitment {number + 1}{label(record)}: {problem}") from None
+            raise DatabaseError(f"{origin}: commitment {number + 1}{label(record)} {problems[0]}")
+        if _keys_in_text(raw) != _keys_in_record(record) or key != doc_key(record["id"]):
+            return None  # a key written twice, or a document id the tracker did not give: read the whole file
+        keys.append(key)
+        ids.append(record["id"])
+        summaries.append(pack_summary(summarize(record)))
+    if any(first >= second for first, second in itertools.pairwise(keys)):
+        return None  # out of order or repeated: the whole-document read says which
+    return Index(file_signature, keys, ids, spans, summaries)
+
+
+_KEY = re.compile(rb'(?<!\\)(?:\\\\)*": ')  # a string's closing quote (not an escaped one) and ": ", as keys end
+
+
+def _keys_in_text(raw: bytes) -> int:
+    """How many keys one commitment's canonical text writes (each is on its own line, followed by `": `)."""
+    if b'\\": ' not in raw:
+        return raw.count(b'": ')  # no escaped quote or backslash before a colon: every `": ` ends a key
+    return len(_KEY.findall(raw))
+
+
+def _keys_in_record(record: Commitment) -> int:
+    """How many keys a valid commitment has once parsed: a key written twice in its text counts once here."""
+    return len(record) + len(record["source"]) + len(record["amount"] or ()) + sum(map(len, record["history"]))
+
+
+def label(record: Any) -> str:
+    """` ('<id>')` for a record that has a string id, for error messages; else nothing."""
+    return f" ('{record['id']}')" if isinstance(record, dict) and isinstance(record.get("id"), str) else ""
+
+
+def parse_document(text: str, origin: str) -> tuple[dict[str, dict[str, Any]], int]:
+    """A data file's text as TinyDB's tables at the current schema version, and the version the file had: every
+    commitment validated, ids unique, document ids whole numbers. DatabaseError naming `origin` otherwise."""
+    if not text.strip():
+        raise DatabaseError(f"{origin} is empty, not a tracker database (run 'tracker init --force' to recreate it)")
+    try:
+        document = strictjson.loads(text)
+    except strictjson.JSONProblem as problem:
+        raise DatabaseError(f"{origin} is not a tracker database: {problem}") from None
+    document, version = upgrade(document, origin, doc_id)
+    unknown = set(document) - {META, TABLE, "_default"}
+    if unknown or document.get("_default"):
+        extra = ", ".join(sorted(unknown)) or "_default"
+        raise DatabaseError(f"{origin} has table(s) this tracker does not keep: {extra} (only '{TABLE}')")
+    table = document.get(TABLE, {})
+    if not isinstance(table, dict):
+        raise DatabaseError(f"{origin}: the table '{TABLE}' is not an object of documents keyed by document id")
+    seen: set[str] = set()
+    for position, (key, record) in enumerate(table.items(), start=1):
+        if not key.isdigit() or not 0 < int(key) < 1 << 64:
+            raise DatabaseError(f"{origin}: document id {key!r} is not a whole number, as TinyDB needs")
+        problems = commitment_problems(record)
+        if problems:
+            raise DatabaseError(f"{origin}: commitment {position}{label(record)} {problems[0]}")
+        if record["id"] in seen:
+            raise DatabaseError(f"{origin}: id '{record['id']}' appears more than once")
+        seen.add(record["id"])
+    return {META: document[META], TABLE: table}, version
+
+
+def parse_database(text: str, origin: str) -> list[Commitment]:
+    """The commitments in a database file's text (of any schema version this tracker knows), validated."""
+    tables, _ = parse_document(text, origin)
+    return cast(list[Commitment], list(tables[TABLE].values()))

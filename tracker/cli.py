@@ -11,18 +11,19 @@ import typer
 from typer.core import TyperGroup
 
 from tracker import __version__, render
-from tracker.errors import DatabaseError, InvalidInputError, NotFoundError, RecordProblems, TrackerError, UsageProblem
+from tracker.errors import DatabaseError, InvalidInputError, RecordProblems, TrackerError, UsageProblem
+from tracker.files import default_path
 from tracker.model import (
     ID_MAX,
     ID_PATTERN,
     TITLE_MAX,
     Amount,
     Commitment,
+    Filters,
     Pillar,
     SortKey,
     Status,
     Summary,
-    by_due,
     checked_record,
     citation,
     cited_paragraph,
@@ -30,8 +31,6 @@ from tracker.model import (
     edit_commitment,
     edit_event,
     is_overdue,
-    matching,
-    merge_commitment,
     new_commitment,
     numbered_events,
     parse_amount,
@@ -39,11 +38,10 @@ from tracker.model import (
     record_event,
     repeats,
     resolve_id,
-    search_ids,
     sorted_commitments,
     utc_timestamp,
 )
-from tracker.store import Snapshot, Store, Transaction, WriteResult, default_path
+from tracker.store import Store, Transaction, WriteResult
 
 
 class TrackerGroup(TyperGroup):
@@ -301,31 +299,15 @@ def _paging(context: typer.Context, no_pager: bool) -> bool:
     return not (no_pager or context.find_root().meta.get(NO_PAGER, False))
 
 
-def _check_actor(summaries: list[Summary], actor: str | None) -> None:
-    """An --actor that no commitment has is a mistake, not an empty answer: say so and name the known actors."""
-    if actor is None:
-        return
-    known = {a.casefold(): a for c in summaries for a in c["actors"]}
-    if actor.casefold() not in known:
-        names = ", ".join(sorted(known.values(), key=str.casefold)) or "none: there are no commitments"
-        raise NotFoundError(f"no commitment has the actor '{actor}'; the actors are {names}")
-
-
-def _chosen(
-    snapshot: Snapshot,
-    today: str,
-    statuses: list[Status] | None,
-    pillar: Pillar | None,
-    actor: str | None,
-    overdue: bool,
-    due_before: str | None,
-    text: str | None,
-) -> list[Summary]:
-    """The commitments the filters of `list` and `export` choose; only a text search reads whole records."""
-    summaries = snapshot.summaries()
-    _check_actor(summaries, actor)
-    found = search_ids((snapshot.get(cid) for cid in snapshot.ids), text) if text else None
-    return by_due(matching(summaries, today, statuses, pillar, actor, overdue, due_before, found))
+def _filters(
+    statuses: list[Status] | None = None,
+    pillar: Pillar | None = None,
+    actor: str | None = None,
+    overdue: bool = False,
+    due_before: str | None = None,
+    search: str | None = None,
+) -> Filters:
+    return Filters(tuple(statuses or ()), pillar, actor, overdue, due_before, search)
 
 
 @app.command("list")
@@ -364,7 +346,9 @@ def list_command(
     """
     today = _today()
     with _store(context).reading() as snapshot:
-        chosen = sorted_commitments(_chosen(snapshot, today, status, pillar, actor, overdue, due_before, search), sort)
+        chosen = sorted_commitments(
+            snapshot.select(_filters(status, pillar, actor, overdue, due_before, search), today), sort
+        )
         commitments = chosen if limit is None else chosen[:limit]
         if as_json:
             render.print_json([_with_overdue(snapshot.get(c["id"]), today) for c in commitments])
@@ -1060,9 +1044,7 @@ def log_command(
     if since is not None and until is not None and since > until:
         raise UsageProblem(f"--since {since} is after --until {until}; give a start on or before the end")
     with _store(context).reading() as snapshot:
-        summaries = snapshot.summaries()
-        _check_actor(summaries, actor)
-        chosen = matching(summaries, _today(), pillar=pillar, actor=actor)
+        chosen = snapshot.select(_filters(pillar=pillar, actor=actor), _today())
         ids = log_candidates(chosen, since, until, status)
         entries = event_log((snapshot.get(cid) for cid in ids), since, until, status)
     if as_json:
@@ -1119,9 +1101,7 @@ def report(
 
     day = as_of or _today()
     with _store(context).reading() as snapshot:
-        summaries = snapshot.summaries()
-        _check_actor(summaries, actor)
-        commitments = matching(summaries, day, pillar=pillar, actor=actor)
+        commitments = snapshot.select(_filters(pillar=pillar, actor=actor), day)
         figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids])
     chosen = output_format or _table_or_text(ReportFormat.TABLE, ReportFormat.TEXT)
     if chosen is ReportFormat.JSON:
@@ -1180,63 +1160,20 @@ def export(
     Example: tracker export --format csv --pillar economic --output economic.csv
     """
     from tracker import formats
-    from tracker.files import prepare
-    from tracker.store import export_json
 
     if events and output_format is not ExportFormat.CSV:
         raise UsageProblem(f"--events goes with --format csv, not --format {output_format.value}")
     today = _today()
     store = _store(context)
-    target = _output_target(store, output, force) if output is not None else None
+    target = store.output_target(output, force) if output is not None else None
     with store.reading() as snapshot:
-        chosen = _chosen(snapshot, today, status, pillar, actor, overdue, due_before, search)
-        ids = [c["id"] for c in chosen]
-        if output_format is ExportFormat.JSON:
-            pieces = export_json(snapshot, ids)
-        elif events:
-            pieces = iter([formats.export_events_csv([snapshot.get(cid) for cid in ids]).encode("utf-8")])
-        else:
-            writer = formats.export_csv if output_format is ExportFormat.CSV else formats.export_markdown
-            pieces = iter([writer([snapshot.get(cid) for cid in ids], today).encode("utf-8")])
-        if output is None:
-            import codecs
-
-            decoder = codecs.getincrementaldecoder("utf-8")()  # a piece may end inside a character
-            for piece in pieces:
-                # JSON leaves C1 and bidirectional controls raw; on a terminal they must not be.
-                sys.stdout.write(render.json_safe(decoder.decode(piece)))
-            sys.stdout.write(decoder.decode(b"", final=True))
-            sys.stdout.flush()
+        ids = [c["id"] for c in snapshot.select(_filters(status, pillar, actor, overdue, due_before, search), today)]
+        pieces = formats.export_pieces(snapshot, ids, output_format.value, today, events)
+        if target is None:
+            render.write_pieces(pieces)
             return
-        try:
-            assert target is not None
-            prepare(target, list(pieces)).commit()
-        except OSError as error:
-            raise InvalidInputError(f"cannot write {output}: {error.strerror or error}") from None
+        formats.write_export(target, pieces)
     render.print_notice(f"exported {len(ids)} commitments to {output}")
-
-
-def _output_target(store: Store, output: Path, force: bool) -> Path:
-    """Where an --output goes (a link followed): a new file, or with --force a regular file; never the database
-    or one of its side files."""
-    import stat
-
-    from tracker.files import kind_of
-
-    target = Path(os.path.realpath(output))
-    if store.owns(target):
-        raise InvalidInputError(f"{output} is the database {store.path} or one of its side files; choose another file")
-    try:
-        mode: int | None = target.stat().st_mode
-    except FileNotFoundError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):
-        raise InvalidInputError(f"{output} is {kind_of(mode)}; --output takes a regular file (leave it out for stdout)")
-    if mode is not None and not force:
-        raise InvalidInputError(f"{output} exists; use --force to overwrite it")
-    if not target.parent.is_dir():
-        raise InvalidInputError(f"the directory of {output} does not exist")
-    return target
 
 
 @app.command("import")
@@ -1255,7 +1192,7 @@ def import_command(
 
     Example: tracker import colleague.json
     """
-    from tracker.formats import ImportProblems, read_import
+    from tracker.formats import ImportProblems, import_commitments, read_import
     from tracker.store import read_text
 
     try:
@@ -1265,43 +1202,21 @@ def import_command(
             render.print_error(f"{file}: {problem}")
         raise
     store = _store(context)
-    counts = {"added": 0, "updated": 0, "removed": 0}
-    incoming_ids = {commitment["id"] for commitment in incoming}
-    confirmed: set[str] = set()
+    removals: set[str] | None = None
     if replace:
         with store.reading() as snapshot:
-            confirmed = set(snapshot.ids) - incoming_ids
-        gone = sorted(confirmed)
+            removals = set(snapshot.ids) - {commitment["id"] for commitment in incoming}
+        gone = sorted(removals)
         _confirm(
             f"Replace the database with the {len(incoming):,} commitments of {file}? This removes {len(gone):,} "
             f"commitment(s) that the file does not hold" + (f" ({_named(gone)})" if gone else "") + ".",
             yes,
         )
-
-    def change(transaction: Transaction) -> None:
-        transaction.action = f"import {file.name}" + (" --replace" if replace else "")
-        existing = set(transaction.ids())
-        if replace and existing - incoming_ids - confirmed:
-            raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
-        for commitment in incoming:
-            if commitment["id"] not in existing:
-                transaction.put(commitment)
-                counts["added"] += 1
-                continue
-            current = transaction.get(commitment["id"])
-            updated = commitment if replace else merge_commitment(current, commitment)
-            if updated != current:
-                transaction.put(updated)
-                counts["updated"] += 1
-        if replace:
-            for commitment_id in existing - incoming_ids:
-                transaction.delete(commitment_id)
-                counts["removed"] += 1
-
-    _write(store, "import", change)
-    unchanged = len(incoming) - counts["added"] - counts["updated"]
-    summary = f"imported {file}: {counts['added']} added, {counts['updated']} updated, {unchanged} unchanged"
-    render.print_line(summary + (f", {counts['removed']} removed" if replace else ""))
+    counts = import_commitments(store, incoming, file.name, replace=replace, removals=removals)
+    for warning in counts.warnings:
+        render.print_notice(warning)
+    summary = f"imported {file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged"
+    render.print_line(summary + (f", {counts.removed} removed" if replace else ""))
 
 
 def run() -> None:

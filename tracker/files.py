@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.errors import DatabaseError
+from tracker.errors import DatabaseError, LockTimeoutError
 
 TEMP_MARK = ".tmp-"
 _TEMP_TAIL = r"\.tmp-[a-z0-9_]{8}"  # what tempfile.mkstemp puts after the prefix
@@ -221,3 +221,37 @@ def copy_range(source: int, target: int, start: int, end: int) -> None:
             write_all(target, chunk)
             copied = len(chunk)
         start += copied
+
+
+def default_path() -> Path:
+    """`commitments.json` in the platform's user data directory."""
+    import platformdirs  # 15 ms: only where the default path is needed
+
+    return platformdirs.user_data_path("tracker", appauthor=False) / "commitments.json"
+
+
+@contextmanager
+def locked(lock_path: Path, timeout: float, what: Path) -> Iterator[None]:
+    """Hold the cross-process lock on `lock_path` (for the file `what`), waiting up to `timeout` seconds for it."""
+    from filelock import FileLock, Timeout  # 35 ms: only commands that write pay for it
+
+    try:
+        mode = os.lstat(lock_path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise DatabaseError(f"the lock file {lock_path} is {kind_of(mode)}, not a regular file; remove it to go on")
+    lock = FileLock(str(lock_path), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockTimeoutError(
+            f"{what} is locked by another tracker process ({lock_path}); waited {timeout:g} s; try again when it "
+            "has finished"
+        ) from None
+    except OSError as error:
+        raise DatabaseError(f"cannot lock {what}: {describe_os_error(error)} ({lock_path})") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from tracker import strictjson
 from tracker.errors import DatabaseError, InvalidInputError
+from tracker.files import describe_os_error, prepare
 from tracker.migrations import TABLE, version_of
 from tracker.model import (
     Amount,
@@ -18,9 +21,11 @@ from tracker.model import (
     commitment_problems,
     format_amount,
     is_overdue,
+    merge_commitment,
     ordered_history,
 )
 from tracker.render import safe
+from tracker.store import Snapshot, Store, Transaction, export_json
 
 
 def md_cell(value: object) -> str:
@@ -243,3 +248,74 @@ def read_import(text: str | bytes, origin: str) -> list[Commitment]:
     if problems:
         raise ImportProblems(origin, problems)
     return cast(list[Commitment], records)
+
+
+# --- moving commitments in and out of a store ---------------------------------------------------------------------
+
+
+@dataclass
+class ImportCounts:
+    """What an import did: commitments added, updated (or replaced), left as they were, and removed."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_commitments(
+    store: Store, incoming: list[Commitment], origin: str, replace: bool = False, removals: set[str] | None = None
+) -> ImportCounts:
+    """Merge `incoming` into the store by id (new ones added, existing ones gain the events they lack), or with
+    `replace` make the store exactly `incoming`. `removals`, for `replace`, are the ids the user agreed to lose:
+    if the store holds others by the time the lock is taken, nothing is written (InvalidInputError)."""
+    counts = ImportCounts()
+    incoming_ids = {commitment["id"] for commitment in incoming}
+
+    def change(transaction: Transaction) -> None:
+        transaction.action = f"import {origin}" + (" --replace" if replace else "")
+        existing = set(transaction.ids())
+        if replace and removals is not None and existing - incoming_ids - removals:
+            raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
+        for commitment in incoming:
+            if commitment["id"] not in existing:
+                transaction.put(commitment)
+                counts.added += 1
+                continue
+            current = transaction.get(commitment["id"])
+            updated = commitment if replace else merge_commitment(current, commitment)
+            if updated != current:
+                transaction.put(updated)
+                counts.updated += 1
+        if replace:
+            for commitment_id in existing - incoming_ids:
+                transaction.delete(commitment_id)
+                counts.removed += 1
+
+    counts.warnings = store.write("import", change).warnings
+    counts.unchanged = len(incoming) - counts.added - counts.updated
+    return counts
+
+
+def export_pieces(
+    snapshot: Snapshot, ids: list[str], output_format: str, today: str, events: bool = False
+) -> Iterator[bytes]:
+    """The export of the commitments with these ids, in pieces: `json` (the database format, canonical: a current
+    index copies each commitment's bytes as they are), `csv` (with `events`, one row per event) or `markdown`."""
+    if output_format == "json":
+        return export_json(snapshot, ids)
+    commitments = [snapshot.get(cid) for cid in ids]
+    if output_format == "csv":
+        text = export_events_csv(commitments) if events else export_csv(commitments, today)
+    else:
+        text = export_markdown(commitments, today)
+    return iter([text.encode("utf-8")])
+
+
+def write_export(target: Path, pieces: Iterable[bytes]) -> None:
+    """Write an export to `target` (checked with `Store.output_target`) atomically; InvalidInputError if not."""
+    try:
+        prepare(target, list(pieces)).commit()
+    except OSError as error:
+        raise InvalidInputError(f"cannot write {target}: {describe_os_error(error)}") from None

@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, TypedDict
@@ -678,6 +679,28 @@ def _free_id(base: str, taken: set[str]) -> str:
 def by_due(commitments: Iterable[Summary]) -> list[Summary]:
     """Sorted by due date (none last), then id: the order of `list`."""
     return sorted(commitments, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What `list`, `export`, `log` and `report` choose commitments by; a field left empty chooses them all."""
+
+    statuses: tuple[Status, ...] = ()
+    pillar: Pillar | None = None
+    actor: str | None = None
+    overdue: bool = False
+    due_before: str | None = None
+    search: str | None = None
+
+
+def check_actor(summaries: Iterable[Summary], actor: str | None) -> None:
+    """An actor that no commitment has is a mistake, not an empty answer: NotFoundError naming the known actors."""
+    if actor is None:
+        return
+    known = {a.casefold(): a for c in summaries for a in c["actors"]}
+    if actor.casefold() not in known:
+        names = ", ".join(sorted(known.values(), key=str.casefold)) or "none: there are no commitments"
+        raise NotFoundError(f"no commitment has the actor '{actor}'; the actors are {names}")
 
 
 def matching(

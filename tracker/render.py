@@ -123,6 +123,18 @@ def print_json(value: Any) -> None:
     _plain(sys.stdout, json_text(value))
 
 
+def write_pieces(pieces: Iterable[bytes]) -> None:
+    """Write UTF-8 pieces (a piece may end inside a character) to stdout, with the controls that JSON leaves raw (C1,
+    bidirectional) escaped, since stdout may be a terminal."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for piece in pieces:
+        sys.stdout.write(json_safe(decoder.decode(piece)))
+    sys.stdout.write(json_safe(decoder.decode(b"", final=True)))
+    sys.stdout.flush()
+
+
 def print_renderable(renderable: RenderableType, pager: bool = False) -> None:
     """Print to stdout; with `pager`, output taller than the terminal goes through the pager (see `page`)."""
     terminal = console()

@@ -1,15 +1,17 @@
-"""The data file: where it lives, how it is locked, read, validated and written atomically, and its undo journal.
+"""The Store: one data file and its side files, read as snapshots and changed in transactions.
 
-The file is canonical JSON (2-space indent, sorted keys, UTF-8, commitments sorted by id, a schema version) so
-that it can be kept in git and reviewed. A full read goes through TinyDB, with `tracker.storage.CanonicalJSONStorage`,
-and validates every commitment; while the index beside the file (`tracker.index`) is current, commands read only
-what they need and a write copies the bytes of every commitment it does not change. Every write holds the lock and
-replaces the file atomically.
+Built on the modules below it: `files` (regular files, atomic replacement, the lock), `layout` (the canonical
+bytes of the TinyDB file), `index` (where each commitment lies, and its summary), `storage` (a whole-document read
+through TinyDB, for files not in the canonical layout or of an older schema version), `journal` (undo). A read
+goes through the index while it describes the file; otherwise the whole file is read and checked once and
+indexed. A write holds the lock, settles what a killed writer left, copies the bytes of every commitment it does
+not change, records the change in the journal and replaces the file atomically, together or not at all.
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import marshal
 import math
 import os
@@ -27,7 +29,6 @@ from tracker import strictjson
 from tracker.errors import (
     DatabaseError,
     InvalidInputError,
-    LockTimeoutError,
     NotFoundError,
     NothingToUndoError,
     UsageProblem,
@@ -37,6 +38,7 @@ from tracker.files import (
     atomic_write,
     describe_os_error,
     kind_of,
+    locked,
     open_regular,
     prepare,
     remove_temporaries,
@@ -48,7 +50,6 @@ from tracker.layout import (
     FOOTER,
     HEADER,
     SCHEMA_VERSION,
-    TABLE,
     body,
     doc_key,
     in_file_order,
@@ -58,16 +59,21 @@ from tracker.layout import (
     parse_database,
     record_bytes,
 )
-from tracker.model import Commitment, Summary, commitment_problems, summarize, utc_timestamp
+from tracker.model import (
+    Commitment,
+    Filters,
+    Summary,
+    by_due,
+    check_actor,
+    commitment_problems,
+    matching,
+    search_ids,
+    summarize,
+    utc_timestamp,
+)
+from tracker.storage import load_whole
 
 DEFAULT_LOCK_TIMEOUT = 10.0
-
-
-def default_path() -> Path:
-    """`commitments.json` in the platform's user data directory."""
-    import platformdirs
-
-    return platformdirs.user_data_path("tracker", appauthor=False) / "commitments.json"
 
 
 def bundled_text() -> str:
@@ -117,6 +123,18 @@ class Snapshot:
 
     def close(self) -> None:
         """Let go of the file."""
+
+    def select(self, filters: Filters, today: str) -> list[Summary]:
+        """The commitments that `filters` choose, by due date; only a text search reads whole records. An actor
+        that no commitment has is an error (NotFoundError) naming the known ones."""
+        summaries = self.summaries()
+        check_actor(summaries, filters.actor)
+        found = search_ids((self.get(cid) for cid in self.ids), filters.search) if filters.search else None
+        statuses = list(filters.statuses) or None
+        chosen = matching(
+            summaries, today, statuses, filters.pillar, filters.actor, filters.overdue, filters.due_before, found
+        )
+        return by_due(chosen)
 
 
 class LoadedSnapshot(Snapshot):
@@ -358,39 +376,32 @@ class Store:
         except OSError:
             return False
 
+    def output_target(self, output: Path, force: bool) -> Path:
+        """Where an output file given as `output` goes (a link followed): a new file, or with `force` an existing
+        regular file; never this database or one of its side files. InvalidInputError naming the problem."""
+        target = Path(os.path.realpath(output))
+        if self.owns(target):
+            raise InvalidInputError(f"{output} is the database {self.path} or one of its side files; choose another")
+        try:
+            mode: int | None = target.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            raise InvalidInputError(f"{output} is {kind_of(mode)}; give a regular file (or leave --output out)")
+        if mode is not None and not force:
+            raise InvalidInputError(f"{output} exists; use --force to overwrite it")
+        if not target.parent.is_dir():
+            raise InvalidInputError(f"the directory of {output} does not exist")
+        return target
+
     # --- locking and creation ----------------------------------------------------------------------------------
 
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the cross-process lock on the sibling lock file for a read-modify-write."""
-        from filelock import FileLock, Timeout
-
         self._check_directory()
-        self._check_lock_file()
-        lock = FileLock(str(self.lock_path), timeout=self.lock_timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise LockTimeoutError(
-                f"{self.path} is locked by another tracker process ({self.lock_path}); waited "
-                f"{self.lock_timeout:g} s; try again when it has finished"
-            ) from None
-        except OSError as error:
-            raise DatabaseError(f"cannot lock {self.path}: {describe_os_error(error)} ({self.lock_path})") from None
-        try:
+        with locked(self.lock_path, self.lock_timeout, self.path):
             yield
-        finally:
-            lock.release()
-
-    def _check_lock_file(self) -> None:
-        try:
-            mode = os.lstat(self.lock_path).st_mode
-        except FileNotFoundError:
-            return
-        if not stat.S_ISREG(mode):
-            raise DatabaseError(
-                f"the lock file {self.lock_path} is {kind_of(mode)}, not a regular file; remove it to go on"
-            )
 
     def _check_directory(self) -> None:
         if not self.path.parent.is_dir():
@@ -518,13 +529,7 @@ class Store:
     def _load_whole(self, data: bytes) -> tuple[list[Commitment], int]:
         """Parse and validate a file that is not in the canonical layout as one document, through TinyDB (any
         formatting, a file TinyDB itself wrote, an older schema version); its commitments and its version."""
-        from tinydb import TinyDB
-
-        from tracker.storage import CanonicalJSONStorage
-
-        storage = CanonicalJSONStorage(self.path, _decode(data, self.path))
-        commitments = TinyDB(storage=lambda: storage).table(TABLE).all()
-        return sorted((cast(Commitment, dict(c)) for c in commitments), key=lambda c: c["id"]), storage.version
+        return load_whole(self.path, _decode(data, self.path))
 
     @contextmanager
     def reading(self) -> Iterator[Snapshot]:
@@ -822,8 +827,6 @@ def _step(number: int, path: Path, entry: Entry | None) -> UndoStep:
 
 def _read_all(descriptor: int, path: Path) -> bytes:
     """Every byte of the open file, from its start, in one buffer the size of the file."""
-    import io
-
     try:
         os.lseek(descriptor, 0, os.SEEK_SET)
         return io.FileIO(descriptor, closefd=False).readall()

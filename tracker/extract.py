@@ -931,6 +931,11 @@ def title_of(sentence: str, cue: re.Match[str] | None) -> str:
     if cue and re.fullmatch(r"will|shall|would", cue_words):
         subject = re.split(r",|\bthat\b", sentence[: cue.start()])[-1].strip()
         rest = _active(subject, re.sub(r"^(?:\w+ly\s+)", "", rest))
+    elif re.match(r"urg|invit|encourag|appeal", cue_words) and not cue_words.endswith(" to"):
+        object_to = re.match(r"(?:[\w’'-]+\s+){0,6}?to\s+", rest)
+        rest = rest[object_to.end() :] if object_to else rest
+    elif re.match(r"pledge|promise|offered|commit", cue_words) and not rest.lower().startswith("to "):
+        rest = "Provide " + rest
     elif cue_words.startswith(("ask", "call")) and cue_words.endswith("for"):
         rest = "Ask for " + rest
     elif lead:
@@ -942,12 +947,19 @@ def title_of(sentence: str, cue: re.Match[str] | None) -> str:
     nominal = re.match(r"(?:the|a|an)\s+(\w+)\s+of\s+(?:the\s+)?", rest, re.IGNORECASE)
     if nominal and nominal[1].lower() in _NOMINALISED:
         rest = f"{_NOMINALISED[nominal[1].lower()]} {rest[nominal.end() :]}"
+    rest = re.sub(
+        r",?\s+(?:according to .*|(?:the |a |an )?[\w\s]{0,40}\b(?:said|says|reported|added))$",
+        "",
+        rest.rstrip(" .;:!?\"”’'"),
+    )
     rest = rest.rstrip(" .;:!?\"”’'")
     if not rest:
         rest = "Act on this statement"
     return _cut(rest[0].upper() + rest[1:])
 
 
+# "..., the foreign ministry said", "..., according to the ministry": who reported it is not part of what is to be done.
+_ATTRIBUTION = re.compile(r",?\s+(?:according to .*|(?:the |a |an )?[\w\s]{0,40}\b(?:said|says|reported|added))$")
 _VERBS = {"advance", "hold", "host", "provide", "launch", "establish", "continue", "promote", "support", "expand"}
 
 
@@ -1105,3 +1117,30 @@ def _wide_cue(sentence: str) -> str:
 
 def _cue_match(sentence: str, cue: str) -> re.Match[str] | None:
     return re.search(re.escape(cue), sentence)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Evaluation against a gold set
+
+
+def _comparable(quote: str) -> str:
+    return " ".join(quote.translate(_QUOTES).split())
+
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "\u00a0": " "})
+
+
+def covers(candidate_quote: str, gold_quote: str) -> bool:
+    """Whether a candidate's quote covers a gold quote: after whitespace is collapsed and curly quotes made straight,
+    the candidate's quote contains the gold quote (a gold quote may be part of a sentence), or the gold quote
+    contains the candidate's (a gold quote of several sentences, of which the candidate is one whole sentence)."""
+    candidate, gold = _comparable(candidate_quote), _comparable(gold_quote)
+    return bool(candidate) and bool(gold) and (gold in candidate or candidate in gold)
+
+
+def recall_precision(candidate_quotes: list[str], gold_quotes: list[str]) -> tuple[float, float]:
+    """(share of distinct gold quotes that some candidate covers, share of candidates that cover some gold quote)."""
+    golds = sorted(set(map(_comparable, gold_quotes)))
+    found = sum(any(covers(candidate, gold) for candidate in candidate_quotes) for gold in golds)
+    hits = sum(any(covers(candidate, gold) for gold in golds) for candidate in candidate_quotes)
+    return (found / len(golds) if golds else 1.0), (hits / len(candidate_quotes) if candidate_quotes else 1.0)

@@ -37,10 +37,8 @@ def main() -> None:
         print(f"  precision {precision:.2f}")
         for candidate in candidates:
             hit = any(covers(candidate.quote, g) for g in golds)
-            print(
-                f"  {'gold ' if hit else 'other'} {candidate.confidence:.2f} {candidate.kind:12} ¶{candidate.paragraph} "
-                f"{candidate.title}"
-            )
+            label = "gold " if hit else "other"
+            print(f"  {label} {candidate.confidence:.2f} {candidate.kind:12} ¶{candidate.paragraph} {candidate.title}")
         for missed in sorted({g for g in golds if not any(covers(q, g) for q in quotes)}):
             print(f"  MISSED {missed[:100]}")
 

@@ -1406,7 +1406,7 @@ def extract_command(
             render.print_renderable(render.extraction_view(extraction, heading))
     if extraction.needs_date:
         render.print_notice(
-            f"{extraction.needs_date} candidate(s) name a time from the statement's date ('next year'); "
+            f"{extraction.needs_date} candidate(s) count a time from the statement's date (e.g. 'next year'); "
             "give --date YYYY-MM-DD to set their due date"
         )
 

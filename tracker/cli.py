@@ -1375,7 +1375,9 @@ def extract_command(
         bool, typer.Option("--explain", help="Also list each sentence with a cue word that was left out, and why.")
     ] = False,
 ) -> None:
-    """Propose candidate commitments from a statement's text, most confident first; the database is not changed.
+    """Propose candidate commitments found in a statement's text.
+
+    Candidates come most confident first; the database is never changed.
 
     Each candidate has its paragraph, quote, a title, actors, kind (pledge, agreement, aspiration, request,
     continuation), pillar, due date, amount, the cue words and a confidence. The table shows too the sentences

@@ -1219,6 +1219,116 @@ def import_command(
     render.print_line(summary + (f", {counts.removed} removed" if replace else ""))
 
 
+class ExtractFormat(StrEnum):
+    TABLE = "table"
+    TEXT = "text"
+    JSON = "json"
+
+
+def _check_confidence(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise typer.BadParameter(f"{value:g} is not a confidence; use a number from 0 to 1, e.g. 0.7")
+    return value
+
+
+def _statement_bytes(file: str) -> bytes:
+    """The bytes of the statement file (or of stdin for '-'), refusing a directory, a FIFO and a file over 10 MB."""
+    from tracker.extract import MAX_BYTES
+    from tracker.files import open_regular
+
+    if file == "-":
+        return sys.stdin.buffer.read(MAX_BYTES + 1)
+    path = Path(file)
+    try:
+        descriptor = open_regular(path, what="statement")
+    except FileNotFoundError:
+        raise InvalidInputError(f"{file} does not exist; give a statement's text file, or - for stdin") from None
+    with os.fdopen(descriptor, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > MAX_BYTES:
+            raise InvalidInputError(f"{file} has {size:,} bytes; a statement may have at most {MAX_BYTES:,} (10 MB)")
+        return stream.read(MAX_BYTES + 1)
+
+
+@app.command("extract")
+def extract_command(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="The statement: UTF-8 text or .html/.htm, or - for stdin.")
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            "-d",
+            metavar="DATE",
+            callback=check_date,
+            help="The statement's date (YYYY-MM-DD), for 'next year', 'later in the year', 'for the next five years'.",
+        ),
+    ] = None,
+    document: Annotated[
+        str | None, typer.Option("--document", metavar="TEXT", help="The statement's name, shown with the candidates.")
+    ] = None,
+    output_format: Annotated[
+        ExtractFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the default on a terminal), text (the default elsewhere) or json (a list of objects).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    min_confidence: Annotated[
+        float,
+        typer.Option(
+            "--min-confidence",
+            metavar="X",
+            callback=_check_confidence,
+            help="Only candidates of confidence X (0 to 1).",
+        ),
+    ] = 0.0,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Also list each sentence with a cue word that was left out, and why.")
+    ] = False,
+) -> None:
+    """Propose candidate commitments found in a statement's text.
+
+    Candidates come most confident first; the database is never changed.
+
+    Each candidate has its paragraph, quote, a title, actors, kind (pledge, agreement, aspiration, request,
+    continuation), pillar, due date, amount, the cue words and a confidence. The table shows too the sentences
+    with a cue word that were left out, and why (--explain in text).
+
+    Example: tracker extract statement.txt --date 2020-09-09 --format json
+    """
+    from tracker.extract import extract, read_statement
+
+    if explain and output_format is ExtractFormat.JSON:
+        raise UsageProblem(
+            "--explain lists the sentences left out in the table or text format; leave out --format json"
+        )
+    name = "stdin" if file == "-" else file
+    statement = read_statement(_statement_bytes(file), name, html=file.lower().endswith((".html", ".htm")))
+    statement_date = parse_date(on) if on else None
+    extraction = extract(statement, statement_date, min_confidence)
+    chosen = output_format or _table_or_text(ExtractFormat.TABLE, ExtractFormat.TEXT)
+    if chosen is ExtractFormat.JSON:
+        render.print_json([{**c.as_json(), "document": document, "date": on} for c in extraction.candidates])
+    else:
+        count = len(extraction.candidates)
+        heading = f"{count} candidate{'s' if count != 1 else ''} from {document or name}" + (f" of {on}" if on else "")
+        if chosen is ExtractFormat.TEXT:
+            for line in render.extraction_text(extraction, heading, explain):
+                sys.stdout.write(line + "\n")
+        else:
+            render.print_renderable(render.extraction_view(extraction, heading))
+    if extraction.needs_date:
+        render.print_notice(
+            f"{extraction.needs_date} candidate(s) count a time from the statement's date (e.g. 'next year'); "
+            "give --date YYYY-MM-DD to set their due date"
+        )
+
+
 def run() -> None:
     """The console script's entry point."""
     import gc

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
+    from tracker.extract import Candidate, Extraction, Rejection
+
 # C0 controls, DEL and C1 controls could move the cursor, retitle the window or worse; bidirectional
 # controls and line separators can make text read differently from what it is.
 _UNSAFE = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029]
@@ -640,3 +642,66 @@ def source_view(heading: str, paragraph: str) -> RenderableType:
     from rich.text import Text
 
     return Group(text(heading, style="bold"), Text(), text(paragraph, multiline=True))
+
+
+def _candidate_facts(candidate: Candidate) -> str:
+    actors = ", ".join(candidate.actors) or "no actor named"
+    paragraph = "no paragraph number" if candidate.paragraph is None else f"paragraph {candidate.paragraph}"
+    facts = [f"{candidate.confidence:.2f}", paragraph, candidate.kind, actors, candidate.pillar]
+    facts.append(f"due {candidate.due}" if candidate.due else "no due date")
+    if candidate.amount:
+        facts.append(format_amount(candidate.amount))
+    return "  ".join(facts)
+
+
+def _rejection_facts(rejection: Rejection) -> str:
+    paragraph = "no paragraph number" if rejection.paragraph is None else f"paragraph {rejection.paragraph}"
+    return f"{paragraph}  '{rejection.cue}': {rejection.reason}"
+
+
+def extraction_text(extraction: Extraction, heading: str, explain: bool) -> Iterable[str]:
+    """Plain lines for a pipe: per candidate its facts, title, quote (whole, on one line) and cue; with `explain`,
+    then the sentences with a cue word that were left out, and why."""
+    yield safe(heading)
+    for number, candidate in enumerate(extraction.candidates, 1):
+        yield ""
+        yield f"{number}. {safe(_candidate_facts(candidate))}"
+        yield f"   title: {safe(candidate.title)}"
+        yield f"   quote: {safe(candidate.quote)}"
+        yield f"   cue: {safe(candidate.cue)}"
+    if explain:
+        yield ""
+        yield f"left out: {len(extraction.rejected)} sentences with a cue word"
+        for rejection in extraction.rejected:
+            yield ""
+            yield f"- {safe(_rejection_facts(rejection))}"
+            yield f"   quote: {safe(rejection.quote)}"
+
+
+def extraction_view(extraction: Extraction, heading: str) -> RenderableType:
+    """Candidates on a terminal, then what was left out and why: every quote whole, wrapped at words to the width."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    parts: list[RenderableType] = [text(heading, style="bold")]
+    for number, candidate in enumerate(extraction.candidates, 1):
+        parts.append(Text())
+        parts.append(Text.assemble(f"{number}. ", text(candidate.title, style="bold")))
+        body = Text.assemble(
+            text(_candidate_facts(candidate), style="cyan"),
+            "\n",
+            text(f"“{candidate.quote}”"),
+            "\n",
+            text(f"cue: {candidate.cue}", style="dim"),
+        )
+        parts.append(Padding(body, (0, 0, 0, 3)))
+    parts.append(Text())
+    if not extraction.rejected:
+        parts.append(Text("Left out: no other sentence had a cue word.", style="bold"))
+        return Group(*parts)
+    parts.append(Text(f"Left out: {len(extraction.rejected)} sentences with a cue word, and why", style="bold"))
+    for rejection in extraction.rejected:
+        parts.append(Text.assemble("- ", text(_rejection_facts(rejection), style="yellow")))
+        parts.append(Padding(text(f"“{rejection.quote}”", style="dim"), (0, 0, 0, 2)))
+    return Group(*parts)

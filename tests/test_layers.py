@@ -1,5 +1,5 @@
 """The modules import one way, down the layers: cli -> formats, render, report -> store -> storage, journal,
-layout -> index, migrations, files -> model, strictjson -> errors. A function-level import counts like any other:
+layout -> index, migrations, files, extract -> model, strictjson -> errors. A function-level import counts like any other:
 it would only hide a cycle."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tracker"
 LAYERS = [
     ["errors"],
     ["model", "strictjson"],
-    ["files", "migrations"],
+    ["files", "migrations", "extract"],
     ["index"],
     ["layout", "journal"],
     ["storage"],

@@ -18,7 +18,7 @@ from tracker.extract import covers, extract, recall_precision
 
 def main() -> None:
     data = json.loads(resources.files("tracker.data").joinpath("commitments.json").read_text(encoding="utf-8"))
-    gold = data["commitments"]
+    gold = list(data["commitments"].values())
     by_file: dict[str, list[dict[str, object]]] = {}
     for commitment in gold:
         by_file.setdefault(commitment["source"]["file"], []).append(commitment)

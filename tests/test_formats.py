@@ -117,7 +117,7 @@ def test_import_replace_makes_the_database_the_file(run: Run, db_path: Path, tmp
     ("content", "problems"),
     [
         ("{oops", ["not valid JSON"]),
-        ('{"commitments": [], "schema_version": 3}', ["schema version 3"]),
+        ('{"commitments": [], "schema_version": 99}', ["schema version 99, newer than this tracker knows"]),
         ('"text"', ["not a tracker export"]),
         ('[{"id": "x"}, 7]', ["commitment 1 ('x'): record lacks", "commitment 2: is not an object"]),
     ],

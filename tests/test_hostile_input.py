@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Run, record
+from tracker.layout import SCHEMA_VERSION
 from tracker.model import latest_date_on_earth
 
 TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "200", "LINES": "60"}
@@ -54,8 +55,18 @@ def _import_fails_cleanly(run: Run, db_path: Path, source: Path, problem: str) -
         (lambda text: text.replace('"value": 14000000', '"value": 1e999'), "1e999 is too large for a floating-point"),
         (lambda text: text.replace('"value": 14000000', '"value": NaN'), "NaN is not a number JSON allows"),
         (lambda text: text.replace('"value": 14000000', '"value": -Infinity'), "-Infinity is not a number JSON"),
-        (lambda text: text.replace('"schema_version": 2', '"schema_version": ' + "[" * 10000 + "]" * 10000), "deeply"),
-        (lambda text: text.replace('"schema_version": 2\n', '"schema_version": 2,\n'), "at line "),
+        (
+            lambda text: text.replace(
+                f'"schema_version": {SCHEMA_VERSION}', '"schema_version": ' + "[" * 10000 + "]" * 10000
+            ),
+            "deeply",
+        ),
+        (
+            lambda text: text.replace(
+                f'"schema_version": {SCHEMA_VERSION}\n', f'"schema_version": {SCHEMA_VERSION},\n'
+            ),
+            "at line ",
+        ),
     ],
     ids=["duplicate-key", "5000-digit-integer", "1e999", "NaN", "-Infinity", "10000-deep", "trailing-comma"],
 )
@@ -91,6 +102,9 @@ def _export_with(run: Run, tmp_path: Path, change: dict[str, object], event: dic
                 "evidence": [],
                 "note": "",
                 "recorded_at": "2026-01-01T00:00:00Z",
+                "recorded_by": None,
+                "actors": None,
+                "by": None,
                 "status": "partial",
                 **event,
             }

@@ -36,7 +36,16 @@ FUTURE = (date.fromisoformat(latest_date_on_earth()) + timedelta(days=2)).isofor
 
 
 def event(day: str, status: str, note: str = "") -> Event:
-    return {"date": day, "status": status, "note": note, "evidence": [], "recorded_at": "2026-01-01T00:00:00Z"}
+    return {
+        "date": day,
+        "status": status,
+        "note": note,
+        "evidence": [],
+        "recorded_at": "2026-01-01T00:00:00Z",
+        "recorded_by": None,
+        "actors": None,
+        "by": None,
+    }
 
 
 def commitment(**fields: object) -> Commitment:
@@ -60,6 +69,8 @@ def test_scores_follow_the_g7_g20_research_group() -> None:
         Status.STALLED: -1,
         Status.BROKEN: -1,
         Status.PENDING: None,
+        Status.LAPSED: None,
+        Status.SUPERSEDED: None,
     }
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from tracker.cli import app
-from tracker.model import POLITIFACT, SCORES, Status
+from tracker.model import POLITIFACT, SCORES, SETTLED, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -32,5 +32,6 @@ def test_every_command_is_in_the_readme() -> None:
 def test_status_table_matches_the_vocabulary_and_scores() -> None:
     for status in Status:
         score = SCORES[status]
-        shown = "not scored (counted)" if score is None else f"{score:+d}" if score else "0"
+        final = "not scored (final: out of assessment)" if status in SETTLED else "not scored (counted)"
+        shown = final if score is None else f"{score:+d}" if score else "0"
         assert f"| `{status.value}` | {POLITIFACT[status]} | {shown} |" in README

@@ -119,7 +119,7 @@ def _damaged(name: str) -> str:
         list(document["commitments"].values())[3]["history"][0]["evidence"] = "not a list"
         return json.dumps(document, indent=2)
     if name == "unknown schema version":
-        document["_meta"]["1"]["schema_version"] = 3
+        document["_meta"]["1"]["schema_version"] = 99
         return json.dumps(document, indent=2)
     raise AssertionError(name)
 

@@ -10,7 +10,16 @@ from tracker.report import build_report, score
 
 
 def event(day: str, status: str, note: str = "") -> Event:
-    return {"date": day, "status": status, "note": note, "evidence": [], "recorded_at": "2026-01-01T00:00:00Z"}
+    return {
+        "date": day,
+        "status": status,
+        "note": note,
+        "evidence": [],
+        "recorded_at": "2026-01-01T00:00:00Z",
+        "recorded_by": None,
+        "actors": None,
+        "by": None,
+    }
 
 
 def commitment(
@@ -35,6 +44,8 @@ def commitment(
         "amount": None,
         "status": latest["status"],
         "history": history,
+        "kind": None,
+        "weight": 1,
     }
 
 
@@ -80,6 +91,8 @@ def test_report_counts_pending_but_does_not_score_it_and_splits_by_pillar_and_ac
         "partial": 1,
         "fulfilled": 1,
         "broken": 1,
+        "lapsed": 0,
+        "superseded": 0,
     }
     # (+1 - 1 + 0) / 3 = 0 -> 50 %
     assert figures["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 3}

@@ -17,7 +17,17 @@ from tests.conftest import bundled_commitments
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError, UsageProblem
 from tracker.index import Index, read_index, signature
 from tracker.journal import Journal
-from tracker.layout import FOOTER, HEADER, doc_id, doc_key, dump_database, index_records, parse_database, record_spans
+from tracker.layout import (
+    FOOTER,
+    HEADER,
+    SCHEMA_VERSION,
+    doc_id,
+    doc_key,
+    dump_database,
+    index_records,
+    parse_database,
+    record_spans,
+)
 from tracker.model import Commitment, Pillar, new_commitment, record_event, summarize
 from tracker.store import IndexedSnapshot, LoadedSnapshot, Store, bundled_text, export_json
 
@@ -64,7 +74,7 @@ def test_file_is_canonical_sorted_and_readable(store: Store) -> None:
     text = store.path.read_text(encoding="utf-8")
     document = json.loads(text)
     assert list(document) == ["_meta", "commitments"]
-    assert document["_meta"] == {"1": {"schema_version": 2}}
+    assert document["_meta"] == {"1": {"schema_version": SCHEMA_VERSION}}
     keys = list(document["commitments"])
     assert keys == sorted(keys)
     assert keys == [doc_key(c["id"]) for c in document["commitments"].values()]
@@ -279,10 +289,13 @@ def test_new_file_mode_follows_the_umask(isolated_environment: Path) -> None:
 
 def test_layout_pieces_give_exactly_the_canonical_json(store: Store) -> None:
     commitments = store.load()
-    document = {"_meta": {"1": {"schema_version": 2}}, "commitments": {str(doc_id(c["id"])): c for c in commitments}}
+    document = {
+        "_meta": {"1": {"schema_version": SCHEMA_VERSION}},
+        "commitments": {str(doc_id(c["id"])): c for c in commitments},
+    }
     expected = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     assert dump_database(commitments) == expected + "\n"
-    empty = json.dumps({"_meta": {"1": {"schema_version": 2}}, "commitments": {}}, indent=2)
+    empty = json.dumps({"_meta": {"1": {"schema_version": SCHEMA_VERSION}}, "commitments": {}}, indent=2)
     assert dump_database([]) == empty + "\n"
 
 
@@ -354,7 +367,7 @@ def test_removing_every_commitment_then_undoing_keeps_the_file_canonical(store: 
         for commitment_id in transaction.ids():
             transaction.delete(commitment_id)
     assert json.loads(store.path.read_text(encoding="utf-8")) == {
-        "_meta": {"1": {"schema_version": 2}},
+        "_meta": {"1": {"schema_version": SCHEMA_VERSION}},
         "commitments": {},
     }
     store.undo()
@@ -490,7 +503,7 @@ def test_the_layout_is_exactly_the_canonical_json_and_indexes_back(titles: list[
         commitments.append(made)
     text = dump_database(commitments)
     table = {str(doc_id(c["id"])): c for c in commitments}
-    document = {"_meta": {"1": {"schema_version": 2}}, "commitments": table}
+    document = {"_meta": {"1": {"schema_version": SCHEMA_VERSION}}, "commitments": table}
     expected = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     assert text == expected + "\n"
     assert_indexes_back(text, sorted(commitments, key=lambda c: doc_key(c["id"])))

@@ -17,8 +17,8 @@ from tinydb import Query, TinyDB
 
 from tests.conftest import Run, bundled_commitments, load, record
 from tracker.errors import DatabaseError
-from tracker.layout import doc_id, dump_database, parse_database
-from tracker.migrations import MIGRATIONS, upgrade
+from tracker.layout import SCHEMA_VERSION, doc_id, dump_database, parse_database
+from tracker.migrations import MIGRATIONS
 from tracker.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ def test_stock_tinydb_sees_every_commitment_as_a_document_with_its_derived_id(db
         documents = database.table("commitments").all()
         assert sorted(d["id"] for d in documents) == sorted(c["id"] for c in bundled_commitments())
         assert all(document.doc_id == doc_id(document["id"]) for document in documents)
-        assert database.table("_meta").get(doc_id=1) == {"schema_version": 2}
+        assert database.table("_meta").get(doc_id=1) == {"schema_version": SCHEMA_VERSION}
         pending = database.table("commitments").search(Query().status == "pending")
         assert len(pending) == len([c for c in bundled_commitments() if c["status"] == "pending"])
     finally:
@@ -65,7 +65,7 @@ def test_a_document_inserted_by_stock_tinydb_is_read_and_the_next_write_lays_it_
     database = TinyDB(db_path)  # TinyDB's own JSONStorage: its own formatting, the next document id in sequence
     database.table("commitments").insert(new)
     database.close()
-    assert db_path.read_text(encoding="utf-8").startswith('{"_meta": {"1": {"schema_version": 2}}')
+    assert db_path.read_text(encoding="utf-8").startswith(f'{{"_meta": {{"1": {{"schema_version": {SCHEMA_VERSION}}}}}')
     assert "inserted-by-tinydb" in run("list").stdout
     assert json.loads(run("show", "inserted-by", "--json").stdout)["title"] == "Inserted with TinyDB"
     assert run("update", "inserted-by", "--note", "Laid out again.").exit_code == 0
@@ -107,11 +107,35 @@ def test_every_schema_version_has_a_migration_and_an_old_file_to_test_it() -> No
 
 def test_the_version_1_to_2_migration_keeps_every_commitment_and_keys_it_by_its_document_id() -> None:
     old = json.loads((OLD_FILES / "schema-v1.json").read_text(encoding="utf-8"))
-    document, version = upgrade(old, "old", doc_id)
-    assert version == 1
+    document = MIGRATIONS[1](old, doc_id)
     assert document["_meta"] == {"1": {"schema_version": 2}}
     assert sorted(document["commitments"].values(), key=lambda c: c["id"]) == old["commitments"]
     assert all(key == str(doc_id(c["id"])) for key, c in document["commitments"].items())
+
+
+def test_the_version_2_to_3_migration_adds_kind_weight_and_event_fields_without_changing_meaning() -> None:
+    old = json.loads((OLD_FILES / "schema-v2.json").read_text(encoding="utf-8"))
+    document = MIGRATIONS[2](old, doc_id)
+    assert document["_meta"] == {"1": {"schema_version": 3}}
+    assert list(document["commitments"]) == list(old["commitments"])
+    for key, commitment in document["commitments"].items():
+        before = old["commitments"][key]
+        assert {**commitment, "kind": None, "weight": 1} == {
+            **before,
+            "kind": None,
+            "weight": 1,
+            "history": commitment["history"],
+        }
+        assert (commitment["kind"], commitment["weight"]) == (None, 1)
+        for event, old_event in zip(commitment["history"], before["history"], strict=True):
+            assert event == {**old_event, "actors": None, "recorded_by": None, "by": None}
+
+
+def test_a_file_of_each_old_version_reads_as_the_same_commitments() -> None:
+    v1 = parse_database((OLD_FILES / "schema-v1.json").read_text(encoding="utf-8"), "v1")
+    v2 = parse_database((OLD_FILES / "schema-v2.json").read_text(encoding="utf-8"), "v2")
+    assert sorted(v1, key=lambda c: c["id"]) == sorted(v2, key=lambda c: c["id"])
+    assert all(c["kind"] is None and c["weight"] == 1 for c in v2)
 
 
 def test_reading_an_old_file_writes_nothing_and_the_first_write_migrates_it_with_a_backup(
@@ -127,28 +151,30 @@ def test_reading_an_old_file_writes_nothing_and_the_first_write_migrates_it_with
     assert result.exit_code == 0, result.stderr
     (backup,) = isolated_environment.parent.glob("commitments.json.*.bak")
     assert result.stderr == (
-        f"tracker: migrated {isolated_environment} from schema version 1 to 2; the old file is kept at {backup}\n"
+        f"tracker: migrated {isolated_environment} from schema version 1 to {SCHEMA_VERSION}; the old file is kept at "
+        f"{backup}\n"
     )
     assert backup.read_bytes() == old
     text = isolated_environment.read_text(encoding="utf-8")
-    assert json.loads(text)["_meta"] == {"1": {"schema_version": 2}}
+    assert json.loads(text)["_meta"] == {"1": {"schema_version": SCHEMA_VERSION}}
     assert dump_database(parse_database(text, "x")) == text
     assert record(isolated_environment, "rcep-signing")["history"][-1]["note"] == "The first write."
     assert run("undo", "--yes").exit_code == 0
     migrated = {c["id"]: c for c in load(isolated_environment)["commitments"]}
-    assert migrated == {c["id"]: c for c in json.loads(old)["commitments"]}
+    assert migrated == {c["id"]: c for c in parse_database(old.decode(), "old")}
 
 
 def test_a_file_of_a_newer_schema_version_is_refused_with_upgrade_tracker(run: Run, db_path: Path) -> None:
     document = json.loads(db_path.read_text(encoding="utf-8"))
-    document["_meta"]["1"]["schema_version"] = 3
+    document["_meta"]["1"]["schema_version"] = SCHEMA_VERSION + 1
     db_path.write_text(json.dumps(document, indent=2), encoding="utf-8")
     original = db_path.read_bytes()
     for command in (["list"], ["update", "rcep", "--note", "x"]):
         result = run(*command)
         assert result.exit_code == 1
         assert result.stderr == (
-            f"tracker: error: {db_path} has schema version 3, newer than this tracker knows (2); upgrade tracker\n"
+            f"tracker: error: {db_path} has schema version {SCHEMA_VERSION + 1}, newer than this tracker knows "
+            f"({SCHEMA_VERSION}); upgrade tracker\n"
         )
     assert db_path.read_bytes() == original
 

@@ -12,7 +12,8 @@ from typing import Any, cast
 from tracker import strictjson
 from tracker.errors import DatabaseError, InvalidInputError
 from tracker.files import describe_os_error, prepare
-from tracker.migrations import TABLE, version_of
+from tracker.layout import doc_id
+from tracker.migrations import META, META_DOCUMENT, TABLE, upgrade
 from tracker.model import (
     Amount,
     Commitment,
@@ -222,16 +223,16 @@ def read_import(text: str | bytes, origin: str) -> list[Commitment]:
         document = strictjson.loads(text)
     except strictjson.JSONProblem as problem:
         raise ImportProblems(origin, [str(problem)]) from None
+    if isinstance(document, list):  # a bare list of commitments, of any schema version: as version 2 held them
+        document = {META: {META_DOCUMENT: {"schema_version": 2}}, TABLE: {str(n): r for n, r in enumerate(document)}}
+    records: Any = None
     if isinstance(document, dict):  # an export or a data file, of any schema version this tracker knows
         try:
-            version = version_of(document, origin)
+            document, _ = upgrade(document, origin, doc_id)
         except DatabaseError as error:
             raise ImportProblems(origin, [str(error).removeprefix(f"{origin} ")]) from None
-        records = document.get(TABLE)
-        if version >= 2:
-            records = list(records.values()) if isinstance(records, dict) else None
-    else:
-        records = document
+        table = document.get(TABLE)
+        records = list(table.values()) if isinstance(table, dict) else None
     if not isinstance(records, list):
         raise ImportProblems(origin, ["not a tracker export (a tracker data file or export, or a list of commitments)"])
     problems: list[str] = []

@@ -22,9 +22,9 @@ from typing import Any
 
 from tracker.errors import DatabaseError
 from tracker.files import read_regular
-from tracker.model import PILLAR_VALUES, STATUS_VALUES, Summary
+from tracker.model import KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary
 
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -38,55 +38,43 @@ class IndexDoubt(ValueError):
     """Something in the index does not hold up: it must not be used."""
 
 
+SUMMARY_FIELDS = tuple(Summary.__annotations__)
+
+
 def pack_summary(summary: Summary) -> bytes:
-    return marshal.dumps(
-        (
-            summary["id"],
-            summary["title"],
-            summary["actors"],
-            summary["pillar"],
-            summary["due"],
-            summary["status"],
-            summary["made"],
-            summary["last"],
-            summary["history"],
-            summary["quote_key"],
-        )
-    )
+    """A Summary as the index keeps it: its values, in the order of SUMMARY_FIELDS."""
+    return marshal.dumps(tuple(summary[field] for field in SUMMARY_FIELDS))  # type: ignore[literal-required]
 
 
 def unpack_summary(packed: bytes, expected_id: str) -> Summary:
     """A packed Summary, checked for shape and for the id it must have; IndexDoubt otherwise."""
     try:
-        cid, title, actors, pillar, due, status, made, last, history, quote_key = marshal.loads(packed)
+        values = marshal.loads(packed)
     except (EOFError, ValueError, TypeError):
         raise IndexDoubt("a summary cannot be read") from None
+    if not isinstance(values, tuple) or len(values) != len(SUMMARY_FIELDS):
+        raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
+    summary: dict[str, Any] = dict(zip(SUMMARY_FIELDS, values, strict=True))
+    actors, assessed = summary["actors"], summary["assessed"]
     if not (
-        cid == expected_id
-        and isinstance(title, str)
+        summary["id"] == expected_id
+        and isinstance(summary["title"], str)
         and isinstance(actors, list)
         and all(isinstance(actor, str) for actor in actors)
-        and pillar in PILLAR_VALUES
-        and (due is None or _is_date(due))
-        and status in STATUS_VALUES
-        and _is_date(made)
-        and _is_date(last)
-        and isinstance(history, str)
-        and isinstance(quote_key, str)
+        and summary["pillar"] in PILLAR_VALUES
+        and (summary["due"] is None or _is_date(summary["due"]))
+        and summary["status"] in STATUS_VALUES
+        and _is_date(summary["made"])
+        and _is_date(summary["last"])
+        and isinstance(summary["history"], str)
+        and (assessed is None or (isinstance(assessed, list) and len(assessed) == summary["history"].count(";") + 1))
+        and (summary["kind"] is None or summary["kind"] in KIND_VALUES)
+        and isinstance(summary["weight"], int | float)
+        and (summary["superseded_by"] is None or isinstance(summary["superseded_by"], str))
+        and isinstance(summary["quote_key"], str)
     ):
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
-    return {
-        "id": cid,
-        "title": title,
-        "actors": actors,
-        "pillar": pillar,
-        "due": due,
-        "status": status,
-        "made": made,
-        "last": last,
-        "history": history,
-        "quote_key": quote_key,
-    }
+    return summary  # type: ignore[return-value]
 
 
 @dataclass

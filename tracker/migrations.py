@@ -1,6 +1,8 @@
 """Schema versions of the data file, and the small functions that take a parsed file from one version to the next.
 
 Version 1: `{"commitments": [commitment, ...], "schema_version": 1}`, commitments in a list sorted by id.
+Version 3: version 2, with a `kind` and a `weight` for each commitment, and `actors`, `recorded_by` and `by` for
+each event.
 Version 2: a TinyDB database. `{"_meta": {"1": {"schema_version": 2}}, "commitments": {"<doc id>": commitment}}`,
 where each commitment's document id is derived from its id (`tracker.layout.doc_id`), so that two copies of the
 file that each gained a commitment merge in git without both taking the same number.
@@ -16,7 +18,7 @@ from typing import Any
 
 from tracker.errors import DatabaseError
 
-CURRENT = 2
+CURRENT = 3
 TABLE = "commitments"
 META = "_meta"
 META_DOCUMENT = "1"
@@ -65,7 +67,31 @@ def _v1_to_v2(document: dict[str, Any], doc_id: Callable[[str], int]) -> dict[st
     return {META: {META_DOCUMENT: {"schema_version": 2}}, TABLE: table}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any], Callable[[str], int]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(document: dict[str, Any], doc_id: Callable[[str], int]) -> dict[str, Any]:
+    """Commitments gain a kind (not coded: null) and a weight (1); events gain the actors they assess (null: all,
+    as every event before meant), who recorded them (null: not known) and, for a superseded event, its successor
+    (null). Nothing changes meaning."""
+    table = document.get(TABLE)
+    if not isinstance(table, dict):
+        raise DatabaseError(f"the table '{TABLE}' is not an object of documents keyed by document id")
+    upgraded: dict[str, Any] = {}
+    for key, record in table.items():
+        if isinstance(record, dict):
+            history = record.get("history")
+            if isinstance(history, list):
+                history = [
+                    {"recorded_by": None, "actors": None, "by": None, **event} if isinstance(event, dict) else event
+                    for event in history
+                ]
+            record = {"kind": None, "weight": 1, **record, "history": history}
+        upgraded[key] = record
+    return {**document, META: {META_DOCUMENT: {"schema_version": 3}}, TABLE: upgraded}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any], Callable[[str], int]], dict[str, Any]]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+}
 
 
 def upgrade(document: Any, origin: str, doc_id: Callable[[str], int]) -> tuple[dict[str, Any], int]:

@@ -10,9 +10,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
-from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError, RecordProblems
+from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError, RecordProblems, UsageProblem
 
 
 class Status(StrEnum):
@@ -24,9 +24,13 @@ class Status(StrEnum):
     PARTIAL = "partial"
     FULFILLED = "fulfilled"
     BROKEN = "broken"
+    LAPSED = "lapsed"
+    SUPERSEDED = "superseded"
 
 
-# The G7/G20 Research Group's compliance score; a pending commitment is counted but not scored.
+# The G7/G20 Research Group's compliance score. A pending commitment is counted but not scored; nor are the two final
+# statuses that take a commitment out of assessment: lapsed (moot, overtaken by events) and superseded (replaced by a
+# later commitment).
 SCORES: dict[Status, int | None] = {
     Status.PENDING: None,
     Status.IN_PROGRESS: 0,
@@ -34,6 +38,8 @@ SCORES: dict[Status, int | None] = {
     Status.PARTIAL: 0,
     Status.FULFILLED: 1,
     Status.BROKEN: -1,
+    Status.LAPSED: None,
+    Status.SUPERSEDED: None,
 }
 
 # PolitiFact's name for each status, shown in the README and `tracker statuses`.
@@ -44,10 +50,22 @@ POLITIFACT: dict[Status, str] = {
     Status.PARTIAL: "Compromise",
     Status.FULFILLED: "Promise Kept",
     Status.BROKEN: "Promise Broken",
+    Status.LAPSED: "(no rating: moot)",
+    Status.SUPERSEDED: "(no rating: replaced)",
 }
 
 # A commitment whose due date has passed is overdue unless it has reached one of these.
-SETTLED = frozenset({Status.FULFILLED, Status.BROKEN})
+SETTLED = frozenset({Status.FULFILLED, Status.BROKEN, Status.LAPSED, Status.SUPERSEDED})
+
+
+class Kind(StrEnum):
+    """What sort of statement a commitment is, by the G7 Research Group's coding discipline."""
+
+    PLEDGE = "pledge"  # an actor says it will act
+    AGREEMENT = "agreement"  # the parties agreed
+    ASPIRATION = "aspiration"  # a stated hope or need
+    REQUEST = "request"  # one party asks another
+    CONTINUATION = "continuation"  # action already under way, said to continue
 
 
 class Pillar(StrEnum):
@@ -78,6 +96,9 @@ class Event(TypedDict):
     note: str
     evidence: list[str]
     recorded_at: str
+    recorded_by: str | None  # who recorded it (None: not known, as for events recorded before schema version 3)
+    actors: list[str] | None  # the actors it assesses; None: all of the commitment's actors
+    by: str | None  # for a superseded event: the id of the commitment that replaces this one
 
 
 class Commitment(TypedDict):
@@ -92,14 +113,19 @@ class Commitment(TypedDict):
     amount: Amount | None
     status: str
     history: list[Event]
+    kind: str | None  # a Kind, or None where it has not been coded
+    weight: int | float  # significance, for weighted means: a positive number, 1 by default
 
 
 class Summary(TypedDict):
-    """What `list` and `report` need of a commitment: no long texts (summary, quote, notes, evidence), no source
-    details. `made` is the source date, `last` its latest event's date; `history` is its events' dates and statuses
-    in recorded order, packed in one string ("2020-09-09 pending;2020-11-15 fulfilled") because a report over a
-    hundred thousand commitments would otherwise spend its time making little objects. `quote_key` is the quote's
-    `text_key`, so that `add` can find a repeated quote without reading every record."""
+    """What `list`, `report` and `scorecard` need of a commitment: no long texts (summary, quote, notes, evidence),
+    no source details. `made` is the source date, `last` its latest event's date. `history` is its events in
+    recorded order, each as its date, status and the date it was recorded, packed in one string
+    ("2020-09-09 pending 2026-11-29;2020-11-15 fulfilled 2026-11-30") because a report over a hundred thousand
+    commitments would otherwise spend its time making little objects; `assessed` is, for each event in the same
+    order, the actors it assesses (None: all), or None itself where no event names actors. `superseded_by` is the
+    successor named by its latest superseded event. `quote_key` is the quote's `text_key`, so that `add` can find a
+    repeated quote without reading every record."""
 
     id: str
     title: str
@@ -110,11 +136,18 @@ class Summary(TypedDict):
     made: str
     last: str
     history: str
+    assessed: list[list[str] | None] | None
+    kind: str | None
+    weight: int | float
+    superseded_by: str | None
     quote_key: str
 
 
 def summarize(commitment: Commitment) -> Summary:
     """The Summary of a commitment."""
+    history = commitment["history"]
+    assessed = [event["actors"] for event in history] if any(e["actors"] is not None for e in history) else None
+    successors = [event for event in ordered_history(history) if event["status"] == Status.SUPERSEDED.value]
     return {
         "id": commitment["id"],
         "title": commitment["title"],
@@ -123,8 +156,12 @@ def summarize(commitment: Commitment) -> Summary:
         "due": commitment["due"],
         "status": commitment["status"],
         "made": commitment["source"]["date"],
-        "last": max(event["date"] for event in commitment["history"]),
-        "history": ";".join(f"{event['date']} {event['status']}" for event in commitment["history"]),
+        "last": max(event["date"] for event in history),
+        "history": ";".join(f"{e['date']} {e['status']} {e['recorded_at'][:10]}" for e in history),
+        "assessed": assessed,
+        "kind": commitment["kind"],
+        "weight": commitment["weight"],
+        "superseded_by": successors[-1]["by"] if successors else None,
         "quote_key": text_key(commitment["quote"]),
     }
 
@@ -151,14 +188,66 @@ def repeats(summaries: Iterable[Summary], title: str, quote: str) -> list[str]:
 
 def history_pairs(summary: Summary) -> list[tuple[str, str]]:
     """A Summary's (date, status) pairs, in recorded order."""
-    return [(item[:10], item[11:]) for item in summary["history"].split(";")]
+    return [(item[:10], item[11:-11]) for item in summary["history"].split(";")]
 
 
-def summary_status_as_of(summary: Summary, as_of: str) -> Status | None:
-    """What `status_as_of` gives for the commitment, from its Summary."""
-    if summary["last"] <= as_of:
+class Assessment(NamedTuple):
+    """One event as scoring sees it: when it happened, what status it gave, when it was recorded, and the actors
+    it assesses (None: all the commitment's actors)."""
+
+    date: str
+    status: str
+    recorded: str
+    actors: list[str] | None
+
+
+def assessments(summary: Summary) -> list[Assessment]:
+    """A Summary's events, in recorded order, as scoring sees them."""
+    assessed = summary["assessed"] or [None] * (summary["history"].count(";") + 1)
+    return [
+        Assessment(item[:10], item[11:-11], item[-10:], actors)
+        for item, actors in zip(summary["history"].split(";"), assessed, strict=True)
+    ]
+
+
+def actor_statuses(summary: Summary, as_of: str | None = None, known_on: str | None = None) -> dict[str, Status | None]:
+    """Each actor's status: that of the latest event (by date, then by recording order) that applies to the
+    actor, dated on or before `as_of` and recorded on or before `known_on` (None: no limit); None for an actor
+    that no such event assesses. Actors are matched in any case and named as the commitment names them."""
+    latest: dict[str, tuple[str, str]] = {}
+    names = {actor.casefold(): actor for actor in summary["actors"]}
+    for event in assessments(summary):
+        if (as_of is not None and event.date > as_of) or (known_on is not None and event.recorded > known_on):
+            continue
+        keys = names if event.actors is None else {a.casefold() for a in event.actors} & names.keys()
+        for key in keys:
+            if key not in latest or event.date >= latest[key][0]:
+                latest[key] = (event.date, event.status)
+    return {name: _STATUSES[latest[key][1]] if key in latest else None for key, name in names.items()}
+
+
+def shared_status(statuses: dict[str, Status | None]) -> Status | None:
+    """The status all actors share, or None where they differ (or none is assessed)."""
+    values = set(statuses.values())
+    return values.pop() if len(values) == 1 else None
+
+
+def status_words(statuses: dict[str, Status | None]) -> str:
+    """A commitment's status in words: the one all its actors share, or each actor's (`ROK fulfilled, ASEAN
+    partial`; `-` for an actor no event assesses yet)."""
+    shared = shared_status(statuses)
+    if shared is not None:
+        return shared.value
+    return ", ".join(f"{actor} {status.value if status else '-'}" for actor, status in statuses.items())
+
+
+def summary_status_as_of(summary: Summary, as_of: str, known_on: str | None = None) -> Status | None:
+    """What `status_as_of` gives for the commitment, from its Summary: the status of its latest event on or before
+    `as_of` (and recorded on or before `known_on`), whichever actors it assesses."""
+    if summary["last"] <= as_of and known_on is None:
         return _STATUSES[summary["status"]]
-    return latest_status(history_pairs(summary), as_of)
+    pairs = [(e.date, e.status) for e in assessments(summary) if known_on is None or e.recorded <= known_on]
+    return latest_status(pairs, as_of)
 
 
 TITLE_MAX = 80
@@ -176,6 +265,9 @@ EVENT_KEYS = frozenset(Event.__required_keys__)
 SOURCE_KEYS = frozenset(Source.__required_keys__)
 AMOUNT_KEYS = frozenset(Amount.__required_keys__)
 STATUS_VALUES = frozenset(s.value for s in Status)
+KIND_VALUES = frozenset(k.value for k in Kind)
+KIND_VALUES_ORDERED = tuple(k.value for k in Kind)
+WEIGHT_MAX = 1_000_000
 PILLAR_VALUES = frozenset(p.value for p in Pillar)
 
 
@@ -400,6 +492,19 @@ def _problems_in_event(event: Any, where: str) -> list[str]:
         problems.append(f"{where} evidence is not a list of strings")
     if not isinstance(event["recorded_at"], str) or not _TIMESTAMP_PATTERN.match(event["recorded_at"]):
         problems.append(f"{where} recorded_at is not a UTC timestamp YYYY-MM-DDTHH:MM:SSZ")
+    recorded_by = event["recorded_by"]
+    if recorded_by is not None and (not isinstance(recorded_by, str) or not recorded_by.strip()):
+        problems.append(f"{where} recorded_by is not a name or null")
+    actors = event["actors"]
+    if actors is not None and (
+        not isinstance(actors, list) or not actors or not all(isinstance(a, str) and a.strip() for a in actors)
+    ):
+        problems.append(f"{where} actors is not a non-empty list of names or null")
+    by = event["by"]
+    if by is not None and (not isinstance(by, str) or not ID_PATTERN.match(by) or len(by) > ID_MAX):
+        problems.append(f"{where} by is not a commitment id or null")
+    elif by is not None and event["status"] != Status.SUPERSEDED.value:
+        problems.append(f"{where} names a successor (by) but its status is not superseded")
     return problems
 
 
@@ -499,6 +604,9 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     if commitment["due"] is not None:
         problems += _date_problem(commitment["due"], "due")
     problems += _amount_problems(commitment["amount"])
+    if commitment["kind"] is not None and commitment["kind"] not in KIND_VALUES:
+        problems.append(f"kind {commitment['kind']!r} is not one of {', '.join(KIND_VALUES_ORDERED)} or null")
+    problems += _weight_problems(commitment["weight"])
     history = commitment["history"]
     if not isinstance(history, list) or not history:
         problems.append("history is not a non-empty list of events")
@@ -507,6 +615,8 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     for number, event in enumerate(history, start=1):
         event_problems += _problems_in_event(event, f"event {number}")
     problems += event_problems
+    if not event_problems and isinstance(actors, list):
+        problems += _assessed_actor_problems(history, actors, commitment["id"])
     source_problems = _source_problems(commitment["source"])
     if not event_problems and not source_problems:  # dates are comparable: check them whatever else is wrong
         problems += _event_date_problems(history, commitment["source"]["date"], today)
@@ -557,6 +667,9 @@ def record_event(
     evidence: Sequence[str],
     recorded_at: str,
     repeat: bool = False,
+    actors: Sequence[str] | None = None,
+    recorded_by: str | None = None,
+    by: str | None = None,
 ) -> Commitment:
     """A copy of `commitment` with one more event; a note or evidence alone keeps the status it had on `on`. An
     event exactly like one it has (date, status, note, evidence) is refused unless `repeat`.
@@ -578,14 +691,22 @@ def record_event(
             f"the date {on} is before the commitment's source date {source_date}; if that source date is wrong, "
             f"'tracker edit {commitment['id']} --source-date YYYY-MM-DD' corrects it"
         )
+    assessed = assessed_actors(commitment, actors) if actors else None
     if status is None:
         status = status_as_of(commitment["history"], on) or Status.PENDING
+    if by is not None and status is not Status.SUPERSEDED:
+        raise UsageProblem("--by names the successor of a superseded commitment; give --status superseded with it")
+    if by is not None and by == commitment["id"]:
+        raise UsageProblem(f"'{by}' cannot supersede itself; --by names the commitment that replaces it")
     event: Event = {
         "date": on,
         "status": status.value,
         "note": note,
         "evidence": list(evidence),
         "recorded_at": recorded_at,
+        "recorded_by": recorded_by,
+        "actors": assessed,
+        "by": by,
     }
     if not repeat and any(_same_event(event, earlier) for earlier in commitment["history"]):
         raise InvalidInputError(
@@ -594,6 +715,25 @@ def record_event(
         )
     history = [*commitment["history"], event]
     return {**commitment, "history": history, "status": current_status(history).value}
+
+
+def _weight_problems(weight: Any) -> list[str]:
+    valid = isinstance(weight, int | float) and not isinstance(weight, bool) and math.isfinite(weight)
+    if not valid or not 0 < weight <= WEIGHT_MAX:
+        return [f"weight {weight!r} is not a positive number up to {WEIGHT_MAX:,}"]
+    return []
+
+
+def _assessed_actor_problems(history: list[Event], actors: list[Any], commitment_id: Any) -> list[str]:
+    names = {a.casefold() for a in actors if isinstance(a, str)}
+    problems = []
+    for number, event in enumerate(history, start=1):
+        strangers = [a for a in event["actors"] or [] if a.casefold() not in names]
+        if strangers:
+            problems.append(f"event {number} assesses {', '.join(strangers)}, not an actor of the commitment")
+        if event["by"] is not None and event["by"] == commitment_id:
+            problems.append(f"event {number} names the commitment itself as its successor")
+    return problems
 
 
 def new_commitment(
@@ -612,6 +752,9 @@ def new_commitment(
     paragraph: int | None = None,
     amount: Amount | None = None,
     commitment_id: str | None = None,
+    kind: Kind | None = None,
+    weight: int | float = 1,
+    recorded_by: str | None = None,
 ) -> Commitment:
     """A new commitment whose first event is `pending` at its source date (`today` if none is given).
 
@@ -640,7 +783,12 @@ def new_commitment(
         "note": "Recorded with tracker add.",
         "evidence": [],
         "recorded_at": recorded_at,
+        "recorded_by": recorded_by,
+        "actors": None,
+        "by": None,
     }
+    if _weight_problems(weight):
+        raise UsageProblem(f"{_weight_problems(weight)[0]}, e.g. 1 or 2.5")
     return {
         "id": commitment_id,
         "title": title,
@@ -653,6 +801,8 @@ def new_commitment(
         "amount": amount,
         "status": Status.PENDING.value,
         "history": [event],
+        "kind": kind.value if kind is not None else None,
+        "weight": weight,
     }
 
 
@@ -743,18 +893,30 @@ def merge_commitment(existing: Commitment, incoming: Commitment) -> Commitment:
 
 
 def _same_event(one: Event, other: Event) -> bool:
-    return (one["date"], one["status"], one["note"], one["evidence"]) == (
-        other["date"],
-        other["status"],
-        other["note"],
-        other["evidence"],
-    )
+    fields = ("date", "status", "note", "evidence", "actors", "by")
+    return all(one[field] == other[field] for field in fields)  # type: ignore[literal-required]
+
+
+def assessed_actors(commitment: Commitment, actors: Sequence[str]) -> list[str]:
+    """The commitment's own names for `actors` (matched in any case), in its order; UsageProblem naming the valid
+    actors if one is not a party to it."""
+    names = {actor.casefold(): actor for actor in commitment["actors"]}
+    strangers = [actor for actor in actors if actor.casefold() not in names]
+    if strangers:
+        raise UsageProblem(
+            f"{', '.join(strangers)} is not an actor of '{commitment['id']}'; its actors are "
+            f"{', '.join(commitment['actors'])} ('tracker edit {commitment['id']} --actor ...' changes them)"
+        )
+    wanted = {actor.casefold() for actor in actors}
+    return [actor for actor in commitment["actors"] if actor.casefold() in wanted]
 
 
 # --- corrections ------------------------------------------------------------------------------------------------
 
 EDITABLE_FIELDS = (
     "id",
+    "kind",
+    "weight",
     "title",
     "summary",
     "quote",

@@ -58,6 +58,8 @@ STATUS_STYLES = {
     Status.PARTIAL: "blue",
     Status.FULFILLED: "green",
     Status.BROKEN: "red",
+    Status.LAPSED: "dim",
+    Status.SUPERSEDED: "dim",
 }
 
 

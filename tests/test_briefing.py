@@ -62,7 +62,7 @@ def test_log_lists_every_event_newest_first_with_the_change_it_made(run: Run, db
     result = run("log")
     assert result.exit_code == 0, result.stderr
     table = rows(result.stdout)
-    assert table[0] == ["date", "id", "status", "change", "note", "evidence", "recorded_at"]
+    assert table[0] == ["date", "id", "status", "change", "note", "evidence", "recorded_at", "recorded_by"]
     assert table[1][:6] == ["2020-11-15", "rcep-signing", "fulfilled", "pending -> fulfilled", "Signed.", "A; B"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", table[1][6])
     # Every commitment's first event, each shown as new; ties on a date by id.
@@ -90,7 +90,18 @@ def test_log_of_a_backdated_event_gives_each_event_the_status_before_it_on_the_t
         ("2020-09-09", None, "pending", "new"),
     ]
     assert events[0]["note"] == "Text published."
-    assert set(events[0]) == {"id", "date", "from", "status", "change", "note", "evidence", "recorded_at"}
+    assert set(events[0]) == {
+        "id",
+        "date",
+        "from",
+        "status",
+        "change",
+        "note",
+        "evidence",
+        "recorded_at",
+        "recorded_by",
+        "actors",
+    }
 
 
 def test_log_since_and_until_include_their_own_dates(run: Run, db_path: Path) -> None:
@@ -134,14 +145,19 @@ def test_log_filters_by_resulting_status_actor_and_pillar_in_any_case(run: Run, 
 def test_log_with_nothing_to_list_prints_the_header_in_a_pipe_and_says_so_on_a_terminal(
     run: Run, db_path: Path
 ) -> None:
-    assert run("log", "--since", "2022-01-01").stdout == "date\tid\tstatus\tchange\tnote\tevidence\trecorded_at\n"
+    assert (
+        run("log", "--since", "2022-01-01").stdout
+        == "date\tid\tstatus\tchange\tnote\tevidence\trecorded_at\trecorded_by\n"
+    )
     assert run("log", "--since", "2022-01-01", "--json").stdout == "[]\n"
     assert run("log", "--since", "2022-01-01", env=TERMINAL).stdout == "no events match\n"
 
 
 @pytest.mark.parametrize("columns", ["120", "80", "60"])
 def test_log_on_a_terminal_is_a_table_that_never_splits_an_id(run: Run, db_path: Path, columns: str) -> None:
-    result = run("add", "--title", "A long one", "--actor", "ROK", "--pillar", "economic", "--id", LONG_ID)
+    result = run(
+        "add", "--kind", "pledge", "--title", "A long one", "--actor", "ROK", "--pillar", "economic", "--id", LONG_ID
+    )
     assert result.exit_code == 0, result.stderr
     update(run, LONG_ID, "--status", "stalled", "--note", "Nothing moved.", "--evidence", "a report")
     result = run("log", "--since", "2021-01-01", env={**TERMINAL, "COLUMNS": columns})
@@ -244,7 +260,19 @@ def test_show_names_the_source_file_and_the_command_for_its_paragraph(run: Run, 
 
 
 def test_show_gives_no_source_hint_for_a_commitment_without_a_source_file(run: Run, db_path: Path) -> None:
-    run("add", "--title", "Host the 2021 Summit", "--actor", "ROK", "--pillar", "economic", "--paragraph", "2")
+    run(
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        "Host the 2021 Summit",
+        "--actor",
+        "ROK",
+        "--pillar",
+        "economic",
+        "--paragraph",
+        "2",
+    )
     out = run("show", "host").stdout
     assert "--source" not in out
 
@@ -356,7 +384,19 @@ def test_commitment_csv_has_the_amount_in_three_columns_too(run: Run, db_path: P
 
 
 def test_commitment_csv_keeps_a_fractional_amount_without_a_period(run: Run, db_path: Path) -> None:
-    result = run("add", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", "2500.75 EUR")
+    result = run(
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        "Pledge",
+        "--actor",
+        "ROK",
+        "--pillar",
+        "economic",
+        "--amount",
+        "2500.75 EUR",
+    )
     assert result.exit_code == 0, result.stderr
     table = read_csv(run("export", "--format", "csv", "--search", "Pledge").stdout)
     row = dict(zip(table[0], table[1], strict=True))

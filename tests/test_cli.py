@@ -187,6 +187,7 @@ def test_show_gives_quote_source_paragraph_amount_and_history(run: Run, db_path:
 def test_show_json_prints_the_record(run: Run, db_path: Path) -> None:
     shown = json.loads(run("show", "rcep-signing", "--json").stdout)
     assert shown.pop("overdue") is True
+    assert shown.pop("supersedes") == []
     assert shown == record(db_path, "rcep-signing")
 
 
@@ -216,14 +217,23 @@ def test_ambiguous_prefix_exits_1_and_lists_the_matches(run: Run, db_path: Path)
         (["update", "rcep", "--note", "x", "--date", "15/11/2020"], "YYYY-MM-DD"),
         (["report", "--as-of", "2021-13-01"], "YYYY-MM-DD"),
         (["report", "--format", "pdf"], "markdown"),
-        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--id", "Bad Id"], "lower-case"),
-        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--amount", "lots"], "currency"),
-        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--paragraph", "0"], "numbered from 1"),
-        (["add", "--title", "x", "--pillar", "economic"], "--actor"),
+        (
+            ["add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--id", "Bad Id"],
+            "lower-case",
+        ),
+        (
+            ["add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--amount", "lots"],
+            "currency",
+        ),
+        (
+            ["add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--paragraph", "0"],
+            "numbered from 1",
+        ),
+        (["add", "--kind", "pledge", "--title", "x", "--pillar", "economic"], "--actor"),
         (["export", "--format", "pdf"], "csv"),
         (["nonsense"], "No such command"),
         (["update", "rcep"], "nothing to record: give --status, --note or --evidence"),
-        (["add", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
+        (["add", "--kind", "pledge", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
         (["list", "--limit", "0"], "--limit"),
         (["show", "rcep", "--format", "pdf"], "text"),
     ],
@@ -350,9 +360,42 @@ def test_a_backdated_event_does_not_change_the_current_status(run: Run, db_path:
         (["update", "rcep", "--note", "x", "--date", FUTURE], "in the future"),
         (["update", "rcep", "--note", "x", "--date", "2020-09-08"], "before the commitment's source date 2020-09-09"),
         (["update", "rcep", "--evidence", " "], "evidence must not be blank"),
-        (["add", "--title", "Sign RCEP", "--actor", "ROK", "--pillar", "economic", "--id", "rcep-signing"], "exists"),
-        (["add", "--title", "x", "--actor", " ", "--pillar", "economic"], "actor must not be blank"),
-        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", FUTURE], "future"),
+        (
+            [
+                "add",
+                "--kind",
+                "pledge",
+                "--title",
+                "Sign RCEP",
+                "--actor",
+                "ROK",
+                "--pillar",
+                "economic",
+                "--id",
+                "rcep-signing",
+            ],
+            "exists",
+        ),
+        (
+            ["add", "--kind", "pledge", "--title", "x", "--actor", " ", "--pillar", "economic"],
+            "actor must not be blank",
+        ),
+        (
+            [
+                "add",
+                "--kind",
+                "pledge",
+                "--title",
+                "x",
+                "--actor",
+                "ROK",
+                "--pillar",
+                "economic",
+                "--source-date",
+                FUTURE,
+            ],
+            "future",
+        ),
         (["remove", "nope", "--yes"], "no commitment 'nope'"),
     ],
 )
@@ -373,6 +416,8 @@ def test_rule_breaking_writes_exit_1_and_leave_the_file_unchanged(
 def test_add_makes_a_pending_commitment_with_an_id_from_its_title(run: Run, db_path: Path) -> None:
     result = run(
         "add",
+        "--kind",
+        "pledge",
         "--title",
         "Host the ASEAN-ROK Summit in 2021",
         "--actor",
@@ -473,7 +518,9 @@ def test_report_table_fits_80_columns_and_reads_without_colour(run: Run, db_path
 
 def test_report_markdown_is_a_briefing(run: Run, db_path: Path) -> None:
     result = run("report", "--format", "markdown", "--as-of", "2021-01-31")
-    assert result.stdout.startswith("# Compliance report as of 2021-01-31\n\n17 commitments.")
+    assert result.stdout.startswith("# Compliance report as of 2021-01-31\n\nMethod. Each commitment is scored")
+    assert "\n\n17 commitments. " in result.stdout
+    assert "Period: commitments made from 2020-09-09 to 2021-01-31" in result.stdout
     assert (
         "| rcep-signing | Sign the Regional Comprehensive Economic Partnership (RCEP) in 2020 | 2020-12-31 | 31 |"
         in result.stdout
@@ -484,7 +531,9 @@ def test_report_markdown_is_a_briefing(run: Run, db_path: Path) -> None:
 
 
 def test_markup_and_control_characters_are_stored_exactly_and_shown_literally(run: Run, db_path: Path) -> None:
-    added = run("add", "--title", HOSTILE, "--actor", "ROK", "--pillar", "economic", "--id", "hostile")
+    added = run(
+        "add", "--kind", "pledge", "--title", HOSTILE, "--actor", "ROK", "--pillar", "economic", "--id", "hostile"
+    )
     assert added.exit_code == 0
     assert run("update", "hostile", "--note", HOSTILE, "--evidence", HOSTILE).exit_code == 0
     stored = record(db_path, "hostile")
@@ -559,7 +608,7 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
 def test_text_that_is_not_utf8_is_refused_not_stored(run: Run, db_path: Path) -> None:
     original = db_path.read_bytes()
     lone = "\udcff"  # what Python makes of the byte 0xff in a command-line argument
-    result = run("add", "--title", f"bad {lone}", "--actor", "ROK", "--pillar", "economic")
+    result = run("add", "--kind", "pledge", "--title", f"bad {lone}", "--actor", "ROK", "--pillar", "economic")
     assert result.exit_code == 1
     assert "not Unicode" in result.stderr
     assert run("update", "rcep", "--note", lone).exit_code == 1
@@ -633,7 +682,7 @@ def test_status_and_pillar_words_are_taken_in_any_case(run: Run, db_path: Path) 
     updated = run("update", "rcep", "--status", "Fulfilled", "--date", "2020-11-15")
     assert updated.exit_code == 0, updated.stderr
     assert record(db_path, "rcep-signing")["status"] == "fulfilled"
-    added = run("add", "--title", "Any case", "--actor", "ROK", "--pillar", "ECONOMIC")
+    added = run("add", "--kind", "pledge", "--title", "Any case", "--actor", "ROK", "--pillar", "ECONOMIC")
     assert added.exit_code == 0, added.stderr
     assert record(db_path, "any-case")["pillar"] == "economic"
     assert json.loads(run("report", "--format", "JSON", "--pillar", "Economic").stdout)["total"] == 4
@@ -700,7 +749,7 @@ def test_show_json_and_format_json_are_the_same_record(run: Run, db_path: Path) 
 def test_the_report_lists_every_overdue_commitment(run: Run, db_path: Path) -> None:
     for number in range(25):
         added = run(
-            "add", "--title", f"Pledge {number}", "--actor", "ROK", "--pillar", "economic",
+            "add", "--kind", "pledge", "--title", f"Pledge {number}", "--actor", "ROK", "--pillar", "economic",
             "--source-date", "2020-01-01", "--due", "2020-06-30",
         )  # fmt: skip
         assert added.exit_code == 0, added.stderr

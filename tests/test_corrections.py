@@ -26,10 +26,28 @@ def test_edit_changes_each_field_and_keeps_the_history(run: Run, db_path: Path) 
     assert run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15", "--note", "Signed.").exit_code == 0
     history = record(db_path, "rcep-signing")["history"]
     result = run(
-        "edit", "rcep", "--title", "Sign RCEP in 2020", "--summary", "Short.", "--quote", "Quoted.",
-        "--no-due", "--amount", "5 USD/year", "--actor", "ROK", "--actor", "Japan", "--pillar", "Cross-Cutting",
-        "--source-document", "Another document", "--paragraph", "7",
-    )  # fmt: skip
+        "edit",
+        "rcep",
+        "--title",
+        "Sign RCEP in 2020",
+        "--summary",
+        "Short.",
+        "--quote",
+        "Quoted.",
+        "--no-due",
+        "--amount",
+        "5 USD/year",
+        "--actor",
+        "ROK",
+        "--actor",
+        "Japan",
+        "--pillar",
+        "Cross-Cutting",
+        "--source-document",
+        "Another document",
+        "--paragraph",
+        "7",
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("edited rcep-signing: ")
     edited = record(db_path, "rcep-signing")
@@ -51,7 +69,10 @@ def test_edit_changes_each_field_and_keeps_the_history(run: Run, db_path: Path) 
 
 
 def test_a_wrong_source_date_says_how_to_fix_it_and_edit_moves_the_first_event(run: Run, db_path: Path) -> None:
-    assert run("add", "--title", "Hold a summit", "--actor", "ROK", "--pillar", "economic").exit_code == 0
+    assert (
+        run("add", "--kind", "pledge", "--title", "Hold a summit", "--actor", "ROK", "--pillar", "economic").exit_code
+        == 0
+    )
     refused = run("update", "hold-summit", "--note", "Held.", "--date", "2021-05-01")
     assert refused.exit_code == 1
     assert "'tracker edit hold-summit --source-date YYYY-MM-DD' corrects it" in refused.stderr
@@ -283,18 +304,40 @@ def test_an_exactly_repeated_event_is_refused_unless_forced(run: Run, db_path: P
 
 def test_add_warns_of_a_repeated_title_or_quote_and_adds_all_the_same(run: Run, db_path: Path) -> None:
     quote = record(db_path, "cooperation-fund")["quote"]
-    same_title = run("add", "--title", "SIGN the Regional Comprehensive Economic Partnership (RCEP)  in 2020",
-                     "--actor", "ROK", "--pillar", "economic", "--id", "rcep-again")  # fmt: skip
+    same_title = run(
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        "SIGN the Regional Comprehensive Economic Partnership (RCEP)  in 2020",
+        "--actor",
+        "ROK",
+        "--pillar",
+        "economic",
+        "--id",
+        "rcep-again",
+    )
     assert same_title.exit_code == 0
     assert same_title.stderr == (
         "tracker: warning: 'rcep-signing' has the same title; adding it all the same ('tracker remove ID' if it is "
         "one)\n"
     )
-    same_quote = run("add", "--title", "Another", "--quote", " ".join(quote.split()).upper(), "--actor", "ROK",
-                     "--pillar", "economic")  # fmt: skip
+    same_quote = run(
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        "Another",
+        "--quote",
+        " ".join(quote.split()).upper(),
+        "--actor",
+        "ROK",
+        "--pillar",
+        "economic",
+    )
     assert same_quote.exit_code == 0
     assert "'cooperation-fund' has the same quote" in same_quote.stderr
-    different = run("add", "--title", "Something new", "--actor", "ROK", "--pillar", "economic")
+    different = run("add", "--kind", "pledge", "--title", "Something new", "--actor", "ROK", "--pillar", "economic")
     assert different.stderr == ""
 
 

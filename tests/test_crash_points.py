@@ -51,7 +51,7 @@ IMPORTED = {
 
 COMMANDS: dict[str, list[str]] = {
     "update": ["update", "rcep-signing", "--status", "fulfilled", "--date", "2020-11-15", "--note", "Signed."],
-    "add": ["add", "--title", "Hold a new meeting", "--actor", "ROK", "--pillar", "economic"],
+    "add": ["add", "--kind", "pledge", "--title", "Hold a new meeting", "--actor", "ROK", "--pillar", "economic"],
     "remove": ["remove", "cooperation-fund", "--yes"],
     "import": ["import", "IMPORT_FILE"],
     "undo": ["undo", "--yes"],

@@ -81,7 +81,17 @@ def test_import_merges_by_id_adding_new_commitments_and_missing_events(run: Run,
         assert run("--db", str(colleague), *args).exit_code == 0
     assert (
         run(
-            "--db", str(colleague), "add", "--title", "A new pledge", "--actor", "Japan", "--pillar", "economic"
+            "--db",
+            str(colleague),
+            "add",
+            "--kind",
+            "pledge",
+            "--title",
+            "A new pledge",
+            "--actor",
+            "Japan",
+            "--pillar",
+            "economic",
         ).exit_code
         == 0
     )

@@ -90,7 +90,9 @@ def test_any_text_is_stored_exactly_and_rendered_safely(title: str, actor: str, 
         base = {"TRACKER_DB": db, "NO_COLOR": "", "COLUMNS": "100"}
         assert runner.invoke(app, ["init"], env=base).exit_code == 0
         added = runner.invoke(
-            app, ["add", "--title", title, "--actor", actor, "--pillar", "economic", "--id", "hostile"], env=base
+            app,
+            ["add", "--kind", "pledge", "--title", title, "--actor", actor, "--pillar", "economic", "--id", "hostile"],
+            env=base,
         )
         assert added.exit_code == 0, added.stderr
         updated = runner.invoke(app, ["update", "hostile", "--note", note, "--evidence", evidence], env=base)

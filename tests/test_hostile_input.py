@@ -142,7 +142,9 @@ def test_the_latest_date_on_earth_is_not_the_future_for_update_or_import(
     assert record(db_path, "cooperation-fund")["history"][-1]["date"] == latest
     updated = run("update", "rcep", "--note", "signed", "--date", latest)
     assert updated.exit_code == 0, updated.stderr
-    added = run("add", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", latest)
+    added = run(
+        "add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--source-date", latest
+    )
     assert added.exit_code == 0, added.stderr
 
 
@@ -169,7 +171,9 @@ def test_import_refuses_an_amount_above_ten_to_the_fifteen(
 @pytest.mark.parametrize("amount", ["7" * 5000 + " USD", "1000000000000001 USD", "9" * 400 + ".5 EUR a year"])
 def test_add_refuses_an_amount_too_large_with_a_usage_error(run: Run, db_path: Path, amount: str) -> None:
     original = db_path.read_bytes()
-    result = run("add", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", amount)
+    result = run(
+        "add", "--kind", "pledge", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", amount
+    )
     assert result.exit_code == 2
     _no_internal_error(result.stderr)
     assert "too large an amount; at most 1,000,000,000,000,000 (10^15)" in result.stderr
@@ -180,7 +184,17 @@ def test_add_refuses_an_amount_too_large_with_a_usage_error(run: Run, db_path: P
 
 def test_add_keeps_an_amount_of_exactly_ten_to_the_fifteen(run: Run, db_path: Path) -> None:
     result = run(
-        "add", "--title", "Pledge", "--actor", "ROK", "--pillar", "economic", "--amount", "1,000,000,000,000,000 USD"
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        "Pledge",
+        "--actor",
+        "ROK",
+        "--pillar",
+        "economic",
+        "--amount",
+        "1,000,000,000,000,000 USD",
     )
     assert result.exit_code == 0, result.stderr
     assert record(db_path, "pledge")["amount"]["value"] == 10**15
@@ -205,9 +219,20 @@ def test_report_on_the_first_and_last_dates_a_calendar_has_works(
 
 def test_report_window_ending_at_the_last_date_lists_what_falls_due_in_it(run: Run, db_path: Path) -> None:
     added = run(
-        "add", "--title", "Far off", "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-01-01",
-        "--due", "9999-12-30",
-    )  # fmt: skip
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        "Far off",
+        "--actor",
+        "ROK",
+        "--pillar",
+        "economic",
+        "--source-date",
+        "2020-01-01",
+        "--due",
+        "9999-12-30",
+    )
     assert added.exit_code == 0, added.stderr
     report = json.loads(run("report", "--as-of", "9999-10-01", "--format", "json").stdout)
     assert [item["id"] for item in report["due_soon"]] == ["far-off"]
@@ -221,9 +246,24 @@ FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1:A2)", '=HYPERLINK("http://evil","x"
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_csv_export_neutralises_cells_that_a_spreadsheet_would_run(run: Run, db_path: Path, formula: str) -> None:
     added = run(
-        "add", "--title", formula, "--actor", formula, "--pillar", "economic", "--summary", formula,
-        "--quote", formula, "--source-document", formula, "--id", "formula",
-    )  # fmt: skip
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        formula,
+        "--actor",
+        formula,
+        "--pillar",
+        "economic",
+        "--summary",
+        formula,
+        "--quote",
+        formula,
+        "--source-document",
+        formula,
+        "--id",
+        "formula",
+    )
     assert added.exit_code == 0, added.stderr
     rows = list(csv.reader(io.StringIO(run("export", "--format", "csv").stdout)))
     header, row = rows[0], next(r for r in rows[1:] if r[0] == "formula")
@@ -239,7 +279,9 @@ def test_csv_cells_starting_with_a_control_character_never_start_with_a_dangerou
     run: Run, db_path: Path, start: str
 ) -> None:
     title = f"{start}=1+1"
-    added = run("add", "--title", title, "--actor", "ROK", "--pillar", "economic", "--quote", f"{start}@x")
+    added = run(
+        "add", "--kind", "pledge", "--title", title, "--actor", "ROK", "--pillar", "economic", "--quote", f"{start}@x"
+    )
     assert added.exit_code == 0, added.stderr
     for row in csv.reader(io.StringIO(run("export", "--format", "csv").stdout)):
         for cell in row:
@@ -284,9 +326,22 @@ INVISIBLE = {
 def _add_overdue(run: Run, title: str) -> None:
     """A commitment overdue today, so that `report` lists it with its title."""
     added = run(
-        "add", "--title", title, "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-01-01",
-        "--due", "2020-06-01", "--id", "hidden",
-    )  # fmt: skip
+        "add",
+        "--kind",
+        "pledge",
+        "--title",
+        title,
+        "--actor",
+        "ROK",
+        "--pillar",
+        "economic",
+        "--source-date",
+        "2020-01-01",
+        "--due",
+        "2020-06-01",
+        "--id",
+        "hidden",
+    )
     assert added.exit_code == 0, added.stderr
 
 

@@ -104,6 +104,7 @@ def test_report_counts_pending_but_does_not_score_it_and_splits_by_pillar_and_ac
     assert figures["by_actor"]["ROK"]["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 2}
     assert list(figures) == [
         "as_of",
+        "known_on",
         "total",
         "by_status",
         "score",
@@ -112,6 +113,9 @@ def test_report_counts_pending_but_does_not_score_it_and_splits_by_pillar_and_ac
         "overdue",
         "recent",
         "due_soon",
+        "period",
+        "sources",
+        "commitments",
     ]
 
 

@@ -49,8 +49,19 @@ def _one_line_error(result: Any, code: int, *words: str) -> None:
 
 def _add_lookalikes(run: Run) -> None:
     for commitment_id in ("foo", "foo-2"):
-        result = run("add", "--title", f"Commitment {commitment_id}", "--actor", "ROK", "--pillar", "economic",
-                     "--id", commitment_id)  # fmt: skip
+        result = run(
+            "add",
+            "--kind",
+            "pledge",
+            "--title",
+            f"Commitment {commitment_id}",
+            "--actor",
+            "ROK",
+            "--pillar",
+            "economic",
+            "--id",
+            commitment_id,
+        )
         assert result.exit_code == 0, result.stderr
 
 
@@ -105,8 +116,9 @@ def test_a_command_whose_id_was_removed_while_it_waited_fails_and_touches_nothin
 
 def _started(db_path: Path, *args: str) -> subprocess.Popen[str]:
     environment = {**os.environ, "TRACKER_DB": str(db_path)}
-    return subprocess.Popen([tracker_executable(), *args], env=environment, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [tracker_executable(), *args], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_a_write_on_an_id_that_is_gone_is_refused_without_a_prefix_match(store: Store) -> None:

@@ -64,6 +64,8 @@ def long_id_database(run: Run, db_path: Path) -> Path:
     """The bundled data and one overdue commitment with the longest id an id can have."""
     added = run(
         "add",
+        "--kind",
+        "pledge",
         "--title",
         "A commitment whose id is as long as an id can be",
         "--actor",

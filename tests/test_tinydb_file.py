@@ -232,7 +232,9 @@ def test_two_branches_that_each_add_and_update_merge_without_conflict(run: Run, 
     }
     for branch, (added, updated) in work.items():
         assert _git(repository, "checkout", "-q", "-b", branch, "main").returncode == 0
-        result = run("--db", str(database), "add", *added, "--actor", "ROK", "--pillar", "socio-cultural")
+        result = run(
+            "--db", str(database), "add", *added, "--kind", "pledge", "--actor", "ROK", "--pillar", "socio-cultural"
+        )
         assert result.exit_code == 0, result.stderr
         result = run("--db", str(database), "update", updated, "--note", f"From {branch}.", "--date", "2021-01-05")
         assert result.exit_code == 0, result.stderr

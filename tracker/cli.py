@@ -1,5 +1,6 @@
 """The command line: each command parses its options, calls the core or the store, and hands the result to render."""
 
+import math
 import os
 import sys
 from datetime import date
@@ -16,20 +17,25 @@ from tracker.files import default_path
 from tracker.model import (
     ID_MAX,
     ID_PATTERN,
+    KIND_VALUES_ORDERED,
     TITLE_MAX,
+    WEIGHT_MAX,
     Amount,
     Commitment,
     Filters,
+    Kind,
     Pillar,
     SortKey,
     Status,
     Summary,
+    check_actor,
     checked_record,
     citation,
     cited_paragraph,
     delete_event,
     edit_commitment,
     edit_event,
+    future_bound,
     is_overdue,
     new_commitment,
     numbered_events,
@@ -41,6 +47,7 @@ from tracker.model import (
     sorted_commitments,
     utc_timestamp,
 )
+from tracker.report import Percent, Unassessed
 from tracker.store import Store, Transaction, WriteResult
 
 
@@ -204,6 +211,27 @@ def _find(store: Store, wanted: str) -> Commitment:
         return snapshot.get(resolve_id(snapshot.ids, wanted))
 
 
+def _recorded_by() -> str | None:
+    """Who records an event: TRACKER_USER, else the name the system knows the user by."""
+    import getpass
+
+    name = os.environ.get("TRACKER_USER", "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser() or None
+    except (KeyError, OSError):
+        return None
+
+
+def _successor(store: Store, by: str, commitment_id: str) -> str:
+    """The exact id of the commitment that --by names (an id or a unique prefix), which must not be the commitment."""
+    successor = _find(store, by)["id"]
+    if successor == commitment_id:
+        raise UsageProblem(f"'{commitment_id}' cannot supersede itself; --by names the commitment that replaces it")
+    return successor
+
+
 def _write(store: Store, action: str, change: Any) -> WriteResult:
     """Run one write and say anything the user must know about it (e.g. that it cannot be undone)."""
     result = store.write(action, change)
@@ -306,8 +334,42 @@ def _filters(
     overdue: bool = False,
     due_before: str | None = None,
     search: str | None = None,
+    kinds: list[Kind] | None = None,
 ) -> Filters:
-    return Filters(tuple(statuses or ()), pillar, actor, overdue, due_before, search)
+    return Filters(tuple(statuses or ()), pillar, actor, overdue, due_before, search, tuple(kinds or ()))
+
+
+KindFilter = Annotated[
+    list[Kind] | None,
+    typer.Option(
+        "--kind",
+        "-k",
+        help="Only this kind (repeatable: any of them; any case): pledge, agreement, aspiration, request, "
+        "continuation.",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+
+
+def check_known_on(value: str | None) -> str | None:
+    """Option callback: a --known-on date, which cannot be in the future (nothing is recorded there yet)."""
+    value = check_date(value)
+    if value is not None and value > future_bound():
+        raise typer.BadParameter(f"{value} is in the future; --known-on takes a date by which events were recorded")
+    return value
+
+
+KnownOnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--known-on",
+        metavar="DATE",
+        callback=check_known_on,
+        help="Use only events recorded on or before DATE, to reproduce a report as it could be issued then.",
+        show_default=False,
+    ),
+]
 
 
 @app.command("list")
@@ -319,6 +381,7 @@ def list_command(
     overdue: OverdueFilter = False,
     due_before: DueBeforeFilter = None,
     search: SearchFilter = None,
+    kind: KindFilter = None,
     as_json: JsonFlag = False,
     limit: Annotated[
         int | None,
@@ -347,7 +410,7 @@ def list_command(
     today = _today()
     with _store(context).reading() as snapshot:
         chosen = sorted_commitments(
-            snapshot.select(_filters(status, pillar, actor, overdue, due_before, search), today), sort
+            snapshot.select(_filters(status, pillar, actor, overdue, due_before, search, kind), today), sort
         )
         commitments = chosen if limit is None else chosen[:limit]
         if as_json:
@@ -408,15 +471,17 @@ def show(
         _print_source(context, commitment_id, no_pager)
         return
     today = _today()
-    commitment = _find(_store(context), commitment_id)
+    with _store(context).reading() as snapshot:
+        commitment = snapshot.get(resolve_id(snapshot.ids, commitment_id))
+        supersedes = snapshot.superseding(commitment["id"])
     chosen = ShowFormat.JSON if as_json else output_format or _table_or_text(ShowFormat.TABLE, ShowFormat.TEXT)
     if chosen is ShowFormat.JSON:
-        render.print_json(_with_overdue(commitment, today))
+        render.print_json({**_with_overdue(commitment, today), "supersedes": supersedes})
     elif chosen is ShowFormat.TEXT:
-        render.print_plain(render.commitment_detail(commitment, today, plain=True))
+        render.print_plain(render.commitment_detail(commitment, today, plain=True, supersedes=supersedes))
     else:
-        width = render.console().width
-        render.print_renderable(render.commitment_detail(commitment, today, width), pager=_paging(context, no_pager))
+        detail = render.commitment_detail(commitment, today, render.console().width, supersedes=supersedes)
+        render.print_renderable(detail, pager=_paging(context, no_pager))
 
 
 @app.command("source")
@@ -546,10 +611,26 @@ def update(
     force: Annotated[
         bool, typer.Option("--force", help="Record it even if exactly this event (date, status, note, evidence) is.")
     ] = False,
+    actor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--actor",
+            "-a",
+            metavar="TEXT",
+            help="An actor this event assesses (repeatable). Default: all of the commitment's actors.",
+            autocompletion=_complete_actor,
+            show_default=False,
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="ID", help="With --status superseded: the commitment that replaces it."),
+    ] = None,
 ) -> None:
     """Record what happened: a dated event with status, note, evidence.
 
-    A note or evidence without --status keeps the status the commitment had on that date.
+    A note or evidence without --status keeps the status the commitment had on that date. --actor scores one
+    party of a joint commitment apart from the others.
 
     Example: tracker update rcep --status fulfilled --date 2020-11-15 --evidence https://asean.org/...
     """
@@ -558,9 +639,12 @@ def update(
     today = _today()
     store = _store(context)
     found = _find(store, commitment_id)["id"]
+    successor = _successor(store, by, found) if by is not None else None
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"update {found}"
+        if successor is not None:
+            transaction.require(successor)
         updated = record_event(
             transaction.require(found),
             on=on or today,
@@ -570,6 +654,9 @@ def update(
             evidence=evidence or [],
             recorded_at=utc_timestamp(),
             repeat=force,
+            actors=actor,
+            recorded_by=_recorded_by(),
+            by=successor,
         )
         transaction.put(updated)
 
@@ -584,6 +671,39 @@ def update(
         f"{after['id']}: {after['status']}{was}; recorded the event of {event['date']} ({event['status']}); "
         f"{len(after['history'])} events"
     )
+
+
+def _whole(value: float) -> int | float:
+    """A number as JSON should hold it: 2, not 2.0."""
+    return int(value) if value.is_integer() else value
+
+
+def _check_weight(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0 < value <= WEIGHT_MAX):
+        raise typer.BadParameter(f"{value:g} is not a weight; give a positive number up to {WEIGHT_MAX:,}, e.g. 2")
+    return value
+
+
+KindOption = Annotated[
+    Kind | None,
+    typer.Option(
+        "--kind",
+        "-k",
+        help="pledge, agreement, aspiration, request or continuation (any case).",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+WeightOption = Annotated[
+    float | None,
+    typer.Option(
+        "--weight",
+        metavar="N",
+        callback=_check_weight,
+        help="Significance, for --weighted scores: a positive number (default 1).",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
@@ -642,11 +762,18 @@ def add(
             "--id", metavar="ID", callback=_check_id, help="The id. Default: made from the title's main words."
         ),
     ] = None,
+    kind: KindOption = None,
+    weight: WeightOption = None,
 ) -> None:
     """Add a commitment, pending from its source date.
 
-    Example: tracker add --title "Host the 2021 Summit" --actor ROK --pillar economic
+    --kind is required: pledge (an actor says it will act), agreement (the parties agreed), aspiration (a stated
+    hope or need), request (one party asks another) or continuation (action under way, said to continue).
+
+    Example: tracker add --title "Host the 2021 Summit" --kind pledge --actor ROK --pillar economic
     """
+    if kind is None:
+        raise UsageProblem(f"give --kind: one of {', '.join(KIND_VALUES_ORDERED)} (see 'tracker add --help')")
     today = _today()
     parsed_amount = _parse_amount(amount)
     store = _store(context)
@@ -670,6 +797,9 @@ def add(
             paragraph=paragraph,
             amount=parsed_amount,
             commitment_id=commitment_id,
+            kind=kind,
+            weight=1 if weight is None else _whole(weight),
+            recorded_by=_recorded_by(),
         )
         transaction.action = f"add {commitment['id']}"
         transaction.put(commitment)
@@ -764,6 +894,8 @@ def edit(
     new_id: Annotated[
         str | None, typer.Option("--id", metavar="ID", callback=_check_id, help="A new id (not one already taken).")
     ] = None,
+    kind: KindOption = None,
+    weight: WeightOption = None,
 ) -> None:
     """Correct a commitment's fields, keeping its history.
 
@@ -790,6 +922,8 @@ def edit(
             ("source_date", source_date),
             ("paragraph", paragraph),
             ("id", new_id),
+            ("kind", kind.value if kind else None),
+            ("weight", _whole(weight) if weight is not None else None),
         )
         if value is not None
     }
@@ -1077,6 +1211,8 @@ def report(
     ] = None,
     pillar: PillarFilter = None,
     actor: ActorFilter = None,
+    kind: KindFilter = None,
+    known_on: KnownOnOption = None,
     output_format: Annotated[
         ReportFormat | None,
         typer.Option(
@@ -1092,8 +1228,10 @@ def report(
     """Report compliance on a date: tallies, scores, what is overdue.
 
     Tallies by status, G7/G20 compliance scores overall, by pillar and by actor, every overdue commitment,
-    recent changes and what falls due soon. On a terminal: tables (through the pager when long). Elsewhere:
-    plain text, or --format table.
+    recent changes, what falls due soon, and a table of every commitment with each actor's status and score and
+    the rationale and evidence behind it. --as-of rebuilds the state on a date from the dated history; --known-on
+    also leaves out what was recorded after a date, so that a report issued then can be reproduced exactly. On a
+    terminal: tables (through the pager when long). Elsewhere: plain text, or --format table.
 
     Example: tracker report --as-of 2021-06-30 --format markdown > briefing.md
     """
@@ -1101,8 +1239,8 @@ def report(
 
     day = as_of or _today()
     with _store(context).reading() as snapshot:
-        commitments = snapshot.select(_filters(pillar=pillar, actor=actor), day)
-        figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids])
+        commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind), day)
+        figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids], known_on)
     chosen = output_format or _table_or_text(ReportFormat.TABLE, ReportFormat.TEXT)
     if chosen is ReportFormat.JSON:
         render.print_json(figures)
@@ -1115,6 +1253,97 @@ def report(
     else:
         width = render.console().width
         render.print_renderable(render.report_view(figures, width), pager=_paging(context, no_pager))
+
+
+class ScorecardFormat(StrEnum):
+    TABLE = "table"
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    JSON = "json"
+
+
+@app.command()
+def scorecard(
+    context: typer.Context,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="DATE", callback=check_date, help="The date to score on. Default: today."),
+    ] = None,
+    known_on: KnownOnOption = None,
+    pillar: PillarFilter = None,
+    actor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--actor",
+            "-a",
+            metavar="TEXT",
+            help="Only this actor's column (repeatable, in this order; any case), and the commitments it is party to.",
+            autocompletion=_complete_actor,
+            show_default=False,
+        ),
+    ] = None,
+    kind: KindFilter = None,
+    output_format: Annotated[
+        ScorecardFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the default on a terminal), text (the default elsewhere), markdown, csv or json.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    convention: Annotated[
+        Percent,
+        typer.Option(
+            "--percent",
+            help="g20: (mean + 1) / 2 x 100; mean: mean x 100, as older papers give it.",
+            case_sensitive=False,
+        ),
+    ] = Percent.G20,
+    weighted: Annotated[
+        bool, typer.Option("--weighted", help="Weight each commitment by its weight (see 'add --weight').")
+    ] = False,
+    unassessed: Annotated[
+        Unassessed,
+        typer.Option(
+            "--unassessed",
+            help="How a cell no event has assessed counts: skip (left out), zero, or minus-one (no action by the "
+            "deadline counts -1).",
+            case_sensitive=False,
+        ),
+    ] = Unassessed.SKIP,
+    no_pager: NoPagerFlag = False,
+) -> None:
+    """Score every commitment for every actor, G7 Research Group style.
+
+    Rows are commitments, columns actors; each cell is +1, 0 or -1 (blank where an actor is not a party, · where
+    it is not assessed yet), with the mean of each row, of each column and overall, each also as a percentage.
+
+    Example: tracker scorecard --as-of 2021-06-30 --format markdown
+    """
+    from tracker.formats import scorecard_csv, scorecard_markdown
+    from tracker.report import scorecard as build_scorecard
+
+    day = as_of or _today()
+    with _store(context).reading() as snapshot:
+        chosen = snapshot.select(_filters(pillar=pillar, kinds=kind), day)
+        for name in actor or []:
+            check_actor(chosen, name)
+        card = build_scorecard(chosen, day, known_on, actor or (), unassessed, weighted, convention)
+    shown = output_format or _table_or_text(ScorecardFormat.TABLE, ScorecardFormat.TEXT)
+    if shown is ScorecardFormat.JSON:
+        render.print_json(card)
+    elif shown is ScorecardFormat.MARKDOWN:
+        sys.stdout.write(scorecard_markdown(card))
+    elif shown is ScorecardFormat.CSV:
+        sys.stdout.write(scorecard_csv(card))
+    elif shown is ScorecardFormat.TEXT:
+        render.print_plain(render.scorecard_view(card, plain=True))
+    else:
+        view = render.scorecard_view(card, render.console().width)
+        render.print_renderable(view, pager=_paging(context, no_pager))
 
 
 class ExportFormat(StrEnum):

@@ -25,7 +25,7 @@ from tracker.model import (
     merge_commitment,
     ordered_history,
 )
-from tracker.render import safe
+from tracker.render import SCORE_CELL, mean_words, safe, score_cell
 from tracker.store import Snapshot, Store, Transaction, export_json
 
 
@@ -47,8 +47,32 @@ def _score_cells(score: dict[str, Any]) -> list[object]:
     return [score["assessed"], f"{score['mean']:+.2f}", f"{score['percent']:.1f}%"]
 
 
+def methodology(report: dict[str, Any]) -> str:
+    """The paragraph that says how the report's figures were made, so that it can be handed in as it is."""
+    period = report["period"]
+    sources = "; ".join(f"{s['document'] or '(no document named)'} ({s['date']})" for s in report["sources"])
+    known = (
+        f" Only events recorded on or before {report['known_on']} are used, so the report reads as it could have "
+        "been issued then."
+        if report["known_on"]
+        else ""
+    )
+    return (
+        "Method. Each commitment is scored as the G7 and G20 Research Groups score compliance: fulfilled +1; "
+        "partial and in-progress 0; stalled and broken -1. Pending commitments, and those that lapsed or were "
+        "superseded, are counted but not scored; a commitment counts as assessed once an event has given it one of "
+        "the scored statuses. Where a commitment has several actors, each actor has the status of the latest event "
+        "(by date, then by order of recording) that assesses it; a commitment's score is the mean of its actors' "
+        "scores, an actor's score the mean over the commitments it is party to, and the overall score the mean of "
+        "the commitments' scores. Percent = (mean + 1) / 2 x 100. "
+        f"Period: commitments made from {period['from'] or '-'} to {period['to']}, in their state on "
+        f"{report['as_of']}, rebuilt from the dated history.{known} Sources: {sources or 'none'}."
+    )
+
+
 def report_markdown(report: dict[str, Any]) -> str:
-    """A briefing-ready Markdown document of the report."""
+    """A briefing-ready Markdown document of the report: method, figures, and each commitment with its rationale
+    and a numbered list of the evidence cited."""
     score = report["score"]
     pending = report["by_status"][Status.PENDING.value]
     if score["mean"] is None:
@@ -58,13 +82,34 @@ def report_markdown(report: dict[str, Any]) -> str:
             f"Compliance score {score['mean']:+.2f} on the -1 to +1 scale ({score['percent']:.1f}%), "
             f"over {score['assessed']} assessed commitments ({pending} pending, not scored)."
         )
-    lines = [f"# Compliance report as of {report['as_of']}", "", f"{report['total']} commitments. {headline}", ""]
+    known = f", as known on {report['known_on']}" if report["known_on"] else ""
+    lines = [f"# Compliance report as of {report['as_of']}{known}", "", methodology(report), ""]
+    lines += [f"{report['total']} commitments. {headline}", ""]
     lines += ["## Status", ""]
     lines += md_table(["status", "commitments"], [[s, n] for s, n in report["by_status"].items()])
     for title, key in (("By pillar", "by_pillar"), ("By actor", "by_actor")):
         lines += ["", f"## {title}", ""]
         rows = [[name, g["total"], *_score_cells(g["score"])] for name, g in report[key].items()]
         lines += md_table([key.split("_")[1], "total", "assessed", "mean", "percent"], rows)
+    lines += ["", "## Commitments", ""]
+    citations: list[str] = []
+    table = []
+    for item in report["commitments"]:
+        marks = []
+        for evidence in item["evidence"]:
+            citations.append(evidence)
+            marks.append(f"[{len(citations)}]")
+        actors = "; ".join(
+            f"{actor} {entry['status'] or '-'}" + ("" if entry["score"] is None else f" ({SCORE_CELL[entry['score']]})")
+            for actor, entry in item["actors"].items()
+        )
+        score_text = "-" if item["score"] is None else f"{item['score']:+.2f}"
+        rationale = (item["rationale"] + (" " + " ".join(marks) if marks else "")).strip()
+        table.append([item["id"], item["title"], actors, score_text, item["assessed_on"] or "-", rationale])
+    lines += md_table(["id", "title", "actors: status (score)", "score", "latest assessment", "rationale"], table)
+    if citations:
+        lines += ["", "### Evidence", ""]
+        lines += [f"{number}. {md_cell(evidence)}" for number, evidence in enumerate(citations, start=1)]
     lines += ["", "## Overdue", ""]
     if report["overdue"]:
         rows = [[i["id"], i["title"], i["due"], i["days_overdue"], i["status"]] for i in report["overdue"]]
@@ -83,11 +128,6 @@ def report_markdown(report: dict[str, Any]) -> str:
         lines += md_table(["due", "id", "title", "days left", "status"], rows)
     else:
         lines.append("Nothing falls due in the next 180 days.")
-    lines += [
-        "",
-        "Scores follow the G7/G20 Research Group: fulfilled +1; partial and in-progress 0; stalled and broken -1;"
-        " percent = (mean + 1) / 2 x 100.",
-    ]
     return "\n".join(lines) + "\n"
 
 
@@ -320,3 +360,48 @@ def write_export(target: Path, pieces: Iterable[bytes]) -> None:
         prepare(target, list(pieces)).commit()
     except OSError as error:
         raise InvalidInputError(f"cannot write {target}: {describe_os_error(error)}") from None
+
+
+# --- the scorecard as a document --------------------------------------------------------------------------------
+
+
+def _scorecard_rows(card: dict[str, Any]) -> tuple[list[str], list[list[object]]]:
+    """The scorecard's header and rows as cells: a row per commitment, then the actors' means and percentages."""
+    actors = card["actors"]
+    header = ["id", "title", *actors, "mean", "percent"]
+    rows: list[list[object]] = [
+        [row["id"], row["title"], *(score_cell(row["cells"][a]) for a in actors), *mean_words(row)]
+        for row in card["rows"]
+    ]
+    columns = [mean_words(card["columns"][a]) for a in actors]
+    overall = mean_words(card["overall"])
+    rows.append(["mean", "", *(words[0] for words in columns), overall[0], ""])
+    rows.append(["percent", "", *(words[1] for words in columns), "", overall[1]])
+    return header, rows
+
+
+def scorecard_markdown(card: dict[str, Any]) -> str:
+    """The scorecard as a Markdown table, its conventions under it."""
+    header, rows = _scorecard_rows(card)
+    convention = "(mean + 1) / 2 x 100" if card["percent_convention"] == "g20" else "mean x 100"
+    known = f", events recorded by {card['known_on']}" if card["known_on"] else ""
+    lines = [f"# Compliance scorecard as of {card['as_of']}{known}", "", *md_table(header, rows), ""]
+    lines.append(
+        "Cells: +1 fulfilled; 0 partial or in progress; -1 stalled or broken; · not yet assessed; lap lapsed and "
+        "sup superseded (neither scored); empty where the actor is not a party. A row's mean is over its actors, "
+        "an actor's over the commitments it is party to, the overall mean over the commitments' means"
+        + (" (weighted by each commitment's weight)" if card["weighted"] else "")
+        + f". Percent = {convention}. Unassessed cells: {card['unassessed']}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def scorecard_csv(card: dict[str, Any]) -> str:
+    """The scorecard as CSV: the header, a row per commitment, then the means and percentages of the columns."""
+    header, rows = _scorecard_rows(card)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:  # the scores are the tracker's own figures; only the id and title come from the data
+        writer.writerow([csv_cell(row[0]), csv_cell(row[1]), *row[2:]])
+    return buffer.getvalue()

@@ -841,6 +841,7 @@ class Filters:
     overdue: bool = False
     due_before: str | None = None
     search: str | None = None
+    kinds: tuple[Kind, ...] = ()
 
 
 def check_actor(summaries: Iterable[Summary], actor: str | None) -> None:
@@ -862,22 +863,34 @@ def matching(
     overdue: bool = False,
     due_before: str | None = None,
     found: set[str] | None = None,
+    kinds: Sequence[Kind] | None = None,
 ) -> list[Summary]:
-    """The commitments that pass every filter given (`found`: the ids a text search found), in the order given."""
-    if not (statuses or pillar or actor or overdue or due_before or found is not None):
+    """The commitments that pass every filter given (`found`: the ids a text search found), in the order given. A
+    status matches a commitment where any of its actors has it (or its latest event does)."""
+    if not (statuses or pillar or actor or overdue or due_before or found is not None or kinds):
         return list(commitments)
     wanted_statuses = {s.value for s in statuses} if statuses else None
     wanted_actor = actor.casefold() if actor else None
+    wanted_kinds = {k.value for k in kinds} if kinds else None
     return [
         c
         for c in commitments
-        if (wanted_statuses is None or c["status"] in wanted_statuses)
+        if (wanted_statuses is None or _has_status(c, wanted_statuses))
+        and (wanted_kinds is None or c["kind"] in wanted_kinds)
         and (pillar is None or c["pillar"] == pillar.value)
         and (wanted_actor is None or any(a.casefold() == wanted_actor for a in c["actors"]))
         and (not overdue or is_overdue(c, today))
         and (due_before is None or (c["due"] is not None and c["due"] < due_before))
         and (found is None or c["id"] in found)
     ]
+
+
+def _has_status(summary: Summary, wanted: set[str]) -> bool:
+    if summary["status"] in wanted:
+        return True
+    if summary["assessed"] is None:
+        return False  # every event assesses every actor: they all have the latest event's status
+    return any(status is not None and status.value in wanted for status in actor_statuses(summary).values())
 
 
 def merge_commitment(existing: Commitment, incoming: Commitment) -> Commitment:

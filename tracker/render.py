@@ -11,7 +11,20 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from tracker.model import Commitment, Status, Summary, citation, format_amount, is_overdue, ordered_history
+from tracker.model import (
+    Commitment,
+    Event,
+    Status,
+    Summary,
+    actor_statuses,
+    citation,
+    format_amount,
+    is_overdue,
+    ordered_history,
+    shared_status,
+    status_words,
+    summarize,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -321,10 +334,27 @@ def _id_over(commitment_id: str, title: str) -> Text:
 
 
 def _status_cell(commitment: Summary, today: str) -> Text:
-    status = status_text(Status(commitment["status"]))
+    status = actor_status_text(actor_statuses(commitment))
     if is_overdue(commitment, today):
         status.append("\noverdue", style="bold red")
     return status
+
+
+def actor_status_text(statuses: dict[str, Status | None], separator: str = "\n") -> Text:
+    """A commitment's status: the one its actors share, or each actor's (`ROK fulfilled`, `ASEAN partial`, one a
+    line; `-` for an actor no event assesses yet)."""
+    from rich.text import Text
+
+    shared = shared_status(statuses)
+    if shared is not None:
+        return status_text(shared)
+    label = Text()
+    for number, (actor, status) in enumerate(statuses.items()):
+        if number:
+            label.append(separator)
+        label.append_text(text(f"{actor} "))
+        label.append_text(status_text(status) if status else Text("-"))
+    return label
 
 
 def _stacked(commitments: Sequence[Summary], today: str) -> RenderableType:
@@ -336,7 +366,9 @@ def _stacked(commitments: Sequence[Summary], today: str) -> RenderableType:
     parts: list[RenderableType] = []
     for commitment in commitments:
         facts = text(f"{_actors(commitment)}; due {commitment['due'] or '-'}; ")
-        facts.append_text(status_text(Status(commitment["status"]), is_overdue(commitment, today)))
+        facts.append_text(actor_status_text(actor_statuses(commitment), ", "))
+        if is_overdue(commitment, today):
+            facts.append(" (overdue)", style="bold red")
         parts += [text(commitment["id"], style="bold"), Padding(Group(text(commitment["title"]), facts), (0, 0, 0, 2))]
         parts.append(Text())
     return Group(*parts[:-1])
@@ -349,7 +381,8 @@ def commitment_rows(commitments: Iterable[Summary], today: str) -> Iterable[str]
     """Tab-separated rows for pipes: a header, then one line per commitment; no field holds a tab or newline."""
     yield "\t".join(LIST_FIELDS)
     for commitment in commitments:
-        status = commitment["status"] + (" (overdue)" if is_overdue(commitment, today) else "")
+        words = safe(status_words(actor_statuses(commitment)))
+        status = words + (" (overdue)" if is_overdue(commitment, today) else "")
         fields = (commitment["id"], commitment["title"], _actors(commitment), commitment["pillar"])
         yield "\t".join((*map(safe, fields), commitment["due"] or "-", status))
 
@@ -361,8 +394,11 @@ def _box(plain: bool) -> Any:
     return None if plain else box.HEAVY_HEAD
 
 
-def commitment_detail(commitment: Commitment, today: str, width: int = 80, plain: bool = False) -> RenderableType:
-    """Everything about one commitment, for `show`: on a terminal `width` wide, or as plain text."""
+def commitment_detail(
+    commitment: Commitment, today: str, width: int = 80, plain: bool = False, supersedes: Sequence[str] = ()
+) -> RenderableType:
+    """Everything about one commitment, for `show`: on a terminal `width` wide, or as plain text. `supersedes` are
+    the commitments it replaces (whose superseded event names it)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -374,7 +410,18 @@ def commitment_detail(commitment: Commitment, today: str, width: int = 80, plain
     label_width = len("status") + 2
     id_fits = plain or len(commitment["id"]) <= width - label_width
     facts.add_row("id", text(commitment["id"]) if id_fits else Text("(above)"))
-    facts.add_row("status", status_text(Status(commitment["status"]), is_overdue(commitment, today)))
+    summary = summarize(commitment)
+    status = actor_status_text(actor_statuses(summary), "; ")
+    if is_overdue(commitment, today):
+        status.append(" (overdue)", style="bold red")
+    facts.add_row("status", status)
+    if summary["superseded_by"] is not None and commitment["status"] == Status.SUPERSEDED.value:
+        facts.add_row("replaced by", text(summary["superseded_by"]))
+    if supersedes:
+        facts.add_row("replaces", text(", ".join(supersedes)))
+    facts.add_row("kind", text(commitment["kind"] or "-"))
+    if commitment["weight"] != 1:
+        facts.add_row("weight", text(f"{commitment['weight']:g}"))
     facts.add_row("actors", text(_actors(commitment)))
     facts.add_row("pillar", text(commitment["pillar"]))
     facts.add_row("due", text(commitment["due"] or "-"))
@@ -392,13 +439,9 @@ def commitment_detail(commitment: Commitment, today: str, width: int = 80, plain
     history.add_column("note and evidence", ratio=1)
     history.add_column("recorded", no_wrap=True, style="dim")
     for event in ordered_history(commitment["history"]):
-        detail = text(event["note"], multiline=True)
-        for evidence in event["evidence"]:
-            detail.append("\n")
-            detail.append_text(text(f"- {evidence}", style="italic"))
-        history.add_row(
-            text(event["date"]), status_text(Status(event["status"])), detail, text(event["recorded_at"][:10])
-        )
+        detail = _event_detail(event, multiline=True)
+        recorded = text(event["recorded_at"][:10] + (f"\n{event['recorded_by']}" if event["recorded_by"] else ""))
+        history.add_row(text(event["date"]), status_text(Status(event["status"])), detail, recorded)
 
     parts: list[RenderableType] = [] if id_fits else [text(commitment["id"], style="bold")]
     parts.append(text(commitment["title"], style="bold"))
@@ -426,13 +469,25 @@ def history_view(commitment: Commitment, plain: bool = False) -> RenderableType:
     table.add_column("note and evidence", ratio=1)
     table.add_column("recorded", no_wrap=True, style="dim")
     for number, _, event in numbered_events(commitment):
-        detail = text(event["note"], multiline=not plain)
-        for evidence in event["evidence"]:
-            detail.append_text(text(f" [evidence: {evidence}]" if plain else f"\n- {evidence}", style="italic"))
-        table.add_row(
-            str(number), text(event["date"]), status_text(Status(event["status"])), detail, text(event["recorded_at"])
-        )
+        detail = _event_detail(event, multiline=not plain)
+        recorded = event["recorded_at"] + (f" {event['recorded_by']}" if event["recorded_by"] else "")
+        table.add_row(str(number), text(event["date"]), status_text(Status(event["status"])), detail, text(recorded))
     return Group(text(commitment["id"], style="bold"), text(commitment["title"]), Text(), table)
+
+
+def _event_detail(event: Event, multiline: bool) -> Text:
+    """An event's note, whom it assesses and its successor, and its evidence: on lines, or on one line."""
+    detail = text(event["note"], multiline=multiline)
+    extras = []
+    if event["actors"] is not None:
+        extras.append(f"assesses {', '.join(event['actors'])}")
+    if event["by"] is not None:
+        extras.append(f"replaced by {event['by']}")
+    for extra in extras:
+        detail.append_text(text(f"\n[{extra}]" if multiline else f" [{extra}]", style="dim"))
+    for evidence in event["evidence"]:
+        detail.append_text(text(f"\n- {evidence}" if multiline else f" [evidence: {evidence}]", style="italic"))
+    return detail
 
 
 def _indented(body: RenderableType) -> RenderableType:
@@ -498,6 +553,7 @@ def report_view(report: dict[str, Any], width: int = 80, plain: bool = False) ->
     parts.append(Text("Scale: fulfilled +1; partial, in-progress 0; stalled, broken -1.", style="dim"))
     parts += [Text(), _group_table("By pillar", report["by_pillar"], plain), Text()]
     parts += [_group_table("By actor", report["by_actor"], plain), Text()]
+    parts += [_commitments_listing(report["commitments"]), Text()]
     listings = (
         ("Overdue", report["overdue"], ("due", "days_overdue"), "nothing is overdue"),
         ("Recent changes (90 days)", report["recent"], ("date",), "no events in the last 90 days"),
@@ -506,6 +562,34 @@ def report_view(report: dict[str, Any], width: int = 80, plain: bool = False) ->
     for title, items, first, empty in listings:
         parts += [_listing(title, items, first, empty, width, plain), Text()]
     return Group(*parts[:-1])
+
+
+def _commitments_listing(items: list[dict[str, Any]]) -> RenderableType:
+    """Each commitment: its id (whole, on its own line), title, each actor's status and score, its score and latest
+    assessment, and the rationale and evidence behind it."""
+    from rich.console import Group
+    from rich.text import Text
+
+    if not items:
+        return Text("Commitments: none.", style="bold")
+    parts: list[RenderableType] = [Text("Commitments", style="bold")]
+    for item in items:
+        standing = Text()
+        for number, (actor, entry) in enumerate(item["actors"].items()):
+            if number:
+                standing.append("; ")
+            standing.append_text(text(f"{actor} "))
+            standing.append_text(status_text(Status(entry["status"])) if entry["status"] else Text("-"))
+            if entry["score"] is not None:
+                standing.append(f" {SCORE_CELL[entry['score']]}")
+        score = "-" if item["score"] is None else f"{item['score']:+.2f}"
+        standing.append(f" · score {score} · latest {item['assessed_on'] or '-'}", style="dim")
+        body: list[RenderableType] = [text(item["title"]), standing]
+        if item["rationale"]:
+            body.append(text(item["rationale"], multiline=True))
+        body += [text(f"- {evidence}", style="italic") for evidence in item["evidence"]]
+        parts += [text(item["id"], style="bold"), _indented(Group(*body))]
+    return Group(*parts)
 
 
 def _listing(
@@ -552,7 +636,7 @@ def _listing(
     return table
 
 
-LOG_FIELDS = ("date", "id", "status", "change", "note", "evidence", "recorded_at")
+LOG_FIELDS = ("date", "id", "status", "change", "note", "evidence", "recorded_at", "recorded_by")
 NOTE_MIN = 20
 
 
@@ -563,7 +647,12 @@ def event_log_rows(entries: Iterable[dict[str, Any]]) -> Iterable[str]:
     for entry in entries:
         evidence = "; ".join(entry["evidence"])
         fields = (entry["date"], entry["id"], entry["status"], entry["change"], entry["note"], evidence)
-        yield "\t".join((*map(safe, fields), safe(entry["recorded_at"])))
+        yield "\t".join((*map(safe, fields), safe(entry["recorded_at"]), safe(entry["recorded_by"] or "-")))
+
+
+def _recorded(entry: dict[str, Any]) -> Text:
+    """When an event was recorded (the date), and by whom where that is known."""
+    return text(entry["recorded_at"][:10] + (f"\n{entry['recorded_by']}" if entry["recorded_by"] else ""))
 
 
 def _change_text(entry: dict[str, Any]) -> Text:
@@ -604,14 +693,14 @@ def event_log_table(entries: Sequence[dict[str, Any]], width: int = 80) -> Rende
         table.add_column("id", width=id_width, no_wrap=True)
         table.add_column("change", width=change_width, no_wrap=True)
         table.add_column("note and evidence", width=note_width)
-        table.add_column("recorded", width=DUE_WIDTH, no_wrap=True, style="dim")
+        table.add_column("recorded", width=DUE_WIDTH, overflow="fold", style="dim")
         for entry in entries:
             table.add_row(
                 text(entry["date"]),
                 text(entry["id"]),
                 _change_text(entry),
                 _note_and_evidence(entry),
-                text(entry["recorded_at"][:10]),
+                _recorded(entry),
             )
         return table
     note_width = width - DUE_WIDTH - change_width - DUE_WIDTH - 3 * GAP
@@ -620,19 +709,20 @@ def event_log_table(entries: Sequence[dict[str, Any]], width: int = 80) -> Rende
         table.add_column("date", width=DUE_WIDTH, no_wrap=True)
         table.add_column("change", width=change_width, no_wrap=True)
         table.add_column("id, note and evidence", width=note_width)
-        table.add_column("recorded", width=DUE_WIDTH, no_wrap=True, style="dim")
+        table.add_column("recorded", width=DUE_WIDTH, overflow="fold", style="dim")
         for entry in entries:
             detail = Text()
             detail.append_text(text(entry["id"], style="bold"))
             detail.append("\n")
             detail.append_text(_note_and_evidence(entry))
-            table.add_row(text(entry["date"]), _change_text(entry), detail, text(entry["recorded_at"][:10]))
+            table.add_row(text(entry["date"]), _change_text(entry), detail, _recorded(entry))
         return table
     parts: list[RenderableType] = []
     for entry in entries:
         facts = text(f"{entry['date']}  ")
         facts.append_text(_change_text(entry))
-        recorded = text(f"recorded {entry['recorded_at']}", style="dim")
+        by = f" by {entry['recorded_by']}" if entry["recorded_by"] else ""
+        recorded = text(f"recorded {entry['recorded_at']}{by}", style="dim")
         parts += [text(entry["id"], style="bold"), _indented(Group(facts, _note_and_evidence(entry), recorded))]
         parts.append(Text())
     return Group(*parts[:-1])
@@ -707,3 +797,92 @@ def extraction_view(extraction: Extraction, heading: str) -> RenderableType:
         parts.append(Text.assemble("- ", text(_rejection_facts(rejection), style="yellow")))
         parts.append(Padding(text(f"“{rejection.quote}”", style="dim"), (0, 0, 0, 2)))
     return Group(*parts)
+
+
+# --- the scorecard ------------------------------------------------------------------------------------------------
+
+SCORE_CELL = {1: "+1", 0: "0", -1: "-1"}
+NOT_SCORED = {None: "·", Status.PENDING.value: "·", Status.LAPSED.value: "lap", Status.SUPERSEDED.value: "sup"}
+
+
+def score_cell(entry: dict[str, Any] | None) -> str:
+    """A scorecard cell in words: +1, 0, -1; · not yet assessed; lap or sup for a lapsed or superseded commitment;
+    empty where the actor is not party to it."""
+    if entry is None:
+        return ""
+    if entry["score"] is not None:
+        return SCORE_CELL[entry["score"]]
+    return NOT_SCORED.get(entry["status"], "·")
+
+
+def mean_words(score: dict[str, Any]) -> tuple[str, str]:
+    """A mean and its percentage in words, `-` where nothing was scored."""
+    if score["mean"] is None:
+        return "-", "-"
+    return f"{score['mean']:+.2f}", f"{score['percent']:.1f}%"
+
+
+def actor_codes(actors: Sequence[str], longest: int = 5) -> dict[str, str]:
+    """A short header for each actor: its own name where it is short, else its initials (numbered if two clash)."""
+    codes: dict[str, str] = {}
+    for actor in actors:
+        code = actor if len(actor) <= longest else "".join(word[0] for word in actor.split() if word)[:longest].upper()
+        code = code or actor[:longest]
+        base, number = code, 1
+        while code in codes.values():
+            number += 1
+            code = f"{base[: longest - len(str(number))]}{number}"
+        codes[actor] = code
+    return codes
+
+
+def scorecard_view(card: dict[str, Any], width: int = 80, plain: bool = False) -> RenderableType:
+    """The scorecard as text lines that fit `width` columns: actors abbreviated in the header with a legend, ids
+    whole (on a line of their own above their cells where a row would not fit), row and column means."""
+    from rich.console import Group
+    from rich.text import Text
+
+    actors = card["actors"]
+    codes = actor_codes(actors)
+    cell_width = max([3, *(len(code) for code in codes.values())])
+    figures = "".join(f" {codes[a]:>{cell_width}}" for a in actors) + f" {'mean':>5} {'%':>6}"
+    id_width = max([len("commitment"), *(len(row["id"]) for row in card["rows"])])
+    inline = id_width + len(figures) <= width
+    label = id_width if inline else 2
+    lines: list[Text] = []
+    header = Text(f"{'commitment':<{label}}" if inline else "commitment\n  ", style="bold")
+    header.append(f"{'':<{0 if inline else label - 2}}{figures}", style="bold")
+    lines.append(header)
+    for row in card["rows"]:
+        mean, share = mean_words(row)
+        cells = "".join(f" {score_cell(row['cells'][a]):>{cell_width}}" for a in actors) + f" {mean:>5} {share:>6}"
+        if inline:
+            line = text(f"{row['id']:<{id_width}}")
+            line.append(cells)
+            lines.append(line)
+        else:
+            lines.append(text(row["id"], style="bold"))
+            lines.append(Text(f"{'':<{label}}{cells}"))
+    column_means = [mean_words(card["columns"][a]) for a in actors]
+    for title, index in (("mean", 0), ("%", 1)):
+        cells = "".join(f" {words[index]:>{cell_width}}" for words in column_means)
+        lines.append(Text(f"{title:<{label if inline else 2}}{cells}", style="bold"))
+    overall_mean, overall_share = mean_words(card["overall"])
+    convention = "(mean + 1) / 2 x 100" if card["percent_convention"] == "g20" else "mean x 100"
+    overall = (
+        f"Overall: {overall_mean} ({overall_share}) over {card['overall']['assessed']} scored commitments"
+        + (", weighted" if card["weighted"] else "")
+        + f". Percent: {convention}. Unassessed cells: {card['unassessed']}."
+    )
+    notes = [
+        Text(),
+        Text(overall, style="bold"),
+        Text(
+            "Cells: +1 fulfilled, 0 partial or in progress, -1 stalled or broken, · not yet assessed, lap lapsed, "
+            "sup superseded (neither scored), empty: not a party."
+        ),
+    ]
+    legend = [f"{code} = {actor}" for actor, code in codes.items() if code != actor]
+    if legend:
+        notes.append(text("Actors: " + "; ".join(legend)))
+    return Group(*lines, *notes)

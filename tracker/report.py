@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from tracker.model import (
@@ -13,6 +14,8 @@ from tracker.model import (
     Commitment,
     Status,
     Summary,
+    actor_statuses,
+    assessments,
     history_pairs,
     latest_status,
     parse_date,
@@ -24,19 +27,79 @@ DUE_SOON_DAYS = 180
 
 
 class Standing(NamedTuple):
-    """One commitment as it stood on a date."""
+    """One commitment as it stood on a date: its status (its latest event's) and each actor's (None: not assessed
+    by any event yet)."""
 
     commitment: Summary
     status: Status
+    actors: dict[str, Status | None]
 
 
-def standings(commitments: Iterable[Summary], as_of: str) -> list[Standing]:
-    """Every commitment made on or before `as_of`, with its status on that date, rebuilt from its history."""
-    return [
-        Standing(c, summary_status_as_of(c, as_of) or Status.PENDING)
-        for c in sorted(commitments, key=lambda c: c["id"])
-        if c["made"] <= as_of
-    ]
+def standings(commitments: Iterable[Summary], as_of: str, known_on: str | None = None) -> list[Standing]:
+    """Every commitment made on or before `as_of` (and, with `known_on`, recorded by then), with its status and
+    each actor's status on that date, rebuilt from the events dated by `as_of` and recorded by `known_on`."""
+    rows = []
+    for c in sorted(commitments, key=lambda c: c["id"]):
+        if c["made"] > as_of or (known_on is not None and assessments(c)[0].recorded > known_on):
+            continue
+        status = summary_status_as_of(c, as_of, known_on) or Status.PENDING
+        rows.append(Standing(c, status, actor_statuses(c, as_of, known_on)))
+    return rows
+
+
+# --- scores, as the G7 Research Group computes them -----------------------------------------------------------
+
+
+class Unassessed(StrEnum):
+    """How an actor's cell that no event has assessed (or that is still pending) counts in a mean."""
+
+    SKIP = "skip"  # left out
+    ZERO = "zero"  # as 0
+    MINUS_ONE = "minus-one"  # as -1: no action by the deadline counts against
+
+
+class Percent(StrEnum):
+    """The two percentage conventions of the literature."""
+
+    G20 = "g20"  # (mean + 1) / 2 x 100, the G20 Research Group's
+    MEAN = "mean"  # mean x 100, as older papers give it
+
+
+def cell(status: Status | None, unassessed: Unassessed = Unassessed.SKIP) -> int | None:
+    """An actor's score on a commitment: +1, 0 or -1; None where it does not count (lapsed, superseded, or not
+    assessed yet and `unassessed` is skip)."""
+    if status is None or status is Status.PENDING:
+        return {Unassessed.SKIP: None, Unassessed.ZERO: 0, Unassessed.MINUS_ONE: -1}[unassessed]
+    return SCORES[status]
+
+
+def percent(mean: float, convention: Percent = Percent.G20) -> float:
+    """A mean score as a percentage, by `convention`."""
+    return round((mean + 1) / 2 * 100 if convention is Percent.G20 else mean * 100, 1)
+
+
+def mean_score(
+    scores: Iterable[tuple[float, float]], convention: Percent = Percent.G20, weighted: bool = False
+) -> dict[str, Any]:
+    """The mean of (score, weight) pairs (weights used only if `weighted`), as a percentage too, and how many were
+    counted; mean and percent None when none was."""
+    pairs = list(scores)
+    if not pairs:
+        return {"mean": None, "percent": None, "assessed": 0}
+    total = sum(weight for _, weight in pairs) if weighted else len(pairs)
+    mean = sum(score * (weight if weighted else 1) for score, weight in pairs) / total
+    return {"mean": round(mean, 4), "percent": percent(mean, convention), "assessed": len(pairs)}
+
+
+def commitment_mean(row: Standing, unassessed: Unassessed = Unassessed.SKIP) -> float | None:
+    """A commitment's score: the mean of its actors' scores, actors that do not count left out."""
+    scores = [score for status in row.actors.values() if (score := cell(status, unassessed)) is not None]
+    return sum(scores) / len(scores) if scores else None
+
+
+def _scored(rows: Iterable[Standing], unassessed: Unassessed, convention: Percent, weighted: bool) -> dict[str, Any]:
+    means = ((mean, row.commitment["weight"]) for row in rows if (mean := commitment_mean(row, unassessed)) is not None)
+    return mean_score(means, convention, weighted)
 
 
 def score(statuses: Iterable[Status]) -> dict[str, Any]:
@@ -62,32 +125,34 @@ def _tally(counts: Counter[Status]) -> dict[str, Any]:
     return {"total": sum(counts.values()), "by_status": by_status, "score": score(counts.elements())}
 
 
-def _grouped(counts: Counter[tuple[str, Status]]) -> dict[str, dict[str, Any]]:
-    """Tallies per group, from how many commitments each (group, status) pair has."""
-    groups: dict[str, Counter[Status]] = {}
-    for (key, status), count in counts.items():
-        groups.setdefault(key, Counter())[status] += count
-    return {key: _tally(groups[key]) for key in sorted(groups, key=str.casefold)}
-
-
 def by_pillar(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
-    """Tallies per pillar."""
-    return _grouped(Counter((row.commitment["pillar"], row.status) for row in rows))
+    """Per pillar: how many commitments, and the mean of their scores."""
+    groups: dict[str, list[Standing]] = {}
+    for row in rows:
+        groups.setdefault(row.commitment["pillar"], []).append(row)
+    return {
+        pillar: {"total": len(group), "score": _scored(group, Unassessed.SKIP, Percent.G20, False)}
+        for pillar, group in sorted(groups.items())
+    }
 
 
 def by_actor(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
-    """Tallies per actor; a commitment with two actors counts for each, actors matched case-insensitively (and
-    named as first spelt)."""
-    # Few commitments differ in their list of actors and status: count those pairs first, then share them out.
-    combinations = Counter((tuple(row.commitment["actors"]), row.status) for row in rows)
+    """Per actor: how many commitments it is party to, and the mean of its own scores on them (an actor's status on
+    a commitment is that of the latest event that assesses it). Actors are matched in any case, named as first
+    spelt."""
     spelling: dict[str, str] = {}
-    counts: Counter[tuple[str, Status]] = Counter()
-    for (actors, status), count in combinations.items():
-        for actor in actors:
-            spelling.setdefault(actor.casefold(), actor)
-        for key in dict.fromkeys(actor.casefold() for actor in actors):
-            counts[(spelling[key], status)] += count
-    return _grouped(counts)
+    scores: dict[str, list[tuple[float, float]]] = {}
+    totals: Counter[str] = Counter()
+    for row in rows:
+        for actor, status in row.actors.items():
+            key = spelling.setdefault(actor.casefold(), actor)
+            totals[key] += 1
+            if (score := cell(status)) is not None:
+                scores.setdefault(key, []).append((score, 1))
+    return {
+        actor: {"total": totals[actor], "score": mean_score(scores.get(actor, []))}
+        for actor in sorted(totals, key=str.casefold)
+    }
 
 
 def days_between(start: str, end: str) -> int:
@@ -124,8 +189,11 @@ def recent_window(as_of: str, days: int = RECENT_DAYS) -> tuple[str, str]:
     return shifted(as_of, -days), as_of
 
 
-def recent(commitments: Iterable[Commitment], as_of: str, days: int = RECENT_DAYS) -> list[dict[str, Any]]:
-    """Events of these commitments dated from `days` days before `as_of` up to and including it, newest first."""
+def recent(
+    commitments: Iterable[Commitment], as_of: str, days: int = RECENT_DAYS, known_on: str | None = None
+) -> list[dict[str, Any]]:
+    """Events of these commitments dated from `days` days before `as_of` up to and including it (and recorded by
+    `known_on`), newest first."""
     start, end = recent_window(as_of, days)
     events = [
         {
@@ -139,7 +207,7 @@ def recent(commitments: Iterable[Commitment], as_of: str, days: int = RECENT_DAY
         for commitment in commitments
         if commitment["source"]["date"] <= as_of
         for event in commitment["history"]
-        if start <= event["date"] <= end
+        if start <= event["date"] <= end and (known_on is None or event["recorded_at"][:10] <= known_on)
     ]
     return sorted(events, key=lambda item: (item["date"], item["id"]), reverse=True)
 
@@ -162,14 +230,17 @@ def due_soon(rows: Sequence[Standing], as_of: str, days: int = DUE_SOON_DAYS) ->
 
 
 def build_report(
-    commitments: Iterable[Summary], as_of: str, details: Callable[[list[str]], list[Commitment]]
+    commitments: Iterable[Summary],
+    as_of: str,
+    details: Callable[[list[str]], list[Commitment]],
+    known_on: str | None = None,
 ) -> dict[str, Any]:
     """Every figure of `tracker report`, with the stable keys of its JSON form.
 
     `details` gives the full commitments for a list of ids: only those with events in the recent window are asked
     for, since only they need notes and evidence.
     """
-    rows = standings(commitments, as_of)
+    rows = standings(commitments, as_of, known_on)
     start, end = recent_window(as_of)
     active = [
         row.commitment["id"]
@@ -180,15 +251,67 @@ def build_report(
     overall = tally(statuses)
     return {
         "as_of": as_of,
+        "known_on": known_on,
         "total": overall["total"],
         "by_status": overall["by_status"],
-        "score": overall["score"],
+        "score": _scored(rows, Unassessed.SKIP, Percent.G20, False),
         "by_pillar": by_pillar(rows),
         "by_actor": by_actor(rows),
         "overdue": overdue(rows, as_of),
-        "recent": recent(details(active), as_of) if active else [],
+        "recent": recent(details(active), as_of, known_on=known_on) if active else [],
         "due_soon": due_soon(rows, as_of),
+        **_per_commitment_and_sources(rows, details, as_of, known_on),
     }
+
+
+def _per_commitment_and_sources(
+    rows: Sequence[Standing], details: Callable[[list[str]], list[Commitment]], as_of: str, known_on: str | None
+) -> dict[str, Any]:
+    full = details([row.commitment["id"] for row in rows])
+    documents = sorted({(c["source"]["date"], c["source"]["document"]) for c in full})
+    return {
+        "period": {"from": min((row.commitment["made"] for row in rows), default=None), "to": as_of},
+        "sources": [{"date": day, "document": document} for day, document in documents],
+        "commitments": per_commitment(rows, full, as_of, known_on),
+    }
+
+
+def per_commitment(
+    rows: Sequence[Standing], commitments: Iterable[Commitment], as_of: str, known_on: str | None = None
+) -> list[dict[str, Any]]:
+    """For each commitment: each actor's status and score on the date, the commitment's score, the date of its
+    latest assessment, and the rationale behind it: the note and evidence of the latest event that set a status
+    (by date, then by recording order; dated by `as_of` and recorded by `known_on`)."""
+    by_id = {commitment["id"]: commitment for commitment in commitments}
+    table = []
+    for row in rows:
+        history = by_id[row.commitment["id"]]["history"]
+        events = [
+            (event["date"], place, event)
+            for place, event in enumerate(history)
+            if event["date"] <= as_of and (known_on is None or event["recorded_at"][:10] <= known_on)
+        ]
+        latest = max(events, key=lambda item: (item[0], item[1]))[2] if events else None
+        mean = commitment_mean(row)
+        table.append(
+            {
+                "id": row.commitment["id"],
+                "title": row.commitment["title"],
+                "kind": row.commitment["kind"],
+                "weight": row.commitment["weight"],
+                "status": row.status.value,
+                "actors": {
+                    actor: {"status": status.value if status else None, "score": cell(status)}
+                    for actor, status in row.actors.items()
+                },
+                "score": None if mean is None else round(mean, 4),
+                "assessed_on": latest["date"] if latest else None,
+                "rationale": latest["note"] if latest else "",
+                "evidence": list(latest["evidence"]) if latest else [],
+                "superseded_by": row.commitment["superseded_by"] if row.status is Status.SUPERSEDED else None,
+            }
+        )
+    return table
 
 
 def log_candidates(
@@ -252,8 +375,87 @@ def event_log(
                 "note": event["note"],
                 "evidence": list(event["evidence"]),
                 "recorded_at": event["recorded_at"],
+                "recorded_by": event["recorded_by"],
+                "actors": event["actors"],
             }
             entries.append((place, entry))
     entries.sort(key=lambda pair: pair[1]["id"])
     entries.sort(key=lambda pair: (pair[1]["date"], pair[1]["recorded_at"], pair[0]), reverse=True)
     return [entry for _, entry in entries]
+
+
+# --- the scorecard: commitments by actors ---------------------------------------------------------------------
+
+
+def scorecard(
+    commitments: Iterable[Summary],
+    as_of: str,
+    known_on: str | None = None,
+    actors: Sequence[str] = (),
+    unassessed: Unassessed = Unassessed.SKIP,
+    weighted: bool = False,
+    convention: Percent = Percent.G20,
+) -> dict[str, Any]:
+    """The G7 Research Group's compliance matrix: a row for each commitment, a column for each actor, each cell +1, 0
+    or -1 (None where it does not count), with the mean of each row (over its actors), of each column (over the
+    commitments its actor is party to) and overall (the mean of the row means), each also as a percentage.
+
+    `actors` limits the columns to those actors (and the rows to the commitments they are party to); by default
+    every actor has a column, in the order first met. With `weighted`, commitments count by their weight.
+    """
+    rows = standings(commitments, as_of, known_on)
+    wanted = [actor.casefold() for actor in actors]
+    spelling: dict[str, str] = {}
+    for row in rows:
+        for actor in row.actors:
+            spelling.setdefault(actor.casefold(), actor)
+    keys = [key for key in wanted if key in spelling] if wanted else sorted(spelling, key=lambda k: spelling[k])
+    columns = [spelling[key] for key in keys]
+    table = []
+    column_scores: dict[str, list[tuple[float, float]]] = {key: [] for key in keys}
+    row_means: list[tuple[float, float]] = []
+    for row in rows:
+        statuses = {actor.casefold(): status for actor, status in row.actors.items()}
+        if not any(key in statuses for key in keys):
+            continue
+        weight = row.commitment["weight"]
+        cells: dict[str, dict[str, Any] | None] = {}
+        scores = []
+        for key, name in zip(keys, columns, strict=True):
+            if key not in statuses:
+                cells[name] = None  # not party to it
+                continue
+            status = statuses[key]
+            score = cell(status, unassessed)
+            cells[name] = {"status": status.value if status else None, "score": score}
+            if score is not None:
+                scores.append(score)
+                column_scores[key].append((score, weight))
+        mean = sum(scores) / len(scores) if scores else None
+        if mean is not None:
+            row_means.append((mean, weight))
+        table.append(
+            {
+                "id": row.commitment["id"],
+                "title": row.commitment["title"],
+                "kind": row.commitment["kind"],
+                "weight": weight,
+                "cells": cells,
+                **mean_score([(mean, weight)] if mean is not None else [], convention),
+            }
+        )
+    for entry in table:
+        del entry["assessed"]
+    return {
+        "as_of": as_of,
+        "known_on": known_on,
+        "percent_convention": convention.value,
+        "weighted": weighted,
+        "unassessed": unassessed.value,
+        "actors": columns,
+        "rows": table,
+        "columns": {
+            name: mean_score(column_scores[key], convention, weighted) for key, name in zip(keys, columns, strict=True)
+        },
+        "overall": mean_score(row_means, convention, weighted),
+    }

@@ -124,6 +124,10 @@ class Snapshot:
     def close(self) -> None:
         """Let go of the file."""
 
+    def superseding(self, commitment_id: str) -> list[str]:
+        """The ids of the commitments that this one replaces: those whose latest superseded event names it."""
+        return sorted(s["id"] for s in self.summaries() if s["superseded_by"] == commitment_id)
+
     def select(self, filters: Filters, today: str) -> list[Summary]:
         """The commitments that `filters` choose, by due date; only a text search reads whole records. An actor
         that no commitment has is an error (NotFoundError) naming the known ones."""
@@ -132,7 +136,15 @@ class Snapshot:
         found = search_ids((self.get(cid) for cid in self.ids), filters.search) if filters.search else None
         statuses = list(filters.statuses) or None
         chosen = matching(
-            summaries, today, statuses, filters.pillar, filters.actor, filters.overdue, filters.due_before, found
+            summaries,
+            today,
+            statuses,
+            filters.pillar,
+            filters.actor,
+            filters.overdue,
+            filters.due_before,
+            found,
+            list(filters.kinds) or None,
         )
         return by_due(chosen)
 

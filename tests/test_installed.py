@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -66,7 +67,8 @@ def run_in_terminal(args: list[str], answer: bytes, env: dict[str, str]) -> tupl
     answered = False
     while True:
         ready, _, _ = select.select([fd], [], [], 30)
-        if not ready:
+        if not ready:  # it waits for something no test gives it: end it, so that the test fails, not hangs
+            os.kill(pid, signal.SIGKILL)
             break
         try:
             chunk = os.read(fd, 4096)
@@ -103,7 +105,7 @@ def test_undo_asks_on_a_terminal_and_yes_goes_ahead(db_path: Path) -> None:
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(db_path: Path) -> None:
-    env = {"TRACKER_DB": str(db_path), "COLUMNS": "120"}
+    env = {"TRACKER_DB": str(db_path), "COLUMNS": "120", "PAGER": "cat"}  # a pty of 24 rows: show would page
     code, coloured = run_in_terminal(["show", "rcep"], b"", env)
     assert code == 0
     colour = re.compile(r"\x1b\[(?:\d+;)*3[0-8](?:;\d+)*m")  # a foreground colour, e.g. bold red 1;31

@@ -440,7 +440,7 @@ def commitment_detail(
     history.add_column("recorded", no_wrap=True, style="dim")
     for event in ordered_history(commitment["history"]):
         detail = _event_detail(event, multiline=True)
-        recorded = text(event["recorded_at"][:10] + (f"\n{event['recorded_by']}" if event["recorded_by"] else ""))
+        recorded = _lines(event["recorded_at"][:10], *([event["recorded_by"]] if event["recorded_by"] else []))
         history.add_row(text(event["date"]), status_text(Status(event["status"])), detail, recorded)
 
     parts: list[RenderableType] = [] if id_fits else [text(commitment["id"], style="bold")]
@@ -484,10 +484,24 @@ def _event_detail(event: Event, multiline: bool) -> Text:
     if event["by"] is not None:
         extras.append(f"replaced by {event['by']}")
     for extra in extras:
-        detail.append_text(text(f"\n[{extra}]" if multiline else f" [{extra}]", style="dim"))
+        detail.append("\n" if multiline else " ")
+        detail.append_text(text(f"[{extra}]", style="dim"))
     for evidence in event["evidence"]:
-        detail.append_text(text(f"\n- {evidence}" if multiline else f" [evidence: {evidence}]", style="italic"))
+        detail.append("\n" if multiline else " ")
+        detail.append_text(text(f"- {evidence}" if multiline else f"[evidence: {evidence}]", style="italic"))
     return detail
+
+
+def _lines(*parts: str) -> Text:
+    """Data texts, each shown literally, on lines of their own."""
+    from rich.text import Text
+
+    joined = Text()
+    for number, part in enumerate(parts):
+        if number:
+            joined.append("\n")
+        joined.append_text(text(part))
+    return joined
 
 
 def _indented(body: RenderableType) -> RenderableType:
@@ -652,7 +666,7 @@ def event_log_rows(entries: Iterable[dict[str, Any]]) -> Iterable[str]:
 
 def _recorded(entry: dict[str, Any]) -> Text:
     """When an event was recorded (the date), and by whom where that is known."""
-    return text(entry["recorded_at"][:10] + (f"\n{entry['recorded_by']}" if entry["recorded_by"] else ""))
+    return _lines(entry["recorded_at"][:10], *([entry["recorded_by"]] if entry["recorded_by"] else []))
 
 
 def _change_text(entry: dict[str, Any]) -> Text:

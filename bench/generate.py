@@ -39,7 +39,7 @@ def sentence(rng: random.Random, low: int, high: int) -> str:
 
 
 def commitment(rng: random.Random, number: int) -> Commitment:
-    made = date(2015, 1, 1) + timedelta(days=rng.randint(0, 3000))
+    made = date(2012, 1, 1) + timedelta(days=rng.randint(0, 3000))  # so that no event is after 2024-08
     events: list[Event] = []
     day = made
     for index in range(rng.randint(2, 5)):

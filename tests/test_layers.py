@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tracker"
 LAYERS = [
     ["errors"],
     ["model", "strictjson"],
-    ["files", "migrations", "extract"],
+    ["files", "migrations", "extract", "validate"],
     ["index"],
     ["layout", "journal"],
     ["storage"],

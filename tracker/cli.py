@@ -43,7 +43,6 @@ from tracker.model import (
     parse_date,
     record_event,
     repeats,
-    resolve_id,
     sorted_commitments,
     utc_timestamp,
 )
@@ -208,7 +207,7 @@ def _find(store: Store, wanted: str) -> Commitment:
     """The commitment that `wanted` names (an id or a unique prefix), resolved once, before any lock is taken: a
     write then acts on that exact id (`Transaction.require`), never on whatever the prefix matches by then."""
     with store.reading() as snapshot:
-        return snapshot.get(resolve_id(snapshot.ids, wanted))
+        return snapshot.get(snapshot.resolve(wanted))
 
 
 def _recorded_by() -> str | None:

@@ -8,23 +8,45 @@ it is ignored, and the next read that validates the whole file writes it anew. T
 user (`touch -d` sets the modification time and changes the change time), so an edit in place that keeps size and
 modification time is still seen. An index is never trusted beyond that: its spans must tile the file exactly, its
 ids must be sorted, and each summary is checked when it is used; on any doubt the file is read in full.
+
+The file is laid out so that a command reads only what it needs, with `pread`, never the whole index:
+
+    header   magic, version, the data file's signature, the number N of commitments, the summaries' length
+    rows     N rows of 80 bytes in file order (sorted by document key): the document key (20 bytes) and the id
+             (60 bytes), each NUL-padded; a key is found by bisection, reading one row per step
+    starts   N + 1 little-endian int64: where each commitment begins in the data file; the last is where one more
+             would begin (the footer's start + 2), so that commitment i ends at starts[i + 1] - 2: spans tile the
+             file by construction, once the starts are increasing
+    ids      N ids of 60 bytes, NUL-padded, sorted: for a prefix of an id, by bisection
+    offsets  N + 1 int64: where each packed summary begins in the summaries, and their end
+    summaries
+
+`show` and `update` of one commitment read about twenty rows, two starts and one summary. The order of the keys
+and of the starts is proved where it is relied on: a one-record read checks the record's own bytes (its key, its
+id, its validity); a write, which copies every other record's bytes and shifts their starts, first checks every
+start and key in one pass in C; a bulk read (`list`, `report`) checks each summary against its row, and the rows'
+order.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import marshal
 import os
+import re
+import struct
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tracker.errors import DatabaseError
-from tracker.files import read_regular
-from tracker.model import KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary
+from tracker.files import Piece, open_regular
+from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary
 
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -77,9 +99,69 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
     return summary  # type: ignore[return-value]
 
 
+def _is_date(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-"
+
+
+KEY_WIDTH = 20  # a document id has at most 19 digits
+ID_WIDTH = ID_MAX
+ROW = KEY_WIDTH + ID_WIDTH
+_HEAD = struct.Struct("<8sI5qqq")  # magic, version, signature, count, summaries' length
+MAGIC = b"trackidx"
+_NON_NUL = re.compile(rb"[^\x00]+")
+
+
+def _padded(text: str, width: int) -> bytes:
+    raw = text.encode("ascii")
+    if len(raw) > width or b"\x00" in raw:
+        raise ValueError(f"{text!r} does not fit the index")  # never for a valid id or document key
+    return raw.ljust(width, b"\x00")
+
+
+def _sections(count: int) -> tuple[int, int, int, int, int]:
+    """Where rows, starts, ids, offsets and summaries begin in an index of `count` commitments."""
+    rows = _HEAD.size
+    starts = rows + ROW * count
+    ids = starts + 8 * (count + 1)
+    offsets = ids + ID_WIDTH * count
+    summaries = offsets + 8 * (count + 1)
+    return rows, starts, ids, offsets, summaries
+
+
+def encode(
+    file_signature: Signature,
+    keys: Sequence[str],
+    ids: Sequence[str],
+    starts: array[int],
+    summaries: Sequence[bytes],
+) -> list[Piece]:
+    """An index file's bytes, in pieces: rows, starts (N + 1), sorted ids, summary offsets and summaries."""
+    count = len(keys)
+    offsets = array("q", [0])
+    total = 0
+    for packed in summaries:
+        total += len(packed)
+        offsets.append(total)
+    rows = b"".join(map(row, keys, ids))
+    sorted_ids = b"".join(_padded(cid, ID_WIDTH) for cid in sorted(ids))
+    return [header(file_signature, count, total), rows, starts.tobytes(), sorted_ids, offsets.tobytes(), *summaries]
+
+
+def header(file_signature: Signature, count: int, total: int) -> bytes:
+    """The header of an index of `count` commitments whose summaries take `total` bytes."""
+    return _HEAD.pack(MAGIC, INDEX_VERSION, *file_signature, count, total)
+
+
+def row(key: str, commitment_id: str) -> bytes:
+    """One row of the index: a document key and an id, NUL-padded."""
+    return _padded(key, KEY_WIDTH) + _padded(commitment_id, ID_WIDTH)
+
+
 @dataclass
 class Index:
-    """For one version of the data file: its commitments' ids (sorted, as in the file), byte spans and summaries."""
+    """For one version of the data file, held in memory: its commitments' document keys (sorted, as in the file),
+    ids, byte spans and summaries. What a full read builds and a full write lays out; see `IndexFile` for the
+    one on disk."""
 
     signature: Signature
     keys: list[str]  # each commitment's document id, as the file writes it: sorted, since the file is
@@ -101,55 +183,247 @@ class Index:
         """The Summary at `position`, checked (IndexDoubt if it does not hold up)."""
         return unpack_summary(self.summaries[position], self.ids[position])
 
+    def starts(self) -> array[int]:
+        """Each commitment's start, and where one more would start (two bytes after the last one's end)."""
+        starts = array("q", self.spans[0::2])
+        starts.append(self.spans[-1] + 2 if self.spans else 0)
+        return starts
+
     def to_bytes(self) -> bytes:
-        return marshal.dumps((INDEX_VERSION, self.signature, self.keys, self.ids, self.spans.tobytes(), self.summaries))
+        return b"".join(encode(self.signature, self.keys, self.ids, self.starts(), self.summaries))  # type: ignore[arg-type]
 
 
-def _is_date(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-"
+class _Keys(Sequence[str]):
+    """The document keys of an index file, read one row at a time (for bisection)."""
+
+    def __init__(self, index: IndexFile) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.count
+
+    def __getitem__(self, position: Any) -> Any:
+        return self._index.key(position)
 
 
-def read_index(path: Path, file_signature: Signature, header: int, footer: int) -> Index | None:
-    """The index at `path`, if it describes the file with `file_signature` and holds up: keys sorted and unique,
-    spans that tile the file exactly (`header` bytes before the first, the two bytes of `,\n` between two, `footer`
-    bytes after the last). None otherwise: it is only ever a cache. Never follows a link, never reads a special
-    file, never reads more than `INDEX_LIMIT` bytes."""
+class _SortedIds(Sequence[str]):
+    def __init__(self, index: IndexFile) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.count
+
+    def __getitem__(self, number: Any) -> Any:
+        raw = self._index.read(self._index.sections[2] + ID_WIDTH * number, ID_WIDTH)
+        return raw.rstrip(b"\x00").decode("ascii", "replace")
+
+
+class IndexFile:
+    """The index on disk, for one version of the data file, read a piece at a time from the open `descriptor`.
+    Every method that reads raises IndexDoubt where what it reads does not hold up."""
+
+    def __init__(
+        self, descriptor: int, size: int, file_signature: Signature, count: int, total: int, buffer: bytes = b""
+    ) -> None:
+        self.descriptor = descriptor  # -1 for an index held in `buffer`
+        self.buffer = buffer
+        self.size = size
+        self.signature = file_signature
+        self.count = count
+        self.total = total  # the summaries' length
+        self.sections = _sections(count)
+
+    def read(self, at: int, size: int) -> bytes:
+        """`size` bytes at `at`, all of them, or IndexDoubt."""
+        if at < 0 or at + size > self.size:
+            raise IndexDoubt("a read past the end of the index")
+        if self.descriptor < 0:
+            return self.buffer[at : at + size]
+        try:
+            data = os.pread(self.descriptor, size, at)
+        except OSError:
+            raise IndexDoubt("the index cannot be read") from None
+        if len(data) != size:
+            raise IndexDoubt("the index is shorter than it says")
+        return data
+
+    def close(self) -> None:
+        if self.descriptor >= 0:
+            os.close(self.descriptor)
+            self.descriptor = -2
+
+    @classmethod
+    def in_memory(cls, index: Index) -> IndexFile:
+        """An index built by a full read, held in memory (where it could not be written, say)."""
+        data = index.to_bytes()
+        count, total = len(index.keys), len(data) - _sections(len(index.keys))[4]
+        return cls(-1, len(data), index.signature, count, total, data)
+
+    # --- one commitment ------------------------------------------------------------------------------------------
+
+    def row(self, position: int) -> tuple[str, str]:
+        """The document key and the id at `position` in file order."""
+        if not 0 <= position < self.count:
+            raise IndexError(position)
+        raw = self.read(self.sections[0] + ROW * position, ROW)
+        try:
+            return raw[:KEY_WIDTH].rstrip(b"\x00").decode("ascii"), raw[KEY_WIDTH:].rstrip(b"\x00").decode("ascii")
+        except UnicodeDecodeError:
+            raise IndexDoubt("a row of the index is not text") from None
+
+    def key(self, position: int) -> str:
+        return self.row(position)[0]
+
+    def position(self, key: str) -> int:
+        """Where the commitment with this document key stands in the file; KeyError if none does."""
+        number = bisect.bisect_left(_Keys(self), key)
+        if number == self.count or self.key(number) != key:
+            raise KeyError(key)
+        return number
+
+    def insertion_point(self, key: str) -> int:
+        """Where a commitment with this (new) document key goes in the file."""
+        return bisect.bisect_left(_Keys(self), key)
+
+    def span(self, position: int) -> tuple[int, int]:
+        start, following = struct.unpack("<2q", self.read(self.sections[1] + 8 * position, 16))
+        if not start < following - 2:
+            raise IndexDoubt("a span of the index is empty or reversed")
+        return start, following - 2
+
+    def packed_summary(self, position: int) -> bytes:
+        begin, end = struct.unpack("<2q", self.read(self.sections[3] + 8 * position, 16))
+        if not 0 <= begin <= end <= self.total:
+            raise IndexDoubt("a summary's place in the index is out of bounds")
+        return self.read(self.sections[4] + begin, end - begin)
+
+    def summary(self, position: int) -> Summary:
+        """The Summary at `position`, checked against its row (IndexDoubt if it does not hold up)."""
+        return unpack_summary(self.packed_summary(position), self.row(position)[1])
+
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        """The ids that start with `prefix`, sorted (by bisection on the sorted ids)."""
+        ids = _SortedIds(self)
+        found = []
+        for number in range(bisect.bisect_left(ids, prefix), self.count):
+            candidate = ids[number]
+            if not candidate.startswith(prefix):
+                break
+            found.append(candidate)
+        return found
+
+    # --- every commitment ----------------------------------------------------------------------------------------
+
+    def rows(self) -> tuple[list[str], list[str]]:
+        """Every document key and id, in file order; IndexDoubt unless the keys are sorted and unique."""
+        raw = self.read(self.sections[0], ROW * self.count)
+        try:
+            keys = [
+                key.rstrip(b"\x00").decode("ascii") for key, _ in struct.iter_unpack(f"{KEY_WIDTH}s{ID_WIDTH}s", raw)
+            ]
+            ids = [
+                cid.rstrip(b"\x00").decode("ascii") for _, cid in struct.iter_unpack(f"{KEY_WIDTH}s{ID_WIDTH}s", raw)
+            ]
+        except UnicodeDecodeError:
+            raise IndexDoubt("a row of the index is not text") from None
+        if not all(map(str.__lt__, keys, keys[1:])) or len(set(ids)) != len(ids):
+            raise IndexDoubt("the index's keys are not in order, or an id is there twice")
+        return keys, ids
+
+    def sorted_ids(self) -> list[str]:
+        """Every id, sorted; IndexDoubt unless they are."""
+        raw = self.read(self.sections[2], ID_WIDTH * self.count)
+        ids = [match.decode("ascii", "replace") for match in _NON_NUL.findall(raw)]
+        if len(ids) != self.count or not all(map(str.__lt__, ids, ids[1:])):
+            raise IndexDoubt("the index's ids are not in order")
+        return ids
+
+    def starts(self, header: int, footer: int) -> array[int]:
+        """Every start (N + 1), checked: increasing, from the header to the footer, as commitments tile the file."""
+        starts = array("q")
+        starts.frombytes(self.read(self.sections[1], 8 * (self.count + 1)))
+        if self.count and not (starts[0] == header and starts[-1] == self.signature[0] - footer + 2):
+            raise IndexDoubt("the index's spans do not cover the file")
+        if not all(map(int.__lt__, map((2).__add__, starts), starts[1:])):  # each commitment ends after it starts
+            raise IndexDoubt("the index's spans overlap or are empty")
+        return starts
+
+    def offsets(self) -> array[int]:
+        """Every summary offset (N + 1), checked: from 0 to the summaries' length, never decreasing."""
+        offsets = array("q")
+        offsets.frombytes(self.read(self.sections[3], 8 * (self.count + 1)))
+        if offsets[0] != 0 or offsets[-1] != self.total or not all(map(int.__le__, offsets, offsets[1:])):
+            raise IndexDoubt("the index's summaries are out of place")
+        return offsets
+
+    def packed_summaries(self) -> list[bytes]:
+        """Every packed summary, in file order."""
+        offsets = self.offsets()
+        blob = self.read(self.sections[4], self.total)
+        return [blob[begin:end] for begin, end in itertools.pairwise(offsets)]
+
+    def summaries(self) -> list[Summary]:
+        """Every Summary, in file order, each checked against its row."""
+        _, ids = self.rows()
+        return list(map(unpack_summary, self.packed_summaries(), ids))
+
+    def load(self, header: int, footer: int) -> Index:
+        """The whole index in memory, every part checked."""
+        keys, ids = self.rows()
+        starts = self.starts(header, footer)
+        spans = array("q")
+        for number in range(self.count):
+            spans.extend((starts[number], starts[number + 1] - 2))
+        return Index(self.signature, keys, ids, spans, self.packed_summaries())
+
+    def check(self, header: int, footer: int) -> None:
+        """Every start, key and offset, in one pass, mostly in C: before a write copies records by their spans."""
+        self.rows()
+        self.starts(header, footer)
+        self.offsets()
+
+    def section_range(self, section: int, first: int, last: int) -> tuple[int, int]:
+        """The byte range in this file of items first..last of the fixed-width `section` (0 rows, 2 sorted ids)."""
+        width = ROW if section == 0 else ID_WIDTH
+        return self.sections[section] + width * first, self.sections[section] + width * last
+
+    def summary_range(self, first: int, last: int, offsets: array[int]) -> tuple[int, int]:
+        """The byte range in this file of the packed summaries first..last."""
+        return self.sections[4] + offsets[first], self.sections[4] + offsets[last]
+
+
+def open_index(path: Path, file_signature: Signature) -> IndexFile | None:
+    """The index at `path`, if its header describes the file with `file_signature` and its size is the one the
+    header implies; None otherwise (it is only ever a cache). Reads only the header: every other part is checked
+    where it is used. Never follows a link, never reads a special file nor one over `INDEX_LIMIT` bytes."""
     try:
-        data = read_regular(path, INDEX_LIMIT, follow_links=False, what="index")
+        descriptor = open_regular(path, follow_links=False, what="index")
     except (OSError, DatabaseError):
         return None
     try:
-        version, stored_signature, keys, ids, spans, summaries = marshal.loads(data)
-        if version != INDEX_VERSION or tuple(stored_signature) != file_signature:
-            return None
-        offsets = array("q")
-        offsets.frombytes(spans)
-        if not isinstance(keys, list) or not isinstance(ids, list) or not isinstance(summaries, list):
-            return None
-        if len(offsets) != 2 * len(ids) or len(summaries) != len(ids) or len(keys) != len(ids):
-            return None
-        # Each check runs in C (map, sorted, set, array comparison): a Python loop would cost more than the read.
-        if keys and (set(map(type, keys)) != {str} or keys != sorted(keys) or len(set(keys)) != len(keys)):
-            return None
-        if ids and (set(map(type, ids)) != {str} or len(set(ids)) != len(ids)):
-            return None
-        if not _spans_tile(offsets, file_signature[0], header, footer):
-            return None
-        if summaries and set(map(type, summaries)) != {bytes}:
-            return None
-        return Index(file_signature, keys, ids, offsets, summaries)
-    except (EOFError, ValueError, TypeError):
+        size = os.fstat(descriptor).st_size
+        if size > INDEX_LIMIT or size < _HEAD.size:
+            raise IndexDoubt("too large or too small")
+        head = os.pread(descriptor, _HEAD.size, 0)
+        magic, version, *stored, count, total = _HEAD.unpack(head)
+        if magic != MAGIC or version != INDEX_VERSION or tuple(stored) != file_signature or count < 0 or total < 0:
+            raise IndexDoubt("another file's index")
+        if _sections(count)[4] + total != size:
+            raise IndexDoubt("not the size its header implies")
+    except (OSError, IndexDoubt, struct.error):
+        os.close(descriptor)
         return None
+    return IndexFile(descriptor, size, file_signature, count, total)
 
 
-def _spans_tile(offsets: array[int], size: int, header: int, footer: int) -> bool:
-    """Whether the spans cover the file exactly as the canonical layout lays commitments out: each commitment
-    non-empty, the next one starting two bytes (`,\n`) after it ends."""
-    if not offsets:
-        return True
-    if offsets[0] != header or offsets[-1] != size - footer:
-        return False
-    starts, ends = offsets[0::2], offsets[1::2]
-    if not all(map(int.__lt__, starts, ends)):
-        return False
-    return starts[1:] == array("q", map((2).__add__, ends[:-1]))
+def read_index(path: Path, file_signature: Signature, header: int, footer: int) -> Index | None:
+    """The index at `path`, whole and checked (see `open_index`), or None."""
+    index = open_index(path, file_signature)
+    if index is None:
+        return None
+    try:
+        return index.load(header, footer)
+    except IndexDoubt:
+        return None
+    finally:
+        index.close()

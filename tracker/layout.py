@@ -21,6 +21,8 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
+import orjson
+
 from tracker import strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
@@ -28,7 +30,8 @@ from tracker.index import Index, Signature, pack_summary
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
 from tracker.migrations import META as META
 from tracker.migrations import TABLE as TABLE
-from tracker.model import Commitment, commitment_problems, summarize
+from tracker.model import Commitment, commitment_problems, future_bound, summarize
+from tracker.validate import is_valid
 
 SCHEMA_VERSION = CURRENT
 
@@ -54,10 +57,41 @@ def doc_key(commitment_id: str) -> str:
     return str(doc_id(commitment_id))
 
 
+_CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+
+
+def canonical_json(value: Any, commitment: bool = False) -> bytes:
+    """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)` in UTF-8, byte for byte, made by orjson
+    (ten times faster) wherever the two agree: everywhere but in floats, which orjson writes in its own way
+    (`1e-7` for `1e-07`); a value holding a float is written by the standard library. With `commitment`, `value`
+    is a valid commitment, whose only floats can be its weight and its amount's value."""
+    if not (_float_free_commitment(value) if commitment else _float_free(value)):
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    try:
+        return orjson.dumps(value, option=_CANONICAL)
+    except TypeError:  # an integer past 64 bits, a lone surrogate, a key that is not a string
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _float_free_commitment(commitment: Any) -> bool:
+    amount = commitment["amount"]
+    return type(commitment["weight"]) is not float and (amount is None or type(amount["value"]) is not float)
+
+
+def _float_free(value: Any) -> bool:
+    if isinstance(value, float):
+        return False
+    if isinstance(value, dict):
+        return all(map(_float_free, value.values()))
+    if isinstance(value, list | tuple):
+        return all(map(_float_free, value))
+    return True
+
+
 def record_bytes(commitment: Commitment) -> bytes:
     """One commitment as it stands in the canonical file: `"<doc id>": ` and its canonical JSON, four spaces in."""
-    text = json.dumps(commitment, indent=2, sort_keys=True, ensure_ascii=False)
-    return f'    "{doc_key(commitment["id"])}": {text.replace(chr(10), chr(10) + "    ")}'.encode()
+    text = canonical_json(commitment, commitment=True)
+    return b'    "' + doc_key(commitment["id"]).encode() + b'": ' + text.replace(b"\n", b"\n    ")
 
 
 def body(raw: bytes) -> tuple[str, bytes] | None:
@@ -135,22 +169,15 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
     keys: list[str] = []
     ids: list[str] = []
     summaries: list[bytes] = []
+    bound = future_bound()
     for number in range(len(spans) // 2):
         found = body(data[spans[2 * number] : spans[2 * number + 1]])
         if found is None:
             return None
         key, raw = found
-        try:
-            record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
-        except (ValueError, RecursionError):
-            return None  # the whole-document read, strict, names the problem and where it is
-        problems = commitment_problems(record)
-        if problems:
-            try:
-                strictjson.loads(raw)
-            except strictjson.JSONProblem as problem:  # say what is wrong with the text, not what it became
-                raise DatabaseError(f"{origin}: commitment {number + 1}{label(record)}: {problem}") from None
-            raise DatabaseError(f"{origin}: commitment {number + 1}{label(record)} {problems[0]}")
+        record = _parse_record(raw, bound, f"{origin}: commitment {number + 1}")
+        if record is None:
+            return None
         if _keys_in_text(raw) != _keys_in_record(record) or key != doc_key(record["id"]):
             return None  # a key written twice, or a document id the tracker did not give: read the whole file
         keys.append(key)
@@ -159,6 +186,53 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
     if any(first >= second for first, second in itertools.pairwise(keys)):
         return None  # out of order or repeated: the whole-document read says which
     return Index(file_signature, keys, ids, spans, summaries)
+
+
+def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
+    """One commitment's canonical text, parsed and validated; None where only a whole-document read can say what
+    it is; DatabaseError (`where` and the problem) for a record that breaks a rule. orjson parses and `is_valid`
+    checks; on any doubt the standard library's parser and the model's own rules decide, as they always did
+    (orjson reads an integer past 64 bits as a float, and refuses NaN where the strict reader names it)."""
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        record = None
+    if record is not None and is_valid(record, bound):
+        return cast(Commitment, record)
+    try:
+        record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
+    except (ValueError, RecursionError):
+        return None  # the whole-document read, strict, names the problem and where it is
+    problems = commitment_problems(record)
+    if problems:
+        try:
+            strictjson.loads(raw)
+        except strictjson.JSONProblem as problem:  # say what is wrong with the text, not what it became
+            raise DatabaseError(f"{where}{label(record)}: {problem}") from None
+        raise DatabaseError(f"{where}{label(record)} {problems[0]}")
+    return cast(Commitment, record)
+
+
+def read_record(raw: bytes, key: str, commitment_id: str, bound: str | None = None) -> Commitment | None:
+    """The commitment `commitment_id` from its canonical text `raw` (from the key on), checked by the strict rules:
+    None if the text is not that commitment, valid, under the document key `key`."""
+    found = body(raw)
+    if found is None or found[0] != key:
+        return None
+    text = found[1]
+    try:
+        record: Any = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        record = None
+    fast = record is not None and is_valid(record, bound) and _keys_in_text(text) == _keys_in_record(record)
+    if not fast:  # the strict reader and the model's rules decide
+        try:
+            record = strictjson.loads(text)
+        except strictjson.JSONProblem:
+            return None
+        if commitment_problems(record):
+            return None
+    return cast(Commitment, record) if record["id"] == commitment_id else None
 
 
 _KEY = re.compile(rb'(?<!\\)(?:\\\\)*": ')  # a string's closing quote (not an escaped one) and ": ", as keys end

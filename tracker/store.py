@@ -17,6 +17,7 @@ import math
 import os
 import re
 import stat
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from tracker import strictjson
 from tracker.errors import (
     DatabaseError,
     InvalidInputError,
@@ -35,7 +35,6 @@ from tracker.errors import (
 )
 from tracker.files import (
     Piece,
-    atomic_write,
     describe_os_error,
     kind_of,
     locked,
@@ -43,20 +42,32 @@ from tracker.files import (
     prepare,
     remove_temporaries,
 )
-from tracker.index import Index, IndexDoubt, pack_summary, read_index, signature
+from tracker.index import (
+    ID_WIDTH,
+    Index,
+    IndexDoubt,
+    IndexFile,
+    Signature,
+    encode,
+    header,
+    open_index,
+    pack_summary,
+    row,
+    signature,
+)
 from tracker.journal import Entry, Journal
 from tracker.layout import (
     EMPTY,
     FOOTER,
     HEADER,
     SCHEMA_VERSION,
-    body,
     doc_key,
     in_file_order,
     index_records,
     is_record_start,
     layout,
     parse_database,
+    read_record,
     record_bytes,
 )
 from tracker.model import (
@@ -67,6 +78,7 @@ from tracker.model import (
     check_actor,
     commitment_problems,
     matching,
+    resolve_id,
     search_ids,
     summarize,
     utc_timestamp,
@@ -121,6 +133,10 @@ class Snapshot:
         """Whether a commitment has this exact id."""
         raise NotImplementedError
 
+    def resolve(self, wanted: str) -> str:
+        """The id equal to `wanted`, or the only id it is a prefix of (see `model.resolve_id`)."""
+        return resolve_id(self.ids, wanted)
+
     def close(self) -> None:
         """Let go of the file."""
 
@@ -169,39 +185,77 @@ class LoadedSnapshot(Snapshot):
 
 
 class IndexedSnapshot(Snapshot):
-    """A version read through its index: one commitment's bytes at a time, from the open file `descriptor`."""
+    """A version read through its index: one commitment's bytes at a time, from the open file `descriptor`. Where
+    a bulk read finds the index in doubt, it drops it and reads the whole file instead (`full_read`)."""
 
-    def __init__(self, path: Path, index_path: Path, descriptor: int, index: Index) -> None:
+    def __init__(
+        self, path: Path, index_path: Path, descriptor: int, index: IndexFile, full_read: Callable[[], Snapshot]
+    ) -> None:
         self.path = path
         self.index_path = index_path
         self.descriptor = descriptor
         self.index = index
-        self.ids = index.ids
+        self._full_read = full_read
+        self._whole: Snapshot | None = None
+
+    def _instead(self) -> Snapshot:
+        """The index is in doubt: drop it, and read the whole file once, for the rest of this command."""
+        if self._whole is None:
+            _unlink_quietly(self.index_path)
+            self._whole = self._full_read()
+        return self._whole
+
+    @property
+    def ids(self) -> list[str]:  # type: ignore[override]
+        if self._whole is None:
+            try:
+                return self.index.sorted_ids()
+            except IndexDoubt:
+                pass
+        return self._instead().ids
 
     def position(self, commitment_id: str) -> int:
         """Where this id stands in the file; KeyError if it is not there."""
-        number = self.index.position(doc_key(commitment_id))
-        if self.ids[number] != commitment_id:
-            raise KeyError(commitment_id)
+        try:
+            number = self.index.position(doc_key(commitment_id))
+            if self.index.row(number)[1] != commitment_id:
+                raise KeyError(commitment_id)
+        except IndexDoubt:
+            raise self.stale() from None
         return number
 
     def contains(self, commitment_id: str) -> bool:
+        if self._whole is not None:
+            return self._whole.contains(commitment_id)
         try:
             self.position(commitment_id)
         except KeyError:
             return False
         return True
 
+    def resolve(self, wanted: str) -> str:
+        if self._whole is None and self.contains(wanted):
+            return wanted
+        try:
+            matches = self.index.ids_with_prefix(wanted) if wanted and self._whole is None else []
+        except IndexDoubt:
+            matches = []
+        if matches and all(self.contains(match) for match in matches):
+            return resolve_id(matches, wanted)  # the one match, or the same error as over every id
+        return resolve_id(self.ids, wanted)  # not found: the closest ids, from all of them
+
     def get(self, commitment_id: str) -> Commitment:
-        start, end = self.index.span(self.position(commitment_id))
-        found = body(os.pread(self.descriptor, end - start, start))
-        commitment: Any = None
-        if found is not None and found[0] == doc_key(commitment_id):
-            with suppress(strictjson.JSONProblem):
-                commitment = strictjson.loads(found[1])
-        if commitment_problems(commitment) or commitment["id"] != commitment_id:
+        if self._whole is not None:
+            return self._whole.get(commitment_id)
+        position = self.position(commitment_id)
+        try:
+            start, end = self.index.span(position)
+        except IndexDoubt:
+            raise self.stale() from None
+        commitment = read_record(os.pread(self.descriptor, end - start, start), doc_key(commitment_id), commitment_id)
+        if commitment is None:
             raise self.stale()
-        return cast(Commitment, commitment)
+        return commitment
 
     def stale(self) -> DatabaseError:
         """The file does not hold what the index says (a file changed in place, a forged index): drop the index,
@@ -210,15 +264,18 @@ class IndexedSnapshot(Snapshot):
         return DatabaseError(f"{self.path} does not match its index; the index was dropped: run the command again")
 
     def summaries(self) -> list[Summary]:
-        try:
-            return [self.index.summary(number) for number in range(len(self.ids))]
-        except IndexDoubt:
-            # Never show what the file does not hold: read every commitment itself, and drop the index.
-            _unlink_quietly(self.index_path)
-            return [summarize(self.get(commitment_id)) for commitment_id in self.ids]
+        if self._whole is None:
+            try:
+                return self.index.summaries()
+            except IndexDoubt:
+                pass  # never show what the file does not hold: read every commitment itself
+        return self._instead().summaries()
 
     def close(self) -> None:
         os.close(self.descriptor)
+        self.index.close()
+        if self._whole is not None:
+            self._whole.close()
 
 
 class Transaction:
@@ -513,30 +570,54 @@ class Store:
         except DatabaseError as error:
             raise DatabaseError(str(error).replace("not a regular file", "not a tracker database file")) from None
 
-    def _snapshot(self) -> Snapshot:
-        """The file as it is now: through its index if the index describes this very version and holds up;
-        otherwise the whole file is read and checked, and indexed if it is in the canonical layout."""
+    def _snapshot(self, for_write: bool = False) -> Snapshot:
+        """The file as it is now: through its index if the index describes this very version (and, `for_write`,
+        holds up in every start and key, since a write copies records by them); otherwise the whole file is read
+        and checked, and indexed if it is in the canonical layout."""
         descriptor = self._open_data()
         try:
             file_signature = signature(os.fstat(descriptor))
-            with _gc_paused():
-                index = read_index(self.index_path, file_signature, len(HEADER), len(FOOTER))
-            if index is not None and (index.ids or file_signature[0] == len(EMPTY)):
-                return IndexedSnapshot(self.path, self.index_path, descriptor, index)
-            with _gc_paused():
-                data = _read_all(descriptor, self.path)
-                index = index_records(data, file_signature, str(self.path))
-                if index is None:
-                    commitments, version = self._load_whole(data)
-                    os.close(descriptor)
-                    return LoadedSnapshot(commitments, version)
-            del data
-            self._write_index(index)
-            return IndexedSnapshot(self.path, self.index_path, descriptor, index)
+            index = open_index(self.index_path, file_signature)
+            if index is not None and (index.count or file_signature[0] == len(EMPTY)):
+                try:
+                    if for_write:
+                        index.check(len(HEADER), len(FOOTER))
+                    return IndexedSnapshot(self.path, self.index_path, descriptor, index, self._full_snapshot)
+                except IndexDoubt:
+                    pass
+            if index is not None:
+                index.close()
+            return self._read_whole(descriptor, file_signature)
         except BaseException:
             with suppress(OSError):
                 os.close(descriptor)
             raise
+
+    def _full_snapshot(self) -> Snapshot:
+        """The file read in full, whatever its index says (a bulk read that found the index in doubt)."""
+        descriptor = self._open_data()
+        try:
+            return self._read_whole(descriptor, signature(os.fstat(descriptor)), write_index=False)
+        except BaseException:
+            with suppress(OSError):
+                os.close(descriptor)
+            raise
+
+    def _read_whole(self, descriptor: int, file_signature: Signature, write_index: bool = True) -> Snapshot:
+        """Read and check every commitment of the open file, and index it if it is in the canonical layout (the
+        next command writes the index, if not `write_index`)."""
+        with _gc_paused():
+            data = _read_all(descriptor, self.path)
+            index = index_records(data, file_signature, str(self.path))
+            if index is None:
+                commitments, version = self._load_whole(data)
+                os.close(descriptor)
+                return LoadedSnapshot(commitments, version)
+        del data
+        if write_index:
+            pieces = encode(index.signature, index.keys, index.ids, index.starts(), index.summaries)
+            self._write_index(lambda _: (pieces, None))
+        return IndexedSnapshot(self.path, self.index_path, descriptor, IndexFile.in_memory(index), self._full_snapshot)
 
     def _load_whole(self, data: bytes) -> tuple[list[Commitment], int]:
         """Parse and validate a file that is not in the canonical layout as one document, through TinyDB (any
@@ -582,7 +663,7 @@ class Store:
     @contextmanager
     def _transaction(self, action: str) -> Iterator[Transaction]:
         self._settle()
-        snapshot = self._snapshot()
+        snapshot = self._snapshot(for_write=True)
         try:
             transaction = Transaction(snapshot, action)
             yield transaction
@@ -620,45 +701,101 @@ class Store:
         records: list[Piece] = [record_bytes(commitment) for commitment in ordered]
         summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
         keys = [doc_key(commitment["id"]) for commitment in ordered]
-        return self._write_file(keys, [c["id"] for c in ordered], records, summaries, step)
+        ids = [commitment["id"] for commitment in ordered]
+        pieces, spans = layout(records)
+        starts = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries).starts()
+        return self._write_file(pieces, step, None, lambda sig: (encode(sig, keys, ids, starts, summaries), None))
 
     def _write_spliced(
         self, snapshot: IndexedSnapshot, replacements: dict[str, Commitment | None], step: JournalStep
     ) -> list[str]:
-        """Write the file again, copying every unchanged commitment's bytes from the current file; then its index."""
+        """Write the file again, copying every unchanged commitment's bytes from the current file, and the index
+        likewise, in runs: only the changed commitments are handled one by one (no loop over the others)."""
         index = snapshot.index
-        inserted = sorted((doc_key(cid), cid) for cid in replacements if not snapshot.contains(cid))
-        new = _Pieces()
-        next_new = 0
-        for position, (key, commitment_id) in enumerate(zip(index.keys, index.ids, strict=True)):
-            while next_new < len(inserted) and inserted[next_new][0] < key:
-                new.add(replacements[inserted[next_new][1]])
-                next_new += 1
-            if commitment_id in replacements:
-                new.add(replacements[commitment_id])
-            else:
-                new.keys.append(key)
-                new.ids.append(commitment_id)
-                new.records.append(index.span(position))
-                new.summaries.append(index.summaries[position])
-        for _, commitment_id in inserted[next_new:]:
-            new.add(replacements[commitment_id])
-        return self._write_file(new.keys, new.ids, new.records, new.summaries, step, snapshot)
+        try:
+            starts = index.starts(len(HEADER), len(FOOTER))
+            offsets = index.offsets()
+            sorted_ids = index.read(index.sections[2], ID_WIDTH * index.count)
+        except IndexDoubt:
+            raise snapshot.stale() from None
+        # Each change as (position in the old file, 0 for a new commitment before it / 1 for the one there, key).
+        edits = []
+        for commitment_id, commitment in replacements.items():
+            key = doc_key(commitment_id)
+            if snapshot.contains(commitment_id):
+                edits.append((snapshot.position(commitment_id), 1, key, commitment_id, commitment))
+            elif commitment is not None:
+                edits.append((index.insertion_point(key), 0, key, commitment_id, commitment))
+        edits.sort(key=lambda edit: edit[:3])
+        records: list[Piece] = []  # runs of old records as one range each, and new records' bytes
+        runs: list[tuple[int, int] | None] = []  # for each entry of `records`: the old positions it copies
+        new_summaries: list[tuple[str, str, bytes]] = []
+        previous = 0
+        for position, replaced, key, commitment_id, commitment in edits:
+            if position > previous:
+                records.append((starts[previous], starts[position] - 2))
+                runs.append((previous, position))
+            if commitment is not None:
+                records.append(record_bytes(commitment))
+                runs.append(None)
+                new_summaries.append((key, commitment_id, pack_summary(summarize(commitment))))
+            previous = position + replaced
+        if previous < index.count:
+            records.append((starts[previous], starts[index.count] - 2))
+            runs.append((previous, index.count))
+        pieces, _ = layout(records)
+        # The index: rows, starts, ids and summaries, the unchanged runs copied from the old index file.
+        rows: list[Piece] = []
+        new_starts = array("q")
+        blob: list[Piece] = []
+        new_offsets = array("q", [0])
+        offset, total, fresh = len(HEADER), 0, iter(new_summaries)
+        for record, run in zip(records, runs, strict=True):
+            if run is None:
+                key, commitment_id, packed = next(fresh)
+                rows.append(row(key, commitment_id))
+                new_starts.append(offset)
+                blob.append(packed)
+                total += len(packed)
+                new_offsets.append(total)
+                assert isinstance(record, bytes)
+                offset += len(record) + 2
+                continue
+            first, last = run
+            rows.append(index.section_range(0, first, last))
+            shift = offset - starts[first]
+            new_starts.extend(map(shift.__add__, starts[first:last]))
+            blob.append(index.summary_range(first, last, offsets))
+            shift = total - offsets[first]
+            new_offsets.extend(map(shift.__add__, offsets[first + 1 : last + 1]))
+            total += offsets[last] - offsets[first]
+            offset += starts[last] - starts[first]
+        new_starts.append(offset)
+        ids_pieces = _spliced_ids(sorted_ids, replacements, snapshot)
+        count = len(new_starts) - 1
+
+        def index_pieces(file_signature: Signature) -> tuple[list[Piece], IndexFile]:
+            return [
+                header(file_signature, count, total),
+                *rows,
+                new_starts.tobytes(),
+                ids_pieces,
+                new_offsets.tobytes(),
+                *blob,
+            ], index
+
+        return self._write_file(pieces, step, snapshot, index_pieces)
 
     def _write_file(
         self,
-        keys: list[str],
-        ids: list[str],
-        records: list[Piece],
-        summaries: list[bytes],
+        pieces: list[Piece],
         step: JournalStep | None,
-        source: IndexedSnapshot | None = None,
+        source: IndexedSnapshot | None,
+        index_pieces: Callable[[Signature], tuple[list[Piece], IndexFile | None]],
     ) -> list[str]:
-        """Write the data file from its commitments in file order (bytes, or spans of the `source` file), with its
-        journal entry, then its index. The data file and the journal change together or not at all; what cannot
-        be done after the data file has changed (make the change undoable, write the index) is said, not raised.
-        """
-        pieces, spans = layout(records)
+        """Write the data file from its pieces (bytes, or ranges of the `source` file), with its journal entry,
+        then its index. The data file and the journal change together or not at all; what cannot be done after the
+        data file has changed (make the change undoable, write the index) is said, not raised."""
         if source is not None:
             for piece in pieces:  # each merged range once, not each commitment
                 if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
@@ -690,13 +827,17 @@ class Store:
             except OSError as error:
                 warnings.append(f"recorded, but it cannot be undone: {describe_os_error(error)} ({pending})")
             journal.trim()
-        self._write_index(Index(signature(self.path.stat()), keys, ids, spans, summaries))
+        self._write_index(index_pieces)
         return warnings
 
-    def _write_index(self, index: Index) -> None:
+    def _write_index(self, index_pieces: Callable[[Signature], tuple[list[Piece], IndexFile | None]]) -> None:
+        """Write the index of the data file as it is now, from pieces (bytes, or ranges of an old index file)."""
         try:
-            atomic_write(self.index_path, index.to_bytes())
-        except OSError:
+            pieces, source = index_pieces(signature(self.path.stat()))
+            if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
+                pieces = [piece if isinstance(piece, bytes) else source.buffer[piece[0] : piece[1]] for piece in pieces]
+            prepare(self.index_path, pieces, source=source.descriptor if source is not None else -1).commit()
+        except (OSError, IndexDoubt, DatabaseError):
             # The index is only a cache: a read-only directory, say, just means no fast path.
             _unlink_quietly(self.index_path)
 
@@ -753,7 +894,7 @@ class Store:
             self._settle()
             last = self._last_entry(expected)
             changes = [Change(c["id"], c["before"], c["after"]) for c in last.changes]
-            snapshot = self._snapshot()
+            snapshot = self._snapshot(for_write=True)
             try:
                 transaction = Transaction(snapshot, "undo")
                 for change in changes:
@@ -804,16 +945,59 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
     """The JSON export of the commitments with these ids: the database format, canonical, in pieces. Through a
     current index, each commitment's bytes are copied from the file as they are."""
     wanted = sorted(ids, key=doc_key)
-    if isinstance(snapshot, IndexedSnapshot):
-        records: list[Piece] = [snapshot.index.span(snapshot.position(cid)) for cid in wanted]
-    else:
+    records: list[Piece] | None = None
+    if isinstance(snapshot, IndexedSnapshot) and snapshot._whole is None:
+        try:
+            _, file_ids = snapshot.index.rows()
+            starts = snapshot.index.starts(len(HEADER), len(FOOTER))
+            where = {commitment_id: number for number, commitment_id in enumerate(file_ids)}
+            records = [(starts[where[cid]], starts[where[cid] + 1] - 2) for cid in wanted]
+        except (IndexDoubt, KeyError):
+            records = None
+    if records is None:
         records = [record_bytes(snapshot.get(cid)) for cid in wanted]
     pieces, _ = layout(records)
     for piece in pieces:
         if isinstance(piece, bytes):
             yield piece
         else:
+            assert isinstance(snapshot, IndexedSnapshot)
+            if not _is_record_range(snapshot.descriptor, *piece):
+                raise snapshot.stale()
             yield from _read_range(snapshot, *piece)
+
+
+def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Commitment | None], snapshot: IndexedSnapshot) -> bytes:
+    """The sorted-ids section after the change: ids removed and added by bisection, the rest copied."""
+    gone = {cid for cid, commitment in replacements.items() if commitment is None and snapshot.contains(cid)}
+    new = {cid for cid, commitment in replacements.items() if commitment is not None and not snapshot.contains(cid)}
+    if not gone and not new:
+        return sorted_ids
+    count = len(sorted_ids) // ID_WIDTH
+    padded = [cid.encode().ljust(ID_WIDTH, b"\x00") for cid in sorted(gone | new)]
+
+    def find(item: bytes) -> int:
+        low, high = 0, count
+        while low < high:
+            middle = (low + high) // 2
+            if sorted_ids[middle * ID_WIDTH : (middle + 1) * ID_WIDTH] < item:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    parts: list[bytes] = []
+    previous = 0
+    for item in padded:
+        at = find(item)
+        parts.append(sorted_ids[previous * ID_WIDTH : at * ID_WIDTH])
+        if item.rstrip(b"\x00").decode() in new:
+            parts.append(item)
+            previous = at
+        else:
+            previous = at + 1  # the removed id itself
+    parts.append(sorted_ids[previous * ID_WIDTH :])
+    return b"".join(parts)
 
 
 def _is_record_range(descriptor: int, start: int, end: int) -> bool:

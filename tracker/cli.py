@@ -471,7 +471,7 @@ def show(
         return
     today = _today()
     with _store(context).reading() as snapshot:
-        commitment = snapshot.get(resolve_id(snapshot.ids, commitment_id))
+        commitment = snapshot.get(snapshot.resolve(commitment_id))
         supersedes = snapshot.superseding(commitment["id"])
     chosen = ShowFormat.JSON if as_json else output_format or _table_or_text(ShowFormat.TABLE, ShowFormat.TEXT)
     if chosen is ShowFormat.JSON:

@@ -263,6 +263,22 @@ class IndexedSnapshot(Snapshot):
         _unlink_quietly(self.index_path)
         return DatabaseError(f"{self.path} does not match its index; the index was dropped: run the command again")
 
+    def superseding(self, commitment_id: str) -> list[str]:
+        if self._whole is None:
+            try:
+                needle = commitment_id.encode()
+                found = []
+                # The bytes of each packed summary are searched in C; only those that hold the id are unpacked.
+                for position, packed in enumerate(self.index.packed_summaries()):
+                    if needle in packed:
+                        summary = self.index.summary(position)
+                        if summary["superseded_by"] == commitment_id:
+                            found.append(summary["id"])
+                return sorted(found)
+            except IndexDoubt:
+                pass
+        return super().superseding(commitment_id)
+
     def summaries(self) -> list[Summary]:
         if self._whole is None:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from cogapp import Cog
 
 from tracker.cli import app
@@ -21,6 +22,7 @@ def test_the_readme_reference_is_the_commands_own_help() -> None:
     assert cog_check(README) == 0, "README.md's command reference is stale: run 'cog -r README.md'"
 
 
+@pytest.mark.slow
 def test_a_stale_reference_is_caught(tmp_path: Path) -> None:
     stale = tmp_path / "README.md"
     shutil.copy(README, stale)

@@ -18,6 +18,8 @@ from tests.conftest import load, record, tracker_executable, write_large_databas
 from tracker.journal import Journal
 from tracker.store import Store, bundled_text
 
+pytestmark = pytest.mark.slow  # every test here runs the installed command as real processes
+
 WORKERS = 8
 UPDATES_EACH = 10
 

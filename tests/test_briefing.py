@@ -67,7 +67,7 @@ def test_log_lists_every_event_newest_first_with_the_change_it_made(run: Run, db
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", table[1][6])
     # Every commitment's first event, each shown as new; ties on a date by id.
     firsts = table[2:]
-    assert len(firsts) == 17
+    assert len(firsts) == 18
     assert {row[0] for row in firsts} == {"2020-09-09"}
     assert {row[3] for row in firsts} == {"new"}
     assert [row[1] for row in firsts] == sorted(row[1] for row in firsts)
@@ -117,7 +117,7 @@ def test_log_since_and_until_include_their_own_dates(run: Run, db_path: Path) ->
     assert [row[0] for row in since] == ["2021-04-01", "2021-03-31"]
     until = rows(run("log", "--until", "2020-12-31").stdout)[1:]
     assert until[0][:4] == ["2020-12-31", "rcep-signing", "fulfilled", "pending -> fulfilled"]
-    assert len(until) == 18
+    assert len(until) == 19
     one_day = rows(run("log", "--since", "2020-12-31", "--until", "2020-12-31").stdout)
     assert [row[1] for row in one_day[1:]] == ["rcep-signing"]
 
@@ -132,14 +132,15 @@ def test_log_filters_by_resulting_status_actor_and_pillar_in_any_case(run: Run, 
     economic = rows(run("log", "--pillar", "ECONOMIC").stdout)[1:]
     assert {row[1] for row in economic} == {
         "rcep-signing",
+        "wto-candidate-support",
         "digital-economy-cooperation",
         "supply-chains-essential-movement",
     }
     asean = {row[1] for row in rows(run("log", "--actor", "asean").stdout)[1:]}
-    assert "rcep-signing" in asean
+    assert "south-china-sea-restraint" in asean
     assert "cooperation-fund" not in asean  # the ROK's alone
-    both = rows(run("log", "--actor", "asean", "--status", "fulfilled", "--pillar", "economic").stdout)[1:]
-    assert [row[1] for row in both] == ["rcep-signing"]
+    rok = rows(run("log", "--actor", "rok", "--status", "fulfilled", "--pillar", "economic").stdout)[1:]
+    assert [row[1] for row in rok] == ["rcep-signing"]
 
 
 def test_log_with_nothing_to_list_prints_the_header_in_a_pipe_and_says_so_on_a_terminal(
@@ -331,7 +332,7 @@ def test_csv_events_round_trip_through_csv_reader_with_hostile_notes(run: Run, d
     assert result.exit_code == 0, result.stderr
     table = read_csv(result.stdout)
     assert table[0] == ["id", "date", "status", "note", "evidence", "recorded_at"]
-    assert len(table) == 1 + 17 + len(HOSTILE_NOTES)  # one row per event of every commitment
+    assert len(table) == 1 + 18 + len(HOSTILE_NOTES)  # one row per event of every commitment
     rcep = [row for row in table[1:] if row[0] == "rcep-signing"]
     assert [row[1] for row in rcep] == [
         "2020-09-09",
@@ -438,7 +439,7 @@ def test_list_sort_due_is_the_default_order(run: Run, db_path: Path) -> None:
 def test_list_sort_id(run: Run, db_path: Path) -> None:
     ids = listed_ids(run, "--sort", "ID")
     assert ids == sorted(ids)
-    assert len(ids) == 17
+    assert len(ids) == 18
 
 
 def test_list_sort_status_follows_the_status_order_then_due_then_id(run: Run, db_path: Path) -> None:
@@ -447,9 +448,9 @@ def test_list_sort_status_follows_the_status_order_then_due_then_id(run: Run, db
     result = run("list", "--sort", "Status")
     table = rows(result.stdout)[1:]
     statuses = [row[5].split(" ")[0] for row in table]
-    assert statuses == ["pending"] * 13 + ["in-progress"] * 2 + ["stalled", "fulfilled"]
+    assert statuses == ["pending"] * 14 + ["in-progress"] * 2 + ["stalled", "fulfilled"]
     assert [row[0] for row in table[:2]] == ["flagship-projects-2020", "climate-environment-cooperation"]
-    assert [row[0] for row in table[13:15]] == ["plan-of-action-2021-2025", "marine-debris-capacity"]
+    assert [row[0] for row in table[14:16]] == ["plan-of-action-2021-2025", "marine-debris-capacity"]
 
 
 def test_list_sort_updated_puts_the_latest_event_first(run: Run, db_path: Path) -> None:

@@ -351,7 +351,7 @@ def test_import_replace_says_what_it_removes_and_a_no_changes_nothing(run: Run, 
     original = db_path.read_bytes()
     code, screen = _on_a_terminal(["import", str(exported), "--replace"], {"TRACKER_DB": str(db_path)}, b"n\n")
     assert code == 1
-    assert f"Replace the database with the 1 commitments of {exported}? This removes 16 commitment(s)" in " ".join(
+    assert f"Replace the database with the 1 commitments of {exported}? This removes 17 commitment(s)" in " ".join(
         screen.split()
     )
     assert "aborted; nothing was changed" in screen

@@ -33,7 +33,7 @@ def test_json_export_imports_into_an_empty_database_and_exports_byte_identical(
     assert run("--db", str(empty), "init", "--empty").exit_code == 0
     assert load(empty)["commitments"] == []
     imported = run("--db", str(empty), "import", str(exported))
-    assert imported.stdout == f"imported {exported}: 17 added, 0 updated, 0 unchanged\n"
+    assert imported.stdout == f"imported {exported}: 18 added, 0 updated, 0 unchanged\n"
     assert run("--db", str(empty), "export").stdout == first
     assert first == db_path.read_text(encoding="utf-8")
 
@@ -42,16 +42,21 @@ def test_export_takes_the_list_filters_and_writes_a_file_once(run: Run, db_path:
     target = tmp_path / "economic.json"
     result = run("export", "--pillar", "economic", "--output", str(target))
     assert result.exit_code == 0
-    assert result.stderr == f"tracker: exported 3 commitments to {target}\n"
+    assert result.stderr == f"tracker: exported 4 commitments to {target}\n"
     ids = [c["id"] for c in parse_database(target.read_text(encoding="utf-8"), "x")]
-    assert ids == ["digital-economy-cooperation", "rcep-signing", "supply-chains-essential-movement"]
+    assert sorted(ids) == [
+        "digital-economy-cooperation",
+        "rcep-signing",
+        "supply-chains-essential-movement",
+        "wto-candidate-support",
+    ]
     before = target.read_bytes()
     again = run("export", "--output", str(target))
     assert again.exit_code == 1
     assert "exists; use --force" in again.stderr
     assert target.read_bytes() == before
     assert run("export", "--output", str(target), "--force").exit_code == 0
-    assert len(load(target)["commitments"]) == 17
+    assert len(load(target)["commitments"]) == 18
 
 
 def test_csv_export_has_one_row_per_commitment(run: Run, db_path: Path) -> None:
@@ -99,13 +104,13 @@ def test_import_merges_by_id_adding_new_commitments_and_missing_events(run: Run,
     exported = tmp_path / "theirs.json"
     assert run("--db", str(colleague), "export", "--output", str(exported)).exit_code == 0
     result = run("import", str(exported))
-    assert result.stdout == f"imported {exported}: 1 added, 2 updated, 15 unchanged\n"
+    assert result.stdout == f"imported {exported}: 1 added, 2 updated, 16 unchanged\n"
     rcep = record(db_path, "rcep-signing")
     assert [e["date"] for e in rcep["history"]] == ["2020-09-09", "2020-10-01", "2020-11-15"]
     assert rcep["status"] == "fulfilled"
     assert record(db_path, "new-pledge")["actors"] == ["Japan"]
     again = run("import", str(exported))
-    assert again.stdout == f"imported {exported}: 0 added, 0 updated, 18 unchanged\n"
+    assert again.stdout == f"imported {exported}: 0 added, 0 updated, 19 unchanged\n"
     assert run("undo", "--yes").stdout.startswith("undid 'import theirs.json'")
     assert "new-pledge" not in db_path.read_text(encoding="utf-8")
 
@@ -119,7 +124,7 @@ def test_import_replace_makes_the_database_the_file(run: Run, db_path: Path, tmp
     assert unconfirmed.stderr == "tracker: error: not on a terminal, so nobody can confirm; pass --yes to go ahead\n"
     assert db_path.read_bytes() == original
     result = run("import", str(exported), "--replace", "--yes")
-    assert result.stdout == f"imported {exported}: 0 added, 0 updated, 1 unchanged, 16 removed\n"
+    assert result.stdout == f"imported {exported}: 0 added, 0 updated, 1 unchanged, 17 removed\n"
     assert [c["id"] for c in load(db_path)["commitments"]] == ["marine-debris-capacity"]
 
 
@@ -163,7 +168,7 @@ def test_invalid_records_are_named_by_id_and_position(run: Run, db_path: Path, t
     first = document["commitments"][0]["id"]
     assert f"commitment 3 ('{third}'): status 'done'" in result.stderr
     assert f"commitment 6 ('{sixth}'): pillar 'military'" in result.stderr
-    assert f"commitment 18 ('{first}'): the same id as commitment 1" in result.stderr
+    assert f"commitment 19 ('{first}'): the same id as commitment 1" in result.stderr
 
 
 def test_import_of_a_missing_file_is_a_clear_error(run: Run, db_path: Path, tmp_path: Path) -> None:

@@ -213,7 +213,7 @@ def test_report_on_the_first_and_last_dates_a_calendar_has_works(
     assert as_of in result.stdout
     if output_format == "json":
         report = json.loads(result.stdout)
-        assert report["total"] == (17 if as_of.startswith("9999") else 0)
+        assert report["total"] == (18 if as_of.startswith("9999") else 0)
         assert report["due_soon"] == []
 
 
@@ -292,7 +292,7 @@ def test_csv_cells_starting_with_a_control_character_never_start_with_a_dangerou
 
 def test_csv_export_leaves_ordinary_text_and_dates_as_they_are(run: Run, db_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv", "--status", "in-progress").stdout)))
-    assert rows[1]["title"] == "Fund the ASEAN-ROK Cooperation Fund at USD 14 million a year"
+    assert rows[1]["title"] == "Finance projects from the Cooperation Fund (USD 14 million a year since 2019)"
     assert rows[1]["source_date"] == "2020-09-09"
     assert not any(value.startswith("'") for row in rows for value in row.values())
 

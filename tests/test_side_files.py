@@ -320,7 +320,7 @@ def test_a_crafted_index_with_overlapping_spans_is_never_used(run: Run, db_path:
     assert result.exit_code == 0, result.stderr
     commitments = load(db_path)["commitments"]
     ids = [c["id"] for c in commitments]
-    assert len(ids) == len(set(ids)) == 17
+    assert len(ids) == len(set(ids)) == 18
     assert Store(db_path).load() == sorted(commitments, key=lambda c: c["id"])
 
 

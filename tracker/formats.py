@@ -59,8 +59,9 @@ def methodology(report: dict[str, Any]) -> str:
     )
     return (
         "Method. Each commitment is scored as the G7 and G20 Research Groups score compliance: fulfilled +1; "
-        "partial and in-progress 0; stalled and broken -1. Pending commitments, and those that lapsed or were "
-        "superseded, are counted but not scored; a commitment counts as assessed once an event has given it one of "
+        "partial and in-progress 0; stalled and broken -1. Pending commitments, those that lapsed or were "
+        "superseded, and requests (which commit the party asked to nothing) are counted but not scored; a "
+        "commitment counts as assessed once an event has given it one of "
         "the scored statuses. Where a commitment has several actors, each actor has the status of the latest event "
         "(by date, then by order of recording) that assesses it; a commitment's score is the mean of its actors' "
         "scores, an actor's score the mean over the commitments it is party to, and the overall score the mean of "
@@ -387,8 +388,9 @@ def scorecard_markdown(card: dict[str, Any]) -> str:
     known = f", events recorded by {card['known_on']}" if card["known_on"] else ""
     lines = [f"# Compliance scorecard as of {card['as_of']}{known}", "", *md_table(header, rows), ""]
     lines.append(
-        "Cells: +1 fulfilled; 0 partial or in progress; -1 stalled or broken; · not yet assessed; lap lapsed and "
-        "sup superseded (neither scored); empty where the actor is not a party. A row's mean is over its actors, "
+        "Cells: +1 fulfilled; 0 partial or in progress; -1 stalled or broken; · not yet assessed; lap lapsed, "
+        "sup superseded and req a request (none of them scored); empty where the actor is not a party. A row's "
+        "mean is over its actors, "
         "an actor's over the commitments it is party to, the overall mean over the commitments' means"
         + (" (weighted by each commitment's weight)" if card["weighted"] else "")
         + f". Percent = {convention}. Unassessed cells: {card['unassessed']}."

@@ -821,9 +821,11 @@ NOT_SCORED = {None: "·", Status.PENDING.value: "·", Status.LAPSED.value: "lap"
 
 def score_cell(entry: dict[str, Any] | None) -> str:
     """A scorecard cell in words: +1, 0, -1; · not yet assessed; lap or sup for a lapsed or superseded commitment;
-    empty where the actor is not party to it."""
+    req for a request (not scored); empty where the actor is not party to it."""
     if entry is None:
         return ""
+    if entry.get("request"):
+        return "req"
     if entry["score"] is not None:
         return SCORE_CELL[entry["score"]]
     return NOT_SCORED.get(entry["status"], "·")
@@ -893,7 +895,7 @@ def scorecard_view(card: dict[str, Any], width: int = 80, plain: bool = False) -
         Text(overall, style="bold"),
         Text(
             "Cells: +1 fulfilled, 0 partial or in progress, -1 stalled or broken, · not yet assessed, lap lapsed, "
-            "sup superseded (neither scored), empty: not a party."
+            "sup superseded, req a request (none of these three scored), empty: not a party."
         ),
     ]
     legend = [f"{code} = {actor}" for actor, code in codes.items() if code != actor]

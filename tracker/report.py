@@ -12,6 +12,7 @@ from tracker.model import (
     SCORES,
     SETTLED,
     Commitment,
+    Kind,
     Status,
     Summary,
     actor_statuses,
@@ -91,8 +92,17 @@ def mean_score(
     return {"mean": round(mean, 4), "percent": percent(mean, convention), "assessed": len(pairs)}
 
 
+def scored(row: Standing) -> bool:
+    """Whether a commitment is scored at all: a request commits the party asked to nothing, so it is tracked (did
+    the party act?) but, as the G7 Research Group scores only commitments, never scored."""
+    return row.commitment["kind"] != Kind.REQUEST.value
+
+
 def commitment_mean(row: Standing, unassessed: Unassessed = Unassessed.SKIP) -> float | None:
-    """A commitment's score: the mean of its actors' scores, actors that do not count left out."""
+    """A commitment's score: the mean of its actors' scores, actors that do not count left out; None for a
+    request."""
+    if not scored(row):
+        return None
     scores = [score for status in row.actors.values() if (score := cell(status, unassessed)) is not None]
     return sum(scores) / len(scores) if scores else None
 
@@ -147,7 +157,7 @@ def by_actor(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
         for actor, status in row.actors.items():
             key = spelling.setdefault(actor.casefold(), actor)
             totals[key] += 1
-            if (score := cell(status)) is not None:
+            if scored(row) and (score := cell(status)) is not None:
                 scores.setdefault(key, []).append((score, 1))
     return {
         actor: {"total": totals[actor], "score": mean_score(scores.get(actor, []))}
@@ -301,7 +311,7 @@ def per_commitment(
                 "weight": row.commitment["weight"],
                 "status": row.status.value,
                 "actors": {
-                    actor: {"status": status.value if status else None, "score": cell(status)}
+                    actor: {"status": status.value if status else None, "score": cell(status) if scored(row) else None}
                     for actor, status in row.actors.items()
                 },
                 "score": None if mean is None else round(mean, 4),
@@ -426,8 +436,8 @@ def scorecard(
                 cells[name] = None  # not party to it
                 continue
             status = statuses[key]
-            score = cell(status, unassessed)
-            cells[name] = {"status": status.value if status else None, "score": score}
+            score = cell(status, unassessed) if scored(row) else None
+            cells[name] = {"status": status.value if status else None, "score": score, "request": not scored(row)}
             if score is not None:
                 scores.append(score)
                 column_scores[key].append((score, weight))

@@ -283,8 +283,14 @@ def test_show_gives_no_source_hint_for_a_commitment_without_a_source_file(run: R
     [
         ({"file": None}, ["rcep-signing cites no source file"]),
         ({"paragraph": None}, ["rcep-signing cites no paragraph number of asean-rok-fmm-2020-09-09.txt"]),
-        ({"file": "other.txt"}, ["'other.txt', which is not among the bundled source texts", SOURCE_FILE]),
-        ({"file": "../commitments.json"}, ["'../commitments.json', which is not among the bundled source texts"]),
+        (
+            {"file": "other.txt"},
+            ["'other.txt', which is neither in the source register", "nor among the bundled", SOURCE_FILE],
+        ),
+        (
+            {"file": "../commitments.json"},
+            ["'../commitments.json', which is neither in the source register", "nor among the bundled"],
+        ),
         ({"paragraph": 12}, ["cites paragraph 12 of asean-rok-fmm-2020-09-09.txt, which has paragraphs 1 to 11"]),
     ],
 )

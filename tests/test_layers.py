@@ -1,6 +1,6 @@
 """The modules import one way, down the layers: cli -> formats, render, report -> store -> storage, journal,
-layout -> index -> migrations, files, extract -> model, strictjson -> errors. A function-level import counts like
-any other: it would only hide a cycle."""
+layout -> index, register -> migrations, files, extract -> model, strictjson -> errors. A function-level import
+counts like any other: it would only hide a cycle."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ LAYERS = [
     ["errors"],
     ["model", "strictjson"],
     ["files", "migrations", "extract", "validate"],
-    ["index"],
+    ["index", "register"],
     ["layout", "journal"],
     ["storage"],
     ["store"],

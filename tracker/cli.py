@@ -3,10 +3,11 @@
 import math
 import os
 import sys
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -48,6 +49,9 @@ from tracker.model import (
 )
 from tracker.report import Percent, Unassessed
 from tracker.store import Store, Transaction, WriteResult
+
+if TYPE_CHECKING:
+    from tracker.extract import Candidate
 
 
 class TrackerGroup(TyperGroup):
@@ -334,8 +338,21 @@ def _filters(
     due_before: str | None = None,
     search: str | None = None,
     kinds: list[Kind] | None = None,
+    source: str | None = None,
 ) -> Filters:
-    return Filters(tuple(statuses or ()), pillar, actor, overdue, due_before, search, tuple(kinds or ()))
+    return Filters(tuple(statuses or ()), pillar, actor, overdue, due_before, search, tuple(kinds or ()), source)
+
+
+SourceFilter = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        metavar="TEXT",
+        help="Only commitments from this source: its text's file name (as 'tracker sources' lists it) or its "
+        "document's name (any case).",
+        show_default=False,
+    ),
+]
 
 
 KindFilter = Annotated[
@@ -381,6 +398,7 @@ def list_command(
     due_before: DueBeforeFilter = None,
     search: SearchFilter = None,
     kind: KindFilter = None,
+    source: SourceFilter = None,
     as_json: JsonFlag = False,
     limit: Annotated[
         int | None,
@@ -409,7 +427,7 @@ def list_command(
     today = _today()
     with _store(context).reading() as snapshot:
         chosen = sorted_commitments(
-            snapshot.select(_filters(status, pillar, actor, overdue, due_before, search, kind), today), sort
+            snapshot.select(_filters(status, pillar, actor, overdue, due_before, search, kind, source), today), sort
         )
         commitments = chosen if limit is None else chosen[:limit]
         if as_json:
@@ -495,6 +513,55 @@ def source_command(context: typer.Context, commitment_id: IdArgument, no_pager: 
     _print_source(context, commitment_id, no_pager)
 
 
+class SourcesFormat(StrEnum):
+    TABLE = "table"
+    TEXT = "text"
+    JSON = "json"
+
+
+@app.command("sources")
+def sources_command(
+    context: typer.Context,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="DATE", callback=check_date, help="The date to score on. Default: today."),
+    ] = None,
+    output_format: Annotated[
+        SourcesFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the default on a terminal), text (tab-separated, the default elsewhere) or json.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the source texts, with their commitments and score.
+
+    The bundled texts, those registered by 'extract --add' (beside the data file), and any cited but missing. For
+    each: its file name, where it is (bundled, register or missing), its date, the document its commitments cite,
+    how many commitments cite it and their compliance score (the mean of each commitment's actors' scores, as
+    'report' scores; the percentage, and how many are assessed). 'list --source FILE' shows them.
+
+    Example: tracker sources --as-of 2021-06-30
+    """
+    from tracker.report import source_figures
+
+    store = _store(context)
+    with store.reading() as snapshot:
+        summaries = snapshot.summaries()
+    rows = source_figures(summaries, _bundled_sources(), store.register.names(), as_of or _today())
+    chosen = output_format or _table_or_text(SourcesFormat.TABLE, SourcesFormat.TEXT)
+    if chosen is SourcesFormat.JSON:
+        render.print_json(rows)
+    elif chosen is SourcesFormat.TEXT:
+        for line in render.source_rows(rows):
+            sys.stdout.write(line + "\n")
+    else:
+        render.print_renderable(render.sources_table(rows))
+
+
 def _bundled_sources() -> dict[str, str]:
     """The source texts bundled with the package, by file name. Only these are read: a file name from the data
     is matched against them, never used as a path."""
@@ -502,15 +569,24 @@ def _bundled_sources() -> dict[str, str]:
 
     folder = resources.files("tracker.data.sources")
     return {
-        entry.name: entry.read_text(encoding="utf-8")
+        entry.name: entry.read_bytes().decode("utf-8")
         for entry in folder.iterdir()
         if entry.name.endswith(".txt") and entry.is_file()
     }
 
 
 def _print_source(context: typer.Context, commitment_id: str, no_pager: bool) -> None:
-    commitment = _find(_store(context), commitment_id)
-    paragraph = cited_paragraph(commitment, _bundled_sources())
+    from tracker.extract import numbered_paragraphs
+
+    store = _store(context)
+    commitment = _find(store, commitment_id)
+    name = commitment["source"]["file"]
+    # The register beside the data file first, then the bundled texts; the name is only looked up among them.
+    registered = store.register.text(name) if name is not None else None
+    if name is not None and registered is not None:
+        paragraph = cited_paragraph(commitment, {name: registered}, numbered_paragraphs)  # as extract numbered it
+    else:
+        paragraph = cited_paragraph(commitment, _bundled_sources())
     heading = f"{commitment['id']}: {citation(commitment['source'], with_file=True)}"
     if render.stdout_is_terminal():
         render.print_renderable(render.source_view(heading, paragraph), pager=_paging(context, no_pager))
@@ -1161,6 +1237,7 @@ def log_command(
     ] = None,
     actor: ActorFilter = None,
     pillar: PillarFilter = None,
+    source: SourceFilter = None,
     as_json: JsonFlag = False,
     no_pager: NoPagerFlag = False,
 ) -> None:
@@ -1177,7 +1254,7 @@ def log_command(
     if since is not None and until is not None and since > until:
         raise UsageProblem(f"--since {since} is after --until {until}; give a start on or before the end")
     with _store(context).reading() as snapshot:
-        chosen = snapshot.select(_filters(pillar=pillar, actor=actor), _today())
+        chosen = snapshot.select(_filters(pillar=pillar, actor=actor, source=source), _today())
         ids = log_candidates(chosen, since, until, status)
         entries = event_log((snapshot.get(cid) for cid in ids), since, until, status)
     if as_json:
@@ -1211,6 +1288,7 @@ def report(
     pillar: PillarFilter = None,
     actor: ActorFilter = None,
     kind: KindFilter = None,
+    source: SourceFilter = None,
     known_on: KnownOnOption = None,
     output_format: Annotated[
         ReportFormat | None,
@@ -1238,7 +1316,7 @@ def report(
 
     day = as_of or _today()
     with _store(context).reading() as snapshot:
-        commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind), day)
+        commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind, source=source), day)
         figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids], known_on)
     chosen = output_format or _table_or_text(ReportFormat.TABLE, ReportFormat.TEXT)
     if chosen is ReportFormat.JSON:
@@ -1283,6 +1361,7 @@ def scorecard(
         ),
     ] = None,
     kind: KindFilter = None,
+    source: SourceFilter = None,
     output_format: Annotated[
         ScorecardFormat | None,
         typer.Option(
@@ -1327,7 +1406,7 @@ def scorecard(
 
     day = as_of or _today()
     with _store(context).reading() as snapshot:
-        chosen = snapshot.select(_filters(pillar=pillar, kinds=kind), day)
+        chosen = snapshot.select(_filters(pillar=pillar, kinds=kind, source=source), day)
         for name in actor or []:
             check_actor(chosen, name)
         card = build_scorecard(chosen, day, known_on, actor or (), unassessed, weighted, convention)
@@ -1375,6 +1454,7 @@ def export(
     overdue: OverdueFilter = False,
     due_before: DueBeforeFilter = None,
     search: SearchFilter = None,
+    source: SourceFilter = None,
     events: Annotated[
         bool,
         typer.Option("--events", help="With --format csv: one row per event of the chosen commitments."),
@@ -1395,7 +1475,8 @@ def export(
     store = _store(context)
     target = store.output_target(output, force) if output is not None else None
     with store.reading() as snapshot:
-        ids = [c["id"] for c in snapshot.select(_filters(status, pillar, actor, overdue, due_before, search), today)]
+        chosen = snapshot.select(_filters(status, pillar, actor, overdue, due_before, search, source=source), today)
+        ids = [c["id"] for c in chosen]
         pieces = formats.export_pieces(snapshot, ids, output_format.value, today, events)
         if target is None:
             render.write_pieces(pieces)
@@ -1478,8 +1559,242 @@ def _statement_bytes(file: str) -> bytes:
         return stream.read(MAX_BYTES + 1)
 
 
+def _check_pick(value: str | None) -> str | None:
+    """Option callback: --pick's candidate numbers, e.g. 1,3,5 (checked against the list once it is made)."""
+    if value is None:
+        return None
+    parts = [part.strip() for part in value.split(",")]
+    if not parts or not all(part.isdigit() and int(part) >= 1 for part in parts):
+        raise typer.BadParameter(f"'{value}' is not a list of candidate numbers; give e.g. 1,3,5")
+    return value
+
+
+def _check_add(
+    file: str,
+    on: str | None,
+    document: str | None,
+    output_format: ExtractFormat | None,
+    explain: bool,
+    pick: str | None,
+    every: bool,
+) -> str:
+    """The usage rules of extract --add (a UsageProblem for each broken one); the statement's document name."""
+    if on is None:
+        raise UsageProblem("--add needs --date YYYY-MM-DD: the statement's date, the source date of what it adds")
+    if output_format is not None or explain:
+        raise UsageProblem("--add reviews or adds the candidates; leave out --format and --explain")
+    if pick is not None and every:
+        raise UsageProblem("--pick and --all do not go together: name the candidates, or take them all")
+    if pick is None and not every and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageProblem(
+            "not on a terminal, so nobody can review the candidates; give --pick N,N... or --all --yes with --add"
+        )
+    if document is not None and document.strip():
+        return document
+    if file == "-":
+        raise UsageProblem("--add from stdin needs --document TEXT: the statement's name")
+    return Path(file).stem
+
+
+class Statement(NamedTuple):
+    """The statement that extract --add records commitments from: its date and its document's name."""
+
+    on: str
+    document: str
+
+
+def _add_candidates(
+    context: typer.Context,
+    text: str,
+    candidates: "list[Candidate]",
+    statement: Statement,
+    pick: str | None,
+    every: bool,
+    yes: bool,
+) -> None:
+    """extract --add: choose candidates (--pick, --all or a review on the terminal), then register the statement
+    and add them, in one transaction that one undo takes back."""
+    import dataclasses
+
+    from tracker.extract import recorded_as
+
+    store = _store(context)
+    with store.reading() as snapshot:
+        known_ids = set(snapshot.ids)
+        recorded = [(cid, snapshot.get(cid)["quote"]) for cid in snapshot.ids]
+    marks = [recorded_as(candidate.quote, recorded) for candidate in candidates]
+    count = len(candidates)
+    chosen: list[tuple[int, Candidate]] = []
+    if pick is not None:
+        numbers = list(dict.fromkeys(int(part) for part in pick.split(",")))
+        wrong = [number for number in numbers if number > count]
+        if wrong:
+            raise UsageProblem(
+                f"there is no candidate {wrong[0]}; the candidates are numbered 1 to {count} (see 'tracker extract')"
+            )
+        for number in numbers:
+            if marks[number - 1] is not None:
+                render.print_notice(f"candidate {number} is already recorded as '{marks[number - 1]}'; skipped")
+            else:
+                chosen.append((number, candidates[number - 1]))
+    elif every:
+        for number, (candidate, mark) in enumerate(zip(candidates, marks, strict=True), 1):
+            if mark is not None:
+                render.print_notice(f"candidate {number} is already recorded as '{mark}'; skipped")
+            else:
+                chosen.append((number, candidate))
+        if chosen:
+            _confirm(f"Add {len(chosen)} candidate(s) of {statement.document} as pending commitments?", yes)
+    else:
+        chosen = _review(candidates, marks, statement)
+    if not chosen:
+        render.print_line("nothing added")
+        return
+    for position, (number, candidate) in enumerate(chosen):
+        if candidate.due is not None and candidate.due < statement.on:
+            render.print_notice(
+                f"candidate {number} is due {candidate.due}, before the statement's date {statement.on}; "
+                "added without a due date"
+            )
+            chosen[position] = (number, dataclasses.replace(candidate, due=None))
+    for number, candidate in chosen:
+        if not candidate.actors:
+            raise InvalidInputError(
+                f"candidate {number} names no actor; review it on a terminal (--add without --pick) to give one; "
+                "nothing was added"
+            )
+    today = _today()
+    bundled = next((name for name, source in _bundled_sources().items() if source == text), None)
+
+    def change(transaction: Transaction) -> None:
+        # Under the lock: the statement first, then the commitments that cite it (a failure in between leaves a
+        # register file that nothing cites, which the next --add of the same text reuses).
+        source_file = bundled or store.register.add(statement.on, statement.document, text)
+        added: list[tuple[str, str]] = []
+        fresh = [(cid, transaction.get(cid)["quote"]) for cid in transaction.ids() if cid not in known_ids]
+        for number, candidate in chosen:
+            again = recorded_as(candidate.quote, fresh + added)
+            if again is not None:
+                transaction.warnings.append(f"candidate {number} is already recorded as '{again}'; skipped")
+                continue
+            commitment = new_commitment(
+                existing_ids=transaction.ids(),
+                title=candidate.title,
+                actors=candidate.actors,
+                pillar=Pillar(candidate.pillar),
+                today=today,
+                recorded_at=utc_timestamp(),
+                due=candidate.due,
+                quote=candidate.quote,
+                source_document=statement.document,
+                source_date=statement.on,
+                paragraph=candidate.paragraph,
+                amount=candidate.amount,
+                kind=Kind(candidate.kind),
+                recorded_by=_recorded_by(),
+                source_file=source_file,
+                note="Recorded with tracker extract --add"
+                + (f" from paragraph {candidate.paragraph}." if candidate.paragraph is not None else "."),
+            )
+            transaction.put(commitment)
+            added.append((commitment["id"], candidate.quote))
+        transaction.action = f"extract --add {source_file}: {len(added)} commitment(s)"
+
+    result = _write(store, "extract --add", change)
+    for change_made in result.changes:
+        assert change_made.after is not None
+        render.print_line(f"added {change_made.id}: {change_made.after['title']}")
+    render.print_line(
+        f"added {len(result.changes)} commitment(s) from {statement.document}; 'tracker undo' takes them back"
+    )
+
+
+REVIEW_ANSWERS = {
+    "a": "accept",
+    "s": "skip",
+    "t": "edit the title",
+    "k": "change the kind",
+    "w": "change who: the actors",
+    "p": "change the pillar",
+    "d": "change the due date",
+    "q": "quit: add those accepted so far",
+}
+
+
+def _review(
+    candidates: "list[Candidate]", marks: list[str | None], statement: Statement
+) -> "list[tuple[int, Candidate]]":
+    """Each candidate on the terminal, one by one: accept, skip, edit, or quit. A closed choice (an answer, a kind,
+    a pillar) is asked again until it is one; a free value that does not hold up (a title, actors, a due date)
+    ends the review with an error, and nothing is added."""
+    import dataclasses
+
+    render.print_line(f"{len(candidates)} candidate(s) from {statement.document} of {statement.on}")
+    render.print_line("  " + "  ".join(f"[{key}] {words}" for key, words in REVIEW_ANSWERS.items()))
+    accepted: list[tuple[int, Candidate]] = []
+    for number, (candidate, mark) in enumerate(zip(candidates, marks, strict=True), 1):
+        if mark is not None:
+            render.print_line("")
+            render.print_line(f"Candidate {number} of {len(candidates)} is already recorded as '{mark}'; skipped")
+            continue
+        while True:
+            for line in render.candidate_review(number, len(candidates), candidate):
+                render.print_line(line)
+            answer = _choose("Add it? [a,s,t,k,w,p,d,q]", list(REVIEW_ANSWERS), None)
+            if answer == "a":
+                accepted.append((number, candidate))
+                break
+            if answer == "s":
+                break
+            if answer == "q":
+                return accepted
+            candidate = dataclasses.replace(candidate, **_edited(answer, candidate, statement))
+    return accepted
+
+
+def _choose(question: str, choices: Sequence[str], default: str | None) -> str:
+    """One of `choices` (any case), asked again until the answer is one."""
+    while True:
+        answer = str(typer.prompt(question, default=default)).strip().lower()
+        if answer in choices:
+            return answer
+        render.print_line(f"'{answer}' is not one of {', '.join(choices)}")
+
+
+def _edited(answer: str, candidate: "Candidate", statement: Statement) -> dict[str, Any]:
+    """The field a review answer changes, with its new value as typed (a free value checked, or InvalidInputError)."""
+    nothing = "; nothing was added"
+    if answer == "t":
+        title = typer.prompt("Title", default=candidate.title).strip()
+        if not title or len(title) > TITLE_MAX:
+            raise InvalidInputError(f"the title has {len(title)} characters; give 1 to {TITLE_MAX}{nothing}")
+        return {"title": title}
+    if answer == "k":
+        return {"kind": _choose(f"Kind ({', '.join(KIND_VALUES_ORDERED)})", KIND_VALUES_ORDERED, candidate.kind)}
+    if answer == "p":
+        pillars = [pillar.value for pillar in Pillar]
+        return {"pillar": _choose(f"Pillar ({', '.join(pillars)})", pillars, candidate.pillar)}
+    if answer == "w":
+        typed = typer.prompt("Actors, separated by commas", default=", ".join(candidate.actors))
+        actors = list(dict.fromkeys(name.strip() for name in typed.split(",") if name.strip()))
+        if not actors:
+            raise InvalidInputError(f"give at least one actor{nothing}")
+        return {"actors": actors}
+    typed = typer.prompt("Due date (YYYY-MM-DD, or none)", default=candidate.due or "none").strip()
+    if typed.lower() in ("", "none", "-"):
+        return {"due": None}
+    try:
+        parse_date(typed)
+    except ValueError as error:
+        raise InvalidInputError(f"{error}{nothing}") from None
+    if typed < statement.on:
+        raise InvalidInputError(f"the due date {typed} is before the statement's date {statement.on}{nothing}")
+    return {"due": typed}
+
+
 @app.command("extract")
 def extract_command(
+    context: typer.Context,
     file: Annotated[
         str, typer.Argument(metavar="FILE", help="The statement: UTF-8 text or .html/.htm, or - for stdin.")
     ],
@@ -1518,10 +1833,33 @@ def extract_command(
     explain: Annotated[
         bool, typer.Option("--explain", help="Also list each sentence with a cue word that was left out, and why.")
     ] = False,
+    add: Annotated[
+        bool,
+        typer.Option(
+            "--add",
+            help="Review the candidates one by one on a terminal and add those accepted as pending commitments "
+            "(needs --date).",
+        ),
+    ] = False,
+    pick: Annotated[
+        str | None,
+        typer.Option(
+            "--pick",
+            metavar="N,N...",
+            callback=_check_pick,
+            help="With --add: add these candidates, by their numbers in the list, without prompts.",
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="With --add: add every candidate not recorded yet (asks, or --yes).")
+    ] = False,
+    yes: YesFlag = False,
 ) -> None:
-    """Propose candidate commitments found in a statement's text.
+    """Propose commitments found in a statement; --add records them.
 
-    Candidates come most confident first; the database is never changed.
+    Candidates come most confident first; without --add the database is never changed. --add copies the statement
+    into the source register beside the data file and adds the chosen candidates, in one change that one 'undo'
+    takes back; a candidate whose quote is already recorded is marked and skipped.
 
     Each candidate has its paragraph, quote, a title, actors, kind (pledge, agreement, aspiration, request,
     continuation), pillar, due date, amount, the cue words and a confidence. The table shows too the sentences
@@ -1531,6 +1869,10 @@ def extract_command(
     """
     from tracker.extract import extract, read_statement
 
+    if not add and (pick is not None or every or yes):
+        raise UsageProblem("--pick, --all and --yes go with --add")
+    if add:
+        document = _check_add(file, on, document, output_format, explain, pick, every)
     if explain and output_format is ExtractFormat.JSON:
         raise UsageProblem(
             "--explain lists the sentences left out in the table or text format; leave out --format json"
@@ -1539,6 +1881,11 @@ def extract_command(
     statement = read_statement(_statement_bytes(file), name, html=file.lower().endswith((".html", ".htm")))
     statement_date = parse_date(on) if on else None
     extraction = extract(statement, statement_date, min_confidence)
+    if add:
+        assert on is not None
+        assert document is not None
+        _add_candidates(context, statement, extraction.candidates, Statement(on, document), pick, every, yes)
+        return
     chosen = output_format or _table_or_text(ExtractFormat.TABLE, ExtractFormat.TEXT)
     if chosen is ExtractFormat.JSON:
         render.print_json([{**c.as_json(), "document": document, "date": on} for c in extraction.candidates])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -1144,3 +1145,23 @@ def recall_precision(candidate_quotes: list[str], gold_quotes: list[str]) -> tup
     found = sum(any(covers(candidate, gold) for candidate in candidate_quotes) for gold in golds)
     hits = sum(any(covers(candidate, gold) for gold in golds) for candidate in candidate_quotes)
     return (found / len(golds) if golds else 1.0), (hits / len(candidate_quotes) if candidate_quotes else 1.0)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# From candidates to commitments
+
+
+def numbered_paragraphs(text: str) -> dict[int, str]:
+    """The statement's numbered paragraphs as `extract` numbers them (sub-points included), one line per unit of
+    text, the first after its number: the paragraph that a candidate's `paragraph` cites."""
+    found: dict[int, list[str]] = {}
+    for unit in paragraphs(text):
+        if unit.number is not None:
+            found.setdefault(unit.number, []).append(unit.text)
+    return {number: f"{number}. " + "\n".join(lines) for number, lines in found.items()}
+
+
+def recorded_as(quote: str, recorded: Iterable[tuple[str, str]]) -> str | None:
+    """The id of the first of the (id, quote) pairs whose quote covers `quote` or is covered by it (see `covers`):
+    the commitment that already records a candidate; None if none does."""
+    return next((commitment_id for commitment_id, theirs in recorded if covers(quote, theirs)), None)

@@ -46,7 +46,7 @@ from tracker.errors import DatabaseError
 from tracker.files import Piece, open_regular
 from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary
 
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -94,6 +94,8 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         and isinstance(summary["weight"], int | float)
         and (summary["superseded_by"] is None or isinstance(summary["superseded_by"], str))
         and isinstance(summary["quote_key"], str)
+        and (summary["source_file"] is None or isinstance(summary["source_file"], str))
+        and isinstance(summary["source_document"], str)
     ):
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
     return summary  # type: ignore[return-value]

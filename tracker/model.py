@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -125,7 +125,8 @@ class Summary(TypedDict):
     commitments would otherwise spend its time making little objects; `assessed` is, for each event in the same
     order, the actors it assesses (None: all), or None itself where no event names actors. `superseded_by` is the
     successor named by its latest superseded event. `quote_key` is the quote's `text_key`, so that `add` can find a
-    repeated quote without reading every record."""
+    repeated quote without reading every record; `source_file` and `source_document` are its source's, for
+    `--source` and `tracker sources`."""
 
     id: str
     title: str
@@ -141,6 +142,8 @@ class Summary(TypedDict):
     weight: int | float
     superseded_by: str | None
     quote_key: str
+    source_file: str | None
+    source_document: str
 
 
 def summarize(commitment: Commitment) -> Summary:
@@ -163,6 +166,8 @@ def summarize(commitment: Commitment) -> Summary:
         "weight": commitment["weight"],
         "superseded_by": successors[-1]["by"] if successors else None,
         "quote_key": text_key(commitment["quote"]),
+        "source_file": commitment["source"]["file"],
+        "source_document": commitment["source"]["document"],
     }
 
 
@@ -755,8 +760,10 @@ def new_commitment(
     kind: Kind | None = None,
     weight: int | float = 1,
     recorded_by: str | None = None,
+    source_file: str | None = None,
+    note: str = "Recorded with tracker add.",
 ) -> Commitment:
-    """A new commitment whose first event is `pending` at its source date (`today` if none is given).
+    """A new commitment whose first event is `pending` at its source date (`today` if none is given), with `note`.
 
     The source date must not be in the future: later than `future_bound(today)`.
     """
@@ -780,7 +787,7 @@ def new_commitment(
     event: Event = {
         "date": source_date,
         "status": Status.PENDING.value,
-        "note": "Recorded with tracker add.",
+        "note": note,
         "evidence": [],
         "recorded_at": recorded_at,
         "recorded_by": recorded_by,
@@ -794,7 +801,7 @@ def new_commitment(
         "title": title,
         "summary": summary,
         "quote": quote,
-        "source": {"document": source_document, "date": source_date, "paragraph": paragraph, "file": None},
+        "source": {"document": source_document, "date": source_date, "paragraph": paragraph, "file": source_file},
         "actors": names,
         "pillar": pillar.value,
         "due": due,
@@ -842,6 +849,28 @@ class Filters:
     due_before: str | None = None
     search: str | None = None
     kinds: tuple[Kind, ...] = ()
+    source: str | None = None  # a source text's file name, or a source document's name in any case
+
+
+def cites(summary: Summary, source: str) -> bool:
+    """Whether a commitment comes from `source`: its source text's file name, exactly, or its source document's
+    name, in any case."""
+    return summary["source_file"] == source or summary["source_document"].casefold() == source.casefold()
+
+
+def check_source(summaries: Iterable[Summary], source: str | None) -> None:
+    """A source that no commitment cites is a mistake, not an empty answer: NotFoundError naming the known ones."""
+    if source is None:
+        return
+    known: set[str] = set()
+    for summary in summaries:
+        if cites(summary, source):
+            return
+        known.add(summary["source_file"] or summary["source_document"] or "")
+    names = ", ".join(sorted(name for name in known if name)) or "none: no commitment cites a source"
+    raise NotFoundError(
+        f"no commitment cites the source '{source}'; the sources are {names} ('tracker sources' lists them)"
+    )
 
 
 def check_actor(summaries: Iterable[Summary], actor: str | None) -> None:
@@ -864,10 +893,11 @@ def matching(
     due_before: str | None = None,
     found: set[str] | None = None,
     kinds: Sequence[Kind] | None = None,
+    source: str | None = None,
 ) -> list[Summary]:
     """The commitments that pass every filter given (`found`: the ids a text search found), in the order given. A
     status matches a commitment where any of its actors has it (or its latest event does)."""
-    if not (statuses or pillar or actor or overdue or due_before or found is not None or kinds):
+    if not (statuses or pillar or actor or overdue or due_before or found is not None or kinds or source):
         return list(commitments)
     wanted_statuses = {s.value for s in statuses} if statuses else None
     wanted_actor = actor.casefold() if actor else None
@@ -882,6 +912,7 @@ def matching(
         and (not overdue or is_overdue(c, today))
         and (due_before is None or (c["due"] is not None and c["due"] < due_before))
         and (found is None or c["id"] in found)
+        and (source is None or cites(c, source))
     ]
 
 
@@ -1113,9 +1144,14 @@ def source_paragraphs(text: str) -> dict[int, str]:
     return {number: "\n".join(lines).strip("\n") for number, lines in paragraphs.items()}
 
 
-def cited_paragraph(commitment: Commitment, sources: Mapping[str, str]) -> str:
-    """The text of the paragraph a commitment cites, from `sources` (file name to text); a NotFoundError that
-    says what is missing when it has no source file, no paragraph, or cites what `sources` lacks."""
+def cited_paragraph(
+    commitment: Commitment,
+    sources: Mapping[str, str],
+    paragraphs_of: Callable[[str], dict[int, str]] = source_paragraphs,
+) -> str:
+    """The text of the paragraph a commitment cites, from `sources` (file name to text) cut by `paragraphs_of`; a
+    NotFoundError that says what is missing when it has no source file, no paragraph, or cites what `sources`
+    lacks."""
     cid, source = commitment["id"], commitment["source"]
     if source["file"] is None:
         raise NotFoundError(
@@ -1129,9 +1165,10 @@ def cited_paragraph(commitment: Commitment, sources: Mapping[str, str]) -> str:
     if text is None:
         known = ", ".join(sorted(sources)) or "none"
         raise NotFoundError(
-            f"{cid} cites the source file '{source['file']}', which is not among the bundled source texts ({known})"
+            f"{cid} cites the source file '{source['file']}', which is neither in the source register beside the data "
+            f"file nor among the bundled source texts ({known})"
         )
-    paragraphs = source_paragraphs(text)
+    paragraphs = paragraphs_of(text)
     if source["paragraph"] not in paragraphs:
         have = f"paragraphs 1 to {len(paragraphs)}" if paragraphs else "no numbered paragraphs"
         raise NotFoundError(f"{cid} cites paragraph {source['paragraph']} of {source['file']}, which has {have}")

@@ -902,3 +902,46 @@ def scorecard_view(card: dict[str, Any], width: int = 80, plain: bool = False) -
     if legend:
         notes.append(text("Actors: " + "; ".join(legend)))
     return Group(*lines, *notes)
+
+
+# --- sources --------------------------------------------------------------------------------------------------
+
+SOURCE_FIELDS = ("file", "where", "date", "commitments", "score", "document")
+
+
+def _source_cells(row: dict[str, Any]) -> tuple[str, ...]:
+    score = row["score"]
+    shown = "-" if score["mean"] is None else f"{score['mean']:+.2f} ({score['percent']:.1f}%, {score['assessed']})"
+    return (row["file"], row["where"], row["date"] or "-", str(row["commitments"]), shown, row["document"] or "-")
+
+
+def source_rows(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """Tab-separated rows for pipes: a header, then one line per source text (score: mean, percent, assessed)."""
+    yield "\t".join(SOURCE_FIELDS)
+    for row in rows:
+        yield "\t".join(safe(cell) for cell in _source_cells(row))
+
+
+def sources_table(rows: Sequence[dict[str, Any]]) -> RenderableType:
+    """The source texts on a terminal: file, where it is, date, commitments citing it, their score, document."""
+    table = _list_table()
+    for name in SOURCE_FIELDS:
+        table.add_column(name, justify="right" if name == "commitments" else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(text(cell) for cell in _source_cells(row)))
+    return table
+
+
+def candidate_review(number: int, count: int, candidate: Candidate) -> list[str]:
+    """One candidate as `extract --add` shows it for review: every field it would be added with, the quote whole."""
+    return [
+        "",
+        f"Candidate {number} of {count} (confidence {candidate.confidence:.2f}, paragraph "
+        f"{candidate.paragraph if candidate.paragraph is not None else '-'})",
+        f"  title:  {safe(candidate.title)}",
+        f"  kind:   {candidate.kind}",
+        f"  actors: {safe(', '.join(candidate.actors)) or '-'}",
+        f"  pillar: {candidate.pillar}",
+        f"  due:    {candidate.due or 'none'}",
+        f"  quote:  {safe(candidate.quote)}",
+    ]

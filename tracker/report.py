@@ -469,3 +469,40 @@ def scorecard(
         },
         "overall": mean_score(row_means, convention, weighted),
     }
+
+
+# --- the register of sources ----------------------------------------------------------------------------------
+
+
+def source_figures(
+    commitments: Iterable[Summary], bundled: Iterable[str], registered: Iterable[str], as_of: str
+) -> list[dict[str, Any]]:
+    """One row per source text: each bundled file, each registered file, and each file that a commitment cites but
+    neither holds (`where`: bundled, register or missing; a registered file of a bundled file's name is the
+    register's, as `show --source` reads it first). Each row has the document and date its commitments cite (the
+    most common; for a registered file none cites, those its name gives), how many commitments cite it, and their
+    compliance score on `as_of` (the mean of each commitment's mean over its actors, as `report` scores)."""
+    citing: dict[str, list[Summary]] = {}
+    for summary in commitments:
+        if summary["source_file"] is not None:
+            citing.setdefault(summary["source_file"], []).append(summary)
+    where = dict.fromkeys(bundled, "bundled") | dict.fromkeys(registered, "register")
+    where |= {name: "missing" for name in citing if name not in where}
+    rows = []
+    for name, place in sorted(where.items(), key=lambda item: (item[1] == "missing", item[0])):
+        group = citing.get(name, [])
+        documents = Counter(summary["source_document"] for summary in group)
+        dates = Counter(summary["made"] for summary in group)
+        scored = standings(group, as_of)
+        means = ((mean, row.commitment["weight"]) for row in scored if (mean := commitment_mean(row)) is not None)
+        rows.append(
+            {
+                "file": name,
+                "where": place,
+                "document": documents.most_common(1)[0][0] if documents else None,
+                "date": dates.most_common(1)[0][0] if dates else (name[:10] if place == "register" else None),
+                "commitments": len(group),
+                "score": mean_score(means),
+            }
+        )
+    return rows

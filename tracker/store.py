@@ -2,7 +2,8 @@
 
 Built on the modules below it: `files` (regular files, atomic replacement, the lock), `layout` (the canonical
 bytes of the TinyDB file), `index` (where each commitment lies, and its summary), `storage` (a whole-document read
-through TinyDB, for files not in the canonical layout or of an older schema version), `journal` (undo). A read
+through TinyDB, for files not in the canonical layout or of an older schema version), `journal` (undo), `register`
+(the source texts beside the data file, which `extract --add` writes in its transaction). A read
 goes through the index while it describes the file; otherwise the whole file is read and checked once and
 indexed. A write holds the lock, settles what a killed writer left, copies the bytes of every commitment it does
 not change, records the change in the journal and replaces the file atomically, together or not at all.
@@ -76,6 +77,7 @@ from tracker.model import (
     Summary,
     by_due,
     check_actor,
+    check_source,
     commitment_problems,
     matching,
     resolve_id,
@@ -83,6 +85,7 @@ from tracker.model import (
     summarize,
     utc_timestamp,
 )
+from tracker.register import Register
 from tracker.storage import load_whole
 
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -149,6 +152,7 @@ class Snapshot:
         that no commitment has is an error (NotFoundError) naming the known ones."""
         summaries = self.summaries()
         check_actor(summaries, filters.actor)
+        check_source(summaries, filters.source)
         found = search_ids((self.get(cid) for cid in self.ids), filters.search) if filters.search else None
         statuses = list(filters.statuses) or None
         chosen = matching(
@@ -161,6 +165,7 @@ class Snapshot:
             filters.due_before,
             found,
             list(filters.kinds) or None,
+            filters.source,
         )
         return by_due(chosen)
 
@@ -443,9 +448,14 @@ class Store:
     def index_path(self) -> Path:
         return self._sibling(".index")
 
+    @property
+    def register(self) -> Register:
+        """The register of source texts beside the data file (`<name>.sources/`)."""
+        return Register(self._sibling(".sources"))
+
     def owns(self, candidate: Path) -> bool:
         """Whether writing to `candidate` would write over this database or one of its side files (the lock,
-        the index, the journal, a backup, a temporary file), links and hard links resolved."""
+        the index, the journal, the source register, a backup, a temporary file), links and hard links resolved."""
         resolved = Path(os.path.realpath(candidate))
         directory = Path(os.path.realpath(self.path.parent))
         if resolved.parent == directory and (
@@ -454,8 +464,9 @@ class Store:
             or resolved.name.startswith(f".{self.path.name}.")
         ):
             return True
-        if Path(os.path.realpath(self.journal_path)) in resolved.parents:
-            return True
+        for folder in (self.journal_path, self.register.path):
+            if Path(os.path.realpath(folder)) in resolved.parents:
+                return True
         try:
             return os.path.samefile(resolved, self.path)
         except OSError:

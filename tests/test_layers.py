@@ -19,13 +19,14 @@ LAYERS = [
     ["layout", "journal"],
     ["storage"],
     ["store"],
-    ["formats", "render", "report"],
+    ["formats", "render", "report", "trend"],
+    ["html"],
     ["cli"],
     ["__main__"],
 ]
 RANK = {module: rank for rank, modules in enumerate(LAYERS) for module in modules}
 # Within one layer a module may import another only in this direction (so no cycle can form).
-SIDEWAYS = {("formats", "render")}
+SIDEWAYS = {("formats", "render"), ("trend", "report")}
 
 
 def _imports(module: str, path: Path | None = None) -> set[str]:

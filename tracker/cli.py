@@ -1276,6 +1276,38 @@ class ReportFormat(StrEnum):
     TEXT = "text"
     MARKDOWN = "markdown"
     JSON = "json"
+    HTML = "html"
+
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to this file instead of stdout.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+ForceFlag = Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")]
+
+
+def _report_page(snapshot: Any, commitments: list[Summary], figures: dict[str, Any], known_on: str | None) -> str:
+    """The report as one HTML page: its figures, the trend over the same commitments from the earliest source date
+    to the report's date (by month up to ten years of them, else by quarter, else by year) and the scorecard."""
+    from tracker.html import CHART_PERIODS, report_html
+    from tracker.report import scorecard as build_scorecard
+    from tracker.trend import Every, points, trend, trend_document
+
+    day = figures["as_of"]
+    first = min((c["made"] for c in commitments if c["made"] <= day), default=day)
+    every = next((every for every in Every if len(points(first, day, every)) <= CHART_PERIODS), Every.YEAR)
+    series = trend(commitments, points(first, day, every), known_on)
+    document = trend_document(series, every.value, first, day, known_on, {})
+    card = build_scorecard(commitments, day, known_on)
+    full = [snapshot.get(item["id"]) for item in figures["commitments"]]
+    return report_html(figures, document, card, full)
 
 
 @app.command()
@@ -1295,12 +1327,14 @@ def report(
         typer.Option(
             "--format",
             "-f",
-            help="table (the default on a terminal), text (the default elsewhere), markdown or json.",
+            help="table (the default on a terminal), text (the default elsewhere), markdown, json or html.",
             case_sensitive=False,
             show_default=False,
         ),
     ] = None,
     no_pager: NoPagerFlag = False,
+    output: OutputOption = None,
+    force: ForceFlag = False,
 ) -> None:
     """Report compliance on a date: tallies, scores, what is overdue.
 
@@ -1308,18 +1342,37 @@ def report(
     recent changes, what falls due soon, and a table of every commitment with each actor's status and score and
     the rationale and evidence behind it. --as-of rebuilds the state on a date from the dated history; --known-on
     also leaves out what was recorded after a date, so that a report issued then can be reproduced exactly. On a
-    terminal: tables (through the pager when long). Elsewhere: plain text, or --format table.
+    terminal: tables (through the pager when long). Elsewhere: plain text, or --format table. --format html is
+    one self-contained page with charts of the score and the statuses over time (--output report.html).
 
     Example: tracker report --as-of 2021-06-30 --format markdown > briefing.md
     """
     from tracker.report import build_report
 
     day = as_of or _today()
-    with _store(context).reading() as snapshot:
+    chosen = output_format or (ReportFormat.TEXT if output else _table_or_text(ReportFormat.TABLE, ReportFormat.TEXT))
+    if output is not None and chosen is ReportFormat.TABLE:
+        raise UsageProblem("--output writes text, markdown, json or html; --format table is for a terminal")
+    store = _store(context)
+    target = store.output_target(output, force) if output is not None else None
+    with store.reading() as snapshot:
         commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind, source=source), day)
         figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids], known_on)
-    chosen = output_format or _table_or_text(ReportFormat.TABLE, ReportFormat.TEXT)
-    if chosen is ReportFormat.JSON:
+        page = _report_page(snapshot, commitments, figures, known_on) if chosen is ReportFormat.HTML else ""
+    if target is not None:
+        from tracker.formats import report_markdown, write_export
+
+        document = {
+            ReportFormat.HTML: lambda: page,
+            ReportFormat.MARKDOWN: lambda: report_markdown(figures),
+            ReportFormat.JSON: lambda: render.json_text(figures) + "\n",
+            ReportFormat.TEXT: lambda: render.plain_text(render.report_view(figures, plain=True)),
+        }[chosen]()
+        write_export(target, [document.encode("utf-8", "surrogatepass")])
+        render.print_notice(f"wrote the report ({chosen.value}) to {output}")
+    elif chosen is ReportFormat.HTML:
+        sys.stdout.write(page)
+    elif chosen is ReportFormat.JSON:
         render.print_json(figures)
     elif chosen is ReportFormat.MARKDOWN:
         from tracker.formats import report_markdown
@@ -1421,6 +1474,118 @@ def scorecard(
         render.print_plain(render.scorecard_view(card, plain=True))
     else:
         view = render.scorecard_view(card, render.console().width)
+        render.print_renderable(view, pager=_paging(context, no_pager))
+
+
+class TrendFormat(StrEnum):
+    TABLE = "table"
+    TEXT = "text"
+    CSV = "csv"
+    JSON = "json"
+
+
+class EveryOption(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+def _trend_figures(
+    snapshot: Any,
+    chosen: list[Summary],
+    every: EveryOption,
+    start: str | None,
+    end: str,
+    known_on: str | None,
+    actor: str | None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The trend series over the chosen commitments, from `start` (default: the earliest source date) to `end`; a
+    usage error if `start` is after `end`."""
+    from tracker.trend import Every, points, trend
+
+    first = start or min((c["made"] for c in chosen), default=end)
+    if first > end:
+        if start is None:
+            first = end  # every commitment is made after --to: the series is that one period, with none in it
+        else:
+            raise UsageProblem(f"--from {start} is after --to {end}; give a start on or before the end")
+    return first, trend(chosen, points(first, end, Every(every.value)), known_on, actor)
+
+
+@app.command("trend")
+def trend_command(
+    context: typer.Context,
+    every: Annotated[
+        EveryOption,
+        typer.Option("--every", help="The length of a period: month, quarter or year.", case_sensitive=False),
+    ] = EveryOption.MONTH,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            callback=check_date,
+            help="The first date. Default: the earliest source date.",
+            show_default=False,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", metavar="DATE", callback=check_date, help="The last date. Default: today."),
+    ] = None,
+    known_on: KnownOnOption = None,
+    pillar: PillarFilter = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            "-a",
+            metavar="TEXT",
+            help="Only this actor's commitments, scored by its own cells (as the report's by-actor figures; any case).",
+            show_default=False,
+            autocompletion=_complete_actor,
+        ),
+    ] = None,
+    output_format: Annotated[
+        TrendFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the default on a terminal), text (the default elsewhere), csv or json.",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    no_pager: NoPagerFlag = False,
+) -> None:
+    """Show compliance over time: tallies and score, period by period.
+
+    For each month (or quarter, or year), the number of commitments by status and the compliance score (mean,
+    percentage, how many assessed), as 'report --as-of' gives them on the period's last day (the last period on
+    --to). On a terminal: a table with a bar of the score; elsewhere plain text, or csv or json.
+
+    Example: tracker trend --every quarter --from 2020-09-01 --to 2022-12-31
+    """
+    from tracker.formats import trend_csv
+    from tracker.trend import trend_document
+
+    day = end or _today()
+    if start is not None and start > day:
+        raise UsageProblem(f"--from {start} is after --to {day}; give a start on or before the end")
+    with _store(context).reading() as snapshot:
+        chosen = snapshot.select(_filters(pillar=pillar, actor=actor), day)
+        first, figures = _trend_figures(snapshot, chosen, every, start, day, known_on, actor)
+    scope = {"pillar": pillar.value if pillar else None, "actor": actor}
+    document = trend_document(figures, every.value, first, day, known_on, scope)
+    shown = output_format or _table_or_text(TrendFormat.TABLE, TrendFormat.TEXT)
+    if shown is TrendFormat.JSON:
+        render.print_json(document)
+    elif shown is TrendFormat.CSV:
+        sys.stdout.write(trend_csv(document))
+    elif shown is TrendFormat.TEXT:
+        render.print_plain(render.trend_view(document, plain=True))
+    else:
+        view = render.trend_view(document, render.console().width)
         render.print_renderable(view, pager=_paging(context, no_pager))
 
 

@@ -407,3 +407,20 @@ def scorecard_csv(card: dict[str, Any]) -> str:
     for row in rows:  # the scores are the tracker's own figures; only the id and title come from the data
         writer.writerow([csv_cell(row[0]), csv_cell(row[1]), *row[2:]])
     return buffer.getvalue()
+
+
+# --- compliance over time ---------------------------------------------------------------------------------------
+
+
+def trend_csv(document: dict[str, Any]) -> str:
+    """The series as CSV: a row per period with its date, the tallies by status, and the score."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["period", "date", "total", *(status.value for status in Status), "assessed", "mean", "percent"])
+    for point in document["points"]:
+        score = point["score"]
+        counts = [point["by_status"][status.value] for status in Status]
+        mean = "" if score["mean"] is None else f"{score['mean']:.4f}"
+        share = "" if score["percent"] is None else f"{score['percent']:.1f}"
+        writer.writerow([point["period"], point["date"], point["total"], *counts, score["assessed"], mean, share])
+    return buffer.getvalue()

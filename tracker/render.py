@@ -169,6 +169,12 @@ def print_renderable(renderable: RenderableType, pager: bool = False) -> None:
 
 def print_plain(renderable: RenderableType) -> None:
     """Print as plain text for pipes and files: no colour, no wrapping, no box-drawing, no trailing spaces."""
+    sys.stdout.write(plain_text(renderable))
+    sys.stdout.flush()
+
+
+def plain_text(renderable: RenderableType) -> str:
+    """A renderable as plain text: no colour, no wrapping, no box-drawing, no trailing spaces."""
     import io
 
     from rich.console import Console
@@ -178,8 +184,7 @@ def print_plain(renderable: RenderableType) -> None:
     wide = Console(file=buffer, width=100_000, color_system=None, force_terminal=False, highlight=False)
     wide.print(renderable, markup=False, emoji=False)
     lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
-    sys.stdout.write("".join(line + "\n" for line in lines))
-    sys.stdout.flush()
+    return "".join(line + "\n" for line in lines)
 
 
 def _real_terminal() -> bool:
@@ -945,3 +950,80 @@ def candidate_review(number: int, count: int, candidate: Candidate) -> list[str]
         f"  due:    {candidate.due or 'none'}",
         f"  quote:  {safe(candidate.quote)}",
     ]
+
+
+# --- compliance over time -----------------------------------------------------------------------------------------
+
+# Four letters for each status in the trend's header, with a legend under it, so that the table fits 80 columns.
+STATUS_CODES = {
+    Status.PENDING: "pend",
+    Status.IN_PROGRESS: "prog",
+    Status.STALLED: "stal",
+    Status.PARTIAL: "part",
+    Status.FULFILLED: "fulf",
+    Status.BROKEN: "brok",
+    Status.LAPSED: "laps",
+    Status.SUPERSEDED: "supd",
+}
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+TREND_BAR_MAX = 40
+
+
+def score_bar(share: float, width: int, plain: bool = False) -> str:
+    """A horizontal bar `width` characters long at 100%: in eighths of a character on a terminal, `#` in plain."""
+    if plain:
+        return "#" * round(share * width)
+    eighths = round(share * width * 8)
+    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+
+
+def trend_view(document: dict[str, Any], width: int = 80, plain: bool = False) -> RenderableType:
+    """The series as a table that fits `width` columns: a row per period, the tallies by status (a status that is
+    0 in every period left out, and said so), the score, and a bar of the percentage beside them."""
+    from rich.console import Group
+    from rich.text import Text
+
+    figures = document["points"]
+    scope = ", ".join(
+        f"{name} {safe(str(document[name]))}" for name in ("pillar", "actor", "known_on") if document.get(name)
+    )
+    title = (
+        f"Compliance from {document['from']} to {document['to']}, by {document['every']}"
+        + (f" ({scope})" if scope else "")
+        + f": {len(figures)} periods"
+    )
+    shown = [status for status in Status if any(point["by_status"][status.value] for point in figures)]
+    label = max([len("period"), *(len(point["period"]) for point in figures)])
+    numbers = max([3, *(len(str(point["total"])) for point in figures)])
+    cells = [("total", max(numbers, 5)), *((STATUS_CODES[status], max(numbers, 4)) for status in shown)]
+    cells += [("scored", max(numbers, 6))]
+    used = label + sum(size + 1 for _, size in cells) + len(" +0.00 100.0% ")
+    bar = max(0, min(TREND_BAR_MAX, width - used - 1))  # never wider than the screen: no bar rather than a wrap
+    header = f"{'period':<{label}}" + "".join(f" {name:>{size}}" for name, size in cells)
+    lines: list[Text] = [Text(title, style="bold"), Text(), Text(f"{header} {'mean':>5} {'%':>6} score", style="bold")]
+    for point in figures:
+        score = point["score"]
+        values = [point["total"], *(point["by_status"][status.value] for status in shown), score["assessed"]]
+        row = f"{point['period']:<{label}}" + "".join(
+            f" {value:>{size}}" for value, (_, size) in zip(values, cells, strict=True)
+        )
+        if score["mean"] is None:
+            line = Text(f"{row} {'-':>5} {'-':>6}")
+        else:
+            line = Text(f"{row} {score['mean']:+.2f} {score['percent']:>5.1f}% ")
+            line.append(score_bar(score["percent"] / 100, bar, plain), style="green")
+            line.rstrip()
+        lines.append(line)
+    legend = ", ".join(f"{STATUS_CODES[status]} {status.value}" for status in shown)
+    hidden = [status.value for status in Status if status not in shown]
+    notes = [
+        Text(),
+        Text(f"Columns: {legend}" + ("; " if legend else "") + "scored: assessed commitments."),
+        Text(
+            "Each row is the state at the end of the period (the last on the end date), as 'tracker report --as-of' "
+            f"gives it; the bar is the percentage, {bar} characters for 100%."
+        ),
+    ]
+    if hidden:
+        notes.append(Text(f"None in any period: {', '.join(hidden)}."))
+    return Group(*lines, *notes)

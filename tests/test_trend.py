@@ -1,0 +1,170 @@
+"""`tracker trend`: the tallies and score at the end of each period, which must be what `report --as-of` gives on
+that date, built in one pass; its periods, its formats and its errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Run
+from tracker.trend import Every, Point, points
+
+# Two events recorded on a later day than they happened, one of them for one actor of a joint commitment, a
+# backdated correction, a lapse and a supersession: every way a status can change.
+HISTORY = (
+    ("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15", "--note", "Signed."),
+    ("update", "plan-of", "--status", "stalled", "--date", "2021-02-01", "--note", "ASEAN slowed.", "--actor", "ASEAN"),
+    ("update", "plan-of", "--status", "partial", "--date", "2021-02-01", "--note", "Later the same day."),
+    ("update", "cooperation-fund", "--status", "broken", "--date", "2021-06-30", "--note", "Cut."),
+    ("update", "cooperation-fund", "--status", "partial", "--date", "2021-06-30", "--note", "Restored."),
+    ("update", "marine", "--status", "stalled", "--date", "2022-01-10", "--note", "Paused."),
+    ("update", "marine", "--status", "lapsed", "--date", "2023-03-01", "--note", "Overtaken."),
+    ("update", "flagship", "--status", "superseded", "--date", "2021-01-05", "--by", "rcep", "--note", "Replaced."),
+    ("update", "marine", "--status", "fulfilled", "--date", "2021-05-05", "--note", "A backdated finding."),
+)
+
+
+@pytest.fixture
+def history(run: Run, db_path: Path) -> Path:
+    for command in HISTORY:
+        result = run(*command)
+        assert result.exit_code == 0, result.stderr
+    return db_path
+
+
+def _json(run: Run, *args: str) -> Any:
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_periods_end_on_the_last_day_of_each_month_quarter_and_year_and_the_last_on_the_end_date() -> None:
+    assert points("2024-01-15", "2024-03-10") == [
+        Point("2024-01", "2024-01-31"),
+        Point("2024-02", "2024-02-29"),
+        Point("2024-03", "2024-03-10"),
+    ]
+    assert points("2020-09-09", "2021-04-01", Every.QUARTER) == [
+        Point("2020-Q3", "2020-09-30"),
+        Point("2020-Q4", "2020-12-31"),
+        Point("2021-Q1", "2021-03-31"),
+        Point("2021-Q2", "2021-04-01"),
+    ]
+    assert points("2019-12-31", "2021-12-31", Every.YEAR) == [
+        Point("2019", "2019-12-31"),
+        Point("2020", "2020-12-31"),
+        Point("2021", "2021-12-31"),
+    ]
+    assert points("2021-05-05", "2021-05-05") == [Point("2021-05", "2021-05-05")]
+    assert len(points("2005-01-01", "2024-12-31")) == 240
+
+
+@pytest.mark.parametrize(
+    "options",
+    [(), ("--known-on", "2026-01-01"), ("--pillar", "cross-cutting"), ("--every", "quarter", "--from", "2021-01-20")],
+)
+def test_every_period_has_the_figures_that_report_as_of_gives_on_its_date(
+    run: Run, history: Path, options: tuple[str, ...]
+) -> None:
+    filters = [option for option in options if option not in ("--every", "quarter", "--from", "2021-01-20")]
+    series = _json(run, "trend", "--to", "2023-12-31", "--format", "json", *options)
+    assert series["to"] == "2023-12-31"
+    assert len(series["points"]) >= 12
+    for point in series["points"]:
+        report = _json(run, "report", "--as-of", point["date"], "--format", "json", *filters)
+        assert (point["total"], point["by_status"], point["score"]) == (
+            report["total"],
+            report["by_status"],
+            report["score"],
+        ), point["date"]
+
+
+def test_known_on_leaves_out_what_was_recorded_later(run: Run, history: Path) -> None:
+    before = _json(run, "trend", "--known-on", "2020-01-01", "--format", "json")
+    assert all(point["total"] == 0 for point in before["points"])
+    now = _json(run, "trend", "--format", "json")
+    assert now["points"][-1]["score"]["assessed"] > 0
+
+
+def test_actor_scores_only_that_actors_cells_as_the_reports_by_actor_figures(run: Run, history: Path) -> None:
+    series = _json(run, "trend", "--actor", "asean", "--every", "quarter", "--to", "2023-06-30", "--format", "json")
+    assert series["actor"] == "asean"
+    for point in series["points"]:
+        report = _json(run, "report", "--as-of", point["date"], "--actor", "asean", "--format", "json")
+        assert point["total"] == report["total"]
+        assert point["by_status"] == report["by_status"]
+        assert point["score"] == report["by_actor"]["ASEAN"]["score"], point["date"]
+    # plan-of-action is stalled for ASEAN alone on 2021-02-01, then partial for both on the same day
+    rok = _json(run, "trend", "--actor", "ROK", "--from", "2021-02-01", "--to", "2021-02-01", "--format", "json")
+    assert rok["points"][0]["score"] != series["points"][1]["score"]
+
+
+def test_the_default_span_is_from_the_earliest_source_date_to_today(run: Run, history: Path) -> None:
+    from datetime import date
+
+    series = _json(run, "trend", "--every", "year", "--format", "json")
+    assert series["from"] == "2020-09-09"
+    assert series["to"] == date.today().isoformat()
+    assert [point["period"] for point in series["points"]][:2] == ["2020", "2021"]
+    assert series["points"][-1]["date"] == date.today().isoformat()
+
+
+def test_csv_has_a_row_per_period_with_every_status_and_the_score(run: Run, history: Path) -> None:
+    result = run("trend", "--from", "2020-09-01", "--to", "2020-12-31", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "period,date,total,pending,in-progress,stalled,partial,fulfilled,broken,lapsed,superseded,assessed,mean,percent"
+    )
+    assert lines[1] == "2020-09,2020-09-30,18,15,3,0,0,0,0,0,0,3,0.0000,50.0"
+    assert lines[3] == "2020-11,2020-11-30,18,14,3,0,0,1,0,0,0,4,0.2500,62.5"
+    assert len(lines) == 5
+
+
+def test_in_a_pipe_it_is_plain_text_and_on_a_terminal_a_chart_that_fits_80_columns(run: Run, history: Path) -> None:
+    plain = run("trend", "--every", "quarter")
+    assert plain.exit_code == 0, plain.stderr
+    assert "\x1b" not in plain.stdout
+    assert "█" not in plain.stdout
+    assert re.search(r"^2020-Q4 +18 .* \+0\.25 +62\.5% #+$", plain.stdout, flags=re.MULTILINE)
+    table = run("trend", env={"TTY_COMPATIBLE": "1", "COLUMNS": "80", "NO_COLOR": "1"})
+    assert table.exit_code == 0, table.stderr
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", table.stdout).splitlines()  # bold headings, which take no column
+    assert max(len(line) for line in lines) <= 80
+    assert any("█" in line for line in lines)
+    # the statuses that some period ends with, and only those: broken lasted less than a day
+    assert all(code in lines[2] for code in ("pend", "prog", "stal", "part", "fulf", "laps", "supd"))
+    assert "brok" not in lines[2]
+    assert "None in any period: broken." in lines
+
+
+def test_from_after_to_and_an_unknown_every_are_usage_errors_and_change_nothing(run: Run, history: Path) -> None:
+    before = hashlib.sha256(history.read_bytes()).hexdigest()
+    late = run("trend", "--from", "2022-01-01", "--to", "2021-01-01")
+    assert late.exit_code == 2
+    assert late.stderr.strip() == (
+        "tracker: error: --from 2022-01-01 is after --to 2021-01-01; give a start on or before the end"
+    )
+    weekly = run("trend", "--every", "week")
+    assert weekly.exit_code == 2
+    assert len(weekly.stderr.strip().splitlines()) == 1
+    assert "week" in weekly.stderr
+    assert run("trend", "--from", "2021-02-30").exit_code == 2
+    unknown = run("trend", "--actor", "Atlantis")
+    assert unknown.exit_code == 1
+    assert "Atlantis" in unknown.stderr
+    assert "Traceback" not in late.stderr + weekly.stderr + unknown.stderr
+    assert hashlib.sha256(history.read_bytes()).hexdigest() == before
+
+
+def test_an_empty_database_gives_one_empty_period(run: Run, db_path: Path) -> None:
+    assert run("init", "--empty", "--force").exit_code == 0
+    series = _json(run, "trend", "--format", "json")
+    assert len(series["points"]) == 1
+    assert series["points"][0]["total"] == 0
+    assert series["points"][0]["score"] == {"mean": None, "percent": None, "assessed": 0}

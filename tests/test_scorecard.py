@@ -260,3 +260,74 @@ def test_events_say_who_recorded_them(run: Run, small: Path) -> None:
     assert "desk officer" in run("show", "alpha").stdout
     assert run("log", "--since", "2021-01-01").stdout.splitlines()[1].endswith("\tdesk officer")
     assert load(small)["commitments"]
+
+
+# --- found by a hostile review ------------------------------------------------------------------------------------
+
+
+def test_actor_names_that_differ_only_in_case_or_spacing_are_one_actor(run: Run, small: Path, tmp_path: Path) -> None:
+    added = run("add", "--kind", "pledge", "--title", "Spaced", "--id", "spaced", "--actor", "ROK",
+                "--actor", "  rok ", "--actor", "Viet  Nam", "--pillar", "economic")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert record(small, "spaced")["actors"] == ["ROK", "Viet Nam"]
+    assert run("update", "spaced", "--status", "fulfilled", "--actor", " viet nam ").exit_code == 0
+    assert record(small, "spaced")["history"][-1]["actors"] == ["Viet Nam"]
+    twice = run("edit", "spaced", "--actor", "ROK", "--actor", "ROK ")
+    assert twice.exit_code == 1
+    assert "an actor is listed twice" in twice.stderr
+    source = tmp_path / "twice.json"
+    source.write_text(json.dumps([_commitment("twin", ["ROK", "rok "], [])]), encoding="utf-8")
+    imported = run("import", str(source))
+    assert imported.exit_code == 1
+    assert "an actor is listed twice" in imported.stderr
+
+
+def test_renaming_a_successor_keeps_the_superseded_link_both_ways(run: Run, small: Path) -> None:
+    assert run("update", "alpha", "--status", "superseded", "--by", "beta", "--date", "2021-06-01").exit_code == 0
+    assert run("edit", "beta", "--id", "beta-renewed").exit_code == 0
+    assert record(small, "alpha")["history"][-1]["by"] == "beta-renewed"
+    assert re.search(r"^replaced by +beta-renewed$", run("show", "alpha").stdout, flags=re.MULTILINE)
+    assert re.search(r"^replaces +alpha$", run("show", "beta-renewed").stdout, flags=re.MULTILINE)
+    assert run("undo", "--yes").exit_code == 0
+    assert record(small, "alpha")["history"][-1]["by"] == "beta"
+
+
+def test_actor_names_in_scorecard_headers_and_sources_in_the_method_are_made_safe(run: Run, small: Path) -> None:
+    hostile = "A\x1b]0;PWN\x07|=HYPERLINK(1)\u202e"
+    added = run("add", "--kind", "pledge", "--title", "T", "--id", "t", "--actor", hostile, "--actor", "-2+3",
+                "--pillar", "economic", "--source-date", "2021-01-15",
+                "--source-document", f"Doc {hostile}")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    for output in (
+        run("scorecard", "--as-of", "2021-12-31", "--format", "markdown").stdout,
+        run("scorecard", "--as-of", "2021-12-31", "--format", "csv").stdout,
+        run("report", "--as-of", "2021-12-31", "--format", "markdown").stdout,
+    ):
+        assert "\x1b" not in output
+        assert "\x07" not in output
+        assert "\u202e" not in output
+    header = run("scorecard", "--as-of", "2021-12-31", "--format", "markdown").stdout.splitlines()[2]
+    assert "\\|" in header  # a pipe in a name does not split the table
+    csv_header = next(csv.reader(io.StringIO(run("scorecard", "--as-of", "2021-12-31", "--format", "csv").stdout)))
+    assert "'-2+3" in csv_header
+
+
+def test_history_errors_name_events_as_history_numbers_them(run: Run, small: Path) -> None:
+    # beta's events in the file: pending (1), broken (2), partial (3); history numbers them the same way by date.
+    assert run("update", "beta", "--note", "later", "--date", "2021-02-01").exit_code == 0  # stored 4th, numbered 2
+    result = run("history", "beta", "--edit", "2", "--date", "2020-12-01")
+    assert result.exit_code == 1
+    assert "event 2 date 2020-12-01 is before" in result.stderr
+
+
+def test_a_register_that_is_a_plain_file_is_named_as_one(run: Run, small: Path) -> None:
+    small.with_name(small.name + ".sources").write_text("hi", encoding="utf-8")
+    result = run("sources")
+    assert result.exit_code == 1
+    assert "is a regular file, not a folder" in result.stderr
+
+
+def test_an_id_too_long_says_how_long_an_id_may_be(run: Run, small: Path) -> None:
+    result = run("add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--id", "a" * 61)
+    assert result.exit_code == 2
+    assert "at most 60 lower-case letters" in result.stderr

@@ -648,7 +648,8 @@ def _check_paragraph(value: int | None) -> int | None:
 def _check_id(value: str | None) -> str | None:
     if value is not None and (len(value) > ID_MAX or not ID_PATTERN.match(value)):
         raise typer.BadParameter(
-            f"'{value}' is not an id; use lower-case letters, digits and single hyphens, e.g. rcep-signing"
+            f"'{value}' is not an id; use at most {ID_MAX} lower-case letters, digits and single hyphens, "
+            "e.g. rcep-signing"
         )
     return value
 
@@ -1024,12 +1025,16 @@ def edit(
             raise InvalidInputError(f"'{found}' changed while you edited it; nothing was written, edit it again")
         others = [cid for cid in transaction.ids() if cid != found]
         if edited_by_hand is not None:
-            edited = checked_record(edited_by_hand, found, others)
+            edited = checked_record(_fields_only(before, edited_by_hand), found, others)
         else:
             edited = edit_commitment(current, changes, others)
         transaction.action = f"edit {found}" + (f" (now {edited['id']})" if edited["id"] != found else "")
         if edited["id"] != found:
             transaction.delete(found)
+            for other in transaction.superseding(found):  # their links to it follow the new id
+                replaced = transaction.get(other)
+                history = [{**e, "by": edited["id"]} if e["by"] == found else e for e in replaced["history"]]
+                transaction.put({**replaced, "history": history})  # type: ignore[typeddict-item]
         transaction.put(edited)
 
     result = _write(store, "edit", change)
@@ -1039,6 +1044,26 @@ def edit(
         return
     fields = sorted(_changed_fields(before, after))
     render.print_line(f"edited {after['id']}: {', '.join(fields) or 'nothing'} changed")
+
+
+def _fields_only(before: Commitment, edited: dict[str, Any]) -> dict[str, Any]:
+    """The record saved in the editor, if it changes only the commitment's own fields: its history and status
+    are changed with `history` and `update`, so that every event keeps when and by whom it was recorded. A new
+    source date moves the first event (the statement itself) with it, as `edit --source-date` does."""
+    problems = []
+    if edited.get("status", before["status"]) != before["status"]:
+        problems.append("the status is its latest event's: record what happened with 'tracker update'")
+    if edited.get("history", before["history"]) != before["history"]:
+        problems.append(f"the history is not edited here: 'tracker history {before['id']} --edit N' corrects one event")
+    if problems:
+        raise RecordProblems(f"'{before['id']}' was not changed: {len(problems)} problem(s)", problems)
+    source = edited.get("source")
+    history = list(before["history"])
+    if isinstance(source, dict) and isinstance(source.get("date"), str):
+        old_date = before["source"]["date"]
+        if source["date"] != old_date and history[0]["date"] == old_date:
+            history[0] = {**history[0], "date": source["date"]}
+    return {**edited, "history": history, "status": before["status"]}
 
 
 def _changed_fields(before: Commitment, after: Commitment) -> set[str]:

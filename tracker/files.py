@@ -27,6 +27,7 @@ _TEMP_TAIL = r"\.tmp-[a-z0-9_]{8}"  # what tempfile.mkstemp puts after the prefi
 Piece = bytes | tuple[int, int]  # new bytes, or a (start, end) range of a source file to copy
 
 _KINDS = (
+    (stat.S_ISREG, "a regular file"),
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISCHR, "a character device"),

@@ -36,7 +36,8 @@ def md_cell(value: object) -> str:
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     """A Markdown table, every cell made safe."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    lines = ["| " + " | ".join(md_cell(header) for header in headers) + " |"]
+    lines.append("|" + "|".join(" --- " for _ in headers) + "|")
     lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]
     return lines
 
@@ -50,7 +51,7 @@ def _score_cells(score: dict[str, Any]) -> list[object]:
 def methodology(report: dict[str, Any]) -> str:
     """The paragraph that says how the report's figures were made, so that it can be handed in as it is."""
     period = report["period"]
-    sources = "; ".join(f"{s['document'] or '(no document named)'} ({s['date']})" for s in report["sources"])
+    sources = md_cell("; ".join(f"{s['document'] or '(no document named)'} ({s['date']})" for s in report["sources"]))
     known = (
         f" Only events recorded on or before {report['known_on']} are used, so the report reads as it could have "
         "been issued then."
@@ -403,7 +404,7 @@ def scorecard_csv(card: dict[str, Any]) -> str:
     header, rows = _scorecard_rows(card)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([csv_cell(name) for name in header])  # the actors' names come from the data
     for row in rows:  # the scores are the tracker's own figures; only the id and title come from the data
         writer.writerow([csv_cell(row[0]), csv_cell(row[1]), *row[2:]])
     return buffer.getvalue()

@@ -220,11 +220,11 @@ def actor_statuses(summary: Summary, as_of: str | None = None, known_on: str | N
     actor, dated on or before `as_of` and recorded on or before `known_on` (None: no limit); None for an actor
     that no such event assesses. Actors are matched in any case and named as the commitment names them."""
     latest: dict[str, tuple[str, str]] = {}
-    names = {actor.casefold(): actor for actor in summary["actors"]}
+    names = {actor_key(actor): actor for actor in summary["actors"]}
     for event in assessments(summary):
         if (as_of is not None and event.date > as_of) or (known_on is not None and event.recorded > known_on):
             continue
-        keys = names if event.actors is None else {a.casefold() for a in event.actors} & names.keys()
+        keys = names if event.actors is None else {actor_key(a) for a in event.actors} & names.keys()
         for key in keys:
             if key not in latest or event.date >= latest[key][0]:
                 latest[key] = (event.date, event.status)
@@ -604,6 +604,8 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     actors = commitment["actors"]
     if not isinstance(actors, list) or not actors or not all(isinstance(a, str) and a.strip() for a in actors):
         problems.append("actors is not a non-empty list of names")
+    elif len({actor_key(a) for a in actors}) != len(actors):
+        problems.append("an actor is listed twice (names that differ only in case or spacing are one actor)")
     if commitment["pillar"] not in PILLAR_VALUES:
         problems.append(f"pillar {commitment['pillar']!r} is not one of {', '.join(PILLAR_VALUES_ORDERED)}")
     if commitment["due"] is not None:
@@ -730,10 +732,10 @@ def _weight_problems(weight: Any) -> list[str]:
 
 
 def _assessed_actor_problems(history: list[Event], actors: list[Any], commitment_id: Any) -> list[str]:
-    names = {a.casefold() for a in actors if isinstance(a, str)}
+    names = {actor_key(a) for a in actors if isinstance(a, str)}
     problems = []
     for number, event in enumerate(history, start=1):
-        strangers = [a for a in event["actors"] or [] if a.casefold() not in names]
+        strangers = [a for a in event["actors"] or [] if actor_key(a) not in names]
         if strangers:
             problems.append(f"event {number} assesses {', '.join(strangers)}, not an actor of the commitment")
         if event["by"] is not None and event["by"] == commitment_id:
@@ -813,13 +815,23 @@ def new_commitment(
     }
 
 
+def actor_key(name: str) -> str:
+    """What makes two actor names the same actor: case and spacing aside (`ROK`, `rok`, ` ROK `)."""
+    return " ".join(name.split()).casefold()
+
+
+def actor_name(name: str) -> str:
+    """An actor's name as it is stored: spaces at either end dropped, runs of spaces made one."""
+    return " ".join(name.split())
+
+
 def _unique_actors(actors: Sequence[str]) -> list[str]:
     names: list[str] = []
     for actor in actors:
         if not actor.strip():
             raise InvalidInputError("an actor must not be blank")
-        if actor.casefold() not in {name.casefold() for name in names}:
-            names.append(actor)
+        if actor_key(actor) not in {actor_key(name) for name in names}:
+            names.append(actor_name(actor))
     if not names:
         raise InvalidInputError("give at least one --actor, e.g. --actor ROK --actor ASEAN")
     return names
@@ -877,8 +889,8 @@ def check_actor(summaries: Iterable[Summary], actor: str | None) -> None:
     """An actor that no commitment has is a mistake, not an empty answer: NotFoundError naming the known actors."""
     if actor is None:
         return
-    known = {a.casefold(): a for c in summaries for a in c["actors"]}
-    if actor.casefold() not in known:
+    known = {actor_key(a): a for c in summaries for a in c["actors"]}
+    if actor_key(actor) not in known:
         names = ", ".join(sorted(known.values(), key=str.casefold)) or "none: there are no commitments"
         raise NotFoundError(f"no commitment has the actor '{actor}'; the actors are {names}")
 
@@ -900,7 +912,7 @@ def matching(
     if not (statuses or pillar or actor or overdue or due_before or found is not None or kinds or source):
         return list(commitments)
     wanted_statuses = {s.value for s in statuses} if statuses else None
-    wanted_actor = actor.casefold() if actor else None
+    wanted_actor = actor_key(actor) if actor else None
     wanted_kinds = {k.value for k in kinds} if kinds else None
     return [
         c
@@ -908,7 +920,7 @@ def matching(
         if (wanted_statuses is None or _has_status(c, wanted_statuses))
         and (wanted_kinds is None or c["kind"] in wanted_kinds)
         and (pillar is None or c["pillar"] == pillar.value)
-        and (wanted_actor is None or any(a.casefold() == wanted_actor for a in c["actors"]))
+        and (wanted_actor is None or any(actor_key(a) == wanted_actor for a in c["actors"]))
         and (not overdue or is_overdue(c, today))
         and (due_before is None or (c["due"] is not None and c["due"] < due_before))
         and (found is None or c["id"] in found)
@@ -944,15 +956,15 @@ def _same_event(one: Event, other: Event) -> bool:
 def assessed_actors(commitment: Commitment, actors: Sequence[str]) -> list[str]:
     """The commitment's own names for `actors` (matched in any case), in its order; UsageProblem naming the valid
     actors if one is not a party to it."""
-    names = {actor.casefold(): actor for actor in commitment["actors"]}
-    strangers = [actor for actor in actors if actor.casefold() not in names]
+    names = {actor_key(actor): actor for actor in commitment["actors"]}
+    strangers = [actor for actor in actors if actor_key(actor) not in names]
     if strangers:
         raise UsageProblem(
             f"{', '.join(strangers)} is not an actor of '{commitment['id']}'; its actors are "
             f"{', '.join(commitment['actors'])} ('tracker edit {commitment['id']} --actor ...' changes them)"
         )
-    wanted = {actor.casefold() for actor in actors}
-    return [actor for actor in commitment["actors"] if actor.casefold() in wanted]
+    wanted = {actor_key(actor) for actor in actors}
+    return [actor for actor in commitment["actors"] if actor_key(actor) in wanted]
 
 
 # --- corrections ------------------------------------------------------------------------------------------------
@@ -989,7 +1001,7 @@ def edit_commitment(
         if field.startswith("source_") or field == "paragraph":
             edited["source"][field.removeprefix("source_")] = value
         elif field == "actors":
-            edited["actors"] = list(value)
+            edited["actors"] = [actor_name(actor) if actor.strip() else actor for actor in value]
         else:
             edited[field] = value
     old_date, new_date = commitment["source"]["date"], edited["source"]["date"]
@@ -1022,10 +1034,6 @@ def _edit_problems(record: dict[str, Any], old_id: str, existing: set[str], toda
     new_id = record.get("id")
     if new_id != old_id and new_id in existing:
         problems.append(f"a commitment with id '{new_id}' already exists; choose another --id")
-    actors = record.get("actors")
-    strings = isinstance(actors, list) and all(isinstance(a, str) for a in actors)
-    if strings and len({a.casefold() for a in actors}) != len(actors):  # type: ignore[union-attr, arg-type]
-        problems.append("an actor is listed twice")
     source = record.get("source")
     due = record.get("due")
     if isinstance(source, dict) and isinstance(source.get("date"), str) and _DATE_PATTERN.match(source["date"]):
@@ -1084,7 +1092,25 @@ def edit_event(
         event["evidence"] = list(evidence)
     history = list(commitment["history"])
     history[index] = event  # type: ignore[call-overload]
-    return checked_record({**commitment, "history": history}, commitment["id"], [], today)
+    return _checked_with_numbers({**commitment, "history": history}, commitment, today)
+
+
+def _checked_with_numbers(
+    candidate: Commitment, original: Commitment, today: str | None, removed: int | None = None
+) -> Commitment:
+    """`checked_record`, its problems naming events by the numbers `tracker history` showed for the commitment
+    before the correction (`removed`: the place of an event taken out), not by their places in the file."""
+    try:
+        return checked_record(candidate, candidate["id"], [], today)
+    except RecordProblems as error:
+        shown = {index: number for number, index, _ in numbered_events(original)}
+        places = [index for index in range(len(original["history"])) if index != removed]
+        numbers = {place + 1: shown[index] for place, index in enumerate(places)}
+        error.problems = [
+            re.sub(r"\bevent (\d+)\b", lambda m: f"event {numbers.get(int(m[1]), m[1])}", problem)
+            for problem in error.problems
+        ]
+        raise
 
 
 def delete_event(commitment: Commitment, number: int, today: str | None = None) -> Commitment:
@@ -1096,7 +1122,7 @@ def delete_event(commitment: Commitment, number: int, today: str | None = None) 
             f"'tracker remove {commitment['id']}' removes the whole commitment"
         )
     history = [event for position, event in enumerate(commitment["history"]) if position != index]
-    return checked_record({**commitment, "history": history}, commitment["id"], [], today)
+    return _checked_with_numbers({**commitment, "history": history}, commitment, today, removed=index)
 
 
 class SortKey(StrEnum):

@@ -865,7 +865,7 @@ def scorecard_view(card: dict[str, Any], width: int = 80, plain: bool = False) -
 
     actors = card["actors"]
     codes = actor_codes(actors)
-    cell_width = max([3, *(len(code) for code in codes.values())])
+    cell_width = max([6, *(len(code) for code in codes.values())])  # room for "+0.33" and "100.0%" below
     figures = "".join(f" {codes[a]:>{cell_width}}" for a in actors) + f" {'mean':>5} {'%':>6}"
     id_width = max([len("commitment"), *(len(row["id"]) for row in card["rows"])])
     inline = id_width + len(figures) <= width

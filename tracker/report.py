@@ -15,6 +15,7 @@ from tracker.model import (
     Kind,
     Status,
     Summary,
+    actor_key,
     actor_statuses,
     assessments,
     history_pairs,
@@ -155,7 +156,7 @@ def by_actor(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
     totals: Counter[str] = Counter()
     for row in rows:
         for actor, status in row.actors.items():
-            key = spelling.setdefault(actor.casefold(), actor)
+            key = spelling.setdefault(actor_key(actor), actor)
             totals[key] += 1
             if scored(row) and (score := cell(status)) is not None:
                 scores.setdefault(key, []).append((score, 1))
@@ -414,18 +415,18 @@ def scorecard(
     every actor has a column, in the order first met. With `weighted`, commitments count by their weight.
     """
     rows = standings(commitments, as_of, known_on)
-    wanted = [actor.casefold() for actor in actors]
+    wanted = list(dict.fromkeys(actor_key(actor) for actor in actors))  # an actor named twice has one column
     spelling: dict[str, str] = {}
     for row in rows:
         for actor in row.actors:
-            spelling.setdefault(actor.casefold(), actor)
+            spelling.setdefault(actor_key(actor), actor)
     keys = [key for key in wanted if key in spelling] if wanted else sorted(spelling, key=lambda k: spelling[k])
     columns = [spelling[key] for key in keys]
     table = []
     column_scores: dict[str, list[tuple[float, float]]] = {key: [] for key in keys}
     row_means: list[tuple[float, float]] = []
     for row in rows:
-        statuses = {actor.casefold(): status for actor, status in row.actors.items()}
+        statuses = {actor_key(actor): status for actor, status in row.actors.items()}
         if not any(key in statuses for key in keys):
             continue
         weight = row.commitment["weight"]

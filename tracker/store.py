@@ -329,6 +329,10 @@ class Transaction:
             return _copy(after)
         return self._snapshot.get(commitment_id)
 
+    def superseding(self, commitment_id: str) -> list[str]:
+        """The ids of the commitments whose latest superseded event names this one as their successor."""
+        return [cid for cid in self._snapshot.superseding(commitment_id) if self.contains(cid)]
+
     def require(self, commitment_id: str) -> Commitment:
         """A copy of the commitment with this exact id, which the command found before it took the lock; a
         NotFoundError if another command removed or renamed it meanwhile (never another id in its place)."""

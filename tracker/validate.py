@@ -31,6 +31,7 @@ from tracker.model import (
     TITLE_MAX,
     WEIGHT_MAX,
     Status,
+    actor_key,
     future_bound,
     parse_date,
 )
@@ -147,11 +148,13 @@ def is_valid(commitment: Any, bound: str | None = None) -> bool:
         return False
     if not all(map(_is_event, history)):
         return False
-    names = {actor.casefold() for actor in actors}
+    names = {actor_key(actor) for actor in actors}
+    if len(names) != len(actors):
+        return False
     source_date = source["date"]
     latest_date, latest_status = "", ""
     for event in history:
-        if event["actors"] is not None and any(actor.casefold() not in names for actor in event["actors"]):
+        if event["actors"] is not None and any(actor_key(actor) not in names for actor in event["actors"]):
             return False
         if event["by"] is not None and event["by"] == cid:
             return False

@@ -25,7 +25,8 @@ VOCABULARY = (
 )
 WORDS = VOCABULARY.split()
 ACTORS = ["ROK", "ASEAN", "Japan", "China", "India", "Australia", "EU", "USA"]
-STATUSES = list(Status)
+# The six statuses every version of tracker knows, so that a generated file can be read by an older one too.
+STATUSES = [Status.PENDING, Status.IN_PROGRESS, Status.STALLED, Status.PARTIAL, Status.FULFILLED, Status.BROKEN]
 
 
 def sentence(rng: random.Random, low: int, high: int) -> str:

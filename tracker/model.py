@@ -219,6 +219,9 @@ def actor_statuses(summary: Summary, as_of: str | None = None, known_on: str | N
     """Each actor's status: that of the latest event (by date, then by recording order) that applies to the
     actor, dated on or before `as_of` and recorded on or before `known_on` (None: no limit); None for an actor
     that no such event assesses. Actors are matched in any case and named as the commitment names them."""
+    if as_of is None and known_on is None and summary["assessed"] is None:
+        status = _STATUSES[summary["status"]]  # every event assessed every actor: they share the latest's status
+        return dict.fromkeys(summary["actors"], status)
     latest: dict[str, tuple[str, str]] = {}
     names = {actor_key(actor): actor for actor in summary["actors"]}
     for event in assessments(summary):

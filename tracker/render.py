@@ -386,7 +386,8 @@ def commitment_rows(commitments: Iterable[Summary], today: str) -> Iterable[str]
     """Tab-separated rows for pipes: a header, then one line per commitment; no field holds a tab or newline."""
     yield "\t".join(LIST_FIELDS)
     for commitment in commitments:
-        words = safe(status_words(actor_statuses(commitment)))
+        shared = commitment["assessed"] is None  # every event assessed every actor: the latest status is theirs
+        words = commitment["status"] if shared else safe(status_words(actor_statuses(commitment)))
         status = words + (" (overdue)" if is_overdue(commitment, today) else "")
         fields = (commitment["id"], commitment["title"], _actors(commitment), commitment["pillar"])
         yield "\t".join((*map(safe, fields), commitment["due"] or "-", status))

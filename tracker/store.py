@@ -272,6 +272,8 @@ class IndexedSnapshot(Snapshot):
         if self._whole is None:
             try:
                 needle = commitment_id.encode()
+                if self.index.summary_blob().count(needle) <= 1:
+                    return []  # only its own summary holds its id: no other commitment names it as successor
                 found = []
                 # The bytes of each packed summary are searched in C; only those that hold the id are unpacked.
                 for position, packed in enumerate(self.index.packed_summaries()):

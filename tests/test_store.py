@@ -312,6 +312,31 @@ def test_a_full_read_writes_an_index_that_later_reads_use(store: Store) -> None:
         snapshot.close()
 
 
+def test_many_commitments_are_read_through_the_index_in_one_pass_and_checked(store: Store) -> None:
+    with store.transaction("test") as transaction:
+        for number in range(80):
+            transaction.put(a_commitment(f"Many {number:02d}"))
+    expected = store.load()
+    ids = [c["id"] for c in expected][::-1]  # in the order asked, not the file's
+    with store.reading() as snapshot:
+        assert isinstance(snapshot, IndexedSnapshot)
+        assert len(ids) >= 64
+        assert list(snapshot.get_each(ids)) == [snapshot.get(cid) for cid in ids] == expected[::-1]
+    index = current_index(store)
+    assert index is not None
+    data = store.path.read_bytes()
+    damaged = data.replace(b'"id": "many-41"', b'"id": "many-4x"', 1)  # not the id the index gives, same length
+    assert damaged != data
+    store.path.write_bytes(damaged)
+    forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)  # crafted
+    store.index_path.write_bytes(forged.to_bytes())
+    with store.reading() as snapshot:
+        assert isinstance(snapshot, IndexedSnapshot)
+        with pytest.raises(DatabaseError, match="does not match its index"):
+            list(snapshot.get_each(ids))
+    assert not store.index_path.exists()
+
+
 def test_an_edit_by_hand_makes_the_index_stale_and_the_file_is_read_in_full(store: Store) -> None:
     store.load()
     document = json.loads(store.path.read_text(encoding="utf-8"))

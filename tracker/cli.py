@@ -431,7 +431,7 @@ def list_command(
         )
         commitments = chosen if limit is None else chosen[:limit]
         if as_json:
-            render.print_json([_with_overdue(snapshot.get(c["id"]), today) for c in commitments])
+            render.print_json([_with_overdue(c, today) for c in snapshot.get_each(c["id"] for c in commitments)])
             return
     if not render.stdout_is_terminal():
         for row in render.commitment_rows(commitments, today):
@@ -1281,7 +1281,7 @@ def log_command(
     with _store(context).reading() as snapshot:
         chosen = snapshot.select(_filters(pillar=pillar, actor=actor, source=source), _today())
         ids = log_candidates(chosen, since, until, status)
-        entries = event_log((snapshot.get(cid) for cid in ids), since, until, status)
+        entries = event_log(snapshot.get_each(ids), since, until, status)
     if as_json:
         render.print_json(entries)
         return
@@ -1331,7 +1331,7 @@ def _report_page(snapshot: Any, commitments: list[Summary], figures: dict[str, A
     series = trend(commitments, points(first, day, every), known_on)
     document = trend_document(series, every.value, first, day, known_on, {})
     card = build_scorecard(commitments, day, known_on)
-    full = [snapshot.get(item["id"]) for item in figures["commitments"]]
+    full = list(snapshot.get_each(item["id"] for item in figures["commitments"]))
     return report_html(figures, document, card, full)
 
 
@@ -1382,7 +1382,7 @@ def report(
     target = store.output_target(output, force) if output is not None else None
     with store.reading() as snapshot:
         commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind, source=source), day)
-        figures = build_report(commitments, day, lambda ids: [snapshot.get(cid) for cid in ids], known_on)
+        figures = build_report(commitments, day, lambda ids: list(snapshot.get_each(ids)), known_on)
         page = _report_page(snapshot, commitments, figures, known_on) if chosen is ReportFormat.HTML else ""
     if target is not None:
         from tracker.formats import report_markdown, write_export
@@ -1811,7 +1811,7 @@ def _add_candidates(
     store = _store(context)
     with store.reading() as snapshot:
         known_ids = set(snapshot.ids)
-        recorded = [(cid, snapshot.get(cid)["quote"]) for cid in snapshot.ids]
+        recorded = [(c["id"], c["quote"]) for c in snapshot.get_each(snapshot.ids)]
     marks = [recorded_as(candidate.quote, recorded) for candidate in candidates]
     count = len(candidates)
     chosen: list[tuple[int, Candidate]] = []

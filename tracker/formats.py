@@ -348,7 +348,7 @@ def export_pieces(
     index copies each commitment's bytes as they are), `csv` (with `events`, one row per event) or `markdown`."""
     if output_format == "json":
         return export_json(snapshot, ids)
-    commitments = [snapshot.get(cid) for cid in ids]
+    commitments = list(snapshot.get_each(ids))
     if output_format == "csv":
         text = export_events_csv(commitments) if events else export_csv(commitments, today)
     else:

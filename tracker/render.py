@@ -82,7 +82,16 @@ def safe(text: str, multiline: bool = False) -> str:
 
 
 def json_text(value: Any) -> str:
-    """Pretty JSON whose strings cannot carry terminal controls: those JSON leaves raw are escaped as \\uXXXX."""
+    """Pretty JSON whose strings cannot carry terminal controls: those JSON leaves raw are escaped as \\uXXXX.
+    orjson writes it (the standard library's indenting encoder is pure Python, and slow on a large file) unless it
+    cannot: an integer past 64 bits, a key that is not a string. (Every float shown is finite: the rules refuse
+    others in the data, and figures are means of scores.)"""
+    import orjson
+
+    try:
+        return json_safe(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8"))
+    except TypeError:
+        pass
     return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
 
 

@@ -43,7 +43,8 @@ def print_to_pdf(page: Path, pdf: Path) -> subprocess.CompletedProcess[str]:
     """Print `page` to `pdf` with Chromium's own --print-to-pdf, as a person's 'Print to PDF' would."""
     binary = chromium_path()
     assert binary is not None
-    with tempfile.TemporaryDirectory(prefix="tracker-chromium-") as profile:
+    profile = tempfile.mkdtemp(prefix="tracker-chromium-")
+    try:
         return subprocess.run(
             [
                 binary,
@@ -58,6 +59,22 @@ def print_to_pdf(page: Path, pdf: Path) -> subprocess.CompletedProcess[str]:
             timeout=120,
             check=False,
         )
+    finally:
+        remove_profile(profile)
+
+
+def remove_profile(profile: str) -> None:
+    """Remove a Chromium profile folder. Chromium's helper processes may still write into it for a moment after
+    the browser exits, so removal is tried again for a few seconds before the folder is left to the system."""
+    for _ in range(25):
+        try:
+            shutil.rmtree(profile)
+            return
+        except OSError:
+            if not os.path.exists(profile):
+                return
+            time.sleep(0.2)
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 class Browser:
@@ -66,12 +83,12 @@ class Browser:
     def __init__(self) -> None:
         binary = chromium_path()
         assert binary is not None, "no Chromium"
-        self.profile = tempfile.TemporaryDirectory(prefix="tracker-chromium-")
+        self.profile = tempfile.mkdtemp(prefix="tracker-chromium-")
         self.process = subprocess.Popen(
             [
                 binary,
                 *FLAGS,
-                f"--user-data-dir={self.profile.name}",
+                f"--user-data-dir={self.profile}",
                 "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0",
                 "about:blank",
@@ -91,7 +108,7 @@ class Browser:
     def _connect(self) -> None:
         import websocket
 
-        port_file = Path(self.profile.name) / "DevToolsActivePort"
+        port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 60
         while not port_file.exists() or not port_file.read_text().strip():
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -158,7 +175,7 @@ class Browser:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.profile.cleanup()
+        remove_profile(self.profile)
 
     def __enter__(self) -> Browser:
         return self

@@ -1382,7 +1382,7 @@ def report(
     target = store.output_target(output, force) if output is not None else None
     with store.reading() as snapshot:
         commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind, source=source), day)
-        figures = build_report(commitments, day, lambda ids: list(snapshot.get_each(ids)), known_on)
+        figures = build_report(commitments, day, snapshot.get_each, known_on)
         page = _report_page(snapshot, commitments, figures, known_on) if chosen is ReportFormat.HTML else ""
     if target is not None:
         from tracker.formats import report_markdown, write_export

@@ -243,13 +243,13 @@ def due_soon(rows: Sequence[Standing], as_of: str, days: int = DUE_SOON_DAYS) ->
 def build_report(
     commitments: Iterable[Summary],
     as_of: str,
-    details: Callable[[list[str]], list[Commitment]],
+    details: Callable[[list[str]], Iterable[Commitment]],
     known_on: str | None = None,
 ) -> dict[str, Any]:
     """Every figure of `tracker report`, with the stable keys of its JSON form.
 
-    `details` gives the full commitments for a list of ids: only those with events in the recent window are asked
-    for, since only they need notes and evidence.
+    `details` gives the full commitments for a list of ids, in that order: all of them, one at a time, for the
+    per-commitment table, and those with events in the recent window for the recent notes and evidence.
     """
     rows = standings(commitments, as_of, known_on)
     start, end = recent_window(as_of)
@@ -276,53 +276,49 @@ def build_report(
 
 
 def _per_commitment_and_sources(
-    rows: Sequence[Standing], details: Callable[[list[str]], list[Commitment]], as_of: str, known_on: str | None
+    rows: Sequence[Standing], details: Callable[[list[str]], Iterable[Commitment]], as_of: str, known_on: str | None
 ) -> dict[str, Any]:
-    full = details([row.commitment["id"] for row in rows])
-    documents = sorted({(c["source"]["date"], c["source"]["document"]) for c in full})
+    documents: set[tuple[str, str]] = set()
+    table = []
+    # One commitment at a time, in the rows' order: only what the table shows is kept.
+    for row, commitment in zip(rows, details([row.commitment["id"] for row in rows]), strict=True):
+        documents.add((commitment["source"]["date"], commitment["source"]["document"]))
+        table.append(commitment_row(row, commitment, as_of, known_on))
     return {
         "period": {"from": min((row.commitment["made"] for row in rows), default=None), "to": as_of},
-        "sources": [{"date": day, "document": document} for day, document in documents],
-        "commitments": per_commitment(rows, full, as_of, known_on),
+        "sources": [{"date": day, "document": document} for day, document in sorted(documents)],
+        "commitments": table,
     }
 
 
-def per_commitment(
-    rows: Sequence[Standing], commitments: Iterable[Commitment], as_of: str, known_on: str | None = None
-) -> list[dict[str, Any]]:
-    """For each commitment: each actor's status and score on the date, the commitment's score, the date of its
-    latest assessment, and the rationale behind it: the note and evidence of the latest event that set a status
-    (by date, then by recording order; dated by `as_of` and recorded by `known_on`)."""
-    by_id = {commitment["id"]: commitment for commitment in commitments}
-    table = []
-    for row in rows:
-        history = by_id[row.commitment["id"]]["history"]
-        events = [
-            (event["date"], place, event)
-            for place, event in enumerate(history)
-            if event["date"] <= as_of and (known_on is None or event["recorded_at"][:10] <= known_on)
-        ]
-        latest = max(events, key=lambda item: (item[0], item[1]))[2] if events else None
-        mean = commitment_mean(row)
-        table.append(
-            {
-                "id": row.commitment["id"],
-                "title": row.commitment["title"],
-                "kind": row.commitment["kind"],
-                "weight": row.commitment["weight"],
-                "status": row.status.value,
-                "actors": {
-                    actor: {"status": status.value if status else None, "score": cell(status) if scored(row) else None}
-                    for actor, status in row.actors.items()
-                },
-                "score": None if mean is None else round(mean, 4),
-                "assessed_on": latest["date"] if latest else None,
-                "rationale": latest["note"] if latest else "",
-                "evidence": list(latest["evidence"]) if latest else [],
-                "superseded_by": row.commitment["superseded_by"] if row.status is Status.SUPERSEDED else None,
-            }
-        )
-    return table
+def commitment_row(row: Standing, commitment: Commitment, as_of: str, known_on: str | None) -> dict[str, Any]:
+    """The per-commitment table's row for one commitment: each actor's status and score on the date, the
+    commitment's score, the date of its latest assessment, and the rationale behind it: the note and evidence of
+    the latest event that set a status (by date, then by recording order; dated by `as_of` and recorded by
+    `known_on`)."""
+    events = [
+        (event["date"], place, event)
+        for place, event in enumerate(commitment["history"])
+        if event["date"] <= as_of and (known_on is None or event["recorded_at"][:10] <= known_on)
+    ]
+    latest = max(events, key=lambda item: (item[0], item[1]))[2] if events else None
+    mean = commitment_mean(row)
+    return {
+        "id": row.commitment["id"],
+        "title": row.commitment["title"],
+        "kind": row.commitment["kind"],
+        "weight": row.commitment["weight"],
+        "status": row.status.value,
+        "actors": {
+            actor: {"status": status.value if status else None, "score": cell(status) if scored(row) else None}
+            for actor, status in row.actors.items()
+        },
+        "score": None if mean is None else round(mean, 4),
+        "assessed_on": latest["date"] if latest else None,
+        "rationale": latest["note"] if latest else "",
+        "evidence": list(latest["evidence"]) if latest else [],
+        "superseded_by": row.commitment["superseded_by"] if row.status is Status.SUPERSEDED else None,
+    }
 
 
 def log_candidates(

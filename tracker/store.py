@@ -266,18 +266,23 @@ class IndexedSnapshot(Snapshot):
             raise self.stale()
         return commitment
 
+    def places(self) -> tuple[list[str], dict[str, int], array[int]]:
+        """Every document key in file order, each id's place in that order, and every start (N + 1), read from
+        the index and checked once; IndexDoubt if they do not hold up."""
+        keys, file_ids = self.index.rows()
+        starts = self.index.starts(len(HEADER), len(FOOTER))
+        return keys, {commitment_id: number for number, commitment_id in enumerate(file_ids)}, starts
+
     def get_each(self, ids: Iterable[str]) -> Iterator[Commitment]:
         wanted = list(ids)
         if self._whole is not None or len(wanted) < 64:  # a few: bisect the index for each
             yield from super().get_each(wanted)
             return
         try:  # many: the index's rows and spans read once, then each commitment's bytes
-            keys, file_ids = self.index.rows()
-            starts = self.index.starts(len(HEADER), len(FOOTER))
+            keys, where, starts = self.places()
         except IndexDoubt:
             yield from self._instead().get_each(wanted)
             return
-        where = {commitment_id: number for number, commitment_id in enumerate(file_ids)}
         for commitment_id in wanted:
             number = where[commitment_id]
             start, end = starts[number], starts[number + 1] - 2
@@ -1005,9 +1010,7 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
     records: list[Piece] | None = None
     if isinstance(snapshot, IndexedSnapshot) and snapshot._whole is None:
         try:
-            _, file_ids = snapshot.index.rows()
-            starts = snapshot.index.starts(len(HEADER), len(FOOTER))
-            where = {commitment_id: number for number, commitment_id in enumerate(file_ids)}
+            _, where, starts = snapshot.places()
             records = [(starts[where[cid]], starts[where[cid] + 1] - 2) for cid in wanted]
         except (IndexDoubt, KeyError):
             records = None

@@ -17,6 +17,7 @@ import typer.testing
 from typer.testing import CliRunner
 
 from tracker.cli import app
+from tracker.model import Event
 from tracker.store import Store, bundled_text
 
 SOURCES = Path(__file__).resolve().parent.parent / "data" / "sources"
@@ -122,3 +123,17 @@ def write_large_database(path: Path, copies: int) -> list[str]:
     commitments = [{**c, "id": f"{c['id']}-{n}"} for n in range(copies) for c in bundled]
     path.write_text(dump_database(commitments), encoding="utf-8")  # type: ignore[arg-type]
     return [str(c["id"]) for c in commitments]
+
+
+def event(day: str, status: str, note: str = "") -> Event:
+    """An event of every actor, recorded on 2026-01-01 by no one named, with no evidence."""
+    return {
+        "date": day,
+        "status": status,
+        "note": note,
+        "evidence": [],
+        "recorded_at": "2026-01-01T00:00:00Z",
+        "recorded_by": None,
+        "actors": None,
+        "by": None,
+    }

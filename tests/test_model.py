@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.conftest import event
 from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError
 from tracker.model import (
     SCORES,
     Commitment,
-    Event,
     Pillar,
     Status,
     Summary,
@@ -33,19 +33,6 @@ from tracker.model import (
 
 # Two days after the latest date on Earth: in the future wherever the tests run, even across a midnight.
 FUTURE = (date.fromisoformat(latest_date_on_earth()) + timedelta(days=2)).isoformat()
-
-
-def event(day: str, status: str, note: str = "") -> Event:
-    return {
-        "date": day,
-        "status": status,
-        "note": note,
-        "evidence": [],
-        "recorded_at": "2026-01-01T00:00:00Z",
-        "recorded_by": None,
-        "actors": None,
-        "by": None,
-    }
 
 
 def commitment(**fields: object) -> Commitment:

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import event
 from tracker.formats import report_markdown
 from tracker.model import Commitment, Event, Status, summarize
 from tracker.report import build_report, score
-
-
-def event(day: str, status: str, note: str = "") -> Event:
-    return {
-        "date": day,
-        "status": status,
-        "note": note,
-        "evidence": [],
-        "recorded_at": "2026-01-01T00:00:00Z",
-        "recorded_by": None,
-        "actors": None,
-        "by": None,
-    }
 
 
 def commitment(

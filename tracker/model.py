@@ -634,7 +634,7 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
         problems.append(
             f"status {commitment['status']!r} is not the status of its latest event ({current_status(history).value})"
         )
-    if not problems and _SURROGATE.search(_all_text(commitment)):
+    if not problems and has_surrogate(commitment):
         problems.append("holds text that is not Unicode (a lone surrogate, as bytes that are not UTF-8 become)")
     return problems
 
@@ -654,14 +654,15 @@ def _event_date_problems(history: list[Event], source_date: str, today: str | No
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _all_text(commitment: dict[str, Any]) -> str:
+def has_surrogate(commitment: dict[str, Any]) -> bool:
+    """Whether any text of a well-formed commitment holds a lone surrogate (bytes that were not UTF-8)."""
     source = commitment["source"]
     texts = [commitment["title"], commitment["summary"], commitment["quote"], source["document"], source["file"] or ""]
     texts += commitment["actors"]
     for event in commitment["history"]:
         texts.append(event["note"])
         texts += event["evidence"]
-    return "\n".join(texts)
+    return _SURROGATE.search("\n".join(texts)) is not None
 
 
 # --- changes ----------------------------------------------------------------------------------------------------

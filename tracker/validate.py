@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tracker.model import _SURROGATE as SURROGATE
 from tracker.model import _TIMESTAMP_PATTERN as TIMESTAMP_PATTERN
 from tracker.model import (
     AMOUNT_KEYS,
@@ -33,6 +32,7 @@ from tracker.model import (
     Status,
     actor_key,
     future_bound,
+    has_surrogate,
     parse_date,
 )
 
@@ -167,14 +167,4 @@ def is_valid(commitment: Any, bound: str | None = None) -> bool:
         return False
     if commitment["status"] != latest_status:
         return False
-    return not _has_surrogate(commitment)
-
-
-def _has_surrogate(commitment: dict[str, Any]) -> bool:
-    source = commitment["source"]
-    texts = [commitment["title"], commitment["summary"], commitment["quote"], source["document"], source["file"] or ""]
-    texts += commitment["actors"]
-    for event in commitment["history"]:
-        texts.append(event["note"])
-        texts += event["evidence"]
-    return SURROGATE.search("\n".join(texts)) is not None
+    return not has_surrogate(commitment)

@@ -5,6 +5,7 @@ tests/test_browser.py.)"""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -136,3 +137,24 @@ def test_a_long_history_is_charted_by_longer_periods(run: Run, db_path: Path, ev
     as_of = {"month": "2026-01-01", "quarter": "2031-01-01", "year": "2061-01-01"}[every]
     page = html_of(run, "--as-of", as_of)
     assert f"At the end of each {every} from 2020-09-09 to {as_of}" in page
+
+
+def test_the_page_reads_each_commitment_once(run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tracker.layout
+    import tracker.store
+
+    listed = run("list", "--json")  # the first read writes the index; later reads go through it
+    assert listed.exit_code == 0
+    every = {c["id"] for c in json.loads(listed.output)}
+    reads: list[str] = []
+    real = tracker.layout.read_record
+
+    def counted(raw: bytes, key: str, commitment_id: str, bound: str | None = None) -> object:
+        reads.append(commitment_id)
+        return real(raw, key, commitment_id, bound)
+
+    monkeypatch.setattr(tracker.store, "read_record", counted)
+    result = run("report", "--format", "html")
+    assert result.exit_code == 0, result.output
+    assert len(reads) == len(set(reads)), "a commitment was read twice"
+    assert set(reads) == every

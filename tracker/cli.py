@@ -1,9 +1,10 @@
 """The command line: each command parses its options, calls the core or the store, and hands the result to render."""
 
+import functools
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -1318,7 +1319,12 @@ OutputOption = Annotated[
 ForceFlag = Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")]
 
 
-def _report_page(snapshot: Any, commitments: list[Summary], figures: dict[str, Any], known_on: str | None) -> str:
+def _report_page(
+    commitments: list[Summary],
+    figures: dict[str, Any],
+    known_on: str | None,
+    details: Callable[[list[str]], Iterable[Commitment]],
+) -> str:
     """The report as one HTML page: its figures, the trend over the same commitments from the earliest source date
     to the report's date (by month up to ten years of them, else by quarter, else by year) and the scorecard."""
     from tracker.html import CHART_PERIODS, report_html
@@ -1331,7 +1337,7 @@ def _report_page(snapshot: Any, commitments: list[Summary], figures: dict[str, A
     series = trend(commitments, points(first, day, every), known_on)
     document = trend_document(series, every.value, first, day, known_on, {})
     card = build_scorecard(commitments, day, known_on)
-    full = list(snapshot.get_each(item["id"] for item in figures["commitments"]))
+    full = list(details([item["id"] for item in figures["commitments"]]))
     return report_html(figures, document, card, full)
 
 
@@ -1382,8 +1388,12 @@ def report(
     target = store.output_target(output, force) if output is not None else None
     with store.reading() as snapshot:
         commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind, source=source), day)
-        figures = build_report(commitments, day, snapshot.get_each, known_on)
-        page = _report_page(snapshot, commitments, figures, known_on) if chosen is ReportFormat.HTML else ""
+        details: Callable[[list[str]], Iterable[Commitment]] = snapshot.get_each
+        if chosen is ReportFormat.HTML:  # the page shows every commitment whole: each is read once, for both
+            whole = {c["id"]: c for c in snapshot.get_each(c["id"] for c in commitments)}
+            details = functools.partial(map, whole.__getitem__)
+        figures = build_report(commitments, day, details, known_on)
+        page = _report_page(commitments, figures, known_on, details) if chosen is ReportFormat.HTML else ""
     if target is not None:
         from tracker.formats import report_markdown, write_export
 

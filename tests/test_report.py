@@ -160,3 +160,49 @@ def test_markdown_report_is_a_briefing_with_escaped_cells() -> None:
     assert "| b | Title of b | 2021-01-01 | 151 | pending |" in text
     assert "a \\| b c \\x1b[31mred" in text
     assert "\x1b" not in text
+
+
+def test_each_rationale_is_that_of_the_latest_event_on_the_date_and_only_earlier_ones_are_read() -> None:
+    def dated(day: str, status: str, note: str, recorded: str, evidence: list[str]) -> Event:
+        return {**event(day, status, note), "recorded_at": f"{recorded}T09:00:00Z", "evidence": evidence}
+
+    commitments = [
+        commitment("one", dated("2021-03-01", "in-progress", "started", "2021-03-02", ["https://a.example/1"])),
+        commitment(
+            "two",
+            dated("2021-05-01", "partial", "half done", "2021-05-02", []),
+            dated("2021-02-01", "stalled", "backdated", "2021-06-01", ["https://b.example/2"]),
+            dated("2021-05-01", "fulfilled", "same day, recorded later", "2021-07-01", []),
+        ),
+        commitment("three"),
+    ]
+    for each in commitments:
+        each["history"][0]["recorded_at"] = "2020-09-09T09:00:00Z"
+    by_id = {c["id"]: c for c in commitments}
+    asked: list[str] = []
+
+    def details(ids: list[str]) -> list[Commitment]:
+        asked.extend(ids)
+        return [by_id[i] for i in ids]
+
+    read_earlier = {"2021-03-01": ["one", "two"], "2021-05-31": ["two"], "2021-06-15": ["two"]}
+    for as_of in ("2020-09-09", "2021-02-15", "2021-03-01", "2021-05-01", "2021-12-31"):
+        for known_on in (None, "2021-03-01", "2021-05-31", "2021-06-15", "2026-01-01"):
+            asked.clear()
+            figures = build_report([summarize(c) for c in commitments], as_of, details, known_on)
+            for row in figures["commitments"]:
+                history = by_id[row["id"]]["history"]
+                seen = [
+                    (e["date"], place, e)
+                    for place, e in enumerate(history)
+                    if e["date"] <= as_of and (known_on is None or e["recorded_at"][:10] <= known_on)
+                ]
+                latest = max(seen, key=lambda item: item[:2])[2] if seen else None
+                assert row["assessed_on"] == (latest["date"] if latest else None), (as_of, known_on, row)
+                assert row["rationale"] == (latest["note"] if latest else ""), (as_of, known_on, row)
+                assert row["evidence"] == (latest["evidence"] if latest else []), (as_of, known_on, row)
+            # With no recent events to show, a record is read only where its latest event on the date is not its
+            # latest of all.
+            if as_of == "2021-12-31":
+                assert asked == read_earlier.get(known_on or "", []), (as_of, known_on)
+    assert figures["sources"] == [{"date": "2020-09-09", "document": ""}]

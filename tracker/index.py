@@ -46,7 +46,7 @@ from tracker.errors import DatabaseError
 from tracker.files import Piece, open_regular
 from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary
 
-INDEX_VERSION = 9
+INDEX_VERSION = 10
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -69,6 +69,7 @@ def pack_summary(summary: Summary) -> bytes:
 
 
 _TEXT_OR_NONE = (str, type(None))
+_STATUS_OR_NONE = STATUS_VALUES | {None}
 
 
 def unpack_summary(packed: bytes, expected_id: str) -> Summary:
@@ -82,9 +83,11 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
     summary: dict[str, Any] = dict(zip(SUMMARY_FIELDS, values, strict=True))
     actors, assessed, history = summary["actors"], summary["assessed"], summary["history"]
-    due, made, last = summary["due"], summary["made"], summary["last"]
+    due, made, last, evidence = summary["due"], summary["made"], summary["last"], summary["evidence"]
     try:
         "".join(actors)  # in C: a list or tuple of strings, or a TypeError
+        "".join(evidence)
+        "".join(summary["standing"])  # its keys
     except TypeError:
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote") from None
     if not (
@@ -106,6 +109,11 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         and type(summary["quote_key"]) is str
         and isinstance(summary["source_file"], _TEXT_OR_NONE)
         and type(summary["source_document"]) is str
+        and type(summary["rationale"]) is str
+        and type(evidence) is list
+        and type(summary["standing"]) is dict
+        and _STATUS_OR_NONE.issuperset(summary["standing"].values())
+        and len(summary["standing"]) <= len(actors)
     ):
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
     return summary  # type: ignore[return-value]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -126,7 +127,9 @@ class Summary(TypedDict):
     order, the actors it assesses (None: all), or None itself where no event names actors. `superseded_by` is the
     successor named by its latest superseded event. `quote_key` is the quote's `text_key`, so that `add` can find a
     repeated quote without reading every record; `source_file` and `source_document` are its source's, for
-    `--source` and `tracker sources`."""
+    `--source` and `tracker sources`. `rationale` and `evidence` are the note and evidence of its latest event (by
+    date, then by recording order: see `latest_event`), which the report's per-commitment table shows, so that a
+    report on today's state reads no record."""
 
     id: str
     title: str
@@ -144,6 +147,9 @@ class Summary(TypedDict):
     quote_key: str
     source_file: str | None
     source_document: str
+    rationale: str
+    evidence: list[str]
+    standing: dict[str, str | None]
 
 
 def summarize(commitment: Commitment) -> Summary:
@@ -151,7 +157,8 @@ def summarize(commitment: Commitment) -> Summary:
     history = commitment["history"]
     assessed = [event["actors"] for event in history] if any(e["actors"] is not None for e in history) else None
     successors = [event for event in ordered_history(history) if event["status"] == Status.SUPERSEDED.value]
-    return {
+    latest = history[latest_event((event["date"], event["recorded_at"][:10]) for event in history)]
+    summary: Summary = {
         "id": commitment["id"],
         "title": commitment["title"],
         "actors": commitment["actors"],
@@ -168,7 +175,27 @@ def summarize(commitment: Commitment) -> Summary:
         "quote_key": text_key(commitment["quote"]),
         "source_file": commitment["source"]["file"],
         "source_document": commitment["source"]["document"],
+        "rationale": latest["note"],
+        "evidence": latest["evidence"],
+        "standing": {},
     }
+    summary["standing"] = {actor: status and status.value for actor, status in _actor_statuses(summary).items()}
+    return summary
+
+
+def latest_event(dated: Iterable[tuple[str, str]], as_of: str | None = None, known_on: str | None = None) -> int:
+    """Given each event's date and the date it was recorded, in recorded order: the place of the latest event (by
+    date, then by recording order) among those dated by `as_of` and recorded by `known_on`; -1 if none is."""
+    latest, latest_date = -1, ""
+    for place, (day, recorded) in enumerate(dated):
+        if (as_of is None or day <= as_of) and (known_on is None or recorded <= known_on) and day >= latest_date:
+            latest, latest_date = place, day
+    return latest
+
+
+def recorded_dates(summary: Summary) -> list[tuple[str, str]]:
+    """A Summary's events as (date, date recorded) pairs, in recorded order (for `latest_event`)."""
+    return [(item[:10], item[-10:]) for item in summary["history"].split(";")]
 
 
 def text_key(text: str) -> str:
@@ -219,18 +246,30 @@ def actor_statuses(summary: Summary, as_of: str | None = None, known_on: str | N
     """Each actor's status: that of the latest event (by date, then by recording order) that applies to the
     actor, dated on or before `as_of` and recorded on or before `known_on` (None: no limit); None for an actor
     that no such event assesses. Actors are matched in any case and named as the commitment names them."""
+    if known_on is None and (as_of is None or summary["last"] <= as_of):  # every event counts: as summarized
+        return {actor: None if status is None else _STATUSES[status] for actor, status in summary["standing"].items()}
+    return _actor_statuses(summary, as_of, known_on)
+
+
+def _actor_statuses(
+    summary: Summary, as_of: str | None = None, known_on: str | None = None
+) -> dict[str, Status | None]:
     if as_of is None and known_on is None and summary["assessed"] is None:
         status = _STATUSES[summary["status"]]  # every event assessed every actor: they share the latest's status
         return dict.fromkeys(summary["actors"], status)
     latest: dict[str, tuple[str, str]] = {}
     names = {actor_key(actor): actor for actor in summary["actors"]}
-    for event in assessments(summary):
-        if (as_of is not None and event.date > as_of) or (known_on is not None and event.recorded > known_on):
+    # The packed history read as `assessments` reads it, without an object per event (a report reads them all).
+    assessed = summary["assessed"] or itertools.repeat(None)
+    for item, actors in zip(summary["history"].split(";"), assessed, strict=False):  # as long as the history
+        day = item[:10]
+        if (as_of is not None and day > as_of) or (known_on is not None and item[-10:] > known_on):
             continue
-        keys = names if event.actors is None else {actor_key(a) for a in event.actors} & names.keys()
+        keys = names if actors is None else [key for key in map(actor_key, actors) if key in names]
         for key in keys:
-            if key not in latest or event.date >= latest[key][0]:
-                latest[key] = (event.date, event.status)
+            previous = latest.get(key)
+            if previous is None or day >= previous[0]:
+                latest[key] = (day, item[11:-11])
     return {name: _STATUSES[latest[key][1]] if key in latest else None for key, name in names.items()}
 
 
@@ -819,9 +858,17 @@ def new_commitment(
     }
 
 
+_ACTOR_KEYS: dict[str, str] = {}
+
+
 def actor_key(name: str) -> str:
     """What makes two actor names the same actor: case and spacing aside (`ROK`, `rok`, ` ROK `)."""
-    return " ".join(name.split()).casefold()
+    key = _ACTOR_KEYS.get(name)
+    if key is None:
+        key = " ".join(name.split()).casefold()
+        if len(_ACTOR_KEYS) < 4096:  # a report asks for the same few names hundreds of thousands of times
+            _ACTOR_KEYS[name] = key
+    return key
 
 
 def actor_name(name: str) -> str:

@@ -19,8 +19,10 @@ from tracker.model import (
     actor_statuses,
     assessments,
     history_pairs,
+    latest_event,
     latest_status,
     parse_date,
+    recorded_dates,
     summary_status_as_of,
 )
 
@@ -30,11 +32,14 @@ DUE_SOON_DAYS = 180
 
 class Standing(NamedTuple):
     """One commitment as it stood on a date: its status (its latest event's) and each actor's (None: not assessed
-    by any event yet)."""
+    by any event yet); whether it is scored at all (see `scored`) and its mean (see `commitment_mean`), worked out
+    once."""
 
     commitment: Summary
     status: Status
     actors: dict[str, Status | None]
+    scored: bool
+    mean: float | None
 
 
 def standings(commitments: Iterable[Summary], as_of: str, known_on: str | None = None) -> list[Standing]:
@@ -44,9 +49,17 @@ def standings(commitments: Iterable[Summary], as_of: str, known_on: str | None =
     for c in sorted(commitments, key=lambda c: c["id"]):
         if c["made"] > as_of or (known_on is not None and assessments(c)[0].recorded > known_on):
             continue
-        status = summary_status_as_of(c, as_of, known_on) or Status.PENDING
-        rows.append(Standing(c, status, actor_statuses(c, as_of, known_on)))
+        status = summary_status_as_of(c, as_of, known_on) or _PENDING
+        actors = actor_statuses(c, as_of, known_on)
+        if c["kind"] == _REQUEST:
+            rows.append(Standing(c, status, actors, False, None))
+            continue
+        scores = [score for each in actors.values() if each is not None and (score := SCORES[each]) is not None]
+        rows.append(Standing(c, status, actors, True, sum(scores) / len(scores) if scores else None))
     return rows
+
+
+_PENDING, _REQUEST = Status.PENDING, Kind.REQUEST.value
 
 
 # --- scores, as the G7 Research Group computes them -----------------------------------------------------------
@@ -96,14 +109,14 @@ def mean_score(
 def scored(row: Standing) -> bool:
     """Whether a commitment is scored at all: a request commits the party asked to nothing, so it is tracked (did
     the party act?) but, as the G7 Research Group scores only commitments, never scored."""
-    return row.commitment["kind"] != Kind.REQUEST.value
+    return row.scored
 
 
 def commitment_mean(row: Standing, unassessed: Unassessed = Unassessed.SKIP) -> float | None:
     """A commitment's score: the mean of its actors' scores, actors that do not count left out; None for a
     request."""
-    if not scored(row):
-        return None
+    if unassessed is Unassessed.SKIP or not row.scored:
+        return row.mean
     scores = [score for status in row.actors.values() if (score := cell(status, unassessed)) is not None]
     return sum(scores) / len(scores) if scores else None
 
@@ -158,7 +171,7 @@ def by_actor(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
         for actor, status in row.actors.items():
             key = spelling.setdefault(actor_key(actor), actor)
             totals[key] += 1
-            if scored(row) and (score := cell(status)) is not None:
+            if row.scored and status is not None and (score := SCORES[status]) is not None:
                 scores.setdefault(key, []).append((score, 1))
     return {
         actor: {"total": totals[actor], "score": mean_score(scores.get(actor, []))}
@@ -248,8 +261,9 @@ def build_report(
 ) -> dict[str, Any]:
     """Every figure of `tracker report`, with the stable keys of its JSON form.
 
-    `details` gives the full commitments for a list of ids, in that order: all of them, one at a time, for the
-    per-commitment table, and those with events in the recent window for the recent notes and evidence.
+    `details` gives the full commitments for a list of ids, in that order: those with events in the recent window,
+    for the recent notes and evidence, and those whose latest event on the date (or known on `known_on`) is not
+    their latest of all, for the rationale of the per-commitment table (the summaries hold the latest one's).
     """
     rows = standings(commitments, as_of, known_on)
     start, end = recent_window(as_of)
@@ -278,12 +292,34 @@ def build_report(
 def _per_commitment_and_sources(
     rows: Sequence[Standing], details: Callable[[list[str]], Iterable[Commitment]], as_of: str, known_on: str | None
 ) -> dict[str, Any]:
-    documents: set[tuple[str, str]] = set()
+    # The rationale on the date is that of the latest event then. The summary holds the latest event's of all,
+    # which it is in a report on today's state; only the other commitments are read, in one pass.
+    places: list[int | None] = []  # None where the latest event on the date is the latest of all
+    for row in rows:
+        summary = row.commitment
+        if known_on is None and summary["last"] <= as_of:
+            places.append(None)
+            continue
+        dated = recorded_dates(summary)
+        on_the_date = latest_event(dated, as_of, known_on)
+        places.append(None if on_the_date >= 0 and on_the_date == latest_event(dated) else on_the_date)
+    earlier = [
+        row.commitment["id"] for row, place in zip(rows, places, strict=True) if place is not None and place >= 0
+    ]
+    events = {commitment["id"]: commitment["history"] for commitment in details(earlier)} if earlier else {}
     table = []
-    # One commitment at a time, in the rows' order: only what the table shows is kept.
-    for row, commitment in zip(rows, details([row.commitment["id"] for row in rows]), strict=True):
-        documents.add((commitment["source"]["date"], commitment["source"]["document"]))
-        table.append(commitment_row(row, commitment, as_of, known_on))
+    for row, place in zip(rows, places, strict=True):
+        summary = row.commitment
+        latest: tuple[str, str, list[str]] | None
+        if place is None:
+            latest = (summary["last"], summary["rationale"], summary["evidence"])
+        elif place < 0:
+            latest = None
+        else:
+            event = events[summary["id"]][place]
+            latest = (event["date"], event["note"], event["evidence"])
+        table.append(commitment_row(row, latest))
+    documents = {(row.commitment["made"], row.commitment["source_document"]) for row in rows}
     return {
         "period": {"from": min((row.commitment["made"] for row in rows), default=None), "to": as_of},
         "sources": [{"date": day, "document": document} for day, document in sorted(documents)],
@@ -291,18 +327,11 @@ def _per_commitment_and_sources(
     }
 
 
-def commitment_row(row: Standing, commitment: Commitment, as_of: str, known_on: str | None) -> dict[str, Any]:
+def commitment_row(row: Standing, latest: tuple[str, str, list[str]] | None) -> dict[str, Any]:
     """The per-commitment table's row for one commitment: each actor's status and score on the date, the
-    commitment's score, the date of its latest assessment, and the rationale behind it: the note and evidence of
-    the latest event that set a status (by date, then by recording order; dated by `as_of` and recorded by
-    `known_on`)."""
-    events = [
-        (event["date"], place, event)
-        for place, event in enumerate(commitment["history"])
-        if event["date"] <= as_of and (known_on is None or event["recorded_at"][:10] <= known_on)
-    ]
-    latest = max(events, key=lambda item: (item[0], item[1]))[2] if events else None
-    mean = commitment_mean(row)
+    commitment's score, and the date, note and evidence of `latest`, the latest event that set a status (by date,
+    then by recording order; dated by the report's date and recorded by its `known_on`: see `latest_event`)."""
+    mean, counts = row.mean, row.scored
     return {
         "id": row.commitment["id"],
         "title": row.commitment["title"],
@@ -310,13 +339,13 @@ def commitment_row(row: Standing, commitment: Commitment, as_of: str, known_on: 
         "weight": row.commitment["weight"],
         "status": row.status.value,
         "actors": {
-            actor: {"status": status.value if status else None, "score": cell(status) if scored(row) else None}
+            actor: {"status": status.value if status else None, "score": SCORES[status] if counts and status else None}
             for actor, status in row.actors.items()
         },
         "score": None if mean is None else round(mean, 4),
-        "assessed_on": latest["date"] if latest else None,
-        "rationale": latest["note"] if latest else "",
-        "evidence": list(latest["evidence"]) if latest else [],
+        "assessed_on": latest[0] if latest else None,
+        "rationale": latest[1] if latest else "",
+        "evidence": list(latest[2]) if latest else [],
         "superseded_by": row.commitment["superseded_by"] if row.status is Status.SUPERSEDED else None,
     }
 

@@ -290,6 +290,41 @@ def test_csv_cells_starting_with_a_control_character_never_start_with_a_dangerou
     assert any(row[1] in ("\\t=1+1", "\\r=1+1", "\n=1+1") for row in rows)
 
 
+def test_safe_changes_no_printable_character_so_printable_cells_skip_it() -> None:
+    # `csv_row` and `csv_cell` leave printable text as it is without calling `safe`: that holds for every character.
+    from tracker.render import safe
+
+    changed = [code for code in range(0x110000) if safe(chr(code), multiline=True) != chr(code)]
+    assert changed
+    assert not any(chr(code).isprintable() for code in changed)
+
+
+def test_a_large_csv_export_through_the_index_is_the_one_each_record_gives(run: Run, db_path: Path) -> None:
+    from tracker.formats import CSV_FIELDS, csv_cell
+    from tracker.store import Store
+
+    hostile = ["=1+1", "\u202eevil", "tab\there", "zero\u200bwidth", "caf\u00e9 \u5927", "\x1b[31mred", "-1", "plain"]
+    for number in range(80):  # past the count at which commitments are read in one pass over the index
+        text = hostile[number % len(hostile)]
+        added = run(
+            "add", "--kind", "pledge", "--title", f"{text} {number}", "--actor", "ROK", "--pillar", "economic",
+            "--quote", text, "--summary", text, "--id", f"many-{number:03d}",
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+    assert run("list").exit_code == 0  # the index is current
+    shown = list(csv.reader(io.StringIO(run("export", "--format", "csv").stdout)))
+    by_id = {c["id"]: c for c in Store(db_path).load()}
+    assert shown[0] == list(CSV_FIELDS)
+    assert len(shown) == len(by_id) + 1
+    for row in shown[1:]:
+        c = by_id[row[0]]
+        for field, value in (("title", c["title"]), ("summary", c["summary"]), ("quote", c["quote"])):
+            assert row[CSV_FIELDS.index(field)] == csv_cell(value), (row[0], field)
+        assert row[CSV_FIELDS.index("events")] == str(len(c["history"]))
+    assert any(cell.startswith("'=") for row in shown for cell in row)
+    assert not any("\x1b" in cell or "\u202e" in cell or "\u200b" in cell for row in shown for cell in row)
+
+
 def test_csv_export_leaves_ordinary_text_and_dates_as_they_are(run: Run, db_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv", "--status", "in-progress").stdout)))
     assert rows[1]["title"] == "Finance projects from the Cooperation Fund (USD 14 million a year since 2019)"

@@ -30,7 +30,7 @@ from tracker.index import Index, Signature, pack_summary
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
 from tracker.migrations import META as META
 from tracker.migrations import TABLE as TABLE
-from tracker.model import Commitment, commitment_problems, future_bound, summarize
+from tracker.model import COMMITMENT_KEYS, Commitment, commitment_problems, future_bound, summarize
 from tracker.validate import is_valid
 
 SCHEMA_VERSION = CURRENT
@@ -213,9 +213,15 @@ def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
     return cast(Commitment, record)
 
 
-def read_record(raw: bytes, key: str, commitment_id: str, bound: str | None = None) -> Commitment | None:
+def read_record(
+    raw: bytes, key: str, commitment_id: str, bound: str | None = None, checked: bool = False
+) -> Commitment | None:
     """The commitment `commitment_id` from its canonical text `raw` (from the key on), checked by the strict rules:
-    None if the text is not that commitment, valid, under the document key `key`."""
+    None if the text is not that commitment, valid, under the document key `key`.
+
+    With `checked`, the text comes from a file that its current index describes, and the tracker writes an index
+    only for a file whose every record it has checked (read in full, or written by itself), so the rules are not
+    applied again: the text must still be this commitment, under this key, with the fields of a commitment."""
     found = body(raw)
     if found is None or found[0] != key:
         return None
@@ -224,6 +230,8 @@ def read_record(raw: bytes, key: str, commitment_id: str, bound: str | None = No
         record: Any = orjson.loads(text)
     except orjson.JSONDecodeError:
         record = None
+    if checked and type(record) is dict and record.keys() == COMMITMENT_KEYS and record["id"] == commitment_id:
+        return cast(Commitment, record)
     fast = record is not None and is_valid(record, bound) and _keys_in_text(text) == _keys_in_record(record)
     if not fast:  # the strict reader and the model's rules decide
         try:

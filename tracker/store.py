@@ -286,7 +286,8 @@ class IndexedSnapshot(Snapshot):
         for commitment_id in wanted:
             number = where[commitment_id]
             start, end = starts[number], starts[number + 1] - 2
-            commitment = read_record(os.pread(self.descriptor, end - start, start), keys[number], commitment_id)
+            raw = os.pread(self.descriptor, end - start, start)
+            commitment = read_record(raw, keys[number], commitment_id, checked=True)
             if commitment is None:
                 raise self.stale()
             yield commitment

@@ -196,3 +196,27 @@ def test_two_copies_updated_on_different_commitments_merge_in_git_without_confli
     assert by_id["rcep-signing"]["status"] == "fulfilled"
     assert by_id["cooperation-fund"]["history"][-1]["note"] == "Fund confirmed for 2021"
     assert run("--db", str(ours), "show", "rcep").exit_code == 0
+
+
+def test_an_export_of_valid_records_is_read_once_and_anything_doubtful_is_read_strictly(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker import formats, strictjson
+
+    note = 'He said \\"done\\": the fund is paid'  # an escaped quote before `": ` inside a value
+    assert run("update", "rcep", "--note", note.replace('\\"', '"'), "--date", "2020-11-15").exit_code == 0
+    text = run("export").stdout
+    strict = list(strictjson.loads(text)["commitments"].values())
+    with monkeypatch.context() as patched:  # the valid export never reaches the strict reader
+        patched.setattr(strictjson, "loads", lambda *_: pytest.fail("read strictly"))
+        assert formats.read_import(text, "export.json") == strict
+    doubtful = {
+        "a key twice": (text.replace('"pillar": ', '"pillar": "economic",\n      "pillar": ', 1), "appears twice"),
+        "an integer past 64 bits": (text.replace('"paragraph": 9', '"paragraph": 9' + "0" * 5000, 1), "5001 digits"),
+        "a record that breaks a rule": (text.replace('"pillar": "economic"', '"pillar": "cosmic"', 1), "pillar"),
+    }
+    for what, (changed, words) in doubtful.items():
+        assert changed != text, what
+        with pytest.raises(formats.ImportProblems) as raised:
+            formats.read_import(changed, "export.json")
+        assert words in " ".join(raised.value.problems), (what, raised.value.problems)

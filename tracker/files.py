@@ -158,6 +158,9 @@ class PreparedFile:
             self.temp.unlink(missing_ok=True)
 
 
+_WRITE_AT = 1 << 20
+
+
 def prepare(path: Path, pieces: Sequence[Piece], source: int = -1, mode: int | None = None) -> PreparedFile:
     """Write the pieces (bytes, or ranges copied from the open file `source`) to a temporary file beside `path`,
     with `path`'s mode (or `mode`), and flush it to disk."""
@@ -169,11 +172,21 @@ def prepare(path: Path, pieces: Sequence[Piece], source: int = -1, mode: int | N
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
     try:
         try:
+            pending: list[bytes] = []  # small pieces (a record, a separator) written together, a megabyte at a time
+            size = 0
             for piece in pieces:
                 if isinstance(piece, bytes):
-                    write_all(descriptor, piece)
-                else:
+                    pending.append(piece)
+                    size += len(piece)
+                    if size < _WRITE_AT:
+                        continue
+                if pending:
+                    write_all(descriptor, b"".join(pending))
+                    pending, size = [], 0
+                if not isinstance(piece, bytes):
                     copy_range(source, descriptor, *piece)
+            if pending:
+                write_all(descriptor, b"".join(pending))
             os.fsync(descriptor)
             inode = os.fstat(descriptor).st_ino
         finally:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from tracker import strictjson
 from tracker.errors import DatabaseError
 from tracker.files import atomic_write, describe_os_error, fsync_directory, read_regular
@@ -142,8 +144,7 @@ class Journal:
         try:
             self.path.mkdir(exist_ok=True)
             pending = self.path / f"{self._next_number():09d}.{inode}.pending"
-            text = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            atomic_write(pending, text)
+            atomic_write(pending, _compact_json(entry))
         except OSError as error:
             raise DatabaseError(
                 f"cannot record the change in the undo journal {self.path} ({describe_os_error(error)}); "
@@ -240,3 +241,12 @@ def _well_formed(entry: Any) -> bool:
             if state is not None and (commitment_problems(state) or state["id"] != change["id"]):
                 return False
     return True
+
+
+def _compact_json(entry: dict[str, Any]) -> bytes:
+    """An entry as compact JSON with sorted keys: by orjson (an import's entry holds every commitment it adds), by
+    the standard library for what orjson does not write (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -13,6 +13,7 @@ The file is built from one piece per commitment, so that a write can copy the pi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -52,8 +53,10 @@ def doc_id(commitment_id: str) -> int:
     return int.from_bytes(digest, "big") >> 1 or 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def doc_key(commitment_id: str) -> str:
-    """The document id as the file writes it: a JSON key, so a string."""
+    """The document id as the file writes it: a JSON key, so a string. (Remembered: a write asks for each changed
+    commitment's several times.)"""
     return str(doc_id(commitment_id))
 
 
@@ -178,7 +181,7 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
         record = _parse_record(raw, bound, f"{origin}: commitment {number + 1}")
         if record is None:
             return None
-        if _keys_in_text(raw) != _keys_in_record(record) or key != doc_key(record["id"]):
+        if keys_in_text(raw) != keys_in_record(record) or key != doc_key(record["id"]):
             return None  # a key written twice, or a document id the tracker did not give: read the whole file
         keys.append(key)
         ids.append(record["id"])
@@ -232,7 +235,7 @@ def read_record(
         record = None
     if checked and type(record) is dict and record.keys() == COMMITMENT_KEYS and record["id"] == commitment_id:
         return cast(Commitment, record)
-    fast = record is not None and is_valid(record, bound) and _keys_in_text(text) == _keys_in_record(record)
+    fast = record is not None and is_valid(record, bound) and keys_in_text(text) == keys_in_record(record)
     if not fast:  # the strict reader and the model's rules decide
         try:
             record = strictjson.loads(text)
@@ -246,14 +249,15 @@ def read_record(
 _KEY = re.compile(rb'(?<!\\)(?:\\\\)*": ')  # a string's closing quote (not an escaped one) and ": ", as keys end
 
 
-def _keys_in_text(raw: bytes) -> int:
-    """How many keys one commitment's canonical text writes (each is on its own line, followed by `": `)."""
+def keys_in_text(raw: bytes) -> int:
+    """How many keys a JSON text written with `": ` after each key writes (as the canonical layout and the
+    standard library write them); a text written otherwise gives another count."""
     if b'\\": ' not in raw:
         return raw.count(b'": ')  # no escaped quote or backslash before a colon: every `": ` ends a key
     return len(_KEY.findall(raw))
 
 
-def _keys_in_record(record: Commitment) -> int:
+def keys_in_record(record: Commitment) -> int:
     """How many keys a valid commitment has once parsed: a key written twice in its text counts once here."""
     return len(record) + len(record["source"]) + len(record["amount"] or ()) + sum(map(len, record["history"]))
 

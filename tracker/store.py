@@ -380,12 +380,13 @@ class Transaction:
             self.changes[commitment_id] = Change(commitment_id, before, before)
         return self.changes[commitment_id]
 
-    def put(self, commitment: Commitment) -> None:
-        """Insert `commitment`, or replace the one with its id."""
-        problems = commitment_problems(commitment)
+    def put(self, commitment: Commitment, checked: bool = False) -> None:
+        """Insert `commitment` (a copy of it), or replace the one with its id; `checked`: the caller has just
+        checked it by the model's rules and hands it over (an import), so it is neither checked again nor copied."""
+        problems = [] if checked else commitment_problems(commitment)
         if problems:
             raise InvalidInputError(f"commitment '{commitment.get('id')}' {problems[0]}")
-        self._remember(commitment["id"]).after = _copy(commitment)
+        self._remember(commitment["id"]).after = commitment if checked else _copy(commitment)
 
     def delete(self, commitment_id: str) -> None:
         """Remove the commitment with this exact id."""
@@ -749,7 +750,8 @@ class Store:
     def _commit(self, snapshot: Snapshot, step: JournalStep) -> list[str]:
         changes = step.changes
         if isinstance(snapshot, IndexedSnapshot):
-            return self._write_spliced(snapshot, {change.id: change.after for change in changes}, step)
+            existing = {change.id for change in changes if change.before is not None}
+            return self._write_spliced(snapshot, {change.id: change.after for change in changes}, existing, step)
         updated = {cid: snapshot.get(cid) for cid in snapshot.ids}
         for change in changes:
             if change.after is None:
@@ -770,10 +772,15 @@ class Store:
         return self._write_file(pieces, step, None, lambda sig: (encode(sig, keys, ids, starts, summaries), None))
 
     def _write_spliced(
-        self, snapshot: IndexedSnapshot, replacements: dict[str, Commitment | None], step: JournalStep
+        self,
+        snapshot: IndexedSnapshot,
+        replacements: dict[str, Commitment | None],
+        existing: set[str],
+        step: JournalStep,
     ) -> list[str]:
         """Write the file again, copying every unchanged commitment's bytes from the current file, and the index
-        likewise, in runs: only the changed commitments are handled one by one (no loop over the others)."""
+        likewise, in runs: only the changed commitments (`existing`: those of them the file holds) are handled one
+        by one (no loop over the others)."""
         index = snapshot.index
         try:
             starts = index.starts(len(HEADER), len(FOOTER))
@@ -785,7 +792,7 @@ class Store:
         edits = []
         for commitment_id, commitment in replacements.items():
             key = doc_key(commitment_id)
-            if snapshot.contains(commitment_id):
+            if commitment_id in existing:
                 edits.append((snapshot.position(commitment_id), 1, key, commitment_id, commitment))
             elif commitment is not None:
                 edits.append((index.insertion_point(key), 0, key, commitment_id, commitment))
@@ -834,7 +841,7 @@ class Store:
             total += offsets[last] - offsets[first]
             offset += starts[last] - starts[first]
         new_starts.append(offset)
-        ids_pieces = _spliced_ids(sorted_ids, replacements, snapshot)
+        ids_pieces = _spliced_ids(sorted_ids, replacements, existing)
         count = len(new_starts) - 1
 
         def index_pieces(file_signature: Signature) -> tuple[list[Piece], IndexFile]:
@@ -1028,10 +1035,10 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
             yield from _read_range(snapshot, *piece)
 
 
-def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Commitment | None], snapshot: IndexedSnapshot) -> bytes:
+def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Commitment | None], existing: set[str]) -> bytes:
     """The sorted-ids section after the change: ids removed and added by bisection, the rest copied."""
-    gone = {cid for cid, commitment in replacements.items() if commitment is None and snapshot.contains(cid)}
-    new = {cid for cid, commitment in replacements.items() if commitment is not None and not snapshot.contains(cid)}
+    gone = {cid for cid, commitment in replacements.items() if commitment is None and cid in existing}
+    new = {cid for cid, commitment in replacements.items() if commitment is not None and cid not in existing}
     if not gone and not new:
         return sorted_ids
     count = len(sorted_ids) // ID_WIDTH

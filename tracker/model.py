@@ -156,8 +156,11 @@ def summarize(commitment: Commitment) -> Summary:
     """The Summary of a commitment."""
     history = commitment["history"]
     assessed = [event["actors"] for event in history] if any(e["actors"] is not None for e in history) else None
-    successors = [event for event in ordered_history(history) if event["status"] == Status.SUPERSEDED.value]
-    latest = history[latest_event((event["date"], event["recorded_at"][:10]) for event in history)]
+    recorded = [(event["date"], event["recorded_at"][:10]) for event in history]
+    latest = history[latest_event(recorded)]
+    superseded_by = None
+    if any(event["status"] == _SUPERSEDED for event in history):
+        superseded_by = [e for e in ordered_history(history) if e["status"] == _SUPERSEDED][-1]["by"]
     summary: Summary = {
         "id": commitment["id"],
         "title": commitment["title"],
@@ -166,12 +169,12 @@ def summarize(commitment: Commitment) -> Summary:
         "due": commitment["due"],
         "status": commitment["status"],
         "made": commitment["source"]["date"],
-        "last": max(event["date"] for event in history),
-        "history": ";".join(f"{e['date']} {e['status']} {e['recorded_at'][:10]}" for e in history),
+        "last": latest["date"],
+        "history": ";".join(f"{day} {e['status']} {on}" for (day, on), e in zip(recorded, history, strict=True)),
         "assessed": assessed,
         "kind": commitment["kind"],
         "weight": commitment["weight"],
-        "superseded_by": successors[-1]["by"] if successors else None,
+        "superseded_by": superseded_by,
         "quote_key": text_key(commitment["quote"]),
         "source_file": commitment["source"]["file"],
         "source_document": commitment["source"]["document"],
@@ -440,6 +443,7 @@ def ordered_history(history: Sequence[Event]) -> list[Event]:
 
 
 _STATUSES = {status.value: status for status in Status}
+_SUPERSEDED = Status.SUPERSEDED.value
 
 
 def search_ids(commitments: Iterable[Commitment], text: str) -> set[str]:

@@ -56,7 +56,8 @@ def prepare(size: int, workdir: Path) -> Path:
     """A fresh working copy of the generated data set of `size` commitments (generated once, then kept)."""
     source = workdir / f"data-{size}-current.json"
     if not source.exists():
-        subprocess.run([PYTHON, str(HERE / "generate.py"), str(size), str(source), "--current"], check=True)
+        generate = [PYTHON, str(HERE / "generate.py"), str(size), str(source), "--current"]
+        subprocess.run(generate, check=True, stdout=sys.stderr)  # stdout is the tables
     work = workdir / f"work-{size}.json"
     for leftover in workdir.glob(f"{work.name}*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()

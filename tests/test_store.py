@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import bundled_commitments
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError, UsageProblem
-from tracker.index import Index, read_index, signature
+from tracker.index import LINK, Index, open_index, read_index, signature
 from tracker.journal import Journal
 from tracker.layout import (
     FOOTER,
@@ -29,7 +29,7 @@ from tracker.layout import (
     record_spans,
 )
 from tracker.model import Commitment, Pillar, new_commitment, record_event, summarize
-from tracker.store import IndexedSnapshot, LoadedSnapshot, Store, bundled_text, export_json
+from tracker.store import IndexedSnapshot, LoadedSnapshot, Snapshot, Store, bundled_text, export_json
 
 GARBAGE = {
     "invalid JSON": '{"commitments": [',
@@ -383,6 +383,53 @@ def test_spliced_writes_give_the_same_file_as_a_full_write(store: Store) -> None
     index = current_index(store)
     assert index is not None
     assert index.ids == ids
+
+
+def test_a_spliced_index_is_the_one_a_full_read_writes_links_included(store: Store) -> None:
+    store.load()  # so that the writes below splice the index too
+    with store.transaction("supersede") as transaction:
+        old = transaction.get("rcep-signing")
+        old["history"].append({**old["history"][-1], "date": "2021-01-01", "status": "superseded", "by": "rcep-entry"})
+        old["status"] = "superseded"
+        transaction.put(old)
+        transaction.put({**a_commitment("RCEP enters into force"), "id": "rcep-entry"})
+    with store.transaction("retitle and remove") as transaction:
+        fund = transaction.get("cooperation-fund")
+        fund["title"] = "A title of its own"
+        transaction.put(fund)
+        transaction.delete("climate-environment-cooperation")
+        transaction.put({**a_commitment("Same quote"), "id": "same-quote", "quote": fund["quote"]})
+    with store.reading() as snapshot:
+        assert isinstance(snapshot, IndexedSnapshot)
+        assert snapshot.superseding("rcep-entry") == ["rcep-signing"]
+        assert snapshot.repeats("A TITLE of its own ", "") == ["'cooperation-fund' has the same title"]
+        found = snapshot.repeats("x", fund["quote"])
+        assert "'same-quote' has the same quote" in found
+        assert found == Snapshot.repeats(snapshot, "x", fund["quote"])  # as a search of every summary finds
+    store.undo()  # the links of the retitled, removed and added commitments, back as they were
+    original = next(c for c in bundled_commitments() if c["id"] == "cooperation-fund")
+    with store.reading() as snapshot:
+        assert snapshot.repeats("A title of its own", "") == []
+        found = snapshot.repeats(original["title"], fund["quote"])
+        assert "'cooperation-fund' has the same title and quote" in found
+        assert found == Snapshot.repeats(snapshot, original["title"], fund["quote"])
+    spliced = _index_contents(store)
+    store.index_path.unlink()
+    with store.reading() as snapshot:  # the whole file read, and the index written anew
+        assert snapshot.superseding("rcep-entry") == ["rcep-signing"]
+    assert _index_contents(store) == spliced
+
+
+def _index_contents(store: Store) -> tuple[Any, ...]:
+    """What an index file says, section by section (packed summaries unpacked: marshal's bytes for equal values
+    depend on which objects were shared)."""
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None
+    try:
+        links = index.read(index.links_at, LINK * index.links)
+        return index.rows(), list(index.starts(len(HEADER), len(FOOTER))), index.sorted_ids(), index.summaries(), links
+    finally:
+        index.close()
 
 
 def test_removing_every_commitment_then_undoing_keeps_the_file_canonical(store: Store) -> None:

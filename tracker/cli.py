@@ -44,7 +44,6 @@ from tracker.model import (
     parse_amount,
     parse_date,
     record_event,
-    repeats,
     sorted_commitments,
     utc_timestamp,
 )
@@ -855,7 +854,7 @@ def add(
     parsed_amount = _parse_amount(amount)
     store = _store(context)
     with store.reading() as snapshot:
-        for repeat in repeats(snapshot.summaries(), title, quote):
+        for repeat in snapshot.repeats(title, quote):
             render.print_notice(f"warning: {repeat}; adding it all the same ('tracker remove ID' if it is one)")
 
     def change(transaction: Transaction) -> None:

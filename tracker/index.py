@@ -31,6 +31,8 @@ order.
 from __future__ import annotations
 
 import bisect
+import functools
+import hashlib
 import itertools
 import marshal
 import operator
@@ -45,11 +47,24 @@ from typing import Any
 
 from tracker.errors import DatabaseError
 from tracker.files import Piece, open_regular
-from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary
+from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary, text_key
 
 INDEX_VERSION = 10
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
+
+
+def doc_id(commitment_id: str) -> int:
+    """The TinyDB document id of a commitment: a stable 63-bit number derived from its id (BLAKE2b)."""
+    digest = hashlib.blake2b(commitment_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1 or 1
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def doc_key(commitment_id: str) -> str:
+    """The document id as the file writes it: a JSON key, so a string. (Remembered: a write asks for each changed
+    commitment's several times.)"""
+    return str(doc_id(commitment_id))
 
 
 def signature(status: os.stat_result) -> Signature:
@@ -123,7 +138,7 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
 KEY_WIDTH = 20  # a document id has at most 19 digits
 ID_WIDTH = ID_MAX
 ROW = KEY_WIDTH + ID_WIDTH
-_HEAD = struct.Struct("<8sI5qqq")  # magic, version, signature, count, summaries' length
+_HEAD = struct.Struct("<8sI5qqqq")  # magic, version, signature, count, summaries' length, links
 MAGIC = b"trackidx"
 _NON_NUL = re.compile(rb"[^\x00]+")
 _first = operator.itemgetter(0)
@@ -152,22 +167,74 @@ def encode(
     ids: Sequence[str],
     starts: array[int],
     summaries: Sequence[bytes],
+    links: Sequence[bytes] | None = None,
 ) -> list[Piece]:
-    """An index file's bytes, in pieces: rows, starts (N + 1), sorted ids, summary offsets and summaries."""
+    """An index file's bytes, in pieces: rows, starts (N + 1), sorted ids, summary offsets, summaries and links (if
+    not given, those of the summaries)."""
     count = len(keys)
     offsets = array("q", [0])
     total = 0
     for packed in summaries:
         total += len(packed)
         offsets.append(total)
+    if links is None:
+        unpacked = (dict(zip(SUMMARY_FIELDS, marshal.loads(packed), strict=True)) for packed in summaries)
+        links = [link for summary in unpacked for link in links_of(summary)]  # type: ignore[arg-type]
     rows = b"".join(map(row, keys, ids))
     sorted_ids = b"".join(_padded(cid, ID_WIDTH) for cid in sorted(ids))
-    return [header(file_signature, count, total), rows, starts.tobytes(), sorted_ids, offsets.tobytes(), *summaries]
+    return [
+        header(file_signature, count, total, len(links)),
+        rows,
+        starts.tobytes(),
+        sorted_ids,
+        offsets.tobytes(),
+        *summaries,
+        b"".join(sorted(links)),
+    ]
 
 
-def header(file_signature: Signature, count: int, total: int) -> bytes:
-    """The header of an index of `count` commitments whose summaries take `total` bytes."""
-    return _HEAD.pack(MAGIC, INDEX_VERSION, *file_signature, count, total)
+# --- links: what finds a commitment by something other than its id -----------------------------------------------
+
+LINK = 17  # a tag, an 8-byte key, and the document id (8 bytes, big-endian) of the commitment it finds
+TITLE, QUOTE, SUCCESSOR = b"t", b"q", b"s"
+
+
+def links_of(summary: Summary) -> list[bytes]:
+    """A commitment's links, which the index keeps sorted so that one bisection finds them: its title's and its
+    quote's fingerprints (`text_key`), for `add` to find a repeat, and the id of the commitment that supersedes it,
+    for `show` to say what that one replaces. IndexDoubt for a summary whose quote key is not one."""
+    own = doc_id(summary["id"]).to_bytes(8, "big")
+    found = []
+    title = text_key(summary["title"])
+    try:
+        if title:
+            found.append(TITLE + bytes.fromhex(title) + own)
+        if summary["quote_key"]:
+            found.append(QUOTE + bytes.fromhex(summary["quote_key"]) + own)
+    except ValueError:
+        raise IndexDoubt(f"the summary of {summary['id']!r} is not one the tracker wrote") from None
+    if summary["superseded_by"] is not None:
+        found.append(SUCCESSOR + doc_id(summary["superseded_by"]).to_bytes(8, "big") + own)
+    if any(len(link) != LINK for link in found):
+        raise IndexDoubt(f"the summary of {summary['id']!r} is not one the tracker wrote")
+    return found
+
+
+def text_link(tag: bytes, text: str) -> bytes:
+    """The first nine bytes of the links of a text (a title, a quote) of this kind: what `IndexFile.linked` finds
+    them by; empty for a text with no fingerprint (no words)."""
+    key = text_key(text)
+    return tag + bytes.fromhex(key) if key else b""
+
+
+def successor_link(commitment_id: str) -> bytes:
+    """The first nine bytes of the links of the commitments that this one supersedes."""
+    return SUCCESSOR + doc_id(commitment_id).to_bytes(8, "big")
+
+
+def header(file_signature: Signature, count: int, total: int, links: int) -> bytes:
+    """The header of an index of `count` commitments whose summaries take `total` bytes, with `links` links."""
+    return _HEAD.pack(MAGIC, INDEX_VERSION, *file_signature, count, total, links)
 
 
 def row(key: str, commitment_id: str) -> bytes:
@@ -186,6 +253,7 @@ class Index:
     ids: list[str]  # each commitment's id, in the same (file) order
     spans: array[int]  # start and end of each commitment's bytes, two numbers per id
     summaries: list[bytes]  # each a packed Summary
+    links: list[bytes] | None = None  # every link (see `links_of`); None: those of the summaries
 
     def position(self, key: str) -> int:
         """Where the commitment with this document key stands in the file; KeyError if none does."""
@@ -208,7 +276,8 @@ class Index:
         return starts
 
     def to_bytes(self) -> bytes:
-        return b"".join(encode(self.signature, self.keys, self.ids, self.starts(), self.summaries))  # type: ignore[arg-type]
+        pieces = encode(self.signature, self.keys, self.ids, self.starts(), self.summaries, self.links)
+        return b"".join(pieces)  # type: ignore[arg-type]
 
 
 class _Keys(Sequence[str]):
@@ -222,6 +291,19 @@ class _Keys(Sequence[str]):
 
     def __getitem__(self, position: Any) -> Any:
         return self._index.key(position)
+
+
+class _Links(Sequence[bytes]):
+    """The links of an index file, read one at a time (for bisection)."""
+
+    def __init__(self, index: IndexFile) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.links
+
+    def __getitem__(self, number: Any) -> Any:
+        return self._index.link(number)
 
 
 class _SortedIds(Sequence[str]):
@@ -241,7 +323,14 @@ class IndexFile:
     Every method that reads raises IndexDoubt where what it reads does not hold up."""
 
     def __init__(
-        self, descriptor: int, size: int, file_signature: Signature, count: int, total: int, buffer: bytes = b""
+        self,
+        descriptor: int,
+        size: int,
+        file_signature: Signature,
+        count: int,
+        total: int,
+        links: int,
+        buffer: bytes = b"",
     ) -> None:
         self.descriptor = descriptor  # -1 for an index held in `buffer`
         self.buffer = buffer
@@ -249,7 +338,9 @@ class IndexFile:
         self.signature = file_signature
         self.count = count
         self.total = total  # the summaries' length
+        self.links = links  # how many links
         self.sections = _sections(count)
+        self.links_at = self.sections[4] + total
 
     def read(self, at: int, size: int) -> bytes:
         """`size` bytes at `at`, all of them, or IndexDoubt."""
@@ -274,8 +365,9 @@ class IndexFile:
     def in_memory(cls, index: Index) -> IndexFile:
         """An index built by a full read, held in memory (where it could not be written, say)."""
         data = index.to_bytes()
-        count, total = len(index.keys), len(data) - _sections(len(index.keys))[4]
-        return cls(-1, len(data), index.signature, count, total, data)
+        count, total = len(index.keys), sum(map(len, index.summaries))
+        links = (len(data) - _sections(count)[4] - total) // LINK
+        return cls(-1, len(data), index.signature, count, total, links, data)
 
     # --- one commitment ------------------------------------------------------------------------------------------
 
@@ -329,6 +421,37 @@ class IndexFile:
                 break
             found.append(candidate)
         return found
+
+    def link(self, number: int) -> bytes:
+        return self.read(self.links_at + LINK * number, LINK)
+
+    def linked(self, prefix: bytes) -> list[int]:
+        """The document ids of the commitments whose links begin with `prefix` (see `text_link`,
+        `successor_link`), by bisection."""
+        if len(prefix) != LINK - 8:
+            return []
+        found = []
+        for number in range(bisect.bisect_left(_Links(self), prefix), self.links):
+            link = self.link(number)
+            if not link.startswith(prefix):
+                break
+            found.append(int.from_bytes(link[9:], "big"))
+        return found
+
+    def link_place(self, link: bytes) -> int:
+        """Where a link goes among the links (by bisection)."""
+        return bisect.bisect_left(_Links(self), link)
+
+    def find_link(self, link: bytes) -> int:
+        """Where this very link stands among the links; IndexDoubt if it is not there (the summaries say it is)."""
+        number = self.link_place(link)
+        if number == self.links or self.link(number) != link:
+            raise IndexDoubt("the index's links do not match its summaries")
+        return number
+
+    def link_range(self, first: int, last: int) -> tuple[int, int]:
+        """The byte range in this file of links first..last."""
+        return self.links_at + LINK * first, self.links_at + LINK * last
 
     # --- every commitment ----------------------------------------------------------------------------------------
 
@@ -432,15 +555,20 @@ def open_index(path: Path, file_signature: Signature) -> IndexFile | None:
         if size > INDEX_LIMIT or size < _HEAD.size:
             raise IndexDoubt("too large or too small")
         head = os.pread(descriptor, _HEAD.size, 0)
-        magic, version, *stored, count, total = _HEAD.unpack(head)
-        if magic != MAGIC or version != INDEX_VERSION or tuple(stored) != file_signature or count < 0 or total < 0:
+        magic, version, *stored, count, total, links = _HEAD.unpack(head)
+        if (
+            magic != MAGIC
+            or version != INDEX_VERSION
+            or tuple(stored) != file_signature
+            or min(count, total, links) < 0
+        ):
             raise IndexDoubt("another file's index")
-        if _sections(count)[4] + total != size:
+        if _sections(count)[4] + total + LINK * links != size:
             raise IndexDoubt("not the size its header implies")
     except (OSError, IndexDoubt, struct.error):
         os.close(descriptor)
         return None
-    return IndexFile(descriptor, size, file_signature, count, total)
+    return IndexFile(descriptor, size, file_signature, count, total, links)
 
 
 def read_index(path: Path, file_signature: Signature, header: int, footer: int) -> Index | None:

@@ -13,8 +13,6 @@ The file is built from one piece per commitment, so that a write can copy the pi
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import itertools
 import json
 import re
@@ -27,7 +25,9 @@ import orjson
 from tracker import strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
-from tracker.index import Index, Signature, pack_summary
+from tracker.index import Index, Signature, links_of, pack_summary
+from tracker.index import doc_id as doc_id
+from tracker.index import doc_key as doc_key
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
 from tracker.migrations import META as META
 from tracker.migrations import TABLE as TABLE
@@ -45,19 +45,6 @@ FOOTER = b"\n  }\n}\n"
 EMPTY = HEADER[: -len(b"{\n")] + b"{}\n}\n"
 _BOUNDARY = re.compile(re.escape(b'\n    },\n    "'))
 _KEY_PREFIX = re.compile(rb'    "(\d{1,19})": ')
-
-
-def doc_id(commitment_id: str) -> int:
-    """The TinyDB document id of a commitment: a stable 63-bit number derived from its id (BLAKE2b)."""
-    digest = hashlib.blake2b(commitment_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1 or 1
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def doc_key(commitment_id: str) -> str:
-    """The document id as the file writes it: a JSON key, so a string. (Remembered: a write asks for each changed
-    commitment's several times.)"""
-    return str(doc_id(commitment_id))
 
 
 _CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
@@ -172,6 +159,7 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
     keys: list[str] = []
     ids: list[str] = []
     summaries: list[bytes] = []
+    links: list[bytes] = []
     bound = future_bound()
     for number in range(len(spans) // 2):
         found = body(data[spans[2 * number] : spans[2 * number + 1]])
@@ -185,10 +173,12 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
             return None  # a key written twice, or a document id the tracker did not give: read the whole file
         keys.append(key)
         ids.append(record["id"])
-        summaries.append(pack_summary(summarize(record)))
+        summary = summarize(record)
+        summaries.append(pack_summary(summary))
+        links += links_of(summary)
     if any(first >= second for first, second in itertools.pairwise(keys)):
         return None  # out of order or repeated: the whole-document read says which
-    return Index(file_signature, keys, ids, spans, summaries)
+    return Index(file_signature, keys, ids, spans, summaries, links)
 
 
 def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:

@@ -45,16 +45,21 @@ from tracker.files import (
 )
 from tracker.index import (
     ID_WIDTH,
+    QUOTE,
+    TITLE,
     Index,
     IndexDoubt,
     IndexFile,
     Signature,
     encode,
     header,
+    links_of,
     open_index,
     pack_summary,
     row,
     signature,
+    successor_link,
+    text_link,
 )
 from tracker.journal import Entry, Journal
 from tracker.layout import (
@@ -80,6 +85,7 @@ from tracker.model import (
     check_source,
     commitment_problems,
     matching,
+    repeats,
     resolve_id,
     search_ids,
     summarize,
@@ -150,6 +156,10 @@ class Snapshot:
     def superseding(self, commitment_id: str) -> list[str]:
         """The ids of the commitments that this one replaces: those whose latest superseded event names it."""
         return sorted(s["id"] for s in self.summaries() if s["superseded_by"] == commitment_id)
+
+    def repeats(self, title: str, quote: str) -> list[str]:
+        """Words for each commitment with the same title or quote as a new one (see `model.repeats`)."""
+        return repeats(sorted(self.summaries(), key=lambda s: s["id"]), title, quote)
 
     def select(self, filters: Filters, today: str) -> list[Summary]:
         """The commitments that `filters` choose, by due date; only a text search reads whole records. An actor
@@ -298,23 +308,36 @@ class IndexedSnapshot(Snapshot):
         _unlink_quietly(self.index_path)
         return DatabaseError(f"{self.path} does not match its index; the index was dropped: run the command again")
 
+    def _linked(self, prefix: bytes) -> list[Summary]:
+        """The summaries of the commitments whose links begin with `prefix`, found by bisection; IndexDoubt if
+        the index does not hold up."""
+        found = []
+        for document in self.index.linked(prefix):
+            try:
+                found.append(self.index.summary(self.index.position(str(document))))
+            except KeyError:
+                raise IndexDoubt("a link names no commitment") from None
+        return found
+
     def superseding(self, commitment_id: str) -> list[str]:
         if self._whole is None:
-            try:
-                needle = commitment_id.encode()
-                if self.index.summary_blob().count(needle) <= 1:
-                    return []  # only its own summary holds its id: no other commitment names it as successor
-                found = []
-                # The bytes of each packed summary are searched in C; only those that hold the id are unpacked.
-                for position, packed in enumerate(self.index.packed_summaries()):
-                    if needle in packed:
-                        summary = self.index.summary(position)
-                        if summary["superseded_by"] == commitment_id:
-                            found.append(summary["id"])
-                return sorted(found)
+            try:  # each is checked: its summary must name this commitment as its successor
+                linked = self._linked(successor_link(commitment_id))
+                return sorted(s["id"] for s in linked if s["superseded_by"] == commitment_id)
             except IndexDoubt:
                 pass
         return super().superseding(commitment_id)
+
+    def repeats(self, title: str, quote: str) -> list[str]:
+        if self._whole is None:
+            try:  # only the commitments linked by the same fingerprints; `repeats` checks each
+                candidates = {
+                    s["id"]: s for p in (text_link(TITLE, title), text_link(QUOTE, quote)) for s in self._linked(p)
+                }
+                return repeats(sorted(candidates.values(), key=lambda s: s["id"]), title, quote)
+            except IndexDoubt:
+                pass
+        return super().repeats(title, quote)
 
     def summaries(self) -> list[Summary]:
         if self._whole is None:
@@ -679,7 +702,7 @@ class Store:
                 return LoadedSnapshot(commitments, version)
         del data
         if write_index:
-            pieces = encode(index.signature, index.keys, index.ids, index.starts(), index.summaries)
+            pieces = encode(index.signature, index.keys, index.ids, index.starts(), index.summaries, index.links)
             self._write_index(lambda _: (pieces, None))
         return IndexedSnapshot(self.path, self.index_path, descriptor, IndexFile.in_memory(index), self._full_snapshot)
 
@@ -764,12 +787,16 @@ class Store:
         """Write a whole canonical file, then its index."""
         ordered = in_file_order(commitments)
         records: list[Piece] = [record_bytes(commitment) for commitment in ordered]
-        summaries = [pack_summary(summarize(commitment)) for commitment in ordered]
+        unpacked = [summarize(commitment) for commitment in ordered]
+        summaries = list(map(pack_summary, unpacked))
+        links = [link for summary in unpacked for link in links_of(summary)]
         keys = [doc_key(commitment["id"]) for commitment in ordered]
         ids = [commitment["id"] for commitment in ordered]
         pieces, spans = layout(records)
         starts = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries).starts()
-        return self._write_file(pieces, step, None, lambda sig: (encode(sig, keys, ids, starts, summaries), None))
+        return self._write_file(
+            pieces, step, None, lambda sig: (encode(sig, keys, ids, starts, summaries, links), None)
+        )
 
     def _write_spliced(
         self,
@@ -800,15 +827,24 @@ class Store:
         records: list[Piece] = []  # runs of old records as one range each, and new records' bytes
         runs: list[tuple[int, int] | None] = []  # for each entry of `records`: the old positions it copies
         new_summaries: list[tuple[str, str, bytes]] = []
+        gone_links: list[bytes] = []  # the links of the commitments replaced or removed, and of those put
+        new_links: list[bytes] = []
         previous = 0
         for position, replaced, key, commitment_id, commitment in edits:
             if position > previous:
                 records.append((starts[previous], starts[position] - 2))
                 runs.append((previous, position))
+            if replaced:
+                try:
+                    gone_links += links_of(index.summary(position))
+                except IndexDoubt:
+                    raise snapshot.stale() from None
             if commitment is not None:
                 records.append(record_bytes(commitment))
                 runs.append(None)
-                new_summaries.append((key, commitment_id, pack_summary(summarize(commitment))))
+                summary = summarize(commitment)
+                new_summaries.append((key, commitment_id, pack_summary(summary)))
+                new_links += links_of(summary)
             previous = position + replaced
         if previous < index.count:
             records.append((starts[previous], starts[index.count] - 2))
@@ -843,15 +879,20 @@ class Store:
         new_starts.append(offset)
         ids_pieces = _spliced_ids(sorted_ids, replacements, existing)
         count = len(new_starts) - 1
+        try:
+            link_pieces, links = _spliced_links(index, gone_links, new_links)
+        except IndexDoubt:
+            raise snapshot.stale() from None
 
         def index_pieces(file_signature: Signature) -> tuple[list[Piece], IndexFile]:
             return [
-                header(file_signature, count, total),
+                header(file_signature, count, total, links),
                 *rows,
                 new_starts.tobytes(),
                 ids_pieces,
                 new_offsets.tobytes(),
                 *blob,
+                *link_pieces,
             ], index
 
         return self._write_file(pieces, step, snapshot, index_pieces)
@@ -1066,6 +1107,28 @@ def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Commitment | None], 
             previous = at + 1  # the removed id itself
     parts.append(sorted_ids[previous * ID_WIDTH :])
     return b"".join(parts)
+
+
+def _spliced_links(index: IndexFile, gone: list[bytes], new: list[bytes]) -> tuple[list[Piece], int]:
+    """The links section after the change, in pieces, and how many links it holds: the links of the changed
+    commitments taken out and their new ones put in, each found by bisection, the runs between copied from the
+    old index file. IndexDoubt if a link the old summaries give is not there."""
+    cuts = sorted(
+        [(index.find_link(link), 1, link) for link in gone] + [(index.link_place(link), 0, link) for link in new]
+    )
+    pieces: list[Piece] = []
+    previous = 0
+    for place, removed, link in cuts:
+        if place > previous:
+            pieces.append(index.link_range(previous, place))
+            previous = place
+        if removed:
+            previous = place + 1
+        else:
+            pieces.append(link)
+    if previous < index.links:
+        pieces.append(index.link_range(previous, index.links))
+    return pieces, index.links - len(gone) + len(new)
 
 
 def _is_record_range(descriptor: int, start: int, end: int) -> bool:

@@ -40,7 +40,7 @@ import os
 import re
 import struct
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -280,42 +280,19 @@ class Index:
         return b"".join(pieces)  # type: ignore[arg-type]
 
 
-class _Keys(Sequence[str]):
-    """The document keys of an index file, read one row at a time (for bisection)."""
+class _Section(Sequence[Any]):
+    """A fixed-width section of an index file (keys, sorted ids, links) as a sequence read one item at a time, for
+    bisection."""
 
-    def __init__(self, index: IndexFile) -> None:
-        self._index = index
-
-    def __len__(self) -> int:
-        return self._index.count
-
-    def __getitem__(self, position: Any) -> Any:
-        return self._index.key(position)
-
-
-class _Links(Sequence[bytes]):
-    """The links of an index file, read one at a time (for bisection)."""
-
-    def __init__(self, index: IndexFile) -> None:
-        self._index = index
+    def __init__(self, length: int, item: Callable[[int], Any]) -> None:
+        self._length = length
+        self._item = item
 
     def __len__(self) -> int:
-        return self._index.links
+        return self._length
 
     def __getitem__(self, number: Any) -> Any:
-        return self._index.link(number)
-
-
-class _SortedIds(Sequence[str]):
-    def __init__(self, index: IndexFile) -> None:
-        self._index = index
-
-    def __len__(self) -> int:
-        return self._index.count
-
-    def __getitem__(self, number: Any) -> Any:
-        raw = self._index.read(self._index.sections[2] + ID_WIDTH * number, ID_WIDTH)
-        return raw.rstrip(b"\x00").decode("ascii", "replace")
+        return self._item(number)
 
 
 class IndexFile:
@@ -386,14 +363,14 @@ class IndexFile:
 
     def position(self, key: str) -> int:
         """Where the commitment with this document key stands in the file; KeyError if none does."""
-        number = bisect.bisect_left(_Keys(self), key)
+        number = bisect.bisect_left(_Section(self.count, self.key), key)
         if number == self.count or self.key(number) != key:
             raise KeyError(key)
         return number
 
     def insertion_point(self, key: str) -> int:
         """Where a commitment with this (new) document key goes in the file."""
-        return bisect.bisect_left(_Keys(self), key)
+        return bisect.bisect_left(_Section(self.count, self.key), key)
 
     def span(self, position: int) -> tuple[int, int]:
         start, following = struct.unpack("<2q", self.read(self.sections[1] + 8 * position, 16))
@@ -413,7 +390,7 @@ class IndexFile:
 
     def ids_with_prefix(self, prefix: str) -> list[str]:
         """The ids that start with `prefix`, sorted (by bisection on the sorted ids)."""
-        ids = _SortedIds(self)
+        ids = _Section(self.count, self.sorted_id)
         found = []
         for number in range(bisect.bisect_left(ids, prefix), self.count):
             candidate = ids[number]
@@ -421,6 +398,10 @@ class IndexFile:
                 break
             found.append(candidate)
         return found
+
+    def sorted_id(self, number: int) -> str:
+        raw = self.read(self.sections[2] + ID_WIDTH * number, ID_WIDTH)
+        return raw.rstrip(b"\x00").decode("ascii", "replace")
 
     def link(self, number: int) -> bytes:
         return self.read(self.links_at + LINK * number, LINK)
@@ -431,7 +412,7 @@ class IndexFile:
         if len(prefix) != LINK - 8:
             return []
         found = []
-        for number in range(bisect.bisect_left(_Links(self), prefix), self.links):
+        for number in range(bisect.bisect_left(_Section(self.links, self.link), prefix), self.links):
             link = self.link(number)
             if not link.startswith(prefix):
                 break
@@ -440,7 +421,7 @@ class IndexFile:
 
     def link_place(self, link: bytes) -> int:
         """Where a link goes among the links (by bisection)."""
-        return bisect.bisect_left(_Links(self), link)
+        return bisect.bisect_left(_Section(self.links, self.link), link)
 
     def find_link(self, link: bytes) -> int:
         """Where this very link stands among the links; IndexDoubt if it is not there (the summaries say it is)."""

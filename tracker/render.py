@@ -7,6 +7,7 @@ read as Rich markup and can never carry a terminal control sequence.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -182,18 +183,281 @@ def print_plain(renderable: RenderableType) -> None:
     sys.stdout.flush()
 
 
+PLAIN_WIDTH = 100_000  # wide enough that nothing wraps: a line of text stays one line for grep
+
+
 def plain_text(renderable: RenderableType) -> str:
-    """A renderable as plain text: no colour, no wrapping, no box-drawing, no trailing spaces."""
+    """A renderable as plain text: no colour, no wrapping, no box-drawing, no trailing spaces.
+
+    The texts, groups, indents and borderless tables that the views are made of are laid out here directly, line by
+    line, as Rich would lay them out `PLAIN_WIDTH` columns wide (see `plain_lines`); anything else, or anything that
+    would not fit, is printed through Rich (`rich_plain_text`). Both give the same bytes: the tests compare them."""
+    try:
+        lines = plain_lines(renderable)
+    except _NotPlain:
+        return rich_plain_text(renderable)
+    return _stripped("\n".join(lines) + "\n")
+
+
+def rich_plain_text(renderable: RenderableType) -> str:
+    """A renderable printed by Rich on a console `PLAIN_WIDTH` columns wide, without colour, each line stripped."""
     import io
 
     from rich.console import Console
 
     buffer = io.StringIO()
-    # Wide enough that nothing wraps: a line of text stays one line for grep.
-    wide = Console(file=buffer, width=100_000, color_system=None, force_terminal=False, highlight=False)
+    wide = Console(file=buffer, width=PLAIN_WIDTH, color_system=None, force_terminal=False, highlight=False)
     wide.print(renderable, markup=False, emoji=False)
-    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
-    return "".join(line + "\n" for line in lines)
+    return _stripped(buffer.getvalue())
+
+
+def _stripped(output: str) -> str:
+    return "".join(line.rstrip() + "\n" for line in output.splitlines())
+
+
+class _NotPlain(Exception):
+    """A renderable, or a layout, that `plain_lines` leaves to Rich."""
+
+
+# A string cell that Rich would read as itself: printable ASCII, no markup, no emoji code.
+_LITERAL = re.compile(r"[ -9;-Z\\-~]*")
+# Characters that join or change the glyph before them: Rich measures a line that holds one as a whole, and each of
+# its styled pieces on its own, so such a table cell is left to Rich.
+_JOINERS = ("\u200d", "\ufe0f")
+
+
+def plain_lines(renderable: RenderableType, width: int = PLAIN_WIDTH) -> list[str]:
+    """The lines (with any trailing spaces) that Rich prints for `renderable` on a console `width` columns wide with
+    no colour, for what the plain views are made of: Text, Group, Padding and a Table without a box. Raises
+    `_NotPlain` for anything else, and where Rich would wrap, crop or shrink a line or a column."""
+    return _Plain().lines(renderable, width, None)
+
+
+class _Plain:
+    """Lays out renderables as Rich does, with the arithmetic of a table written out, and no Segment per cell."""
+
+    def __init__(self) -> None:
+        self._rich: tuple[Any, Any] | None = None
+
+    def lines(self, renderable: Any, width: int, justify: str | None) -> list[str]:
+        from rich.console import Group
+        from rich.padding import Padding
+        from rich.table import Table
+        from rich.text import Text
+
+        if width < 1:
+            raise _NotPlain
+        kind = type(renderable)
+        if kind is Text:
+            return self._text(renderable, width, justify)
+        if kind is Group:
+            if not renderable.fit:
+                raise _NotPlain
+            return [line for part in renderable.renderables for line in self.lines(part, width, justify)]
+        if kind is Padding:
+            return self._padding(renderable, width, justify)
+        if kind is Table:
+            return self._table(renderable, width)
+        if kind is str:
+            return self._text(_literal(renderable), width, justify)
+        raise _NotPlain
+
+    def measure(self, renderable: Any, width: int) -> int:
+        """The widest line of `renderable`, as Rich's `Measurement.get(...).maximum` gives it `width` columns."""
+        from rich.cells import cell_len
+        from rich.console import Group
+        from rich.padding import Padding
+        from rich.text import Text
+
+        if width < 1:
+            raise _NotPlain
+        kind = type(renderable)
+        if kind is str:
+            renderable = _literal(renderable)
+            kind = Text
+        if kind is Text:
+            rows = renderable.plain.splitlines()
+            widest = max(cell_len(row) for row in rows) if rows else 0
+        elif kind is Group and renderable.fit:
+            widest = max((self.measure(part, width) for part in renderable.renderables), default=0)
+        elif kind is Padding:
+            sides = renderable.left + renderable.right
+            if width - sides < 1:
+                raise _NotPlain
+            widest = self.measure(renderable.renderable, width - sides) + sides
+        else:
+            raise _NotPlain
+        return min(widest, width)
+
+    def _text(self, text: Text, width: int, justify: str | None) -> list[str]:
+        from rich.cells import cell_len
+
+        plain = text.plain
+        if "\t" in plain or text.end != "\n" or text.justify is not None or text.overflow == "ignore":
+            raise _NotPlain
+        rows = plain.split("\n")
+        for row in rows:
+            # A line fits if it is no wider than `width`: surely where it has at most half as many characters (none
+            # is wider than two columns), else by its width, where that is the sum of its characters' (no joiner).
+            if len(row) * 2 > width and (any(joiner in row for joiner in _JOINERS) or cell_len(row) > width):
+                raise _NotPlain  # Rich would wrap it
+        if justify == "right":
+            rows = [row.rstrip() for row in rows]
+            return [" " * (width - cell_len(row)) + row for row in rows]
+        if justify not in (None, "default", "left"):
+            raise _NotPlain
+        return rows
+
+    def _padding(self, padding: Any, width: int, justify: str | None) -> list[str]:
+        if not padding.expand:
+            raise _NotPlain
+        inner = width - padding.left - padding.right
+        indent = " " * padding.left
+        body = [indent + line for line in self.lines(padding.renderable, inner, justify)]
+        return [""] * padding.top + body + [""] * padding.bottom
+
+    def _table(self, table: Table, width: int) -> list[str]:
+        columns = table.columns
+        if (
+            not columns
+            or not (table.rows or table.show_header)
+            or table.box is not None
+            or table.show_footer
+            or table.caption
+            or table.width is not None
+            or table.min_width is not None
+            or table.expand
+            or any(
+                column.width is not None
+                or column.min_width is not None
+                or column.max_width is not None
+                or column.vertical != "top"
+                or column.justify not in ("left", "right")
+                for column in columns
+            )
+        ):
+            raise _NotPlain
+        top, right, bottom, left = table.padding
+        if top or bottom:
+            raise _NotPlain
+        last = len(columns) - 1
+        sides: list[tuple[int, int]] = []
+        for index in range(len(columns)):
+            # as Table._get_cells and Table._get_padding_width give them
+            cell_left, cell_right = left, right
+            if table.collapse_padding and index:
+                cell_left = max(0, cell_left - cell_right)
+            if not table.pad_edge:
+                cell_left = 0 if index == 0 else cell_left
+                cell_right = 0 if index == last else cell_right
+            sides.append((cell_left, cell_right))
+        cells = [[*([column.header] if table.show_header else []), *column.cells] for column in columns]
+        widths = []
+        for column_cells, (cell_left, cell_right) in zip(cells, sides, strict=True):
+            inner = width - cell_left - cell_right
+            if inner < 1:
+                raise _NotPlain
+            widest = max(self._cell_width(cell, inner) for cell in column_cells)
+            widths.append((widest + cell_left + cell_right) or 1)
+        table_width = sum(widths)
+        if table_width > width:
+            raise _NotPlain  # Rich would shrink the columns
+        lines: list[str] = []
+        if table.title:
+            title = table.title
+            if type(title) is str:
+                title = _literal(title)
+            if table.title_justify not in ("left", "default") or self.measure(title, table_width) > table_width:
+                raise _NotPlain
+            lines += self.lines(title, table_width, None)
+        rendered = [
+            self._cells(column_cells, column_width, cell_sides, column.justify)
+            for column_cells, column_width, cell_sides, column in zip(cells, widths, sides, columns, strict=True)
+        ]
+        if table.show_header and len({len(cell) for cell in next(zip(*rendered, strict=True))}) > 1:
+            raise _NotPlain  # Rich aligns the headers at the bottom
+        for row in zip(*rendered, strict=True):
+            height = max(len(cell) for cell in row)
+            for number in range(height):
+                lines.append(
+                    "".join(
+                        cell[number] if number < len(cell) else " " * column_width
+                        for cell, column_width in zip(row, widths, strict=True)
+                    )
+                )
+        return lines
+
+    def _cell_width(self, cell: Any, inner: int) -> int:
+        if _joined(cell):
+            return self._rich_measure(cell, inner)
+        return self.measure(cell, inner)
+
+    def _cells(
+        self, column_cells: list[Any], column_width: int, sides: tuple[int, int], justify: str
+    ) -> list[list[str]]:
+        from rich.cells import cell_len
+
+        cell_left, cell_right = sides
+        inner = column_width - cell_left - cell_right
+        if inner < 1:
+            raise _NotPlain
+        indent, after = " " * cell_left, " " * cell_right
+        rendered = []
+        for cell in column_cells:
+            if _joined(cell):
+                rendered.append(self._rich_cell(cell, column_width, sides, justify))
+                continue
+            cell_lines = []
+            for line in self.lines(cell, inner, justify):
+                size = cell_len(line)
+                if size > inner:
+                    raise _NotPlain  # Rich would wrap or crop it
+                cell_lines.append(indent + line + " " * (inner - size) + after)
+            rendered.append(cell_lines)
+        return rendered
+
+    # A cell with a joiner is measured and laid out by Rich itself, cell by cell.
+
+    def _console(self) -> tuple[Any, Any]:
+        if self._rich is None:
+            import io
+
+            from rich.console import Console
+
+            wide = Console(
+                file=io.StringIO(), width=PLAIN_WIDTH, color_system=None, force_terminal=False, highlight=False
+            )
+            self._rich = (wide, wide.options.update(markup=False, highlight=False))
+        return self._rich
+
+    def _rich_measure(self, cell: Any, inner: int) -> int:
+        from rich.measure import Measurement
+
+        wide, options = self._console()
+        return int(Measurement.get(wide, options.update_width(inner), cell).maximum)
+
+    def _rich_cell(self, cell: Any, column_width: int, sides: tuple[int, int], justify: str) -> list[str]:
+        from rich.padding import Padding
+
+        wide, options = self._console()
+        options = options.update(width=column_width, justify=justify, height=None)
+        padded = Padding(cell, (0, sides[1], 0, sides[0]))
+        return ["".join(segment.text for segment in line) for line in wide.render_lines(padded, options)]
+
+
+def _literal(value: str) -> Text:
+    """A string cell or title as Rich reads it, where that is the string itself (else `_NotPlain`)."""
+    from rich.text import Text
+
+    if not _LITERAL.fullmatch(value):
+        raise _NotPlain
+    return Text(value)
+
+
+def _joined(cell: Any) -> bool:
+    from rich.text import Text
+
+    return type(cell) is Text and any(joiner in cell.plain for joiner in _JOINERS)
 
 
 def _real_terminal() -> bool:

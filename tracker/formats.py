@@ -170,8 +170,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: object) -> str:
     """A value made safe for one CSV cell: controls escaped as for a terminal, then, if what is left starts like a
     formula, a `'` in front, so that a spreadsheet shows the text instead of running it."""
-    text = value if isinstance(value, str) else str(value)
-    cell = text if text.isprintable() else safe(text, multiline=True)  # `safe` changes no printable character
+    cell = safe(value if isinstance(value, str) else str(value), multiline=True)
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 

@@ -318,6 +318,8 @@ class IndexFile:
         self.links = links  # how many links
         self.sections = _sections(count)
         self.links_at = self.sections[4] + total
+        self._starts: array[int] | None = None
+        self._offsets: array[int] | None = None
 
     def read(self, at: int, size: int) -> bytes:
         """`size` bytes at `at`, all of them, or IndexDoubt."""
@@ -461,21 +463,29 @@ class IndexFile:
         return ids
 
     def starts(self, header: int, footer: int) -> array[int]:
-        """Every start (N + 1), checked: increasing, from the header to the footer, as commitments tile the file."""
+        """Every start (N + 1), checked: increasing, from the header to the footer, as commitments tile the file.
+        Read and checked once (a write checks them, then copies by them): not to be changed by the caller."""
+        if self._starts is not None:
+            return self._starts
         starts = array("q")
         starts.frombytes(self.read(self.sections[1], 8 * (self.count + 1)))
         if self.count and not (starts[0] == header and starts[-1] == self.signature[0] - footer + 2):
             raise IndexDoubt("the index's spans do not cover the file")
         if not all(map(int.__lt__, map((2).__add__, starts), starts[1:])):  # each commitment ends after it starts
             raise IndexDoubt("the index's spans overlap or are empty")
+        self._starts = starts
         return starts
 
     def offsets(self) -> array[int]:
-        """Every summary offset (N + 1), checked: from 0 to the summaries' length, never decreasing."""
+        """Every summary offset (N + 1), checked: from 0 to the summaries' length, never decreasing. Read and
+        checked once: not to be changed by the caller."""
+        if self._offsets is not None:
+            return self._offsets
         offsets = array("q")
         offsets.frombytes(self.read(self.sections[3], 8 * (self.count + 1)))
         if offsets[0] != 0 or offsets[-1] != self.total or not all(map(int.__le__, offsets, offsets[1:])):
             raise IndexDoubt("the index's summaries are out of place")
+        self._offsets = offsets
         return offsets
 
     def summary_blob(self) -> bytes:

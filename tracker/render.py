@@ -78,8 +78,9 @@ STATUS_STYLES = {
 
 
 def safe(text: str, multiline: bool = False) -> str:
-    """`text` with every control character shown as a visible escape (`\\x1b`); newlines kept if `multiline`."""
-    return text.translate(_ESCAPES_MULTILINE if multiline else _ESCAPES)
+    """`text` with every control character shown as a visible escape (`\\x1b`); newlines kept if `multiline`.
+    Printable text (most of it) is returned as it is, with one check in C: no printable character is escaped."""
+    return text if text.isprintable() else text.translate(_ESCAPES_MULTILINE if multiline else _ESCAPES)
 
 
 def json_text(value: Any) -> str:

@@ -31,7 +31,8 @@ def summaries(data_file: str) -> list[dict[str, object]]:
     """Every summary in the index of `data_file`, in file order, unchecked."""
     descriptor = os.open(data_file + ".index", os.O_RDONLY)
     try:
-        magic, version, *stored, count, total = _HEAD.unpack(os.pread(descriptor, _HEAD.size, 0))
+        head = _HEAD.unpack(os.pread(descriptor, _HEAD.size, 0))  # magic, version, signature (5), count, total, ...
+        magic, version, stored, count, total = head[0], head[1], head[2:7], head[7], head[8]
         if magic != MAGIC or version != INDEX_VERSION or tuple(stored) != signature(os.stat(data_file)):
             raise SystemExit(f"{data_file}.index is not the index of {data_file}")
         rows, _, _, offsets_at, summaries_at = _sections(count)

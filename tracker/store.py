@@ -1059,8 +1059,12 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
     records: list[Piece] | None = None
     if isinstance(snapshot, IndexedSnapshot) and snapshot._whole is None:
         try:
-            _, where, starts = snapshot.places()
-            records = [(starts[where[cid]], starts[where[cid] + 1] - 2) for cid in wanted]
+            if len(wanted) == snapshot.index.count:  # every one (the ids are distinct): the file's run of records
+                starts = snapshot.index.starts(len(HEADER), len(FOOTER))
+                records = [(starts[0], starts[-1] - 2)] if wanted else []
+            else:
+                _, where, starts = snapshot.places()
+                records = [(starts[where[cid]], starts[where[cid] + 1] - 2) for cid in wanted]
         except (IndexDoubt, KeyError):
             records = None
     if records is None:

@@ -488,10 +488,6 @@ class IndexFile:
         self._offsets = offsets
         return offsets
 
-    def summary_blob(self) -> bytes:
-        """The bytes of every packed summary, one after the other, as the index holds them."""
-        return self.read(self.sections[4], self.total)
-
     def packed_summaries(self) -> list[bytes]:
         """Every packed summary, in file order."""
         offsets = self.offsets()

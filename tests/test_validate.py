@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker import strictjson
 from tracker.layout import canonical_json, parse_database
 from tracker.model import commitment_problems, future_bound
 from tracker.store import bundled_text
@@ -215,3 +216,15 @@ def test_the_canonical_encoder_gives_the_standard_librarys_bytes_on_any_document
 @given(broken_records())
 def test_the_canonical_encoder_gives_the_standard_librarys_bytes_on_record_shaped_values(record: Any) -> None:
     test_the_canonical_encoder_gives_the_standard_librarys_bytes_on_any_document.hypothesis.inner_test(record)
+
+
+@pytest.mark.parametrize("text", [b'"\\ud800"', b'"x\\udfff"', '"\ud800"'.encode("utf-8", "surrogatepass")])
+def test_orjson_refuses_a_lone_surrogate_so_its_records_need_no_search_for_one(text: bytes) -> None:
+    # `is_valid(..., from_orjson=True)` skips `has_surrogate` on that ground; the strict reader then names it.
+    import orjson
+
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(text)
+    record = {**BUNDLED[0], "title": strictjson.loads(b'"\\ud800"')}
+    assert not is_valid(record, future_bound())
+    agree(record)

@@ -352,7 +352,7 @@ def _read_valid_export(text: str | bytes) -> list[Commitment] | None:
         return None
     records = list(table.values())
     bound = future_bound()
-    if not all(is_valid(record, bound) for record in records):
+    if not all(is_valid(record, bound, from_orjson=True) for record in records):
         return None
     if len({record["id"] for record in records}) != len(records):
         return None

@@ -190,7 +190,7 @@ def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
         record = orjson.loads(raw)
     except orjson.JSONDecodeError:
         record = None
-    if record is not None and is_valid(record, bound):
+    if record is not None and is_valid(record, bound, from_orjson=True):
         return cast(Commitment, record)
     try:
         record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
@@ -225,7 +225,7 @@ def read_record(
         record = None
     if checked and type(record) is dict and record.keys() == COMMITMENT_KEYS and record["id"] == commitment_id:
         return cast(Commitment, record)
-    fast = record is not None and is_valid(record, bound) and keys_in_text(text) == keys_in_record(record)
+    fast = record is not None and is_valid(record, bound, True) and keys_in_text(text) == keys_in_record(record)
     if not fast:  # the strict reader and the model's rules decide
         try:
             record = strictjson.loads(text)

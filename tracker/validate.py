@@ -68,7 +68,11 @@ def _is_event(event: Any) -> bool:
     if not _is_date(event["date"]) or status not in STATUS_VALUES or not isinstance(event["note"], str):
         return False
     evidence = event["evidence"]
-    if not isinstance(evidence, list) or not all(isinstance(item, str) for item in evidence):
+    if type(evidence) is not list:
+        return False
+    try:
+        "".join(evidence)  # in C: a TypeError unless every item is a string
+    except TypeError:
         return False
     recorded_at = event["recorded_at"]
     if not isinstance(recorded_at, str) or not TIMESTAMP_PATTERN.match(recorded_at):
@@ -113,9 +117,10 @@ def _is_amount(amount: Any) -> bool:
     return amount["per"] is None or amount["per"] in AMOUNT_PERIODS
 
 
-def is_valid(commitment: Any, bound: str | None = None) -> bool:
+def is_valid(commitment: Any, bound: str | None = None, from_orjson: bool = False) -> bool:
     """Whether `commitment_problems(commitment)` is empty; `bound` is `future_bound()` (computed if not given: give
-    it once for a batch). Raises where `commitment_problems` would (an unhashable status or pillar)."""
+    it once for a batch). Raises where `commitment_problems` would (an unhashable status or pillar). `from_orjson`:
+    the record was parsed by orjson, which refuses a lone surrogate, so its texts need no search for one."""
     if not isinstance(commitment, dict) or commitment.keys() != COMMITMENT_KEYS:
         return False
     cid = commitment["id"]
@@ -167,4 +172,4 @@ def is_valid(commitment: Any, bound: str | None = None) -> bool:
         return False
     if commitment["status"] != latest_status:
         return False
-    return not has_surrogate(commitment)
+    return from_orjson or not has_surrogate(commitment)

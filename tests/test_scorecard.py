@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 
 from tests.conftest import Run, load, record
 
@@ -331,3 +332,20 @@ def test_an_id_too_long_says_how_long_an_id_may_be(run: Run, small: Path) -> Non
     result = run("add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--id", "a" * 61)
     assert result.exit_code == 2
     assert "at most 60 lower-case letters" in result.stderr
+
+
+def test_an_actor_with_controls_or_wide_characters_is_shown_safely_and_in_line(run: Run, db_path: Path) -> None:
+    for title, actor in (("Escaping actor", "\x1b[31mEvil\x1b[0m"), ("Wide actor", "東京")):
+        added = run("add", "--kind", "pledge", "--title", title, "--actor", actor, "--pillar", "economic")
+        assert added.exit_code == 0, added.stderr
+        assert run("update", title.lower().replace(" ", "-"), "--status", "fulfilled").exit_code == 0
+    for env in ({}, {"TTY_COMPATIBLE": "1", "COLUMNS": "120"}):
+        screen = run("scorecard", env=env).stdout
+        shown = screen.replace("\x1b[1m", "").replace("\x1b[0m", "")  # the bold of a terminal, nothing else
+        assert "\x1b" not in shown.replace("\\x1b", ""), screen
+        lines = shown.splitlines()
+        header = next(line for line in lines if "東京" in line)  # the header (its legend comes last)
+        at = next(number for number, line in enumerate(lines) if line.startswith("wide-actor"))
+        row = lines[at] if "+1" in lines[at] else lines[at + 1]  # cells beside the id, or under it
+        # The wide actor's code ends where its +1 does: columns line up by display width, not characters.
+        assert cell_len(header[: header.index("東京") + 2]) == cell_len(row[: row.index("+1") + 2]), screen

@@ -1119,11 +1119,15 @@ def mean_words(score: dict[str, Any]) -> tuple[str, str]:
 
 
 def actor_codes(actors: Sequence[str], longest: int = 5) -> dict[str, str]:
-    """A short header for each actor: its own name where it is short, else its initials (numbered if two clash)."""
+    """A short header for each actor: its own name where it is short, else its initials (numbered if two clash);
+    made from the name as `safe` shows it, so that a control character in a name is never printed."""
+    from rich.cells import cell_len
+
     codes: dict[str, str] = {}
     for actor in actors:
-        code = actor if len(actor) <= longest else "".join(word[0] for word in actor.split() if word)[:longest].upper()
-        code = code or actor[:longest]
+        shown = safe(actor)
+        code = shown if cell_len(shown) <= longest else "".join(word[0] for word in shown.split())[:longest].upper()
+        code = code or shown[:longest]
         base, number = code, 1
         while code in codes.values():
             number += 1
@@ -1135,15 +1139,17 @@ def actor_codes(actors: Sequence[str], longest: int = 5) -> dict[str, str]:
 def scorecard_view(card: dict[str, Any], width: int = 80, plain: bool = False) -> RenderableType:
     """The scorecard as text lines that fit `width` columns: actors abbreviated in the header with a legend, ids
     whole (on a line of their own above their cells where a row would not fit), row and column means."""
+    from rich.cells import cell_len
     from rich.console import Group
     from rich.text import Text
 
     actors = card["actors"]
     codes = actor_codes(actors)
-    cell_width = max([6, *(len(code) for code in codes.values())])  # room for "+0.33" and "100.0%" below
-    figures = "".join(f" {codes[a]:>{cell_width}}" for a in actors) + f" {'mean':>5} {'%':>6}"
+    cell_width = max([6, *map(cell_len, codes.values())])  # room for "+0.33" and "100.0%" below
+    figures = "".join(" " * (cell_width + 1 - cell_len(codes[a])) + codes[a] for a in actors)
+    figures += f" {'mean':>5} {'%':>6}"
     id_width = max([len("commitment"), *(len(row["id"]) for row in card["rows"])])
-    inline = id_width + len(figures) <= width
+    inline = id_width + cell_len(figures) <= width
     label = id_width if inline else 2
     lines: list[Text] = []
     header = Text(f"{'commitment':<{label}}" if inline else "commitment\n  ", style="bold")

@@ -567,3 +567,34 @@ def test_a_data_file_with_json_python_reads_badly_is_a_one_line_error(
         result = run(*command)
         _one_line_error(result, 1, str(isolated_environment), words)
     assert isolated_environment.read_text(encoding="utf-8") == content
+
+
+def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(run: Run, db_path: Path) -> None:
+    store = Store(db_path)
+    with store.transaction("many") as transaction:  # past the count at which records are read in one pass
+        base = transaction.get("rcep-signing")
+        for number in range(70):
+            transaction.put({**base, "id": f"copy-{number:02d}"})
+    assert run("list").exit_code == 0
+    from tracker.index import read_index
+
+    index = read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    text = db_path.read_bytes()
+    broken = text.replace(b'"actors": [\n        "ROK"', b'"actors": [\n        12345', 1)  # same length
+    assert broken != text
+    db_path.write_bytes(broken)
+    # Forged: the old index with the edited file's exact signature, as only a deliberate forger could write it.
+    forged = Index(signature(db_path.stat()), index.keys, index.ids, index.spans, index.summaries, index.links)
+    store.index_path.write_bytes(forged.to_bytes())
+    first = run("export", "--format", "csv")
+    assert first.exit_code == 1
+    assert first.stderr.count("\n") == 1
+    assert "does not match its index" in first.stderr
+    assert "the index was dropped: run the command again" in first.stderr
+    assert not store.index_path.exists()
+    again = run("export", "--format", "csv")  # the whole file, checked: the broken record is named
+    assert again.exit_code == 1
+    assert "actor" in again.stderr
+    assert "Traceback" not in first.stderr + again.stderr
+    assert db_path.read_bytes() == broken

@@ -48,7 +48,7 @@ from tracker.model import (
     utc_timestamp,
 )
 from tracker.report import Percent, Unassessed
-from tracker.store import Store, Transaction, WriteResult
+from tracker.store import Store, Transaction, WriteResult, drop_trusted_indexes, forget_trusted_reads
 
 if TYPE_CHECKING:
     from tracker.extract import Candidate
@@ -59,6 +59,7 @@ class TrackerGroup(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        forget_trusted_reads()
         try:
             result = super().main(*args, **kwargs)
         except TrackerError as error:
@@ -83,6 +84,11 @@ class TrackerGroup(TyperGroup):
             if os.environ.get("TRACKER_DEBUG"):
                 raise
             name = type(error).__name__
+            dropped = drop_trusted_indexes()  # a bulk read took records on an index's word: never again from it
+            if dropped:
+                problem = f"{dropped[0]} does not match its index ({name}: {error})"
+                render.print_error(f"{problem}; the index was dropped: run the command again")
+                sys.exit(1)
             render.print_error(f"internal error ({name}: {error}); set TRACKER_DEBUG=1 to see where, and report it")
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)

@@ -293,6 +293,7 @@ class IndexedSnapshot(Snapshot):
         except IndexDoubt:
             yield from self._instead().get_each(wanted)
             return
+        _TRUSTED.add(self.index_path)  # records taken without the rules' check: see `drop_trusted_indexes`
         for commitment_id in wanted:
             number = where[commitment_id]
             start, end = starts[number], starts[number + 1] - 2
@@ -1163,6 +1164,25 @@ def _read_all(descriptor: int, path: Path) -> bytes:
         return io.FileIO(descriptor, closefd=False).readall()
     except OSError as error:
         raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
+
+
+_TRUSTED: set[Path] = set()  # the index files of this command's bulk reads (see `drop_trusted_indexes`)
+
+
+def forget_trusted_reads() -> None:
+    """A new command begins: the reads of any before it (in the same process, as in tests) are not its own."""
+    _TRUSTED.clear()
+
+
+def drop_trusted_indexes() -> list[Path]:
+    """After an unexpected error: drop every index whose records this process read in bulk without checking them
+    by the rules (a current index vouches for them, but one forged to match a file edited by hand could pass a
+    broken record), so that the next command reads and checks the whole file. The data files they describe."""
+    dropped = sorted(_TRUSTED)
+    for path in dropped:
+        _unlink_quietly(path)
+    _TRUSTED.clear()
+    return [path.with_name(path.name.removesuffix(".index")) for path in dropped]
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -347,9 +347,14 @@ def _read_valid_export(text: str | bytes) -> list[Commitment] | None:
         return None
     if type(document) is not dict or document.keys() != {META, TABLE}:
         return None
-    table = document[TABLE]
-    if document[META] != {META_DOCUMENT: {"schema_version": SCHEMA_VERSION}} or type(table) is not dict:
+    table, meta = document[TABLE], document[META]
+    if type(table) is not dict or type(meta) is not dict or meta.keys() != {META_DOCUMENT}:
         return None
+    declared = meta[META_DOCUMENT]
+    if type(declared) is not dict or declared.keys() != {"schema_version"}:
+        return None
+    if type(declared["schema_version"]) is not int or declared["schema_version"] != SCHEMA_VERSION:
+        return None  # 3.0 or True is not 3 to the strict reader
     records = list(table.values())
     bound = future_bound()
     if not all(is_valid(record, bound, from_orjson=True) for record in records):

@@ -98,16 +98,35 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
     if type(values) is not tuple or len(values) != len(SUMMARY_FIELDS):
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
     summary: dict[str, Any] = dict(zip(SUMMARY_FIELDS, values, strict=True))
-    actors, assessed, history = summary["actors"], summary["assessed"], summary["history"]
-    due, made, last, evidence = summary["due"], summary["made"], summary["last"], summary["evidence"]
     try:
-        "".join(actors)  # in C: a list or tuple of strings, or a TypeError
-        "".join(evidence)
-        "".join(summary["standing"])  # its keys
-    except TypeError:
+        if not _well_formed(summary):
+            raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
+    except (TypeError, AttributeError):  # a value of a type no summary holds (a list where a status should be)
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote") from None
-    if not (
-        summary["id"] == expected_id
+    if summary["id"] != expected_id:
+        raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
+    return summary  # type: ignore[return-value]
+
+
+_HISTORY_ITEM = rf"\d{{4}}-\d{{2}}-\d{{2}} (?:{'|'.join(sorted(STATUS_VALUES))}) \d{{4}}-\d{{2}}-\d{{2}}"
+_HISTORY = re.compile(rf"{_HISTORY_ITEM}(?:;{_HISTORY_ITEM})*")
+
+
+def _well_formed(summary: dict[str, Any]) -> bool:
+    """Whether a summary has the shape the tracker writes; TypeError (or AttributeError) for some that do not."""
+    actors, assessed, history = summary["actors"], summary["assessed"], summary["history"]
+    due, made, last, evidence, standing = (
+        summary["due"],
+        summary["made"],
+        summary["last"],
+        summary["evidence"],
+        summary["standing"],
+    )
+    "".join(actors)  # in C: a TypeError unless a list or tuple of strings
+    "".join(evidence)
+    "".join(standing)  # its keys
+    return (
+        type(summary["id"]) is str
         and type(summary["title"]) is str
         and type(actors) is list
         and summary["pillar"] in PILLAR_VALUES
@@ -118,6 +137,7 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         and len(last) == 10
         and (due is None or (type(due) is str and len(due) == 10))
         and type(history) is str
+        and _HISTORY.fullmatch(history) is not None
         and (assessed is None or (type(assessed) is list and len(assessed) == history.count(";") + 1))
         and (summary["kind"] is None or summary["kind"] in KIND_VALUES)
         and type(summary["weight"]) in (int, float)
@@ -127,12 +147,10 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         and type(summary["source_document"]) is str
         and type(summary["rationale"]) is str
         and type(evidence) is list
-        and type(summary["standing"]) is dict
-        and _STATUS_OR_NONE.issuperset(summary["standing"].values())
-        and len(summary["standing"]) <= len(actors)
-    ):
-        raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
-    return summary  # type: ignore[return-value]
+        and type(standing) is dict
+        and _STATUS_OR_NONE.issuperset(standing.values())
+        and standing.keys() <= set(actors)
+    )
 
 
 KEY_WIDTH = 20  # a document id has at most 19 digits

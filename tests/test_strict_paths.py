@@ -1,9 +1,11 @@
-"""Review 13 (hostile testing of the speed-ups since 2147354): regressions found, to be fixed in tracker/."""
+"""What only the strict paths may decide: an import that its fast reader must not accept (a key twice, however
+spaced; a schema version that is not the integer), and an index summary that must be doubted, not used."""
 
 from __future__ import annotations
 
 import json
 import marshal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,20 +79,41 @@ def test_an_import_whose_schema_version_is_a_float_is_refused(run: Run, db_path:
 # --- a crafted index (with the data file's exact signature) ----------------------------------------------------------
 
 
-def test_a_crafted_index_whose_standing_holds_a_list_is_doubted_not_an_internal_error(run: Run, db_path: Path) -> None:
-    """`unpack_summary` checks `standing`'s values with `set.issuperset`, which raises TypeError (not IndexDoubt)
-    for an unhashable value: every command that reads summaries stops with an internal error."""
-    expected = run("list").stdout  # writes the index
+CRAFTED: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
+    "a status that is a list": ("standing", lambda s: {s["actors"][0]: ["fulfilled"]}),
+    "a status of an actor it does not have": ("standing", lambda s: {"Nobody": "fulfilled"}),
+    "an empty history": ("history", lambda s: ""),
+    "a history with an unknown status": ("history", lambda s: s["history"].replace("pending", "pendin")),
+}
+
+
+@pytest.mark.parametrize("what", CRAFTED)
+@pytest.mark.parametrize("command", [["list"], ["report", "--format", "json"], ["trend", "--format", "csv"]])
+def test_a_crafted_summary_is_doubted_and_the_file_read_instead(
+    run: Run, db_path: Path, what: str, command: list[str]
+) -> None:
+    expected = run(*command).stdout  # and the index written
     store = Store(db_path)
     index = read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER))
     assert index is not None
     summaries = list(index.summaries)
     summary = dict(zip(SUMMARY_FIELDS, marshal.loads(summaries[0]), strict=True))
-    summary["standing"] = {summary["actors"][0]: ["fulfilled"]}
+    field, value = CRAFTED[what]
+    summary[field] = value(summary)
     summaries[0] = marshal.dumps(tuple(summary[field] for field in SUMMARY_FIELDS))
     forged = Index(signature(db_path.stat()), index.keys, index.ids, index.spans, summaries)
     store.index_path.write_bytes(forged.to_bytes())
-    result = run("list")
+    result = run(*command)
     assert "internal error" not in result.stderr, result.stderr
     assert result.exit_code == 0, result.stderr
     assert result.stdout == expected
+
+
+def test_a_data_file_record_with_a_key_twice_written_compactly_is_refused(run: Run, db_path: Path) -> None:
+    text = db_path.read_text(encoding="utf-8")
+    doubled = text.replace('"pillar": ', '"pillar":"economic", "pillar": ', 1)
+    db_path.write_text(doubled, encoding="utf-8")
+    result = run("list")
+    assert result.exit_code == 1
+    assert "appears twice in one object" in result.stderr
+    assert db_path.read_text(encoding="utf-8") == doubled

@@ -11,7 +11,8 @@ ids must be sorted, and each summary is checked when it is used; on any doubt th
 
 The file is laid out so that a command reads only what it needs, with `pread`, never the whole index:
 
-    header   magic, version, the data file's signature, the number N of commitments, the summaries' length
+    header   magic, version, the data file's signature, the number N of commitments, the summaries' length, the
+             number L of links
     rows     N rows of 80 bytes in file order (sorted by document key): the document key (20 bytes) and the id
              (60 bytes), each NUL-padded; a key is found by bisection, reading one row per step
     starts   N + 1 little-endian int64: where each commitment begins in the data file; the last is where one more
@@ -20,12 +21,17 @@ The file is laid out so that a command reads only what it needs, with `pread`, n
     ids      N ids of 60 bytes, NUL-padded, sorted: for a prefix of an id, by bisection
     offsets  N + 1 int64: where each packed summary begins in the summaries, and their end
     summaries
+    links    L entries of 17 bytes, sorted: a tag (t title, q quote, s successor), an 8-byte key (the title's or
+             quote's fingerprint, or the document id of the commitment that supersedes this one) and this
+             commitment's document id; what `add` and `show` find by bisection instead of reading every summary
 
 `show` and `update` of one commitment read about twenty rows, two starts and one summary. The order of the keys
 and of the starts is proved where it is relied on: a one-record read checks the record's own bytes (its key, its
 id, its validity); a write, which copies every other record's bytes and shifts their starts, first checks every
-start and key in one pass in C; a bulk read (`list`, `report`) checks each summary against its row, and the rows'
-order.
+start and key in one pass in C; a bulk read (`list`, `report`) checks each summary's shape and its id against its
+row, and the rows' order; what a link finds is checked against the summary it leads to. Records read in bulk are
+matched to their key and id but not checked by every rule again: the tracker writes an index only for a file whose
+records it has all checked (see `store.drop_trusted_indexes` for what happens if one forged says otherwise).
 """
 
 from __future__ import annotations

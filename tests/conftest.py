@@ -17,8 +17,9 @@ import typer.testing
 from typer.testing import CliRunner
 
 from tracker.cli import app
+from tracker.files import bundled_text
 from tracker.model import Event
-from tracker.store import Store, bundled_text
+from tracker.store import Store
 
 SOURCES = Path(__file__).resolve().parent.parent / "data" / "sources"
 

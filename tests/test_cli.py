@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import Run, load, record
 from tracker import __version__
+from tracker.files import bundled_text
 from tracker.model import latest_date_on_earth
-from tracker.store import bundled_text
 
 TODAY = date.today().isoformat()
 # Two days after the latest date on Earth (UTC+14): in the future in every time zone, even across a midnight.

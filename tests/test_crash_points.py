@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import bundled_commitments
+from tracker.files import bundled_text
 from tracker.journal import Journal
-from tracker.store import Store, bundled_text
+from tracker.store import Store
 
 pytestmark = pytest.mark.slow
 

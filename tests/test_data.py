@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tracker.files import bundled_text
 from tracker.layout import dump_database, parse_database
 from tracker.model import Status, commitment_problems
-from tracker.store import bundled_text
 
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 SOURCE_FILE = "asean-rok-fmm-2020-09-09.txt"

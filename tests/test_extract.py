@@ -22,7 +22,7 @@ from tracker.extract import (
     recall_precision,
     sentences,
 )
-from tracker.store import bundled_text
+from tracker.files import bundled_text
 
 KOREAN = "한국과 아세안은 내년에 서울에서 회의를 개최하기로 합의했다고 외교부가 밝혔다. 양측은 협력을 강화하기로 했다."
 STATEMENTS = Path(__file__).resolve().parent / "statements"

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import load, record, tracker_executable, write_large_database
+from tracker.files import bundled_text
 from tracker.journal import Journal
-from tracker.store import Store, bundled_text
+from tracker.store import Store
 
 pytestmark = pytest.mark.slow  # every test here runs the installed command as real processes
 

@@ -18,11 +18,11 @@ import pytest
 from filelock import FileLock
 
 from tests.conftest import Run, load, record, tracker_executable
-from tracker.files import PreparedFile
+from tracker.files import PreparedFile, bundled_text
 from tracker.index import Index, signature
 from tracker.journal import Journal
 from tracker.layout import FOOTER, HEADER
-from tracker.store import Store, bundled_text
+from tracker.store import Store
 
 SECONDS = 20  # a command that has not answered by then hangs
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import bundled_commitments
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError, UsageProblem
+from tracker.files import bundled_text
 from tracker.index import LINK, Index, open_index, read_index, signature
 from tracker.journal import Journal
 from tracker.layout import (
@@ -29,7 +30,7 @@ from tracker.layout import (
     record_spans,
 )
 from tracker.model import Commitment, Pillar, new_commitment, record_event, summarize
-from tracker.store import IndexedSnapshot, LoadedSnapshot, Snapshot, Store, bundled_text, export_json
+from tracker.store import IndexedSnapshot, LoadedSnapshot, Snapshot, Store, export_json
 
 GARBAGE = {
     "invalid JSON": '{"commitments": [',

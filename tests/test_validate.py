@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker import strictjson
+from tracker.files import bundled_text
 from tracker.layout import canonical_json, parse_database
 from tracker.model import commitment_problems, future_bound
-from tracker.store import bundled_text
 from tracker.validate import is_valid
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"

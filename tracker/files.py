@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -169,6 +168,8 @@ def prepare(path: Path, pieces: Sequence[Piece], source: int = -1, mode: int | N
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = new_file_mode()
+    import tempfile  # not at start-up: reading commands never write
+
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
     try:
         try:
@@ -235,6 +236,13 @@ def copy_range(source: int, target: int, start: int, end: int) -> None:
             write_all(target, chunk)
             copied = len(chunk)
         start += copied
+
+
+def bundled_text() -> str:
+    """The bundled ASEAN-ROK 2020 data set, as shipped inside the package."""
+    from importlib import resources  # 2 ms, and tempfile with it: not at start-up
+
+    return resources.files("tracker.data").joinpath("commitments.json").read_text(encoding="utf-8")
 
 
 def default_path() -> Path:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import hashlib
 import itertools
 import marshal
 import operator
@@ -62,6 +61,8 @@ Signature = tuple[int, int, int, int, int]
 
 def doc_id(commitment_id: str) -> int:
     """The TinyDB document id of a commitment: a stable 63-bit number derived from its id (BLAKE2b)."""
+    import hashlib  # not at start-up: `list` and `report` never ask
+
     digest = hashlib.blake2b(commitment_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1 or 1
 

@@ -18,7 +18,6 @@ file's is the one that happened; any other is the one that did not.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -249,4 +248,6 @@ def _compact_json(entry: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
     except TypeError:
+        import json
+
         return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")

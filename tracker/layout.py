@@ -14,7 +14,6 @@ The file is built from one piece per commitment, so that a write can copy the pi
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from array import array
 from collections.abc import Iterable, Sequence
@@ -55,12 +54,14 @@ def canonical_json(value: Any, commitment: bool = False) -> bytes:
     (ten times faster) wherever the two agree: everywhere but in floats, which orjson writes in its own way
     (`1e-7` for `1e-07`); a value holding a float is written by the standard library. With `commitment`, `value`
     is a valid commitment, whose only floats can be its weight and its amount's value."""
-    if not (_float_free_commitment(value) if commitment else _float_free(value)):
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    try:
-        return orjson.dumps(value, option=_CANONICAL)
-    except TypeError:  # an integer past 64 bits, a lone surrogate, a key that is not a string
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    if _float_free_commitment(value) if commitment else _float_free(value):
+        try:
+            return orjson.dumps(value, option=_CANONICAL)
+        except TypeError:  # an integer past 64 bits, a lone surrogate, a key that is not a string
+            pass
+    import json  # not at start-up: only for what orjson does not write as the standard library does
+
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
 def _float_free_commitment(commitment: Any) -> bool:
@@ -193,6 +194,8 @@ def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
     if record is not None and is_valid(record, bound, from_orjson=True):
         return cast(Commitment, record)
     try:
+        import json
+
         record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
     except (ValueError, RecursionError):
         return None  # the whole-document read, strict, names the problem and where it is

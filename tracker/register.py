@@ -11,7 +11,6 @@ text. Only regular files whose names have this form are ever read, never through
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
@@ -29,6 +28,8 @@ NAME = re.compile(
 
 def content_hash(text: str) -> str:
     """The SHA-256 of a text's UTF-8 bytes, in hex."""
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -6,7 +6,6 @@ read as Rich markup and can never carry a terminal control sequence.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -94,6 +93,8 @@ def json_text(value: Any) -> str:
         return json_safe(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8"))
     except TypeError:
         pass
+    import json  # only for what orjson does not write
+
     return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
 
 

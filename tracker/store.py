@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
@@ -36,6 +35,7 @@ from tracker.errors import (
 )
 from tracker.files import (
     Piece,
+    bundled_text,
     describe_os_error,
     kind_of,
     locked,
@@ -95,11 +95,6 @@ from tracker.register import Register
 from tracker.storage import load_whole
 
 DEFAULT_LOCK_TIMEOUT = 10.0
-
-
-def bundled_text() -> str:
-    """The bundled ASEAN-ROK 2020 data set, as shipped inside the package."""
-    return resources.files("tracker.data").joinpath("commitments.json").read_text(encoding="utf-8")
 
 
 def read_text(path: Path) -> str:

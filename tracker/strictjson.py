@@ -7,7 +7,6 @@ for a long integer, UnicodeDecodeError). `loads` turns all of them into one JSON
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -23,6 +22,8 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
+                import json
+
                 raise JSONProblem(f"the key {json.dumps(key, ensure_ascii=False)[:80]} appears twice in one object")
             seen.add(key)
     return result
@@ -56,6 +57,8 @@ def loads(data: str | bytes) -> Any:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError as error:
             raise JSONProblem(f"not UTF-8 text (byte {error.start} cannot be decoded)") from None
+    import json  # not at start-up: `list` and `show` read through the index and never ask
+
     try:
         return json.loads(data, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float, parse_int=_int)
     except json.JSONDecodeError as error:

@@ -54,7 +54,7 @@ def standings(commitments: Iterable[Summary], as_of: str, known_on: str | None =
         if c["kind"] == _REQUEST:
             rows.append(Standing(c, status, actors, False, None))
             continue
-        scores = [score for each in actors.values() if each is not None and (score := SCORES[each]) is not None]
+        scores = [score for each in actors.values() if (score := cell(each)) is not None]
         rows.append(Standing(c, status, actors, True, sum(scores) / len(scores) if scores else None))
     return rows
 
@@ -83,9 +83,12 @@ class Percent(StrEnum):
 def cell(status: Status | None, unassessed: Unassessed = Unassessed.SKIP) -> int | None:
     """An actor's score on a commitment: +1, 0 or -1; None where it does not count (lapsed, superseded, or not
     assessed yet and `unassessed` is skip)."""
-    if status is None or status is Status.PENDING:
-        return {Unassessed.SKIP: None, Unassessed.ZERO: 0, Unassessed.MINUS_ONE: -1}[unassessed]
+    if status is None or status is _PENDING:
+        return _UNASSESSED[unassessed]
     return SCORES[status]
+
+
+_UNASSESSED: dict[Unassessed, int | None] = {Unassessed.SKIP: None, Unassessed.ZERO: 0, Unassessed.MINUS_ONE: -1}
 
 
 def percent(mean: float, convention: Percent = Percent.G20) -> float:
@@ -171,7 +174,7 @@ def by_actor(rows: Sequence[Standing]) -> dict[str, dict[str, Any]]:
         for actor, status in row.actors.items():
             key = spelling.setdefault(actor_key(actor), actor)
             totals[key] += 1
-            if row.scored and status is not None and (score := SCORES[status]) is not None:
+            if row.scored and (score := cell(status)) is not None:
                 scores.setdefault(key, []).append((score, 1))
     return {
         actor: {"total": totals[actor], "score": mean_score(scores.get(actor, []))}
@@ -331,7 +334,7 @@ def commitment_row(row: Standing, latest: tuple[str, str, list[str]] | None) -> 
     """The per-commitment table's row for one commitment: each actor's status and score on the date, the
     commitment's score, and the date, note and evidence of `latest`, the latest event that set a status (by date,
     then by recording order; dated by the report's date and recorded by its `known_on`: see `latest_event`)."""
-    mean, counts = row.mean, row.scored
+    mean = row.mean
     return {
         "id": row.commitment["id"],
         "title": row.commitment["title"],
@@ -339,7 +342,7 @@ def commitment_row(row: Standing, latest: tuple[str, str, list[str]] | None) -> 
         "weight": row.commitment["weight"],
         "status": row.status.value,
         "actors": {
-            actor: {"status": status.value if status else None, "score": SCORES[status] if counts and status else None}
+            actor: {"status": status.value if status else None, "score": cell(status) if row.scored else None}
             for actor, status in row.actors.items()
         },
         "score": None if mean is None else round(mean, 4),

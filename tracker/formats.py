@@ -191,42 +191,50 @@ def export_csv(commitments: Iterable[Commitment], today: str) -> str:
 
 
 def csv_pieces(commitments: Iterable[Commitment], today: str) -> Iterator[str]:
-    """`export_csv` in pieces of a few hundred rows, as the commitments come (a large export is never whole in
-    memory)."""
+    """`export_csv` in pieces, as the commitments come."""
+    return _csv_text(CSV_FIELDS, (_commitment_cells(c, today) for c in commitments))
+
+
+def _csv_text(header: Sequence[str], rows: Iterable[list[str]]) -> Iterator[str]:
+    """CSV text of a header and rows (each made safe by `csv_row`), in pieces of a few hundred rows: a large export
+    is never whole in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for number, c in enumerate(commitments, 1):
-        source = c["source"]
-        latest = max(event["date"] for event in c["history"])
-        value, currency, per = _amount_cells(c["amount"])
-        row = [
-            c["id"],
-            c["title"],
-            c["summary"],
-            c["quote"],
-            "; ".join(c["actors"]),
-            c["pillar"],
-            c["due"] or "",
-            format_amount(c["amount"]),
-            str(value),
-            currency,
-            per,
-            c["status"],
-            "yes" if is_overdue(c, today) else "no",
-            source["document"],
-            source["date"],
-            "" if source["paragraph"] is None else str(source["paragraph"]),
-            source["file"] or "",
-            str(len(c["history"])),
-            latest,
-        ]
+    writer.writerow(header)
+    for number, row in enumerate(rows, 1):
         writer.writerow(csv_row(row))
         if number % 512 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def _commitment_cells(c: Commitment, today: str) -> list[str]:
+    """One commitment's row of `export_csv`; list fields joined with '; '."""
+    source = c["source"]
+    value, currency, per = _amount_cells(c["amount"])
+    return [
+        c["id"],
+        c["title"],
+        c["summary"],
+        c["quote"],
+        "; ".join(c["actors"]),
+        c["pillar"],
+        c["due"] or "",
+        format_amount(c["amount"]),
+        str(value),
+        currency,
+        per,
+        c["status"],
+        "yes" if is_overdue(c, today) else "no",
+        source["document"],
+        source["date"],
+        "" if source["paragraph"] is None else str(source["paragraph"]),
+        source["file"] or "",
+        str(len(c["history"])),
+        max(event["date"] for event in c["history"]),
+    ]
 
 
 def _amount_cells(amount: Amount | None) -> tuple[object, str, str]:
@@ -247,18 +255,12 @@ def export_events_csv(commitments: Iterable[Commitment]) -> str:
 
 def events_csv_pieces(commitments: Iterable[Commitment]) -> Iterator[str]:
     """`export_events_csv` in pieces, as the commitments come."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EVENT_CSV_FIELDS)
-    for number, c in enumerate(commitments, 1):
-        for event in ordered_history(c["history"]):
-            row = [c["id"], event["date"], event["status"], event["note"], "; ".join(event["evidence"])]
-            writer.writerow(csv_row([*row, event["recorded_at"]]))
-        if number % 512 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    rows = (
+        [c["id"], event["date"], event["status"], event["note"], "; ".join(event["evidence"]), event["recorded_at"]]
+        for c in commitments
+        for event in ordered_history(c["history"])
+    )
+    return _csv_text(EVENT_CSV_FIELDS, rows)
 
 
 def export_markdown(commitments: list[Commitment], today: str) -> str:

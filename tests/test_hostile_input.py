@@ -425,3 +425,43 @@ def test_characters_scripts_and_emoji_need_are_shown_unchanged(run: Run, db_path
     _add_overdue(run, title)
     for name, output in _outputs(run).items():
         assert title in output, (name, output)
+
+
+# --- a line break at the end of an id, a date or a time stamp ---------------------------------------------------
+
+
+def test_an_id_ending_in_a_line_break_is_refused_by_add_and_leaves_the_file_as_it_was(run: Run, db_path: Path) -> None:
+    original = db_path.read_bytes()
+    result = run(
+        "add", "--id", "new-pledge\n", "--kind", "pledge", "--title", "T", "--quote", "Q", "--actor", "ROK",
+        "--pillar", "economic", "--source-document", "D", "--source-date", "2020-09-09", "--paragraph", "3",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    _no_internal_error(result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "is not an id" in result.stderr
+    assert db_path.read_bytes() == original
+
+
+@pytest.mark.parametrize("field", ["id", "recorded_at"])
+def test_a_data_file_with_a_line_break_ending_an_id_or_time_stamp_is_refused(
+    run: Run, db_path: Path, field: str
+) -> None:
+    text = db_path.read_text(encoding="utf-8")
+    edited = re.sub(rf'("{field}": "[^"]*)"', r'\1\\n"', text, count=1)  # the JSON escape for a line break
+    assert edited != text
+    db_path.write_text(edited, encoding="utf-8")
+    for command in (["list"], ["update", "rcep-signing", "--note", "x"]):
+        result = run(*command)
+        assert result.exit_code == 1, (command, result.stdout)
+        _no_internal_error(result.stderr)
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert field in result.stderr
+    assert db_path.read_text(encoding="utf-8") == edited
+
+
+def test_evidence_ending_in_a_line_break_is_not_a_link() -> None:
+    from tracker.html import is_link
+
+    assert is_link("https://www.mofa.go.kr/eng/")
+    assert not is_link("https://www.mofa.go.kr/eng/\n")

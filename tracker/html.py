@@ -24,7 +24,7 @@ STATUS_COLOURS = {
     Status.LAPSED: "#666666",
     Status.SUPERSEDED: "#cc79a7",
 }
-_URL = re.compile(r"^https?://[^\s<>\"']+$")
+_URL = re.compile(r"^https?://[^\s<>\"']+\Z")
 # The most periods a chart shows before the report takes longer ones: ten years of months, thirty of quarters.
 CHART_PERIODS = 120
 

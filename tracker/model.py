@@ -301,10 +301,10 @@ def summary_status_as_of(summary: Summary, as_of: str, known_on: str | None = No
 
 
 TITLE_MAX = 80
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z, not $: $ lets a final line break through
 ID_MAX = 60
-_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _AMOUNT_PATTERN = re.compile(
     r"^\s*(?P<value>\d[\d,_]*(?:\.\d+)?)\s*(?P<currency>[A-Za-z]{3})\s*(?:(?:/|a|per)\s*(?P<per>[a-z]+))?\s*$"
 )

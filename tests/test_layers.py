@@ -1,6 +1,6 @@
 """The modules import one way, down the layers: cli -> formats, render, report -> store -> storage, journal,
-layout -> index, register -> migrations, files, extract -> model, strictjson -> errors. A function-level import
-counts like any other: it would only hide a cycle."""
+layout -> index, register -> migrations, files, extract -> model, strictjson, parallel -> errors. A function-level
+import counts like any other: it would only hide a cycle."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tracker"
 
 LAYERS = [
     ["errors"],
-    ["model", "strictjson"],
+    ["model", "strictjson", "parallel"],
     ["files", "migrations", "extract", "validate"],
     ["index", "register"],
     ["layout", "journal"],

@@ -88,7 +88,10 @@ SUMMARY_FIELDS = tuple(Summary.__annotations__)
 
 def pack_summary(summary: Summary) -> bytes:
     """A Summary as the index keeps it: its values, in the order of SUMMARY_FIELDS."""
-    return marshal.dumps(tuple(summary[field] for field in SUMMARY_FIELDS))  # type: ignore[literal-required]
+    return marshal.dumps(_summary_values(summary))
+
+
+_summary_values = operator.itemgetter(*SUMMARY_FIELDS)
 
 
 _TEXT_OR_NONE = (str, type(None))
@@ -228,7 +231,7 @@ def links_of(summary: Summary) -> list[bytes]:
     """A commitment's links, which the index keeps sorted so that one bisection finds them: its title's and its
     quote's fingerprints (`text_key`), for `add` to find a repeat, and the id of the commitment that supersedes it,
     for `show` to say what that one replaces. IndexDoubt for a summary whose quote key is not one."""
-    own = doc_id(summary["id"]).to_bytes(8, "big")
+    own = int(doc_key(summary["id"])).to_bytes(8, "big")  # remembered: a full read has just asked for it
     found = []
     title = text_key(summary["title"])
     try:

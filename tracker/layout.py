@@ -31,6 +31,7 @@ from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
 from tracker.migrations import META as META
 from tracker.migrations import TABLE as TABLE
 from tracker.model import COMMITMENT_KEYS, Commitment, commitment_problems, future_bound, summarize
+from tracker.parallel import in_parts
 from tracker.validate import is_valid
 
 SCHEMA_VERSION = CURRENT
@@ -161,25 +162,60 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
     ids: list[str] = []
     summaries: list[bytes] = []
     links: list[bytes] = []
-    bound = future_bound()
-    for number in range(len(spans) // 2):
-        found = body(data[spans[2 * number] : spans[2 * number + 1]])
+    for found in in_parts(lambda first, stop: _index_part(data, spans, first, stop, origin), len(spans) // 2):
         if found is None:
             return None
-        key, raw = found
+        keys += found[0]
+        ids += found[1]
+        summaries += found[2]
+        links += found[3]
+    if any(first >= second for first, second in itertools.pairwise(keys)):
+        return None  # out of order or repeated: the whole-document read says which
+    return Index(file_signature, keys, ids, spans, summaries, links)
+
+
+_Part = tuple[list[str], list[str], list[bytes], list[bytes]]
+
+
+def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: str) -> _Part | None:
+    """The keys, ids, packed summaries and links of the records `first` to `stop` (see `index_records`)."""
+    keys: list[str] = []
+    ids: list[str] = []
+    summaries: list[bytes] = []
+    links: list[bytes] = []
+    bound = future_bound()
+    match_key = _KEY_PREFIX.match
+    for number in range(first, stop):
+        end = spans[2 * number + 1]
+        matched = match_key(data, spans[2 * number], end)
+        if matched is None:
+            return None
+        raw = data[matched.end() : end]
         record = _parse_record(raw, bound, f"{origin}: commitment {number + 1}")
         if record is None:
             return None
-        if keys_in_text(raw) != keys_in_record(record) or key != doc_key(record["id"]):
-            return None  # a key written twice, or a document id the tracker did not give: read the whole file
+        key = matched[1].decode()
+        if key != doc_key(record["id"]):
+            return None  # a document id the tracker did not give: read the whole file
+        if not _written_canonically(record, raw) and keys_in_text(raw) != keys_in_record(record):
+            return None  # a key written twice: the whole-document read names it
         keys.append(key)
         ids.append(record["id"])
         summary = summarize(record)
         summaries.append(pack_summary(summary))
         links += links_of(summary)
-    if any(first >= second for first, second in itertools.pairwise(keys)):
-        return None  # out of order or repeated: the whole-document read says which
-    return Index(file_signature, keys, ids, spans, summaries, links)
+    return keys, ids, summaries, links
+
+
+def _written_canonically(record: Commitment, raw: bytes) -> bool:
+    """Whether `raw` is exactly the canonical text of the record parsed from it (so no key in it is written twice:
+    the record would have one key fewer than its text). Cheaper to ask than to count the keys of the text."""
+    if not _float_free_commitment(record):
+        return False
+    try:
+        return orjson.dumps(record, option=_CANONICAL).replace(b"\n", b"\n    ") == raw
+    except TypeError:  # an integer past 64 bits
+        return False
 
 
 def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:

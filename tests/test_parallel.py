@@ -1,0 +1,184 @@
+"""Reading a large file with no index in several processes gives exactly what one process gives: the same index,
+the same first problem, and the same words for it; a copy that fails has its part done again."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import tracker.parallel
+from tests.conftest import Run, write_large_database
+from tracker.errors import DatabaseError
+from tracker.parallel import in_parts
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="parts are read in several processes on Linux only")
+
+
+@pytest.fixture
+def four_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Split anything of 4 records or more into 4 parts (as on a machine with 4 cores); the process ids forked."""
+    forked: list[int] = []
+    fork = os.fork
+
+    def recorded_fork() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(tracker.parallel, "PER_PART", 1)
+    monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
+    monkeypatch.setattr(os, "fork", recorded_fork)
+    yield forked
+    for pid in forked:  # every copy has been waited for: none is left running or unreaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def squares(start: int, stop: int) -> list[int]:
+    return [number * number for number in range(start, stop)]
+
+
+def test_parts_come_back_in_order_and_three_of_four_from_other_processes(four_parts: list[int]) -> None:
+    parent = os.getpid()
+
+    def where(start: int, stop: int) -> tuple[int, list[int]]:
+        return os.getpid(), squares(start, stop)
+
+    found = list(in_parts(where, 10))
+    assert [part for _, part in found] == [squares(0, 2), squares(2, 5), squares(5, 7), squares(7, 10)]
+    assert found[0][0] == parent
+    assert len({pid for pid, _ in found[1:]} - {parent}) == 3
+    assert len(four_parts) == 3
+
+
+def test_the_first_problem_in_order_is_the_one_raised(four_parts: list[int]) -> None:
+    def failing(start: int, stop: int) -> list[int]:
+        if start >= 5:  # the third and fourth parts
+            raise DatabaseError(f"a problem in records {start} to {stop}")
+        return squares(start, stop)
+
+    parts = in_parts(failing, 10)
+    assert next(parts) == squares(0, 2)
+    assert next(parts) == squares(2, 5)
+    with pytest.raises(DatabaseError, match=r"^a problem in records 5 to 7$"):
+        next(parts)
+
+
+def test_a_copy_that_dies_has_its_part_done_again_here(four_parts: list[int]) -> None:
+    parent = os.getpid()
+
+    def dying(start: int, stop: int) -> list[int]:
+        if os.getpid() != parent and start == 2:
+            os._exit(3)
+        return squares(start, stop)
+
+    assert list(in_parts(dying, 10)) == [squares(0, 2), squares(2, 5), squares(5, 7), squares(7, 10)]
+
+
+def test_a_copy_that_fails_with_an_unforeseen_error_has_its_part_done_again_here(four_parts: list[int]) -> None:
+    parent = os.getpid()
+
+    def unforeseen(start: int, stop: int) -> list[int]:
+        if os.getpid() != parent:
+            raise RuntimeError("only in a copy")
+        return squares(start, stop)
+
+    assert list(in_parts(unforeseen, 10)) == [squares(0, 2), squares(2, 5), squares(5, 7), squares(7, 10)]
+
+
+def test_stopping_early_ends_the_other_processes(four_parts: list[int]) -> None:
+    parts = in_parts(squares, 10)
+    assert next(parts) == squares(0, 2)
+    parts.close()  # the fixture checks that all three copies were ended and waited for
+    assert len(four_parts) == 3
+
+
+def test_an_error_in_this_process_ends_the_others(four_parts: list[int]) -> None:
+    parent = os.getpid()
+
+    def failing_here(start: int, stop: int) -> list[int]:
+        if os.getpid() == parent:
+            raise DatabaseError("here")
+        return squares(start, stop)
+
+    with pytest.raises(DatabaseError, match=r"^here$"):
+        list(in_parts(failing_here, 10))
+
+
+def test_few_records_or_one_core_are_one_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
+    assert tracker.parallel.parts_for(tracker.parallel.PER_PART * 2 - 1) == 1
+    assert tracker.parallel.parts_for(tracker.parallel.PER_PART * 2) == 2
+    assert tracker.parallel.parts_for(tracker.parallel.PER_PART * 100) == 4
+    monkeypatch.setattr(tracker.parallel, "_cores", lambda: 64)
+    assert tracker.parallel.parts_for(tracker.parallel.PER_PART * 100) == tracker.parallel.MOST_PARTS
+    monkeypatch.setattr(tracker.parallel, "_cores", lambda: 1)
+    assert tracker.parallel.parts_for(tracker.parallel.PER_PART * 100) == 1
+
+
+# --- through the CLI: the same index, the same errors ---------------------------------------------------------
+
+
+def _cold(run: Run, path: Path, *command: str) -> tuple[int, str, str, bytes | None]:
+    """A command on the file with its index removed first: exit code, stdout, stderr and the index it wrote."""
+    index = path.with_name(path.name + ".index")
+    index.unlink(missing_ok=True)
+    result = run(*command)
+    return result.exit_code, result.stdout, result.stderr, index.read_bytes() if index.exists() else None
+
+
+def _serial_and_parallel(
+    run: Run, path: Path, monkeypatch: pytest.MonkeyPatch, *command: str
+) -> list[tuple[int, str, str, bytes | None]]:
+    outcomes = []
+    for per_part in (10**9, 1):
+        monkeypatch.setattr(tracker.parallel, "PER_PART", per_part)
+        monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
+        outcomes.append(_cold(run, path, *command))
+    return outcomes
+
+
+def test_an_index_built_in_parts_is_byte_for_byte_the_one_built_in_one(
+    run: Run, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_large_database(isolated_environment, 3)
+    serial, parallel = _serial_and_parallel(run, isolated_environment, monkeypatch, "list")
+    assert serial[0] == 0
+    assert serial[3] is not None
+    assert parallel == serial
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        [("last", b'"pillar": "economic"', b'"pillar": "economics"')],  # a rule broken in the last part
+        [("last", b'"weight": 1\n', b'"weight": 1,\n      "weight": 1\n')],  # a key twice: the whole-document read
+        [("last", b'"weight": 1\n', b'"weight": 0\n'), ("first", b'"weight": 1\n', b'"weight": 1e999\n')],
+        [("middle", b'"pillar": "economic"', b'"pillar": 7'), ("last", b'"id": "', b'"id": "X')],
+    ],
+    ids=["rule", "duplicate key", "two problems", "two parts broken"],
+)
+def test_a_broken_file_gives_the_same_words_read_in_parts_or_in_one(
+    run: Run,
+    isolated_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    breakage: list[tuple[str, bytes, bytes]],
+) -> None:
+    write_large_database(isolated_environment, 3)
+    text = isolated_environment.read_bytes()
+    for where, old, new in breakage:
+        at = {"first": text.find(old), "middle": text.find(old, len(text) // 2), "last": text.rfind(old)}[where]
+        assert at >= 0
+        text = text[:at] + new + text[at + len(old) :]
+    isolated_environment.write_bytes(text)
+    for command in (["list"], ["show", "rcep-signing-0"], ["update", "rcep-signing-1", "--note", "x"]):
+        serial, parallel = _serial_and_parallel(run, isolated_environment, monkeypatch, *command)
+        assert serial[0] == 1, serial
+        assert serial[2].startswith("tracker: error: ")
+        assert parallel == serial
+    assert isolated_environment.read_bytes() == text

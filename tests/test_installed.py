@@ -114,3 +114,57 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(db_path: Path) -> Non
     assert code == 0
     assert "overdue" in plain
     assert not colour.search(plain)
+
+
+# --- the installed command makes a Click command only of the one asked for ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["list"], "list"),
+        (["list", "--status", "pending"], "list"),
+        (["--db", "data.json", "show", "rcep"], "show"),
+        (["--db=data.json", "--no-pager", "report"], "report"),
+        (["--db", "list"], None),  # "list" is the data file here, and no command is named
+        (["source", "rcep"], "source"),  # a command whose function has another name
+        (["--help"], None),
+        (["--version", "list"], None),
+        (["--install-completion"], None),
+        (["lst"], None),
+        ([], None),
+    ],
+)
+def test_the_command_asked_for_is_found_as_click_would_find_it(arguments: list[str], expected: str | None) -> None:
+    from tracker.cli import command_asked_for
+
+    assert command_asked_for(arguments) == expected
+
+
+def test_the_options_before_a_command_that_take_a_value_are_known() -> None:
+    import typer.main
+
+    from tracker.cli import GLOBAL_OPTIONS_WITH_VALUES, app
+
+    group = typer.main.get_command(app)
+    with_values = {name for param in group.params if not getattr(param, "is_flag", True) for name in param.opts}
+    assert with_values == GLOBAL_OPTIONS_WITH_VALUES
+    flags = {name for param in group.params if getattr(param, "is_flag", False) for name in param.opts}
+    assert flags - {"--version", "--install-completion", "--show-completion"} == {"--no-pager"}
+
+
+def test_the_installed_command_still_knows_every_command(run_installed: Invoke, db_path: Path) -> None:
+    listed = run_installed("--db", str(db_path), "list", "--status", "pending")
+    assert listed.returncode == 0, listed.stderr
+    assert "rcep-signing" in listed.stdout
+    typo = run_installed("--db", str(db_path), "lst")
+    assert typo.returncode == 2
+    assert "No such command 'lst'" in typo.stderr
+    assert "Did you mean 'list'?" in typo.stderr
+    overview = run_installed("--help")
+    assert overview.returncode == 0
+    for command in ("list", "show", "update", "undo", "extract", "source"):
+        assert re.search(rf"^\s+{command}\s", overview.stdout, re.MULTILINE), command
+    help_of_one = run_installed("--db", str(db_path), "source", "--help")
+    assert help_of_one.returncode == 0
+    assert "Usage: tracker source" in help_of_one.stdout

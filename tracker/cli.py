@@ -1,5 +1,7 @@
 """The command line: each command parses its options, calls the core or the store, and hands the result to render."""
 
+from __future__ import annotations
+
 import functools
 import math
 import os
@@ -1814,7 +1816,7 @@ class Statement(NamedTuple):
 def _add_candidates(
     context: typer.Context,
     text: str,
-    candidates: "list[Candidate]",
+    candidates: list[Candidate],
     statement: Statement,
     pick: str | None,
     every: bool,
@@ -1929,9 +1931,7 @@ REVIEW_ANSWERS = {
 }
 
 
-def _review(
-    candidates: "list[Candidate]", marks: list[str | None], statement: Statement
-) -> "list[tuple[int, Candidate]]":
+def _review(candidates: list[Candidate], marks: list[str | None], statement: Statement) -> list[tuple[int, Candidate]]:
     """Each candidate on the terminal, one by one: accept, skip, edit, or quit. A closed choice (an answer, a kind,
     a pillar) is asked again until it is one; a free value that does not hold up (a title, actors, a due date)
     ends the review with an error, and nothing is added."""
@@ -1969,7 +1969,7 @@ def _choose(question: str, choices: Sequence[str], default: str | None) -> str:
         render.print_line(f"'{answer}' is not one of {', '.join(choices)}")
 
 
-def _edited(answer: str, candidate: "Candidate", statement: Statement) -> dict[str, Any]:
+def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str, Any]:
     """The field a review answer changes, with its new value as typed (a free value checked, or InvalidInputError)."""
     nothing = "; nothing was added"
     if answer == "t":
@@ -2112,10 +2112,38 @@ def extract_command(
         )
 
 
+# The options given before a command that take a value (the others are flags); `test_cli` checks it against `main`.
+GLOBAL_OPTIONS_WITH_VALUES = frozenset({"--db"})
+
+
+def command_asked_for(arguments: Sequence[str]) -> str | None:
+    """The command that a command line runs, if it names one of this app's commands and asks for nothing else of
+    the app as a whole (its help, its version, shell completion): the first argument that is not an option."""
+    names = {info.name or info.callback.__name__.replace("_", "-") for info in app.registered_commands if info.callback}
+    at = 0
+    while at < len(arguments):
+        argument = arguments[at]
+        if argument in GLOBAL_OPTIONS_WITH_VALUES:
+            at += 2
+        elif argument.startswith("--db=") or argument == "--no-pager":
+            at += 1
+        else:
+            return argument if argument in names else None
+    return None
+
+
 def run() -> None:
     """The console script's entry point."""
     import gc
 
     # One command, then exit: the cycle collector would only slow the reading of large files.
     gc.disable()
+    if not any(name.endswith("_COMPLETE") for name in os.environ):
+        wanted = command_asked_for(sys.argv[1:])
+        if wanted is not None:  # Typer makes a Click command of every function it has: make only the one asked for
+            app.registered_commands = [
+                info
+                for info in app.registered_commands
+                if info.callback and (info.name or info.callback.__name__.replace("_", "-")) == wanted
+            ]
     app()

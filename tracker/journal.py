@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from tracker import strictjson
 from tracker.errors import DatabaseError
 from tracker.files import atomic_write, describe_os_error, fsync_directory, read_regular
@@ -245,6 +243,8 @@ def _well_formed(entry: Any) -> bool:
 def _compact_json(entry: dict[str, Any]) -> bytes:
     """An entry as compact JSON with sorted keys: by orjson (an import's entry holds every commitment it adds), by
     the standard library for what orjson does not write (an integer past 64 bits)."""
+    import orjson  # not at start-up: only a write needs it
+
     try:
         return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
     except TypeError:

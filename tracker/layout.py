@@ -19,8 +19,6 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-import orjson
-
 from tracker import strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
@@ -47,17 +45,16 @@ _BOUNDARY = re.compile(re.escape(b'\n    },\n    "'))
 _KEY_PREFIX = re.compile(rb'    "(\d{1,19})": ')
 
 
-_CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-
-
 def canonical_json(value: Any, commitment: bool = False) -> bytes:
     """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)` in UTF-8, byte for byte, made by orjson
     (ten times faster) wherever the two agree: everywhere but in floats, which orjson writes in its own way
     (`1e-7` for `1e-07`); a value holding a float is written by the standard library. With `commitment`, `value`
     is a valid commitment, whose only floats can be its weight and its amount's value."""
     if _float_free_commitment(value) if commitment else _float_free(value):
+        import orjson  # not at start-up: `list` and `report` read the index, not JSON
+
         try:
-            return orjson.dumps(value, option=_CANONICAL)
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         except TypeError:  # an integer past 64 bits, a lone surrogate, a key that is not a string
             pass
     import json  # not at start-up: only for what orjson does not write as the standard library does
@@ -212,8 +209,10 @@ def _written_canonically(record: Commitment, raw: bytes) -> bool:
     the record would have one key fewer than its text). Cheaper to ask than to count the keys of the text."""
     if not _float_free_commitment(record):
         return False
+    import orjson
+
     try:
-        return orjson.dumps(record, option=_CANONICAL).replace(b"\n", b"\n    ") == raw
+        return orjson.dumps(record, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).replace(b"\n", b"\n    ") == raw
     except TypeError:  # an integer past 64 bits
         return False
 
@@ -223,6 +222,8 @@ def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
     it is; DatabaseError (`where` and the problem) for a record that breaks a rule. orjson parses and `is_valid`
     checks; on any doubt the standard library's parser and the model's own rules decide, as they always did
     (orjson reads an integer past 64 bits as a float, and refuses NaN where the strict reader names it)."""
+    import orjson
+
     try:
         record = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -258,6 +259,8 @@ def read_record(
     if found is None or found[0] != key:
         return None
     text = found[1]
+    import orjson
+
     try:
         record: Any = orjson.loads(text)
     except orjson.JSONDecodeError:

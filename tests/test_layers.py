@@ -78,3 +78,23 @@ def test_the_store_has_no_function_level_imports() -> None:
         if isinstance(node, ast.Import | ast.ImportFrom)
     ]
     assert nested == []
+
+
+def test_list_imports_nothing_it_does_not_use(db_path: Path) -> None:
+    """Start-up is most of what `tracker list` costs on a small file: what only other commands need waits for them."""
+    import subprocess
+    import sys
+
+    unused = ["orjson", "json", "hashlib", "tempfile", "rich", "tinydb", "jinja2", "pygal", "bs4", "filelock"]
+    unused += ["charset_normalizer", "csv", "tracker.extract", "tracker.formats", "tracker.html", "tracker.trend"]
+    script = (
+        "import sys\n"
+        f"sys.argv = ['tracker', '--db', {str(db_path)!r}, 'list']\n"
+        "from tracker.cli import run\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(name for name in {unused!r} if name in sys.modules), file=sys.stderr)\n"
+    )
+    for _ in range(2):  # the first reads the whole file and writes its index; the second is an everyday `list`
+        listed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "rcep-signing" in listed.stdout
+    assert listed.stderr.strip().splitlines()[-1] == "[]", listed.stderr

@@ -3,6 +3,7 @@ the same first problem, and the same words for it; a copy that fails has its par
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -182,3 +183,47 @@ def test_a_broken_file_gives_the_same_words_read_in_parts_or_in_one(
         assert serial[2].startswith("tracker: error: ")
         assert parallel == serial
     assert isolated_environment.read_bytes() == text
+
+
+def test_an_import_done_in_parts_writes_what_one_done_in_one_process_writes(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "export.json"
+    count = len(write_large_database(source, 3))
+    written = []
+    for per_part in (10**9, 1):
+        monkeypatch.setattr(tracker.parallel, "PER_PART", per_part)
+        monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
+        target = tmp_path / f"parts-{per_part}.json"
+        assert run("--db", str(target), "init", "--empty").exit_code == 0
+        result = run("--db", str(target), "import", str(source), "--yes")
+        assert result.exit_code == 0, result.stderr
+        assert f"{count} added" in result.stdout
+        entry = json.loads(next((tmp_path / f"parts-{per_part}.json.undo").glob("*.json")).read_text("utf-8"))
+        entry.pop("at")
+        written.append((target.read_bytes(), target.with_name(target.name + ".index").read_bytes(), entry))
+    serial, parallel = written
+    assert parallel[0] == serial[0] == source.read_bytes()
+    assert parallel[2] == serial[2]
+    from tracker.index import _HEAD
+
+    # The index's header holds the data file's signature (the inode differs): the rest of it must be the same.
+    assert _HEAD.unpack(parallel[1][: _HEAD.size])[7:] == _HEAD.unpack(serial[1][: _HEAD.size])[7:]
+    assert parallel[1][_HEAD.size :] == serial[1][_HEAD.size :]
+
+
+def test_an_import_with_a_broken_record_in_a_later_part_names_it_and_writes_nothing(
+    run: Run, db_path: Path, tmp_path: Path, four_parts: list[int]
+) -> None:
+    source = tmp_path / "export.json"
+    write_large_database(source, 3)
+    text = source.read_bytes()
+    at = text.rfind(b'"pillar": "economic"')
+    source.write_bytes(text[:at] + b'"pillar": "economics"' + text[at + len(b'"pillar": "economic"') :])
+    before = db_path.read_bytes()
+    result = run("import", str(source), "--yes")
+    assert result.exit_code == 1
+    assert "pillar" in result.stderr
+    assert "nothing was imported" in result.stderr
+    assert db_path.read_bytes() == before
+    assert four_parts  # the check was shared among processes

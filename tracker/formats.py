@@ -29,6 +29,7 @@ from tracker.model import (
     merge_commitment,
     ordered_history,
 )
+from tracker.parallel import in_parts
 from tracker.render import SCORE_CELL, mean_words, safe, score_cell
 from tracker.store import Snapshot, Store, Transaction, export_json
 from tracker.validate import is_valid
@@ -359,7 +360,11 @@ def _read_valid_export(text: str | bytes) -> list[Commitment] | None:
         return None  # 3.0 or True is not 3 to the strict reader
     records = list(table.values())
     bound = future_bound()
-    if not all(is_valid(record, bound, from_orjson=True) for record in records):
+
+    def valid(first: int, stop: int) -> bool:
+        return all(is_valid(record, bound, from_orjson=True) for record in records[first:stop])
+
+    if not all(in_parts(valid, len(records))):  # a large import is checked by several processes: see `parallel`
         return None
     if len({record["id"] for record in records}) != len(records):
         return None

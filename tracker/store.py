@@ -91,6 +91,7 @@ from tracker.model import (
     summarize,
     utc_timestamp,
 )
+from tracker.parallel import in_parts
 from tracker.register import Register
 from tracker.storage import load_whole
 
@@ -820,6 +821,7 @@ class Store:
             elif commitment is not None:
                 edits.append((index.insertion_point(key), 0, key, commitment_id, commitment))
         edits.sort(key=lambda edit: edit[:3])
+        encoded = iter(_encoded([edit[4] for edit in edits if edit[4] is not None]))
         records: list[Piece] = []  # runs of old records as one range each, and new records' bytes
         runs: list[tuple[int, int] | None] = []  # for each entry of `records`: the old positions it copies
         new_summaries: list[tuple[str, str, bytes]] = []
@@ -836,11 +838,11 @@ class Store:
                 except IndexDoubt:
                     raise snapshot.stale() from None
             if commitment is not None:
-                records.append(record_bytes(commitment))
+                text, packed, linked = next(encoded)
+                records.append(text)
                 runs.append(None)
-                summary = summarize(commitment)
-                new_summaries.append((key, commitment_id, pack_summary(summary)))
-                new_links += links_of(summary)
+                new_summaries.append((key, commitment_id, packed))
+                new_links += linked
             previous = position + replaced
         if previous < index.count:
             records.append((starts[previous], starts[index.count] - 2))
@@ -1074,6 +1076,20 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
             if not _is_record_range(snapshot.descriptor, *piece):
                 raise snapshot.stale()
             yield from _read_range(snapshot, *piece)
+
+
+def _encoded(commitments: list[Commitment]) -> list[tuple[bytes, bytes, list[bytes]]]:
+    """Each commitment's bytes in the file, packed summary and links, in order (the work of a large import is
+    shared among processes: see `parallel`)."""
+
+    def part(first: int, stop: int) -> list[tuple[bytes, bytes, list[bytes]]]:
+        found = []
+        for commitment in commitments[first:stop]:
+            summary = summarize(commitment)
+            found.append((record_bytes(commitment), pack_summary(summary), links_of(summary)))
+        return found
+
+    return [item for found in in_parts(part, len(commitments)) for item in found]
 
 
 def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Commitment | None], existing: set[str]) -> bytes:

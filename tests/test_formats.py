@@ -10,9 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Run, load, record
 from tracker.layout import parse_database
+from tracker.model import Status
 from tracker.store import Store
 
 TWO_UPDATES = [
@@ -220,3 +223,101 @@ def test_an_export_of_valid_records_is_read_once_and_anything_doubtful_is_read_s
         with pytest.raises(formats.ImportProblems) as raised:
             formats.read_import(changed, "export.json")
         assert words in " ".join(raised.value.problems), (what, raised.value.problems)
+
+
+# --- CSV written fast: the same bytes as csv.writer -------------------------------------------------------------
+
+_AWKWARD_CELLS = [
+    "",
+    "plain",
+    "a, b",
+    'say "yes"',
+    "two\nlines",
+    "=1+2",
+    "+1",
+    "-1",
+    "@sum",
+    "\tx",
+    "\rx",
+    "x,=1",
+    "x =1",
+    "caf\u00e9 \u2019quoted\u2019",
+    "\x1b[31m",
+    "\x7f",
+    "\u202eevil",
+    "soft\u00adhyphen",
+    "'",
+    "x\x00y",
+]
+
+
+@given(st.lists(st.sampled_from(_AWKWARD_CELLS) | st.text(max_size=8), min_size=1, max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_a_fast_csv_line_is_what_the_csv_writer_writes_for_the_safe_row(cells: list[str]) -> None:
+    from tracker.formats import csv_line, csv_row
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(csv_row(cells))
+    line = csv_line(cells)
+    assert line is None or line == buffer.getvalue()
+
+
+def test_a_fast_csv_line_is_taken_only_for_rows_that_need_nothing() -> None:
+    from tracker.formats import csv_line
+
+    assert csv_line(["id", "a title", "", "2020-01-01"]) == "id,a title,,2020-01-01\n"
+    for awkward in ("a, b", 'say "yes"', "two\nlines", "=1", "-1", "@x", "\x1b", "\x7f", "\u202e"):
+        assert csv_line(["id", awkward]) is None
+        assert csv_line([awkward, "id"]) is None
+    assert csv_line([""]) is None  # the writer writes `""` for a row of one empty cell
+
+
+@pytest.mark.parametrize("events", [False, True])
+def test_csv_of_commitments_in_any_order_is_the_csv_of_them_by_due_date(events: bool) -> None:
+    import random
+
+    from tests.conftest import bundled_commitments
+    from tracker.formats import csv_pieces, csv_pieces_by_due, events_csv_pieces
+    from tracker.model import by_due
+
+    commitments = bundled_commitments()
+    commitments[0]["title"] = '=HYPERLINK("x"), with a comma'
+    commitments[1]["due"] = commitments[2]["due"]  # a tie on the date: then by id
+    commitments[3]["history"][0]["note"] = "two\nlines, \x1b and \u202e"
+    ordered = by_due(commitments)  # type: ignore[arg-type]
+    expected = "".join(events_csv_pieces(ordered) if events else csv_pieces(ordered, "2026-11-29"))  # type: ignore[arg-type]
+    for seed in range(3):
+        shuffled = list(commitments)
+        random.Random(seed).shuffle(shuffled)
+        pieces = list(csv_pieces_by_due(shuffled, "2026-11-29", events))  # type: ignore[arg-type]
+        assert "".join(pieces) == expected
+    assert "".join(csv_pieces_by_due([], "2026-11-29", events)).count("\n") == 1  # the header alone
+
+
+def test_csv_export_of_every_commitment_is_that_of_a_filter_that_keeps_them_all(run: Run, db_path: Path) -> None:
+    for args in TWO_UPDATES:
+        assert run(*args).exit_code == 0
+    every_status = [arg for status in Status for arg in ("--status", status.value)]
+    for extra in ([], ["--events"]):
+        every = run("export", "--format", "csv", *extra)
+        assert every.exit_code == 0
+        assert every.stdout == run("export", "--format", "csv", *every_status, *extra).stdout
+        assert every.stdout.count("\n") > 18
+
+
+def test_pieces_and_json_on_stdout_are_escaped_whether_written_as_bytes_or_as_text(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    from tracker import render
+
+    text = "plain, then \u00e9 \x7f \u0085 \u202e \U000e0041 \u2019 end\n"
+    raw = text.encode("utf-8")
+    cut = raw.index("\u2019".encode()) + 1  # a piece that ends inside a character, then one of ASCII
+    render.write_pieces([b"ascii only\n", raw[:cut], raw[cut:], b"tail\n"])
+    expected = "ascii only\n" + render.json_safe(text) + "tail\n"
+    assert capsysbinary.readouterr().out == expected.encode("utf-8")
+    assert all(escape in expected for escape in ("\\u007f", "\\u0085", "\\u202e", "\\udb40\\udc41"))
+    assert render._ascii_stdout() is not None  # the bytes were written as they are where they could be
+    for value in ({"a": "ascii"}, {"a": "del \x7f"}, {"a": "caf\u00e9 \u0085"}, {"n": 2**70}, {1: "int key"}):
+        render.print_json(value)
+        assert capsysbinary.readouterr().out == (render.json_text(value) + "\n").encode("utf-8")

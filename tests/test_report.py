@@ -206,3 +206,74 @@ def test_each_rationale_is_that_of_the_latest_event_on_the_date_and_only_earlier
             if as_of == "2021-12-31":
                 assert asked == read_earlier.get(known_on or "", []), (as_of, known_on)
     assert figures["sources"] == [{"date": "2020-09-09", "document": ""}]
+
+
+def test_the_figures_of_one_pass_are_those_of_the_functions_that_define_them() -> None:
+    """`build_report` works every figure out in one pass; each must be what `standings` and the functions of each
+    figure give, on any date and any date of knowledge: ties of days overdue and due, requests, weights, actors
+    spelt two ways, backdated and later-recorded events, commitments made after the date."""
+    import random
+
+    from tracker.model import Kind, actor_key, history_pairs
+    from tracker.report import (
+        Percent,
+        Unassessed,
+        _scored,
+        by_actor,
+        by_pillar,
+        due_soon,
+        overdue,
+        recent_window,
+        standings,
+        tally,
+    )
+
+    chance = random.Random(7)
+    statuses = [status.value for status in Status]
+    days = ["2020-09-09", "2020-12-31", "2021-03-01", "2021-06-30", "2021-09-01", "2022-01-01", "2022-06-30"]
+    commitments = []
+    for number in range(120):
+        made = chance.choice(days[:4])
+        events = []
+        for _ in range(chance.randrange(4)):
+            each = event(chance.choice([d for d in days if d >= made]), chance.choice(statuses), f"note {number}")
+            each["recorded_at"] = chance.choice(["2021-01-01", "2021-07-01", "2026-01-01"]) + "T00:00:00Z"
+            each["actors"] = chance.choice([None, ["ROK"], ["asean"]])
+            events.append(each)
+        c = commitment(
+            f"c{number:03}",
+            *events,
+            actors=chance.choice([["ROK"], ["ASEAN", "ROK"], ["asean"], ["EU", "ROK"]]),
+            pillar=chance.choice(["economic", "socio-cultural", "cross-cutting"]),
+            due=chance.choice([None, "2021-01-01", "2021-06-30", "2021-07-01", "2021-12-31", "2022-03-01"]),
+            made=made,
+        )
+        c["kind"] = chance.choice([None, Kind.REQUEST.value, Kind.PLEDGE.value])
+        c["weight"] = chance.choice([1, 2, 3])
+        c["source"]["document"] = chance.choice(["A", "B"])
+        commitments.append(c)
+    by_id = {c["id"]: c for c in commitments}
+    summaries = [summarize(c) for c in commitments]
+    chance.shuffle(summaries)
+    for as_of in days:
+        for known_on in (None, "2021-01-01", "2021-07-01", "2026-01-01"):
+            figures = build_report(summaries, as_of, lambda ids: [by_id[i] for i in ids], known_on)
+            rows = standings(summaries, as_of, known_on)
+            overall = tally(row.status for row in rows)
+            assert figures["total"] == overall["total"] == len(figures["commitments"])
+            assert figures["by_status"] == overall["by_status"]
+            assert figures["score"] == _scored(rows, Unassessed.SKIP, Percent.G20, False)
+            assert figures["by_pillar"] == by_pillar(rows)
+            assert figures["by_actor"] == by_actor(rows)
+            assert figures["overdue"] == overdue(rows, as_of)
+            assert figures["due_soon"] == due_soon(rows, as_of)
+            assert [row["id"] for row in figures["commitments"]] == [row.commitment["id"] for row in rows]
+            for row, standing in zip(figures["commitments"], rows, strict=True):
+                assert row["status"] == standing.status.value
+                assert {actor_key(actor) for actor in row["actors"]} <= {"rok", "asean", "eu"}
+            start, end = recent_window(as_of)
+            active = {
+                r.commitment["id"] for r in rows if any(start <= d <= end for d, _ in history_pairs(r.commitment))
+            }
+            assert {item["id"] for item in figures["recent"]} <= active
+    assert len({item["days_overdue"] for item in figures["overdue"]}) < len(figures["overdue"])  # ties were met

@@ -1683,11 +1683,10 @@ def export(
     target = store.output_target(output, force) if output is not None else None
     with store.reading() as snapshot:
         filters = _filters(status, pillar, actor, overdue, due_before, search, source=source)
-        if output_format is ExportFormat.JSON and filters == Filters():
-            ids = snapshot.ids  # all of them, in the file's own order: no summary needs reading
-        else:
-            ids = [c["id"] for c in snapshot.select(filters, today)]
-        pieces = formats.export_pieces(snapshot, ids, output_format.value, today, events)
+        # All of them: no summary needs reading (JSON keeps the order of the ids; CSV puts the rows in order itself)
+        every = filters == Filters() and output_format is not ExportFormat.MARKDOWN
+        ids = snapshot.ids if every else [c["id"] for c in snapshot.select(filters, today)]
+        pieces = formats.export_pieces(snapshot, ids, output_format.value, today, events, ordered=not every)
         if target is None:
             render.write_pieces(pieces)
             return

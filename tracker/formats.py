@@ -186,6 +186,27 @@ def csv_row(cells: list[str]) -> list[str]:
     return list(map(csv_cell, cells))
 
 
+_FIRST = operator.itemgetter(slice(0, 1))
+_FORMULA_FIRSTS = frozenset(_FORMULA_STARTS)
+
+
+def csv_line(cells: list[str]) -> str | None:
+    """The line that a `csv.writer` (lines ended by `\\n`) writes for `csv_row(cells)`, when the row needs
+    nothing done: every cell printable (so no line break), none with a comma or a quote, none that starts like a
+    formula; None for any other row, which the writer must then write itself. A few checks in C over the whole
+    row, instead of the writer's look at each character of each cell."""
+    text = "".join(cells)
+    if (
+        text.isprintable()
+        and '"' not in text
+        and "," not in text
+        and len(cells) > 1  # a row of one empty cell is written `""`
+        and _FORMULA_FIRSTS.isdisjoint(map(_FIRST, cells))
+    ):
+        return ",".join(cells) + "\n"
+    return None
+
+
 def export_csv(commitments: Iterable[Commitment], today: str) -> str:
     """One row per commitment; list fields joined with '; '; text made safe for a terminal and a spreadsheet."""
     return "".join(csv_pieces(commitments, today))
@@ -203,12 +224,49 @@ def _csv_text(header: Sequence[str], rows: Iterable[list[str]]) -> Iterator[str]
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for number, row in enumerate(rows, 1):
-        writer.writerow(csv_row(row))
+        line = csv_line(row)
+        if line is None:
+            writer.writerow(csv_row(row))
+        else:
+            buffer.write(line)
         if number % 512 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def csv_pieces_by_due(commitments: Iterable[Commitment], today: str, events: bool = False) -> Iterator[str]:
+    """`csv_pieces` (with `events`, `events_csv_pieces`) of commitments that come in any order, in the order of
+    `list`: by due date (none last), then id. Each commitment's rows are written as it is read (a line of text is
+    all that is kept of it) and put in that order at the end, so that the commitments can be read in the order
+    that is cheapest (and none needs its summary read for the order)."""
+    lines: list[str] = []
+    writer = csv.writer(_Lines(lines), lineterminator="\n")
+    keys: list[tuple[bool, str, str]] = []
+    bounds = [0]  # where each commitment's lines begin, and their end
+    for c in commitments:
+        keys.append((c["due"] is None, c["due"] or "", c["id"]))
+        for row in _event_rows(c) if events else [_commitment_cells(c, today)]:
+            line = csv_line(row)
+            if line is None:
+                writer.writerow(csv_row(row))
+            else:
+                lines.append(line)
+        bounds.append(len(lines))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    writer.writerow(EVENT_CSV_FIELDS if events else CSV_FIELDS)
+    yield lines.pop()
+    for first in range(0, len(order), 512):
+        chosen = order[first : first + 512]
+        yield "".join(line for number in chosen for line in lines[bounds[number] : bounds[number + 1]])
+
+
+class _Lines:
+    """A file for `csv.writer` that keeps each line it writes (one a row) in `lines`."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
 
 
 def _commitment_cells(c: Commitment, today: str) -> list[str]:
@@ -256,12 +314,15 @@ def export_events_csv(commitments: Iterable[Commitment]) -> str:
 
 def events_csv_pieces(commitments: Iterable[Commitment]) -> Iterator[str]:
     """`export_events_csv` in pieces, as the commitments come."""
-    rows = (
+    return _csv_text(EVENT_CSV_FIELDS, (row for c in commitments for row in _event_rows(c)))
+
+
+def _event_rows(c: Commitment) -> list[list[str]]:
+    """One commitment's rows of `export_events_csv`: its events by date; evidence joined with '; '."""
+    return [
         [c["id"], event["date"], event["status"], event["note"], "; ".join(event["evidence"]), event["recorded_at"]]
-        for c in commitments
         for event in ordered_history(c["history"])
-    )
-    return _csv_text(EVENT_CSV_FIELDS, rows)
+    ]
 
 
 def export_markdown(commitments: list[Commitment], today: str) -> str:
@@ -422,14 +483,19 @@ def import_commitments(
 
 
 def export_pieces(
-    snapshot: Snapshot, ids: list[str], output_format: str, today: str, events: bool = False
+    snapshot: Snapshot, ids: list[str], output_format: str, today: str, events: bool = False, ordered: bool = True
 ) -> Iterator[bytes]:
     """The export of the commitments with these ids, in pieces: `json` (the database format, canonical: a current
-    index copies each commitment's bytes as they are), `csv` (with `events`, one row per event) or `markdown`."""
+    index copies each commitment's bytes as they are), `csv` (with `events`, one row per event) or `markdown`.
+    Unless `ordered`, a CSV export puts the commitments in the order of `list` itself (see `csv_pieces_by_due`)."""
     if output_format == "json":
         return export_json(snapshot, ids)
     if output_format == "csv":
-        pieces = events_csv_pieces(snapshot.get_each(ids)) if events else csv_pieces(snapshot.get_each(ids), today)
+        records = snapshot.get_each(ids)
+        if not ordered:
+            pieces = csv_pieces_by_due(records, today, events)
+        else:
+            pieces = events_csv_pieces(records) if events else csv_pieces(records, today)
         return (piece.encode("utf-8") for piece in pieces)
     return iter([export_markdown(list(snapshot.get_each(ids)), today).encode("utf-8")])
 

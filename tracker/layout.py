@@ -255,18 +255,19 @@ def read_record(
     With `checked`, the text comes from a file that its current index describes, and the tracker writes an index
     only for a file whose every record it has checked (read in full, or written by itself), so the rules are not
     applied again: the text must still be this commitment, under this key, with the fields of a commitment."""
-    found = body(raw)
-    if found is None or found[0] != key:
+    match = _KEY_PREFIX.match(raw)
+    if match is None or match[1].decode() != key:
         return None
-    text = found[1]
+    view = memoryview(raw)[match.end() :]  # as `body` gives it, without a copy of the text
     import orjson
 
     try:
-        record: Any = orjson.loads(text)
+        record: Any = orjson.loads(view)
     except orjson.JSONDecodeError:
         record = None
     if checked and type(record) is dict and record.keys() == COMMITMENT_KEYS and record["id"] == commitment_id:
         return cast(Commitment, record)
+    text = bytes(view)
     fast = record is not None and is_valid(record, bound, True) and keys_in_text(text) == keys_in_record(record)
     if not fast:  # the strict reader and the model's rules decide
         try:

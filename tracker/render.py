@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from tracker.model import (
     Commitment,
@@ -82,6 +82,11 @@ def safe(text: str, multiline: bool = False) -> str:
     return text if text.isprintable() else text.translate(_ESCAPES_MULTILINE if multiline else _ESCAPES)
 
 
+def _nothing_to_escape(piece: bytes) -> bool:
+    """Whether UTF-8 text holds no character that `json_safe` escapes: they are all DEL or beyond ASCII."""
+    return piece.isascii() and b"\x7f" not in piece
+
+
 def json_text(value: Any) -> str:
     """Pretty JSON whose strings cannot carry terminal controls: those JSON leaves raw are escaped as \\uXXXX.
     orjson writes it (the standard library's indenting encoder is pure Python, and slow on a large file) unless it
@@ -149,17 +154,53 @@ def print_line(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    _plain(sys.stdout, json_text(value))
+    """`json_text` and a newline to stdout; orjson's own bytes, where they hold nothing to escape (all ASCII, no
+    DEL) and stdout takes ASCII as it is, so that a large document is neither decoded nor encoded again."""
+    import orjson
+
+    stream = _ascii_stdout()
+    try:
+        document = orjson.dumps(value, option=orjson.OPT_INDENT_2) if stream is not None else None
+    except TypeError:
+        document = None
+    if stream is None or document is None or not _nothing_to_escape(document):
+        _plain(sys.stdout, json_text(value) if document is None else json_safe(document.decode("utf-8")))
+        return
+    stream.write(document)
+    stream.write(b"\n")
+    stream.flush()
+
+
+def _ascii_stdout() -> IO[bytes] | None:
+    """The bytes under stdout, where ASCII text written to stdout reaches them as it is (an encoding that keeps
+    ASCII, no newline translated); None elsewhere. stdout's own text is flushed first, to keep the order."""
+    import os
+
+    stream = getattr(sys.stdout, "buffer", None)
+    try:
+        same = os.linesep == "\n" and "\n ~".encode(sys.stdout.encoding) == b"\n ~"
+    except (LookupError, TypeError, AttributeError):
+        same = False
+    if stream is None or not same:
+        return None
+    sys.stdout.flush()
+    return cast("IO[bytes]", stream)
 
 
 def write_pieces(pieces: Iterable[bytes]) -> None:
     """Write UTF-8 pieces (a piece may end inside a character) to stdout, with the controls that JSON leaves raw (C1,
-    bidirectional) escaped, since stdout may be a terminal."""
+    bidirectional) escaped, since stdout may be a terminal. A piece of ASCII (and no DEL) that starts a character
+    goes to stdout's bytes as it is."""
     import codecs
 
+    stream = _ascii_stdout()
     decoder = codecs.getincrementaldecoder("utf-8")()
     for piece in pieces:
+        if stream is not None and _nothing_to_escape(piece) and not decoder.getstate()[0]:
+            stream.write(piece)
+            continue
         sys.stdout.write(json_safe(decoder.decode(piece)))
+        sys.stdout.flush()
     sys.stdout.write(json_safe(decoder.decode(b"", final=True)))
     sys.stdout.flush()
 

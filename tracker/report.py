@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from tracker.model import (
@@ -45,21 +46,28 @@ class Standing(NamedTuple):
 def standings(commitments: Iterable[Summary], as_of: str, known_on: str | None = None) -> list[Standing]:
     """Every commitment made on or before `as_of` (and, with `known_on`, recorded by then), with its status and
     each actor's status on that date, rebuilt from the events dated by `as_of` and recorded by `known_on`."""
-    rows = []
-    for c in sorted(commitments, key=lambda c: c["id"]):
+    rows: list[Standing] = []
+    append = rows.append
+    for c in sorted(commitments, key=_BY_ID):
         if c["made"] > as_of or (known_on is not None and assessments(c)[0].recorded > known_on):
             continue
-        status = summary_status_as_of(c, as_of, known_on) or _PENDING
-        actors = actor_statuses(c, as_of, known_on)
+        if known_on is None and c["last"] <= as_of:  # every event counts: the summary has it all (a report today)
+            status = _STATUSES[c["status"]]
+            actors = {actor: None if each is None else _STATUSES[each] for actor, each in c["standing"].items()}
+        else:
+            status = summary_status_as_of(c, as_of, known_on) or _PENDING
+            actors = actor_statuses(c, as_of, known_on)
         if c["kind"] == _REQUEST:
-            rows.append(Standing(c, status, actors, False, None))
+            append(Standing(c, status, actors, False, None))
             continue
-        scores = [score for each in actors.values() if (score := cell(each)) is not None]
-        rows.append(Standing(c, status, actors, True, sum(scores) / len(scores) if scores else None))
+        scores = [score for score in map(_SKIPPED.__getitem__, actors.values()) if score is not None]
+        append(Standing(c, status, actors, True, sum(scores) / len(scores) if scores else None))
     return rows
 
 
 _PENDING, _REQUEST = Status.PENDING, Kind.REQUEST.value
+_BY_ID = itemgetter("id")
+_STATUSES: dict[str | None, Status] = {status.value: status for status in Status}
 
 
 # --- scores, as the G7 Research Group computes them -----------------------------------------------------------
@@ -89,6 +97,7 @@ def cell(status: Status | None, unassessed: Unassessed = Unassessed.SKIP) -> int
 
 
 _UNASSESSED: dict[Unassessed, int | None] = {Unassessed.SKIP: None, Unassessed.ZERO: 0, Unassessed.MINUS_ONE: -1}
+_SKIPPED: dict[Status | None, int | None] = {None: None, **{status: cell(status) for status in Status}}  # cell()'s
 
 
 def percent(mean: float, convention: Percent = Percent.G20) -> float:
@@ -267,89 +276,145 @@ def build_report(
     `details` gives the full commitments for a list of ids, in that order: those with events in the recent window,
     for the recent notes and evidence, and those whose latest event on the date (or known on `known_on`) is not
     their latest of all, for the rationale of the per-commitment table (the summaries hold the latest one's).
+
+    The figures are those of `tally`, `by_pillar`, `by_actor`, `overdue`, `due_soon` and `commitment_row` over
+    `standings`, worked out in one pass over the commitments (a report may have a hundred thousand).
     """
     rows = standings(commitments, as_of, known_on)
     start, end = recent_window(as_of)
-    active = [
-        row.commitment["id"]
-        for row in rows
-        if row.commitment["last"] >= start and any(start <= day <= end for day, _ in history_pairs(row.commitment))
-    ]
-    statuses = [row.status for row in rows]
-    overall = tally(statuses)
+    soon = shifted(as_of, DUE_SOON_DAYS)
+    day = parse_date(as_of)
+    dates: dict[str, date] = {}  # each due date parsed once
+    counts = dict.fromkeys(Status, 0)
+    means: list[tuple[float, float]] = []  # (mean, weight) of each scored commitment, in the order of the rows
+    pillars: dict[str, tuple[list[int], list[tuple[float, float]]]] = {}  # its total (in a list) and its means
+    spelling: dict[str, str] = {}
+    actor_scores: dict[str, list[tuple[float, float]]] = {}
+    totals: Counter[str] = Counter()
+    late: list[dict[str, Any]] = []
+    coming: list[dict[str, Any]] = []
+    active: list[str] = []
+    documents: set[tuple[str, str]] = set()
+    table: list[dict[str, Any] | None] = []
+    earlier: list[tuple[int, Standing, int]] = []  # rows whose rationale is an earlier event's: (place in table, ...)
+    today = known_on is None
+    for row in rows:
+        c, status, mean = row.commitment, row.status, row.mean
+        counts[status] += 1
+        pillar = c["pillar"]
+        group = pillars.get(pillar)
+        if group is None:
+            group = pillars[pillar] = ([0], [])
+        group[0][0] += 1
+        if mean is not None:
+            pair = (mean, c["weight"])
+            means.append(pair)
+            group[1].append(pair)
+        for actor, each in row.actors.items():
+            key = spelling.get(actor_key(actor))
+            if key is None:
+                key = spelling[actor_key(actor)] = actor
+            totals[key] += 1
+            if row.scored and (score := _SKIPPED[each]) is not None:
+                actor_scores.setdefault(key, []).append((score, 1))
+        due = c["due"]
+        if due is not None and status not in SETTLED and due <= soon:
+            when = dates.get(due)
+            if when is None:
+                when = dates[due] = parse_date(due)
+            if due < as_of:
+                late.append(
+                    {
+                        "id": c["id"],
+                        "title": c["title"],
+                        "due": due,
+                        "days_overdue": (day - when).days,
+                        "status": status.value,
+                    }
+                )
+            else:
+                coming.append(
+                    {
+                        "id": c["id"],
+                        "title": c["title"],
+                        "due": due,
+                        "days_left": (when - day).days,
+                        "status": status.value,
+                    }
+                )
+        last = c["last"]
+        if last >= start and any(start <= pair[0] <= end for pair in history_pairs(c)):
+            active.append(c["id"])
+        documents.add((c["made"], c["source_document"]))
+        if today and last <= as_of:  # the latest event on the date is the latest of all: the summary has it
+            table.append(commitment_row(row, (last, c["rationale"], c["evidence"])))
+            continue
+        dated = recorded_dates(c)
+        on_the_date = latest_event(dated, as_of, known_on)
+        if on_the_date >= 0 and on_the_date == latest_event(dated):
+            table.append(commitment_row(row, (last, c["rationale"], c["evidence"])))
+        elif on_the_date < 0:
+            table.append(commitment_row(row, None))
+        else:
+            earlier.append((len(table), row, on_the_date))
+            table.append(None)
+    # Sorted as `overdue` and `due_soon` sort: the rows are in the order of their ids, and a sort (reversed or not)
+    # is stable, so the ids stay in order within a day.
+    late.sort(key=_DAYS_OVERDUE, reverse=True)
+    coming.sort(key=_DUE)
+    recent_events = recent(details(active), as_of, known_on=known_on) if active else []
+    if earlier:
+        events = {each["id"]: each["history"] for each in details([row.commitment["id"] for _, row, _ in earlier])}
+        for place, row, number in earlier:
+            event = events[row.commitment["id"]][number]
+            table[place] = commitment_row(row, (event["date"], event["note"], event["evidence"]))
     return {
         "as_of": as_of,
         "known_on": known_on,
-        "total": overall["total"],
-        "by_status": overall["by_status"],
-        "score": _scored(rows, Unassessed.SKIP, Percent.G20, False),
-        "by_pillar": by_pillar(rows),
-        "by_actor": by_actor(rows),
-        "overdue": overdue(rows, as_of),
-        "recent": recent(details(active), as_of, known_on=known_on) if active else [],
-        "due_soon": due_soon(rows, as_of),
-        **_per_commitment_and_sources(rows, details, as_of, known_on),
-    }
-
-
-def _per_commitment_and_sources(
-    rows: Sequence[Standing], details: Callable[[list[str]], Iterable[Commitment]], as_of: str, known_on: str | None
-) -> dict[str, Any]:
-    # The rationale on the date is that of the latest event then. The summary holds the latest event's of all,
-    # which it is in a report on today's state; only the other commitments are read, in one pass.
-    places: list[int | None] = []  # None where the latest event on the date is the latest of all
-    for row in rows:
-        summary = row.commitment
-        if known_on is None and summary["last"] <= as_of:
-            places.append(None)
-            continue
-        dated = recorded_dates(summary)
-        on_the_date = latest_event(dated, as_of, known_on)
-        places.append(None if on_the_date >= 0 and on_the_date == latest_event(dated) else on_the_date)
-    earlier = [
-        row.commitment["id"] for row, place in zip(rows, places, strict=True) if place is not None and place >= 0
-    ]
-    events = {commitment["id"]: commitment["history"] for commitment in details(earlier)} if earlier else {}
-    table = []
-    for row, place in zip(rows, places, strict=True):
-        summary = row.commitment
-        latest: tuple[str, str, list[str]] | None
-        if place is None:
-            latest = (summary["last"], summary["rationale"], summary["evidence"])
-        elif place < 0:
-            latest = None
-        else:
-            event = events[summary["id"]][place]
-            latest = (event["date"], event["note"], event["evidence"])
-        table.append(commitment_row(row, latest))
-    documents = {(row.commitment["made"], row.commitment["source_document"]) for row in rows}
-    return {
+        "total": len(rows),
+        "by_status": {status.value: number for status, number in counts.items()},
+        "score": mean_score(means),
+        "by_pillar": {
+            pillar: {"total": total[0], "score": mean_score(scores)}
+            for pillar, (total, scores) in sorted(pillars.items())
+        },
+        "by_actor": {
+            actor: {"total": totals[actor], "score": mean_score(actor_scores.get(actor, []))}
+            for actor in sorted(totals, key=str.casefold)
+        },
+        "overdue": late,
+        "recent": recent_events,
+        "due_soon": coming,
         "period": {"from": min((row.commitment["made"] for row in rows), default=None), "to": as_of},
-        "sources": [{"date": day, "document": document} for day, document in sorted(documents)],
+        "sources": [{"date": made, "document": document} for made, document in sorted(documents)],
         "commitments": table,
     }
+
+
+_DAYS_OVERDUE = itemgetter("days_overdue")
+_DUE = itemgetter("due")
 
 
 def commitment_row(row: Standing, latest: tuple[str, str, list[str]] | None) -> dict[str, Any]:
     """The per-commitment table's row for one commitment: each actor's status and score on the date, the
     commitment's score, and the date, note and evidence of `latest`, the latest event that set a status (by date,
     then by recording order; dated by the report's date and recorded by its `known_on`: see `latest_event`)."""
-    mean = row.mean
+    mean, status, scored = row.mean, row.status, row.scored
     return {
         "id": row.commitment["id"],
         "title": row.commitment["title"],
         "kind": row.commitment["kind"],
         "weight": row.commitment["weight"],
-        "status": row.status.value,
+        "status": status.value,
         "actors": {
-            actor: {"status": status.value if status else None, "score": cell(status) if row.scored else None}
-            for actor, status in row.actors.items()
+            actor: {"status": None if each is None else each.value, "score": _SKIPPED[each] if scored else None}
+            for actor, each in row.actors.items()
         },
         "score": None if mean is None else round(mean, 4),
         "assessed_on": latest[0] if latest else None,
         "rationale": latest[1] if latest else "",
         "evidence": list(latest[2]) if latest else [],
-        "superseded_by": row.commitment["superseded_by"] if row.status is Status.SUPERSEDED else None,
+        "superseded_by": row.commitment["superseded_by"] if status is Status.SUPERSEDED else None,
     }
 
 

@@ -338,6 +338,38 @@ def test_many_commitments_are_read_through_the_index_in_one_pass_and_checked(sto
     assert not store.index_path.exists()
 
 
+@pytest.mark.parametrize("run_bytes", [1, 5_000, 1 << 20])
+def test_every_commitment_is_read_in_file_order_in_runs_and_checked(
+    store: Store, monkeypatch: pytest.MonkeyPatch, run_bytes: int
+) -> None:
+    import tracker.store
+
+    monkeypatch.setattr(tracker.store, "_RUN", run_bytes)  # one record, a few, or all of them at a time
+    with store.transaction("test") as transaction:
+        for number in range(30):
+            transaction.put(a_commitment(f"Many {number:02d}"))
+    expected = store.load()
+    in_file_order = sorted(expected, key=lambda c: doc_key(c["id"]))
+    with store.reading() as snapshot:
+        assert isinstance(snapshot, IndexedSnapshot)
+        assert list(snapshot.every()) == in_file_order
+    index = current_index(store)
+    assert index is not None
+    data = store.path.read_bytes()
+    damaged = data.replace(b'"id": "many-21"', b'"id": "many-2x"', 1)  # not the id the index gives, same length
+    assert damaged != data
+    store.path.write_bytes(damaged)
+    forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)  # crafted
+    store.index_path.write_bytes(forged.to_bytes())
+    with store.reading() as snapshot:
+        assert isinstance(snapshot, IndexedSnapshot)
+        with pytest.raises(DatabaseError, match="does not match its index"):
+            list(snapshot.every())
+    assert not store.index_path.exists()
+    with store.reading() as snapshot:  # no index: the whole file is read and checked, and gives what it holds
+        assert "many-2x" in {c["id"] for c in snapshot.every()}
+
+
 def test_an_edit_by_hand_makes_the_index_stale_and_the_file_is_read_in_full(store: Store) -> None:
     store.load()
     document = json.loads(store.path.read_text(encoding="utf-8"))

@@ -487,11 +487,12 @@ def export_pieces(
 ) -> Iterator[bytes]:
     """The export of the commitments with these ids, in pieces: `json` (the database format, canonical: a current
     index copies each commitment's bytes as they are), `csv` (with `events`, one row per event) or `markdown`.
-    Unless `ordered`, a CSV export puts the commitments in the order of `list` itself (see `csv_pieces_by_due`)."""
+    Unless `ordered` (then `ids` are every id), a CSV export reads the commitments in the file's order and puts
+    them in the order of `list` itself (see `csv_pieces_by_due`)."""
     if output_format == "json":
         return export_json(snapshot, ids)
     if output_format == "csv":
-        records = snapshot.get_each(ids)
+        records = snapshot.get_each(ids) if ordered else snapshot.every()
         if not ordered:
             pieces = csv_pieces_by_due(records, today, events)
         else:

@@ -247,7 +247,7 @@ def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
 
 
 def read_record(
-    raw: bytes, key: str, commitment_id: str, bound: str | None = None, checked: bool = False
+    raw: bytes | memoryview, key: str, commitment_id: str, bound: str | None = None, checked: bool = False
 ) -> Commitment | None:
     """The commitment `commitment_id` from its canonical text `raw` (from the key on), checked by the strict rules:
     None if the text is not that commitment, valid, under the document key `key`.
@@ -255,10 +255,10 @@ def read_record(
     With `checked`, the text comes from a file that its current index describes, and the tracker writes an index
     only for a file whose every record it has checked (read in full, or written by itself), so the rules are not
     applied again: the text must still be this commitment, under this key, with the fields of a commitment."""
-    match = _KEY_PREFIX.match(raw)
-    if match is None or match[1].decode() != key:
+    prefix = b'    "' + key.encode() + b'": '
+    if raw[: len(prefix)] != prefix:
         return None
-    view = memoryview(raw)[match.end() :]  # as `body` gives it, without a copy of the text
+    view = memoryview(raw)[len(prefix) :]  # as `body` gives it, without a copy of the text
     import orjson
 
     try:

@@ -481,7 +481,7 @@ def is_overdue(commitment: Mapping[str, Any], as_of: str, status: Status | None 
     `commitment` is a Commitment or a Summary.
     """
     due = commitment["due"]
-    current = status if status is not None else Status(commitment["status"])
+    current = status if status is not None else commitment["status"]  # a status's value is equal to it
     return due is not None and due < as_of and current not in SETTLED
 
 

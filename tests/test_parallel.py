@@ -227,3 +227,20 @@ def test_an_import_with_a_broken_record_in_a_later_part_names_it_and_writes_noth
     assert "nothing was imported" in result.stderr
     assert db_path.read_bytes() == before
     assert four_parts  # the check was shared among processes
+
+
+def test_a_process_running_other_threads_does_its_parts_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setattr(tracker.parallel, "PER_PART", 1)
+    monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
+    assert tracker.parallel.parts_for(10) == 4
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert tracker.parallel.parts_for(10) == 1
+    finally:
+        release.set()
+        other.join()
+    assert tracker.parallel.parts_for(10) == 4

@@ -33,10 +33,17 @@ def _cores() -> int:
 
 def parts_for(count: int) -> int:
     """Into how many parts to split `count` records: one, unless on Linux (where forking a process is safe and
-    cheap) with cores to spare and at least PER_PART records for each."""
-    if sys.platform != "linux":
+    cheap) with cores to spare and at least PER_PART records for each, in a process that runs no other thread (a
+    copy of a process with threads can wait forever on a lock that one of them held, as a program that uses
+    tracker as a library might)."""
+    if sys.platform != "linux" or count < 2 * PER_PART or _threaded():
         return 1
     return max(1, min(_cores(), MOST_PARTS, count // PER_PART))
+
+
+def _threaded() -> bool:
+    threading = sys.modules.get("threading")
+    return threading is not None and threading.active_count() > 1
 
 
 def in_parts(work: Callable[[int, int], Any], count: int) -> Generator[Any]:
@@ -47,7 +54,8 @@ def in_parts(work: Callable[[int, int], Any], count: int) -> Generator[Any]:
     bounds = [count * number // parts for number in range(parts + 1)]
     children: list[tuple[int, int] | None] = []
     try:
-        children = [_fork(work, bounds[number], bounds[number + 1]) for number in range(1, parts)]
+        for number in range(1, parts):  # one at a time, so that an interruption leaves none unstopped
+            children.append(_fork(work, bounds[number], bounds[number + 1]))
         yield work(bounds[0], bounds[1])
         for number, child in enumerate(children, start=1):
             found = _collect(child) if child is not None else None

@@ -504,3 +504,20 @@ def test_an_import_with_a_time_stamp_in_arabic_indic_digits_is_refused(run: Run,
         encoding="utf-8",
     )
     _import_fails_cleanly(run, db_path, source, "recorded_at is not a UTC timestamp")
+
+
+@pytest.mark.parametrize("field", ["pillar", "status"])
+def test_a_data_file_with_a_list_for_a_pillar_or_status_is_refused_in_words(
+    run: Run, db_path: Path, field: str
+) -> None:
+    """Pre-existing (the previous release does the same), found while comparing the read in parts with the read in
+    one process: `"pillar": []` is an internal error (TypeError: unhashable type: 'list'), not a named problem."""
+    text = db_path.read_text(encoding="utf-8")
+    edited = re.sub(rf'"{field}": "[^"]*"', f'"{field}": []', text, count=1)
+    assert edited != text
+    db_path.write_text(edited, encoding="utf-8")
+    result = run("list")
+    assert result.exit_code == 1, result.stdout
+    _no_internal_error(result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert field in result.stderr

@@ -465,3 +465,58 @@ def test_evidence_ending_in_a_line_break_is_not_a_link() -> None:
 
     assert is_link("https://www.mofa.go.kr/eng/")
     assert not is_link("https://www.mofa.go.kr/eng/\n")
+
+
+# --- a time stamp or date in digits other than ASCII's ---------------------------------------------------------
+
+_ARABIC_INDIC = {ord("0") + digit: 0x0660 + digit for digit in range(10)}  # U+0660 ARABIC-INDIC DIGIT ZERO...
+
+
+def test_a_data_file_with_a_time_stamp_in_arabic_indic_digits_is_refused(run: Run, db_path: Path) -> None:
+    """`\\d` in a str pattern matches every Unicode decimal digit: 2020-09-09T00:00:00Z in Arabic-Indic digits
+    is no UTC time stamp YYYY-MM-DDTHH:MM:SSZ, and it sorts after every real one, so `report --known-on` (which
+    compares the dates of recording as text) leaves the commitment out of the report altogether, silently."""
+    text = db_path.read_text(encoding="utf-8")
+    edited = re.sub(
+        r'("recorded_at": ")([^"]*)"', lambda found: found[1] + found[2].translate(_ARABIC_INDIC) + '"', text, count=1
+    )
+    assert edited != text
+    db_path.write_text(edited, encoding="utf-8")
+    result = run("list")
+    assert result.exit_code == 1, result.stdout
+    _no_internal_error(result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "recorded_at" in result.stderr
+    assert db_path.read_text(encoding="utf-8") == edited
+
+
+def test_an_import_with_a_time_stamp_in_arabic_indic_digits_is_refused(run: Run, db_path: Path, tmp_path: Path) -> None:
+    exported = run("export")
+    assert exported.exit_code == 0
+    source = tmp_path / "export.json"
+    source.write_text(
+        re.sub(
+            r'("recorded_at": ")([^"]*)"',
+            lambda found: found[1] + found[2].translate(_ARABIC_INDIC) + '"',
+            exported.stdout,
+            count=1,
+        ),
+        encoding="utf-8",
+    )
+    _import_fails_cleanly(run, db_path, source, "recorded_at is not a UTC timestamp")
+
+
+@pytest.mark.parametrize("field", ["pillar", "status"])
+def test_a_data_file_with_a_list_for_a_pillar_or_status_is_refused_in_words(
+    run: Run, db_path: Path, field: str
+) -> None:
+    """`"pillar": []` is a named problem, not an internal error (a list cannot be looked up in a set)."""
+    text = db_path.read_text(encoding="utf-8")
+    edited = re.sub(rf'"{field}": "[^"]*"', f'"{field}": []', text, count=1)
+    assert edited != text
+    db_path.write_text(edited, encoding="utf-8")
+    result = run("list")
+    assert result.exit_code == 1, result.stdout
+    _no_internal_error(result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert field in result.stderr

@@ -244,3 +244,69 @@ def test_a_process_running_other_threads_does_its_parts_itself(monkeypatch: pyte
         release.set()
         other.join()
     assert tracker.parallel.parts_for(10) == 4
+
+
+# --- a copy must not outlive the process that made it ----------------------------------------------
+
+_LONG_PART = """
+import os, sys, time
+import tracker.parallel as parallel
+
+parallel.PER_PART = 1
+parallel._cores = lambda: 2
+parent = os.getpid()
+
+
+def work(start, stop):
+    if os.getpid() != parent:  # the copy: say who it is, then take a long time over its part
+        with open(sys.argv[1] + ".tmp", "w") as file:
+            file.write(str(os.getpid()))
+        os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        time.sleep(20)
+    else:
+        time.sleep(60)
+    return [start]
+
+
+print(list(parallel.in_parts(work, 2)))
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie, whose parent will never reap it here, is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_copy_does_not_outlive_a_reader_that_is_terminated(tmp_path: Path) -> None:
+    """`kill <pid>` (SIGTERM, as systemd or a supervisor sends it) or SIGKILL (the OOM killer) ends the tracker
+    process at once, with no `finally`: its copies must end with it, not go on reading their parts (holding the
+    file's bytes, a CPU each, and whatever it had open, stdout included) for as long as their part takes."""
+    import signal
+    import subprocess
+    import time
+
+    pid_file = tmp_path / "copy.pid"
+    parent = subprocess.Popen([sys.executable, "-c", _LONG_PART, str(pid_file)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not pid_file.exists():
+            assert time.monotonic() < deadline, "no copy was made"
+            time.sleep(0.01)
+        copy = int(pid_file.read_text())
+        parent.send_signal(signal.SIGTERM)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 3
+        while _running(copy) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = _running(copy)
+    finally:
+        parent.kill()
+        parent.wait()
+    if left:
+        os.kill(copy, signal.SIGKILL)
+    assert not left, "the copy went on running after the process that made it was terminated"

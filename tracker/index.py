@@ -118,7 +118,9 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
     return summary  # type: ignore[return-value]
 
 
-_HISTORY_ITEM = rf"\d{{4}}-\d{{2}}-\d{{2}} (?:{'|'.join(sorted(STATUS_VALUES))}) \d{{4}}-\d{{2}}-\d{{2}}"
+_HISTORY_ITEM = (
+    rf"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} (?:{'|'.join(sorted(STATUS_VALUES))}) [0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}"
+)
 _HISTORY = re.compile(rf"{_HISTORY_ITEM}(?:;{_HISTORY_ITEM})*")
 
 

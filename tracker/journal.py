@@ -33,9 +33,9 @@ LIMIT = 100
 MINIMUM = 20
 KEEP_BYTES = 64 << 20
 ENTRY_LIMIT = 1 << 30  # an entry larger than this is not one the tracker wrote
-_NAME = re.compile(r"(\d+)\.json")
-_IN_FLIGHT = re.compile(r"(\d+)\.(\d+)\.(pending|undoing)")
-_ANY_NUMBERED = re.compile(r"(\d+)\..*")
+_NAME = re.compile(r"([0-9]+)\.json")
+_IN_FLIGHT = re.compile(r"([0-9]+)\.([0-9]+)\.(pending|undoing)")
+_ANY_NUMBERED = re.compile(r"([0-9]+)\..*")
 _TEMPORARY = re.compile(r"\..*\.tmp-[a-z0-9_]{8}")
 
 

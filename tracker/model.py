@@ -303,10 +303,10 @@ def summary_status_as_of(summary: Summary, as_of: str, known_on: str | None = No
 TITLE_MAX = 80
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z, not $: $ lets a final line break through
 ID_MAX = 60
-_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
-_TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
+_DATE_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # [0-9]: \d is any Unicode digit in a str pattern
+_TIMESTAMP_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
 _AMOUNT_PATTERN = re.compile(
-    r"^\s*(?P<value>\d[\d,_]*(?:\.\d+)?)\s*(?P<currency>[A-Za-z]{3})\s*(?:(?:/|a|per)\s*(?P<per>[a-z]+))?\s*$"
+    r"^\s*(?P<value>[0-9][0-9,_]*(?:\.[0-9]+)?)\s*(?P<currency>[A-Za-z]{3})\s*(?:(?:/|a|per)\s*(?P<per>[a-z]+))?\s*$"
 )
 AMOUNT_PERIODS = ("year", "month", "quarter", "week", "day")
 AMOUNT_MAX = 10**15  # a thousand trillion: more than any pledge, and still exact as a float
@@ -535,7 +535,7 @@ def _problems_in_event(event: Any, where: str) -> list[str]:
     if problems:
         return problems
     problems += _date_problem(event["date"], f"{where} date")
-    if event["status"] not in STATUS_VALUES:
+    if not isinstance(event["status"], str) or event["status"] not in STATUS_VALUES:
         problems.append(f"{where} status {event['status']!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
     if not isinstance(event["note"], str):
         problems.append(f"{where} note is not a string")
@@ -652,12 +652,14 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
         problems.append("actors is not a non-empty list of names")
     elif len({actor_key(a) for a in actors}) != len(actors):
         problems.append("an actor is listed twice (names that differ only in case or spacing are one actor)")
-    if commitment["pillar"] not in PILLAR_VALUES:
+    if not isinstance(commitment["pillar"], str) or commitment["pillar"] not in PILLAR_VALUES:
         problems.append(f"pillar {commitment['pillar']!r} is not one of {', '.join(PILLAR_VALUES_ORDERED)}")
     if commitment["due"] is not None:
         problems += _date_problem(commitment["due"], "due")
     problems += _amount_problems(commitment["amount"])
-    if commitment["kind"] is not None and commitment["kind"] not in KIND_VALUES:
+    if commitment["kind"] is not None and (
+        not isinstance(commitment["kind"], str) or commitment["kind"] not in KIND_VALUES
+    ):
         problems.append(f"kind {commitment['kind']!r} is not one of {', '.join(KIND_VALUES_ORDERED)} or null")
     problems += _weight_problems(commitment["weight"])
     history = commitment["history"]
@@ -1162,7 +1164,7 @@ def _checked_with_numbers(
         places = [index for index in range(len(original["history"])) if index != removed]
         numbers = {place + 1: shown[index] for place, index in enumerate(places)}
         error.problems = [
-            re.sub(r"\bevent (\d+)\b", lambda m: f"event {numbers.get(int(m[1]), m[1])}", problem)
+            re.sub(r"\bevent ([0-9]+)\b", lambda m: f"event {numbers.get(int(m[1]), m[1])}", problem)
             for problem in error.problems
         ]
         raise
@@ -1205,7 +1207,7 @@ def sorted_commitments(commitments: Iterable[Summary], key: SortKey = SortKey.DU
     return by_due(commitments)
 
 
-_NUMBERED = re.compile(r"^(\d+)\.\s")
+_NUMBERED = re.compile(r"^([0-9]+)\.\s")
 
 
 def source_paragraphs(text: str) -> dict[int, str]:

@@ -75,6 +75,7 @@ def in_parts(work: Callable[[int, int], Any], count: int) -> Generator[Any]:
 def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, int] | None:
     """A copy of this process that does `work(start, stop)` and writes what came of it to a pipe; its process id
     and the pipe's reading end. None if no process can be made (the caller does the part itself)."""
+    parent = os.getpid()
     try:
         reading, writing = os.pipe()
     except OSError:
@@ -88,6 +89,7 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, 
     if pid == 0:  # the copy: it must never return into the caller's code, whatever happens
         status = 1
         try:
+            _end_with(parent)
             os.close(reading)
             try:
                 payload = marshal.dumps((True, work(start, stop)))
@@ -102,6 +104,21 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, 
             os._exit(status)
     os.close(writing)
     return pid, reading
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel end this copy if the process that made it ends first (killed, say, by SIGTERM or the OOM
+    killer, which leave it no time to stop its copies), so that no copy goes on with its part for nothing, holding
+    what it inherited (the output pipe among them). Linux's prctl(PR_SET_PDEATHSIG); if the parent has already
+    gone, end now."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _collect(child: tuple[int, int]) -> tuple[bool, Any] | None:

@@ -22,7 +22,7 @@ from tracker.model import slugify
 
 TEXT_LIMIT = 10 * 1024 * 1024  # as a statement `extract` reads
 NAME = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<hash>[0-9a-f]{8}|[0-9a-f]{64})\.txt"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<hash>[0-9a-f]{8}|[0-9a-f]{64})\.txt"
 )
 
 
@@ -100,7 +100,7 @@ class Register:
                 self.path.mkdir()
             except FileExistsError:
                 self._folder_mode()  # something appeared meanwhile: a folder is fine, anything else is refused
-        remove_temporaries(self.path, r"\d{4}-\d{2}-\d{2}-[a-z0-9-]+\.txt")  # what a killed writer left
+        remove_temporaries(self.path, r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9-]+\.txt")  # what a killed writer left
         found = self.find(text)
         if found is not None:
             return found

@@ -503,7 +503,7 @@ class JournalStep:
 
 
 LOCK_TIMEOUT_MAX = 86_400.0
-BACKUP_STAMP = r"\d{8}T\d{6}Z(?:-\d+)?\.bak"
+BACKUP_STAMP = r"[0-9]{8}T[0-9]{6}Z(?:-[0-9]+)?\.bak"
 
 
 class Store:

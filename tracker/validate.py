@@ -65,7 +65,9 @@ def _is_event(event: Any) -> bool:
     if not isinstance(event, dict) or event.keys() != EVENT_KEYS:
         return False
     status = event["status"]
-    if not _is_date(event["date"]) or status not in STATUS_VALUES or not isinstance(event["note"], str):
+    if not _is_date(event["date"]) or not isinstance(status, str) or status not in STATUS_VALUES:
+        return False
+    if not isinstance(event["note"], str):
         return False
     evidence = event["evidence"]
     if type(evidence) is not list:
@@ -119,8 +121,8 @@ def _is_amount(amount: Any) -> bool:
 
 def is_valid(commitment: Any, bound: str | None = None, from_orjson: bool = False) -> bool:
     """Whether `commitment_problems(commitment)` is empty; `bound` is `future_bound()` (computed if not given: give
-    it once for a batch). Raises where `commitment_problems` would (an unhashable status or pillar). `from_orjson`:
-    the record was parsed by orjson, which refuses a lone surrogate, so its texts need no search for one."""
+    it once for a batch). `from_orjson`: the record was parsed by orjson, which refuses a lone surrogate, so its
+    texts need no search for one."""
     if not isinstance(commitment, dict) or commitment.keys() != COMMITMENT_KEYS:
         return False
     cid = commitment["id"]
@@ -135,13 +137,14 @@ def is_valid(commitment: Any, bound: str | None = None, from_orjson: bool = Fals
     actors = commitment["actors"]
     if not _is_source(source) or not _is_name_list(actors):
         return False
-    if commitment["pillar"] not in PILLAR_VALUES:
+    if not isinstance(commitment["pillar"], str) or commitment["pillar"] not in PILLAR_VALUES:
         return False
     if commitment["due"] is not None and not _is_date(commitment["due"]):
         return False
     if not _is_amount(commitment["amount"]):
         return False
-    if commitment["kind"] is not None and commitment["kind"] not in KIND_VALUES:
+    kind = commitment["kind"]
+    if kind is not None and (not isinstance(kind, str) or kind not in KIND_VALUES):
         return False
     weight = commitment["weight"]
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):

@@ -2111,7 +2111,8 @@ def extract_command(
         )
 
 
-# The options given before a command that take a value (the others are flags); `test_cli` checks it against `main`.
+# The options given before a command that take a value (the others are flags); `tests/test_installed.py` checks
+# it against `main`.
 GLOBAL_OPTIONS_WITH_VALUES = frozenset({"--db"})
 
 

@@ -480,13 +480,18 @@ def test_a_data_file_with_a_time_stamp_in_arabic_indic_digits_is_refused(run: Ru
     edited = re.sub(
         r'("recorded_at": ")([^"]*)"', lambda found: found[1] + found[2].translate(_ARABIC_INDIC) + '"', text, count=1
     )
+    _list_refuses(run, db_path, text, edited, "recorded_at")
+
+
+def _list_refuses(run: Run, db_path: Path, text: str, edited: str, word: str) -> None:
+    """With `text` edited into `edited`, `list` exits 1 with one line naming `word`, and the file is left as it is."""
     assert edited != text
     db_path.write_text(edited, encoding="utf-8")
     result = run("list")
     assert result.exit_code == 1, result.stdout
     _no_internal_error(result.stderr)
     assert result.stderr.count("\n") == 1, result.stderr
-    assert "recorded_at" in result.stderr
+    assert word in result.stderr
     assert db_path.read_text(encoding="utf-8") == edited
 
 
@@ -512,11 +517,4 @@ def test_a_data_file_with_a_list_for_a_pillar_or_status_is_refused_in_words(
 ) -> None:
     """`"pillar": []` is a named problem, not an internal error (a list cannot be looked up in a set)."""
     text = db_path.read_text(encoding="utf-8")
-    edited = re.sub(rf'"{field}": "[^"]*"', f'"{field}": []', text, count=1)
-    assert edited != text
-    db_path.write_text(edited, encoding="utf-8")
-    result = run("list")
-    assert result.exit_code == 1, result.stdout
-    _no_internal_error(result.stderr)
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert field in result.stderr
+    _list_refuses(run, db_path, text, re.sub(rf'"{field}": "[^"]*"', f'"{field}": []', text, count=1), field)

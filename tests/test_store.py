@@ -323,19 +323,26 @@ def test_many_commitments_are_read_through_the_index_in_one_pass_and_checked(sto
         assert isinstance(snapshot, IndexedSnapshot)
         assert len(ids) >= 64
         assert list(snapshot.get_each(ids)) == [snapshot.get(cid) for cid in ids] == expected[::-1]
-    index = current_index(store)
-    assert index is not None
-    data = store.path.read_bytes()
-    damaged = data.replace(b'"id": "many-41"', b'"id": "many-4x"', 1)  # not the id the index gives, same length
-    assert damaged != data
-    store.path.write_bytes(damaged)
-    forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)  # crafted
-    store.index_path.write_bytes(forged.to_bytes())
+    _forge_index_over_a_change(store, b'"id": "many-41"', b'"id": "many-4x"')
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
         with pytest.raises(DatabaseError, match="does not match its index"):
             list(snapshot.get_each(ids))
     assert not store.index_path.exists()
+
+
+def _forge_index_over_a_change(store: Store, old: bytes, new: bytes) -> None:
+    """Change the file in place (`old` for `new`, of the same length: an id that is not the one the index gives),
+    and forge the index that described it to carry the changed file's signature, as only a deliberate forger could."""
+    index = current_index(store)
+    assert index is not None
+    data = store.path.read_bytes()
+    damaged = data.replace(old, new, 1)
+    assert damaged != data
+    assert len(damaged) == len(data)
+    store.path.write_bytes(damaged)
+    forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)
+    store.index_path.write_bytes(forged.to_bytes())
 
 
 @pytest.mark.parametrize("run_bytes", [1, 5_000, 1 << 20])
@@ -353,14 +360,7 @@ def test_every_commitment_is_read_in_file_order_in_runs_and_checked(
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
         assert list(snapshot.every()) == in_file_order
-    index = current_index(store)
-    assert index is not None
-    data = store.path.read_bytes()
-    damaged = data.replace(b'"id": "many-21"', b'"id": "many-2x"', 1)  # not the id the index gives, same length
-    assert damaged != data
-    store.path.write_bytes(damaged)
-    forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)  # crafted
-    store.index_path.write_bytes(forged.to_bytes())
+    _forge_index_over_a_change(store, b'"id": "many-21"', b'"id": "many-2x"')
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
         with pytest.raises(DatabaseError, match="does not match its index"):

@@ -158,11 +158,11 @@ def test_a_full_disk_at_the_journal_leaves_the_data_file_unchanged(
 
     original = db_path.read_bytes()
 
-    def full(path: Path, content: str | bytes) -> None:
+    def full(*_: object, **__: object) -> None:  # the journal's own file: the data file is written by `store`
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patched:
-        patched.setattr(tracker.journal, "atomic_write", full)
+        patched.setattr(tracker.journal, "prepare", full)
         result = run("update", "rcep", "--status", "fulfilled")
     _one_line_error(result, 1, "cannot record the change in the undo journal", "No space left", "nothing was changed")
     assert db_path.read_bytes() == original

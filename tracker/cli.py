@@ -54,6 +54,7 @@ from tracker.store import Store, Transaction, WriteResult, drop_trusted_indexes,
 
 if TYPE_CHECKING:
     from tracker.extract import Candidate
+    from tracker.formats import ImportCounts
 
 
 class TrackerGroup(TyperGroup):
@@ -1710,11 +1711,30 @@ def import_command(
 
     Example: tracker import colleague.json
     """
+    from tracker.formats import import_canonical, read_canonical_import
+    from tracker.store import decoded, read_bytes
+
+    data = read_bytes(file)
+    canonical = None if replace else read_canonical_import(data, str(file))
+    # An export as the tracker writes it, of commitments the database does not hold: copied as it stands.
+    counts = import_canonical(_store(context), data, canonical, file.name) if canonical is not None else None
+    if counts is None:
+        text = decoded(data, file)
+        del data, canonical  # the merge holds every commitment: not these too
+        counts = _import_by_merging(context, text, file, replace, yes)
+    for warning in counts.warnings:
+        render.print_notice(warning)
+    summary = f"imported {file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged"
+    render.print_line(summary + (f", {counts.removed} removed" if replace else ""))
+
+
+def _import_by_merging(context: typer.Context, text: str, file: Path, replace: bool, yes: bool) -> ImportCounts:
+    """Import the commitments of `text` one by one: new ones added, others merged (or, with `replace`, the database
+    made exactly the file's, once the user agrees to lose what it does not hold)."""
     from tracker.formats import ImportProblems, import_commitments, read_import
-    from tracker.store import read_text
 
     try:
-        incoming = read_import(read_text(file), str(file))
+        incoming = read_import(text, str(file))
     except ImportProblems as error:
         for problem in error.problems:
             render.print_error(f"{file}: {problem}")
@@ -1730,11 +1750,7 @@ def import_command(
             f"commitment(s) that the file does not hold" + (f" ({_named(gone)})" if gone else "") + ".",
             yes,
         )
-    counts = import_commitments(store, incoming, file.name, replace=replace, removals=removals)
-    for warning in counts.warnings:
-        render.print_notice(warning)
-    summary = f"imported {file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged"
-    render.print_line(summary + (f", {counts.removed} removed" if replace else ""))
+    return import_commitments(store, incoming, file.name, replace=replace, removals=removals)
 
 
 class ExtractFormat(StrEnum):

@@ -23,7 +23,7 @@ from tracker.errors import DatabaseError, LockTimeoutError
 TEMP_MARK = ".tmp-"
 _TEMP_TAIL = r"\.tmp-[a-z0-9_]{8}"  # what tempfile.mkstemp puts after the prefix
 
-Piece = bytes | tuple[int, int]  # new bytes, or a (start, end) range of a source file to copy
+Piece = bytes | memoryview | tuple[int, int]  # new bytes (or a view of some), or a (start, end) range of a source file
 
 _KINDS = (
     (stat.S_ISREG, "a regular file"),
@@ -173,10 +173,10 @@ def prepare(path: Path, pieces: Sequence[Piece], source: int = -1, mode: int | N
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
     try:
         try:
-            pending: list[bytes] = []  # small pieces (a record, a separator) written together, a megabyte at a time
+            pending: list[bytes | memoryview] = []  # small pieces written together, a megabyte at a time
             size = 0
             for piece in pieces:
-                if isinstance(piece, bytes):
+                if not isinstance(piece, tuple):
                     pending.append(piece)
                     size += len(piece)
                     if size < _WRITE_AT:
@@ -184,7 +184,7 @@ def prepare(path: Path, pieces: Sequence[Piece], source: int = -1, mode: int | N
                 if pending:
                     write_all(descriptor, b"".join(pending))
                     pending, size = [], 0
-                if not isinstance(piece, bytes):
+                if isinstance(piece, tuple):
                     copy_range(source, descriptor, *piece)
             if pending:
                 write_all(descriptor, b"".join(pending))
@@ -216,7 +216,7 @@ def prepared(path: Path, pieces: Sequence[Piece], source: int = -1) -> Iterator[
         raise
 
 
-def write_all(descriptor: int, data: bytes) -> None:
+def write_all(descriptor: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(descriptor, view) :]

@@ -15,7 +15,8 @@ import orjson
 from tracker import strictjson
 from tracker.errors import DatabaseError, InvalidInputError
 from tracker.files import describe_os_error, prepare
-from tracker.layout import SCHEMA_VERSION, doc_id, keys_in_record, keys_in_text
+from tracker.index import Index
+from tracker.layout import SCHEMA_VERSION, doc_id, index_records, keys_in_record, keys_in_text
 from tracker.migrations import META, META_DOCUMENT, TABLE, upgrade
 from tracker.model import (
     Amount,
@@ -446,6 +447,26 @@ class ImportCounts:
     unchanged: int = 0
     removed: int = 0
     warnings: list[str] = field(default_factory=list)
+
+
+def read_canonical_import(data: bytes, origin: str) -> Index | None:
+    """An export in the canonical layout of the current schema version whose every record holds up, read as a data
+    file with no index is (each record parsed and checked once, in parts: see `layout.index_records`), with each
+    record's place, summary and links; None for anything else, which `read_import` then reads and explains."""
+    try:
+        return index_records(data, (0, 0, 0, 0, 0), origin)
+    except DatabaseError:
+        return None
+
+
+def import_canonical(store: Store, data: bytes, incoming: Index, origin: str) -> ImportCounts | None:
+    """Add every commitment of a canonical export (see `read_canonical_import`) as its bytes stand there; None, with
+    nothing written, where the database holds one of them already (or is not indexed): `import_commitments` then
+    merges them."""
+    warnings = store.add_canonical(f"import {origin}", data, incoming)
+    if warnings is None:
+        return None
+    return ImportCounts(added=len(incoming.ids), warnings=warnings)
 
 
 def import_commitments(

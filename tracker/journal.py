@@ -26,7 +26,7 @@ from typing import Any
 
 from tracker import strictjson
 from tracker.errors import DatabaseError
-from tracker.files import atomic_write, describe_os_error, fsync_directory, read_regular
+from tracker.files import Piece, describe_os_error, fsync_directory, prepare, read_regular
 from tracker.model import commitment_problems
 
 LIMIT = 100
@@ -135,13 +135,14 @@ class Journal:
 
     # --- recording -----------------------------------------------------------------------------------------------
 
-    def prepare(self, entry: dict[str, Any], inode: int) -> Path:
-        """Write `entry` as a change not yet made (the data file's new version has `inode`); its file."""
+    def prepare(self, entry: dict[str, Any] | list[Piece], inode: int) -> Path:
+        """Write `entry` (or its JSON text, in pieces) as a change not yet made (the data file's new version has
+        `inode`); its file."""
         self.check()
         try:
             self.path.mkdir(exist_ok=True)
             pending = self.path / f"{self._next_number():09d}.{inode}.pending"
-            atomic_write(pending, _compact_json(entry))
+            prepare(pending, [_compact_json(entry)] if isinstance(entry, dict) else entry).commit()
         except OSError as error:
             raise DatabaseError(
                 f"cannot record the change in the undo journal {self.path} ({describe_os_error(error)}); "
@@ -238,6 +239,19 @@ def _well_formed(entry: Any) -> bool:
             if state is not None and (commitment_problems(state) or state["id"] != change["id"]):
                 return False
     return True
+
+
+def additions_entry(action: str, at: str, added: list[tuple[str, Piece]]) -> list[Piece]:
+    """The JSON text, in pieces, of the entry of a change that adds commitments, each given by its id and its JSON
+    text as it stands (not parsed again; the canonical text of a file: keys sorted, indented)."""
+    import orjson
+
+    pieces: list[Piece] = [b'{"action":%b,"at":%b,"changes":[' % (orjson.dumps(action), orjson.dumps(at))]
+    for number, (commitment_id, after) in enumerate(added):
+        pieces += [b',{"after":' if number else b'{"after":', after]
+        pieces.append(b',"before":null,"id":%b}' % orjson.dumps(commitment_id))
+    pieces.append(b"]}")
+    return pieces
 
 
 def _compact_json(entry: dict[str, Any]) -> bytes:

@@ -99,7 +99,7 @@ def in_file_order(commitments: Iterable[Commitment]) -> list[Commitment]:
 def dump_database(commitments: Iterable[Commitment]) -> str:
     """The canonical text of a database holding `commitments`."""
     pieces, _ = layout([record_bytes(commitment) for commitment in in_file_order(commitments)])
-    return b"".join(piece for piece in pieces if isinstance(piece, bytes)).decode("utf-8")
+    return b"".join(piece for piece in pieces if not isinstance(piece, tuple)).decode("utf-8")
 
 
 def layout(records: Sequence[Piece]) -> tuple[list[Piece], array[int]]:
@@ -112,7 +112,7 @@ def layout(records: Sequence[Piece]) -> tuple[list[Piece], array[int]]:
     pieces: list[Piece] = [HEADER]
     offset = len(HEADER)
     for number, record in enumerate(records):
-        length = len(record) if isinstance(record, bytes) else record[1] - record[0]
+        length = record[1] - record[0] if isinstance(record, tuple) else len(record)
         previous = pieces[-1]
         if number and isinstance(record, tuple) and isinstance(previous, tuple) and previous[1] + 2 == record[0]:
             pieces[-1] = (previous[0], record[1])  # the file's own ",\n" comes with the range

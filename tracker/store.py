@@ -62,7 +62,7 @@ from tracker.index import (
     successor_link,
     text_link,
 )
-from tracker.journal import Entry, Journal
+from tracker.journal import Entry, Journal, additions_entry
 from tracker.layout import (
     EMPTY,
     FOOTER,
@@ -102,16 +102,25 @@ _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
 
 def read_text(path: Path) -> str:
     """A regular file's UTF-8 text, or a DatabaseError that says why it cannot be read (never waits on a FIFO)."""
+    return decoded(read_bytes(path), path)
+
+
+def decoded(data: bytes, path: Path) -> str:
+    """The text of a file's bytes, or a DatabaseError: they are not UTF-8."""
+    return _decode(data, path)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, or a DatabaseError that says why it cannot be read (never waits on a FIFO)."""
     try:
         descriptor = open_regular(path)
     except FileNotFoundError:
         raise DatabaseError(f"{path} does not exist") from None
     try:
         with os.fdopen(descriptor, "rb") as file:
-            data = file.read()
+            return file.read()
     except OSError as error:
         raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
-    return _decode(data, path)
 
 
 @dataclass
@@ -500,6 +509,7 @@ class JournalStep:
     changes: list[Change]
     action: str | None = None
     undoing: Entry | None = None
+    entry: list[Piece] | None = None  # the entry's JSON text, in pieces, where it is written as it is read
 
 
 LOCK_TIMEOUT_MAX = 86_400.0
@@ -797,11 +807,52 @@ class Store:
             change(transaction)
         return WriteResult(transaction.effective_changes(), transaction.warnings)
 
+    def add_canonical(self, action: str, data: bytes, incoming: Index) -> list[str] | None:
+        """Add the commitments of `data`, a file in the canonical layout (an export) that `incoming` indexes (every
+        record in it checked: see `layout.index_records`), as they are written there: their bytes are copied into
+        the data file, and into the journal entry, without being parsed again. The warnings; None, with nothing
+        written, unless the data file is indexed and holds none of them (then a transaction does the work)."""
+        with self.locked():
+            self._settle()
+            snapshot = self._snapshot(for_write=True)
+            try:
+                if not isinstance(snapshot, IndexedSnapshot) or not incoming.ids or incoming.links is None:
+                    return None
+                try:
+                    held = snapshot.index.rows()[1]
+                except IndexDoubt:
+                    return None
+                if not set(held).isdisjoint(incoming.ids):
+                    return None
+                self._check_replaceable()
+                view = memoryview(data)
+                spans, links = incoming.spans, incoming.links or []
+                changed: dict[str, Encoded | None] = {}
+                added: list[tuple[str, Piece]] = []
+                taken = 0
+                for number, (key, commitment_id) in enumerate(zip(incoming.keys, incoming.ids, strict=True)):
+                    own = int(key).to_bytes(8, "big")  # each record's links end in its own document id
+                    first = taken
+                    while taken < len(links) and links[taken][-8:] == own:
+                        taken += 1
+                    start, end = spans[2 * number], spans[2 * number + 1]
+                    changed[commitment_id] = (view[start:end], incoming.summaries[number], links[first:taken])
+                    added.append((commitment_id, view[start + len(key) + 8 : end]))  # the object after `"<key>": `
+                if taken != len(links):
+                    return None  # links that follow no record: not an index `index_records` made
+                entry = additions_entry(action, utc_timestamp(), added)
+                step = JournalStep([], action=action, entry=entry)
+                return self._write_spliced(snapshot, changed, set(), step)
+            finally:
+                snapshot.close()
+
     def _commit(self, snapshot: Snapshot, step: JournalStep) -> list[str]:
         changes = step.changes
         if isinstance(snapshot, IndexedSnapshot):
             existing = {change.id for change in changes if change.before is not None}
-            return self._write_spliced(snapshot, {change.id: change.after for change in changes}, existing, step)
+            afters = {change.id: change.after for change in changes if change.after is not None}
+            encoded = dict(zip(afters, _encoded(list(afters.values())), strict=True))
+            return self._write_spliced(snapshot, {c.id: encoded.get(c.id) for c in changes}, existing, step)
         updated = {cid: snapshot.get(cid) for cid in snapshot.ids}
         for change in changes:
             if change.after is None:
@@ -828,13 +879,13 @@ class Store:
     def _write_spliced(
         self,
         snapshot: IndexedSnapshot,
-        replacements: dict[str, Commitment | None],
+        replacements: dict[str, Encoded | None],
         existing: set[str],
         step: JournalStep,
     ) -> list[str]:
         """Write the file again, copying every unchanged commitment's bytes from the current file, and the index
-        likewise, in runs: only the changed commitments (`existing`: those of them the file holds) are handled one
-        by one (no loop over the others)."""
+        likewise, in runs: only the changed commitments (`existing`: those of them the file holds), each as its
+        bytes, packed summary and links or None if it goes, are handled one by one (no loop over the others)."""
         index = snapshot.index
         try:
             starts = index.starts(len(HEADER), len(FOOTER))
@@ -851,7 +902,6 @@ class Store:
             elif commitment is not None:
                 edits.append((index.insertion_point(key), 0, key, commitment_id, commitment))
         edits.sort(key=lambda edit: edit[:3])
-        encoded = iter(_encoded([edit[4] for edit in edits if edit[4] is not None]))
         records: list[Piece] = []  # runs of old records as one range each, and new records' bytes
         runs: list[tuple[int, int] | None] = []  # for each entry of `records`: the old positions it copies
         new_summaries: list[tuple[str, str, bytes]] = []
@@ -868,7 +918,7 @@ class Store:
                 except IndexDoubt:
                     raise snapshot.stale() from None
             if commitment is not None:
-                text, packed, linked = next(encoded)
+                text, packed, linked = commitment
                 records.append(text)
                 runs.append(None)
                 new_summaries.append((key, commitment_id, packed))
@@ -892,7 +942,7 @@ class Store:
                 blob.append(packed)
                 total += len(packed)
                 new_offsets.append(total)
-                assert isinstance(record, bytes)
+                assert not isinstance(record, tuple)
                 offset += len(record) + 2
                 continue
             first, last = run
@@ -946,7 +996,8 @@ class Store:
         undoing: Path | None = None
         try:
             if step is not None and step.action is not None:
-                pending = journal.prepare(_journal_entry(step.action, step.changes), new_version.inode)
+                entry = step.entry if step.entry is not None else _journal_entry(step.action, step.changes)
+                pending = journal.prepare(entry, new_version.inode)
             if step is not None and step.undoing is not None:
                 undoing = journal.begin_undo(step.undoing, new_version.inode)
             new_version.commit()
@@ -974,7 +1025,7 @@ class Store:
         try:
             pieces, source = index_pieces(signature(self.path.stat()))
             if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
-                pieces = [piece if isinstance(piece, bytes) else source.buffer[piece[0] : piece[1]] for piece in pieces]
+                pieces = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in pieces]
             prepare(self.index_path, pieces, source=source.descriptor if source is not None else -1).commit()
         except (OSError, IndexDoubt, DatabaseError):
             # The index is only a cache: a read-only directory, say, just means no fast path.
@@ -1099,8 +1150,8 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
         records = [record_bytes(snapshot.get(cid)) for cid in wanted]
     pieces, _ = layout(records)
     for piece in pieces:
-        if isinstance(piece, bytes):
-            yield piece
+        if not isinstance(piece, tuple):
+            yield bytes(piece)
         else:
             assert isinstance(snapshot, IndexedSnapshot)
             if not _is_record_range(snapshot.descriptor, *piece):
@@ -1108,12 +1159,15 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
             yield from _read_range(snapshot, *piece)
 
 
-def _encoded(commitments: list[Commitment]) -> list[tuple[bytes, bytes, list[bytes]]]:
+Encoded = tuple[bytes | memoryview, bytes, list[bytes]]  # a commitment's bytes in the file, packed summary, links
+
+
+def _encoded(commitments: list[Commitment]) -> list[Encoded]:
     """Each commitment's bytes in the file, packed summary and links, in order (the work of a large import is
     shared among processes: see `parallel`)."""
 
-    def part(first: int, stop: int) -> list[tuple[bytes, bytes, list[bytes]]]:
-        found = []
+    def part(first: int, stop: int) -> list[Encoded]:
+        found: list[Encoded] = []
         for commitment in commitments[first:stop]:
             summary = summarize(commitment)
             found.append((record_bytes(commitment), pack_summary(summary), links_of(summary)))
@@ -1122,7 +1176,7 @@ def _encoded(commitments: list[Commitment]) -> list[tuple[bytes, bytes, list[byt
     return [item for found in in_parts(part, len(commitments)) for item in found]
 
 
-def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Commitment | None], existing: set[str]) -> bytes:
+def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Encoded | None], existing: set[str]) -> bytes:
     """The sorted-ids section after the change: ids removed and added by bisection, the rest copied."""
     gone = {cid for cid, commitment in replacements.items() if commitment is None and cid in existing}
     new = {cid for cid, commitment in replacements.items() if commitment is not None and cid not in existing}

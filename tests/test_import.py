@@ -1,0 +1,117 @@
+"""`import` of an export as the tracker writes it, of commitments the database does not hold: the records' bytes are
+copied as they stand (checked once, as a data file with no index is read), and the result is exactly what the
+import that parses and merges every commitment writes: the data file, its index, and the undo journal's entry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tracker.formats
+from tests.conftest import Run, write_large_database
+from tracker.index import _HEAD
+from tracker.store import Store
+
+
+def _written(path: Path) -> tuple[bytes, tuple[Any, ...], dict[str, Any] | None]:
+    """A data file's bytes, its index without the header's signature, and its newest journal entry (if any) without
+    the time it was recorded."""
+    index = path.with_name(path.name + ".index").read_bytes()
+    entries = sorted(path.with_name(path.name + ".undo").glob("*.json"))
+    entry = json.loads(entries[-1].read_text(encoding="utf-8")) if entries else None
+    if entry is not None:
+        entry.pop("at")
+    return path.read_bytes(), (*_HEAD.unpack(index[: _HEAD.size])[7:], index[_HEAD.size :]), entry
+
+
+def _import_both_ways(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: Path, empty: bool, *options: str
+) -> tuple[Any, Any, list[bool]]:
+    """The same import into two copies of a database: as it stands (copied) and with every commitment parsed and
+    merged; what each wrote, and whether the copying was used each time."""
+    used: list[bool] = []
+    add_canonical = Store.add_canonical
+
+    def spied(self: Store, *arguments: Any) -> Any:
+        warnings = add_canonical(self, *arguments)
+        used.append(warnings is not None)
+        return warnings
+
+    monkeypatch.setattr(Store, "add_canonical", spied)
+    outcomes = []
+    for copied in (True, False):
+        target = tmp_path / f"{'copied' if copied else 'merged'}.json"
+        assert run("--db", str(target), "init", *(["--empty"] if empty else [])).exit_code == 0
+        with monkeypatch.context() as patched:
+            if not copied:
+                patched.setattr(tracker.formats, "read_canonical_import", lambda data, origin: None)
+            result = run("--db", str(target), "import", str(source), *options)
+        assert result.exit_code == 0, result.stderr
+        outcomes.append((result.stdout.replace(str(target), "DB"), _written(target)))
+    return outcomes[0], outcomes[1], used
+
+
+@pytest.mark.parametrize("empty", [True, False], ids=["into an empty database", "into the bundled data"])
+def test_an_export_is_copied_and_writes_what_a_merge_writes(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty: bool
+) -> None:
+    source = tmp_path / "export.json"
+    count = len(write_large_database(source, 3))
+    copied, merged, used = _import_both_ways(run, tmp_path, monkeypatch, source, empty)
+    assert used == [True]  # the merge did not ask
+    assert copied == merged
+    assert f"{count} added, 0 updated, 0 unchanged" in copied[0]
+    data, _, entry = copied[1]
+    assert entry is not None
+    assert entry["action"] == "import export.json"
+    assert len(entry["changes"]) == count
+    if empty:
+        assert data == source.read_bytes()
+
+
+def test_an_export_holding_a_commitment_the_database_has_is_merged(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "export.json"
+    assert run("--db", str(source), "init").exit_code == 0  # the bundled commitments, as an export holds them
+    copied, merged, used = _import_both_ways(run, tmp_path, monkeypatch, source, False)
+    assert used == [False]  # asked, and declined: the database holds them all
+    assert copied == merged
+    assert "0 added" in copied[0]
+
+
+def test_undo_takes_a_copied_import_back_byte_for_byte(run: Run, db_path: Path, tmp_path: Path) -> None:
+    source = tmp_path / "export.json"
+    write_large_database(source, 2)
+    before = db_path.read_bytes()
+    assert run("import", str(source)).exit_code == 0
+    assert db_path.read_bytes() != before
+    assert run("show", "rcep-signing-1").exit_code == 0
+    undone = run("undo", "--yes")
+    assert undone.exit_code == 0, undone.stderr
+    assert db_path.read_bytes() == before
+
+
+def test_a_copied_import_is_refused_when_the_journal_cannot_take_it(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import tracker.journal
+
+    source = tmp_path / "export.json"
+    write_large_database(source, 2)
+    before = db_path.read_bytes()
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tracker.journal, "prepare", full)
+    result = run("import", str(source))
+    assert result.exit_code == 1
+    assert "cannot record the change in the undo journal" in result.stderr
+    assert db_path.read_bytes() == before
+    assert not [path for path in db_path.parent.iterdir() if ".tmp-" in path.name]

@@ -511,8 +511,8 @@ def test_an_import_with_a_time_stamp_in_arabic_indic_digits_is_refused(run: Run,
     _import_fails_cleanly(run, db_path, source, "recorded_at is not a UTC timestamp")
 
 
-@pytest.mark.parametrize("field", ["pillar", "status"])
-def test_a_data_file_with_a_list_for_a_pillar_or_status_is_refused_in_words(
+@pytest.mark.parametrize("field", ["pillar", "status", "kind"])
+def test_a_data_file_with_a_list_for_a_pillar_status_or_kind_is_refused_in_words(
     run: Run, db_path: Path, field: str
 ) -> None:
     """`"pillar": []` is a named problem, not an internal error (a list cannot be looked up in a set)."""

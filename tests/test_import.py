@@ -115,3 +115,60 @@ def test_a_copied_import_is_refused_when_the_journal_cannot_take_it(
     assert "cannot record the change in the undo journal" in result.stderr
     assert db_path.read_bytes() == before
     assert not [path for path in db_path.parent.iterdir() if ".tmp-" in path.name]
+
+
+@pytest.mark.parametrize(
+    ("canonical", "by_hand"),
+    [
+        (b'"weight": 1\n', b'"weight":   1\n'),  # spaces before a value
+        (b'"weight": 1\n', b'"weight": 1e0\n'),  # a whole number written as a float with an exponent
+        (b'        "ASEAN"', b'        "\\u0041SEAN"'),  # a \u escape where the canonical text has the character
+        (b'      "amount": null,\n      "due": null,\n', b'      "due": null,\n      "amount": null,\n'),  # unsorted
+    ],
+    ids=["spaces", "exponent", "escape", "unsorted keys"],
+)
+def test_an_export_with_a_record_not_written_canonically_is_written_canonically(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, canonical: bytes, by_hand: bytes
+) -> None:
+    # The layout of an export is intact (header, footer, one block per commitment in order, four spaces in), but one
+    # record's JSON is not the canonical text of what it holds. The data file must still be canonical JSON, as
+    # parsing and merging writes it, not the record's bytes as the export had them.
+    source = tmp_path / "export.json"
+    assert run("--db", str(source), "init").exit_code == 0
+    text = source.read_bytes()
+    assert canonical in text
+    source.write_bytes(text.replace(canonical, by_hand, 1))
+    copied, merged, _ = _import_both_ways(run, tmp_path, monkeypatch, source, True)
+    assert copied[1][0] == merged[1][0]
+    assert by_hand not in copied[1][0]
+    assert copied == merged
+
+
+@pytest.mark.parametrize("copying", [True, False], ids=["copied", "merged"])
+def test_an_import_costs_the_undo_journal_no_more_than_a_merged_one(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copying: bool
+) -> None:
+    # The journal keeps as many changes as fit in its budget (64 MiB; smaller here), never fewer than the last 20.
+    # An import's entry is the same change whichever way it is written, so it should cost the same share of that
+    # budget and leave as many earlier changes undoable; an entry whose "after" states keep the export's
+    # indentation is about a third larger, and pushes earlier changes out.
+    import tracker.journal
+
+    source = tmp_path / "export.json"
+    write_large_database(source, 40)
+    target = tmp_path / "target.json"
+    assert run("--db", str(target), "init").exit_code == 0
+    for number in range(25):
+        arguments = ("--status", "in-progress", "--date", "2021-01-01", "--note", f"step {number}")
+        result = run("--db", str(target), "update", "rcep-signing", *arguments)
+        assert result.exit_code == 0, result.stderr
+    journal = target.with_name(target.name + ".undo")
+    small = sum(path.stat().st_size for path in journal.glob("*.json"))
+    assert len(list(journal.glob("*.json"))) == 25
+    # Room for the 25 small changes and for the import's entry written compactly, as a merge writes it.
+    monkeypatch.setattr(tracker.journal, "KEEP_BYTES", small + source.stat().st_size * 85 // 100)
+    if not copying:
+        monkeypatch.setattr(tracker.formats, "read_canonical_import", lambda data, origin: None)
+    result = run("--db", str(target), "import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert len(list(journal.glob("*.json"))) == 26  # the 25 changes before it can still be undone

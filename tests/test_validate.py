@@ -228,3 +228,42 @@ def test_orjson_refuses_a_lone_surrogate_so_its_records_need_no_search_for_one(t
     record = {**BUNDLED[0], "title": strictjson.loads(b'"\\ud800"')}
     assert not is_valid(record, future_bound())
     agree(record)
+
+
+_TRICKY_TEXT = st.text(
+    st.sampled_from(['"', "\\", ":", " ", ",", "\n", "\t", "{", "}", "[", "]", "a", "é", "\u2028", "\x1b", "\ud7ff"]),
+    max_size=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from([*BUNDLED, *GENERATED[:40]]), _TRICKY_TEXT, _TRICKY_TEXT, _TRICKY_TEXT)
+def test_compact_text_of_a_canonical_record_is_what_orjson_writes(
+    record: dict[str, Any], title: str, note: str, actor: str
+) -> None:
+    """`layout.compact` takes the layout out of a record's canonical text by its lines alone; whatever its strings
+    hold (a quote and a colon, an escaped line break, braces), the bytes are those orjson writes with sorted keys."""
+    import orjson
+
+    from tracker.layout import compact, record_bytes
+
+    record = copy.deepcopy(record)
+    record["title"] = title
+    record["history"][0]["note"] = note
+    record["actors"] = [actor, *record["actors"][1:]]
+    if not _float_free(record):
+        return
+    text = record_bytes(record)  # type: ignore[arg-type]
+    after = text[text.index(b"{") :]
+    assert compact(after) == orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    assert json.loads(compact(after)) == record
+
+
+def _float_free(value: Any) -> bool:
+    if isinstance(value, float):
+        return False
+    if isinstance(value, dict):
+        return all(map(_float_free, value.values()))
+    if isinstance(value, list):
+        return all(map(_float_free, value))
+    return True

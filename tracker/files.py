@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +160,7 @@ class PreparedFile:
 _WRITE_AT = 1 << 20
 
 
-def prepare(path: Path, pieces: Sequence[Piece], source: int = -1, mode: int | None = None) -> PreparedFile:
+def prepare(path: Path, pieces: Iterable[Piece], source: int = -1, mode: int | None = None) -> PreparedFile:
     """Write the pieces (bytes, or ranges copied from the open file `source`) to a temporary file beside `path`,
     with `path`'s mode (or `mode`), and flush it to disk."""
     if mode is None:

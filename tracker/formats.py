@@ -450,11 +450,12 @@ class ImportCounts:
 
 
 def read_canonical_import(data: bytes, origin: str) -> Index | None:
-    """An export in the canonical layout of the current schema version whose every record holds up, read as a data
-    file with no index is (each record parsed and checked once, in parts: see `layout.index_records`), with each
-    record's place, summary and links; None for anything else, which `read_import` then reads and explains."""
+    """An export in the canonical layout of the current schema version whose every record holds up and is written
+    exactly as the tracker writes it, read as a data file with no index is (each record parsed and checked once, in
+    parts: see `layout.index_records`), with each record's place, summary and links; None for anything else, which
+    `read_import` then reads (and writes canonically) or explains."""
     try:
-        return index_records(data, (0, 0, 0, 0, 0), origin)
+        return index_records(data, (0, 0, 0, 0, 0), origin, canonical=True)
     except DatabaseError:
         return None
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,7 @@ class Journal:
 
     # --- recording -----------------------------------------------------------------------------------------------
 
-    def prepare(self, entry: dict[str, Any] | list[Piece], inode: int) -> Path:
+    def prepare(self, entry: dict[str, Any] | Iterable[Piece], inode: int) -> Path:
         """Write `entry` (or its JSON text, in pieces) as a change not yet made (the data file's new version has
         `inode`); its file."""
         self.check()
@@ -241,17 +242,19 @@ def _well_formed(entry: Any) -> bool:
     return True
 
 
-def additions_entry(action: str, at: str, added: list[tuple[str, Piece]]) -> list[Piece]:
-    """The JSON text, in pieces, of the entry of a change that adds commitments, each given by its id and its JSON
-    text as it stands (not parsed again; the canonical text of a file: keys sorted, indented)."""
+def additions_entry(action: str, at: str, added: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
+    """The JSON text, in pieces made as they are written, of the entry of a change that adds commitments, each
+    given by its id and its compact JSON text (as `_compact_json` writes it)."""
     import orjson
 
-    pieces: list[Piece] = [b'{"action":%b,"at":%b,"changes":[' % (orjson.dumps(action), orjson.dumps(at))]
+    yield b'{"action":%b,"at":%b,"changes":[' % (orjson.dumps(action), orjson.dumps(at))
     for number, (commitment_id, after) in enumerate(added):
-        pieces += [b',{"after":' if number else b'{"after":', after]
-        pieces.append(b',"before":null,"id":%b}' % orjson.dumps(commitment_id))
-    pieces.append(b"]}")
-    return pieces
+        yield b'%b{"after":%b,"before":null,"id":%b}' % (
+            b"," if number else b"",
+            after,
+            orjson.dumps(commitment_id),
+        )
+    yield b"]}"
 
 
 def _compact_json(entry: dict[str, Any]) -> bytes:

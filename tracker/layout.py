@@ -148,10 +148,11 @@ def is_record_start(head: bytes) -> bool:
     return len(head) >= 6 and head[:5] == b'    "' and head[5:6].isdigit()
 
 
-def index_records(data: bytes, file_signature: Signature, origin: str) -> Index | None:
+def index_records(data: bytes, file_signature: Signature, origin: str, canonical: bool = False) -> Index | None:
     """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
     in that layout, or not in its order, or a document id is not the one its commitment's id gives (then only a
-    whole-document read can say what it is). Never holds more than one commitment."""
+    whole-document read can say what it is), or, with `canonical`, a commitment is not written exactly as the
+    tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment."""
     spans = record_spans(data)
     if spans is None:
         return None
@@ -159,7 +160,8 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
     ids: list[str] = []
     summaries: list[bytes] = []
     links: list[bytes] = []
-    for found in in_parts(lambda first, stop: _index_part(data, spans, first, stop, origin), len(spans) // 2):
+    count = len(spans) // 2
+    for found in in_parts(lambda first, stop: _index_part(data, spans, first, stop, origin, canonical), count):
         if found is None:
             return None
         keys += found[0]
@@ -174,7 +176,7 @@ def index_records(data: bytes, file_signature: Signature, origin: str) -> Index 
 _Part = tuple[list[str], list[str], list[bytes], list[bytes]]
 
 
-def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: str) -> _Part | None:
+def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: str, canonical: bool) -> _Part | None:
     """The keys, ids, packed summaries and links of the records `first` to `stop` (see `index_records`)."""
     keys: list[str] = []
     ids: list[str] = []
@@ -194,8 +196,8 @@ def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: s
         key = matched[1].decode()
         if key != doc_key(record["id"]):
             return None  # a document id the tracker did not give: read the whole file
-        if not _written_canonically(record, raw) and keys_in_text(raw) != keys_in_record(record):
-            return None  # a key written twice: the whole-document read names it
+        if not _written_canonically(record, raw) and (canonical or keys_in_text(raw) != keys_in_record(record)):
+            return None  # a key written twice (the whole-document read names it), or not as the tracker writes it
         keys.append(key)
         ids.append(record["id"])
         summary = summarize(record)
@@ -207,14 +209,15 @@ def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: s
 def _written_canonically(record: Commitment, raw: bytes) -> bool:
     """Whether `raw` is exactly the canonical text of the record parsed from it (so no key in it is written twice:
     the record would have one key fewer than its text). Cheaper to ask than to count the keys of the text."""
-    if not _float_free_commitment(record):
-        return False
+    return canonical_json(record, commitment=True).replace(b"\n", b"\n    ") == raw
+
+
+def compact(text: bytes | memoryview) -> bytes:
+    """A record's JSON text as compact JSON with sorted keys: the bytes orjson writes for it (as an undo journal
+    entry holds it), by orjson, in C."""
     import orjson
 
-    try:
-        return orjson.dumps(record, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).replace(b"\n", b"\n    ") == raw
-    except TypeError:  # an integer past 64 bits
-        return False
+    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
 
 
 def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:

@@ -68,6 +68,7 @@ from tracker.layout import (
     FOOTER,
     HEADER,
     SCHEMA_VERSION,
+    compact,
     doc_key,
     in_file_order,
     index_records,
@@ -509,7 +510,7 @@ class JournalStep:
     changes: list[Change]
     action: str | None = None
     undoing: Entry | None = None
-    entry: list[Piece] | None = None  # the entry's JSON text, in pieces, where it is written as it is read
+    entry: Iterable[Piece] | None = None  # the entry's JSON text, in pieces made as it is written
 
 
 LOCK_TIMEOUT_MAX = 86_400.0
@@ -828,7 +829,7 @@ class Store:
                 view = memoryview(data)
                 spans, links = incoming.spans, incoming.links or []
                 changed: dict[str, Encoded | None] = {}
-                added: list[tuple[str, Piece]] = []
+                added: list[tuple[str, memoryview]] = []
                 taken = 0
                 for number, (key, commitment_id) in enumerate(zip(incoming.keys, incoming.ids, strict=True)):
                     own = int(key).to_bytes(8, "big")  # each record's links end in its own document id
@@ -840,7 +841,7 @@ class Store:
                     added.append((commitment_id, view[start + len(key) + 8 : end]))  # the object after `"<key>": `
                 if taken != len(links):
                     return None  # links that follow no record: not an index `index_records` made
-                entry = additions_entry(action, utc_timestamp(), added)
+                entry = additions_entry(action, utc_timestamp(), ((cid, compact(after)) for cid, after in added))
                 step = JournalStep([], action=action, entry=entry)
                 return self._write_spliced(snapshot, changed, set(), step)
             finally:

@@ -896,12 +896,17 @@ class Store:
             raise snapshot.stale() from None
         # Each change as (position in the old file, 0 for a new commitment before it / 1 for the one there, key).
         edits = []
+        try:  # many new commitments (an import): every key read once, rather than a bisection of the file for each
+            keys = index.rows()[0] if len(replacements) - len(existing) > 64 else None
+        except IndexDoubt:
+            raise snapshot.stale() from None
         for commitment_id, commitment in replacements.items():
             key = doc_key(commitment_id)
             if commitment_id in existing:
                 edits.append((snapshot.position(commitment_id), 1, key, commitment_id, commitment))
             elif commitment is not None:
-                edits.append((index.insertion_point(key), 0, key, commitment_id, commitment))
+                place = bisect.bisect_left(keys, key) if keys is not None else index.insertion_point(key)
+                edits.append((place, 0, key, commitment_id, commitment))
         edits.sort(key=lambda edit: edit[:3])
         records: list[Piece] = []  # runs of old records as one range each, and new records' bytes
         runs: list[tuple[int, int] | None] = []  # for each entry of `records`: the old positions it copies

@@ -172,3 +172,22 @@ def test_an_import_costs_the_undo_journal_no_more_than_a_merged_one(
     result = run("--db", str(target), "import", str(source))
     assert result.exit_code == 0, result.stderr
     assert len(list(journal.glob("*.json"))) == 26  # the 25 changes before it can still be undone
+
+
+def test_many_new_commitments_go_where_a_whole_rewrite_puts_them(run: Run, db_path: Path, tmp_path: Path) -> None:
+    """More than 64 new commitments are placed by the index's keys read once, not by a bisection each: the file and
+    its index are what writing the whole database afresh gives."""
+    from tracker.index import open_index, signature
+    from tracker.layout import dump_database, index_records
+
+    source = tmp_path / "export.json"
+    assert len(write_large_database(source, 5)) > 64
+    assert run("list").exit_code == 0  # indexed
+    assert run("import", str(source)).exit_code == 0
+    everything = Store(db_path).load()
+    assert db_path.read_text(encoding="utf-8") == dump_database(everything)
+    fresh = index_records(db_path.read_bytes(), signature(db_path.stat()), "fresh")
+    current = open_index(db_path.with_name(db_path.name + ".index"), signature(db_path.stat()))
+    assert fresh is not None
+    assert current is not None
+    assert current.rows() == (fresh.keys, fresh.ids)

@@ -2135,7 +2135,7 @@ GLOBAL_OPTIONS_WITH_VALUES = frozenset({"--db"})
 def command_asked_for(arguments: Sequence[str]) -> str | None:
     """The command that a command line runs, if it names one of this app's commands and asks for nothing else of
     the app as a whole (its help, its version, shell completion): the first argument that is not an option."""
-    names = {info.name or info.callback.__name__.replace("_", "-") for info in app.registered_commands if info.callback}
+    names = {_command_name(info) for info in app.registered_commands}
     at = 0
     while at < len(arguments):
         argument = arguments[at]
@@ -2148,6 +2148,13 @@ def command_asked_for(arguments: Sequence[str]) -> str | None:
     return None
 
 
+def _command_name(info: typer.models.CommandInfo) -> str | None:
+    """The name a registered command is run by: its own, or its function's, as Typer makes it."""
+    if info.name:
+        return info.name
+    return info.callback.__name__.replace("_", "-") if info.callback else None
+
+
 def run() -> None:
     """The console script's entry point."""
     import gc
@@ -2157,9 +2164,5 @@ def run() -> None:
     if not any(name.endswith("_COMPLETE") for name in os.environ):
         wanted = command_asked_for(sys.argv[1:])
         if wanted is not None:  # Typer makes a Click command of every function it has: make only the one asked for
-            app.registered_commands = [
-                info
-                for info in app.registered_commands
-                if info.callback and (info.name or info.callback.__name__.replace("_", "-")) == wanted
-            ]
+            app.registered_commands = [info for info in app.registered_commands if _command_name(info) == wanted]
     app()

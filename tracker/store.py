@@ -829,7 +829,6 @@ class Store:
                 view = memoryview(data)
                 spans, links = incoming.spans, incoming.links or []
                 changed: dict[str, Encoded | None] = {}
-                added: list[tuple[str, memoryview]] = []
                 taken = 0
                 for number, (key, commitment_id) in enumerate(zip(incoming.keys, incoming.ids, strict=True)):
                     own = int(key).to_bytes(8, "big")  # each record's links end in its own document id
@@ -838,10 +837,14 @@ class Store:
                         taken += 1
                     start, end = spans[2 * number], spans[2 * number + 1]
                     changed[commitment_id] = (view[start:end], incoming.summaries[number], links[first:taken])
-                    added.append((commitment_id, view[start + len(key) + 8 : end]))  # the object after `"<key>": `
                 if taken != len(links):
                     return None  # links that follow no record: not an index `index_records` made
-                entry = additions_entry(action, utc_timestamp(), ((cid, compact(after)) for cid, after in added))
+                keyed = enumerate(zip(incoming.keys, incoming.ids, strict=True))
+                afters = (  # each record's object, after its `    "<key>": `, made compact as the entry is written
+                    (cid, compact(view[spans[2 * number] + len(key) + 8 : spans[2 * number + 1]]))
+                    for number, (key, cid) in keyed
+                )
+                entry = additions_entry(action, utc_timestamp(), afters)
                 step = JournalStep([], action=action, entry=entry)
                 return self._write_spliced(snapshot, changed, set(), step)
             finally:

@@ -151,6 +151,10 @@ def score(statuses: Iterable[Status]) -> dict[str, Any]:
     return {"mean": round(mean, 4), "percent": round((mean + 1) / 2 * 100, 1), "assessed": assessed}
 
 
+# The figures of a report, one function each, as they are defined: `build_report` works them all out in one pass
+# over the commitments, and tests/test_report.py holds it to these on every date and date of knowledge.
+
+
 def tally(statuses: Iterable[Status]) -> dict[str, Any]:
     """How many commitments have each status, with their score."""
     return _tally(Counter(statuses))

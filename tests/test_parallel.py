@@ -310,3 +310,26 @@ def test_a_copy_does_not_outlive_a_reader_that_is_terminated(tmp_path: Path) -> 
     if left:
         os.kill(copy, signal.SIGKILL)
     assert not left, "the copy went on running after the process that made it was terminated"
+
+
+@pytest.mark.parametrize(
+    ("contents", "cores"),
+    [
+        ({"cpu.max": "200000 100000\n"}, 2),
+        ({"cpu.max": "150000 100000\n"}, 2),  # a core and a half: two processes
+        ({"cpu.max": "50000 100000\n"}, 1),
+        ({"cpu.max": "max 100000\n"}, 8),  # no limit
+        ({"quota": "100000\n", "period": "100000\n"}, 1),  # version 1
+        ({"quota": "-1\n", "period": "100000\n"}, 8),
+        ({}, 8),  # no control group files
+    ],
+)
+def test_a_containers_cpu_quota_bounds_the_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contents: dict[str, str], cores: int
+) -> None:
+    for name, text in contents.items():
+        (tmp_path / name).write_text(text, encoding="ascii")
+    files = ((str(tmp_path / "cpu.max"),), (str(tmp_path / "quota"), str(tmp_path / "period")))
+    monkeypatch.setattr(tracker.parallel, "_QUOTA_FILES", files)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert tracker.parallel._cores() == cores

@@ -25,10 +25,37 @@ MOST_PARTS = 8
 
 
 def _cores() -> int:
+    """The cores this process may run on, and may use the time of (a container's CPU quota, where it has one)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = _cpu_quota()
+    return max(1, min(cores, quota)) if quota is not None else cores
+
+
+_QUOTA_FILES = (  # the control group's CPU quota and period in microseconds: version 2, then version 1
+    ("/sys/fs/cgroup/cpu.max",),
+    ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+)
+
+
+def _text(path: str) -> str:
+    with open(path, encoding="ascii") as file:
+        return file.read(100)
+
+
+def _cpu_quota() -> int | None:
+    """How many cores' time the control group may use (rounded up), where it sets a limit; None where it does not."""
+    for paths in _QUOTA_FILES:
+        try:
+            words = " ".join(map(_text, paths)).split()
+        except (OSError, ValueError):
+            continue
+        if len(words) == 2 and words[0].isdigit() and words[1].isdigit() and int(words[1]) > 0:
+            return -(-int(words[0]) // int(words[1]))
+        return None  # no limit ("max", or -1)
+    return None
 
 
 def parts_for(count: int) -> int:

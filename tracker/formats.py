@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -222,14 +222,10 @@ def _csv_text(header: Sequence[str], rows: Iterable[list[str]]) -> Iterator[str]
     """CSV text of a header and rows (each made safe by `csv_row`), in pieces of a few hundred rows: a large export
     is never whole in memory."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    csv.writer(buffer, lineterminator="\n").writerow(header)
+    write = _row_writer(buffer)
     for number, row in enumerate(rows, 1):
-        line = csv_line(row)
-        if line is None:
-            writer.writerow(csv_row(row))
-        else:
-            buffer.write(line)
+        write(row)
         if number % 512 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -243,24 +239,32 @@ def csv_pieces_by_due(commitments: Iterable[Commitment], today: str, events: boo
     all that is kept of it) and put in that order at the end, so that the commitments can be read in the order
     that is cheapest (and none needs its summary read for the order)."""
     lines: list[str] = []
-    writer = csv.writer(_Lines(lines), lineterminator="\n")
+    write = _row_writer(_Lines(lines))
     keys: list[tuple[bool, str, str]] = []
     bounds = [0]  # where each commitment's lines begin, and their end
     for c in commitments:
         keys.append((c["due"] is None, c["due"] or "", c["id"]))
         for row in _event_rows(c) if events else [_commitment_cells(c, today)]:
-            line = csv_line(row)
-            if line is None:
-                writer.writerow(csv_row(row))
-            else:
-                lines.append(line)
+            write(row)
         bounds.append(len(lines))
     order = sorted(range(len(keys)), key=keys.__getitem__)
-    writer.writerow(EVENT_CSV_FIELDS if events else CSV_FIELDS)
+    csv.writer(_Lines(lines), lineterminator="\n").writerow(EVENT_CSV_FIELDS if events else CSV_FIELDS)
     yield lines.pop()
     for first in range(0, len(order), 512):
         chosen = order[first : first + 512]
         yield "".join(line for number in chosen for line in lines[bounds[number] : bounds[number + 1]])
+
+
+def _row_writer(file: Any) -> Callable[[list[str]], object]:
+    """What writes one row to `file` (a `write` method that takes a whole line), each cell made safe by `csv_row`:
+    joined where `csv_line` says the row needs nothing done, by a `csv.writer` otherwise."""
+    writer = csv.writer(file, lineterminator="\n")
+
+    def write(row: list[str]) -> object:
+        line = csv_line(row)
+        return writer.writerow(csv_row(row)) if line is None else file.write(line)
+
+    return write
 
 
 class _Lines:

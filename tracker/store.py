@@ -486,24 +486,6 @@ class UndoStep:
 
 
 @dataclass
-class _Pieces:
-    """A data file being laid out, commitment by commitment, in file order."""
-
-    keys: list[str] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
-    records: list[Piece] = field(default_factory=list)
-    summaries: list[bytes] = field(default_factory=list)
-
-    def add(self, commitment: Commitment | None) -> None:
-        """Lay out a new or changed commitment (None: a removed one, which takes no place)."""
-        if commitment is not None:
-            self.keys.append(doc_key(commitment["id"]))
-            self.ids.append(commitment["id"])
-            self.records.append(record_bytes(commitment))
-            self.summaries.append(pack_summary(summarize(commitment)))
-
-
-@dataclass
 class JournalStep:
     """What the undo journal does with a write: record `changes` as the change `action`, or take `undoing` out."""
 
@@ -868,10 +850,10 @@ class Store:
     def _write_full(self, commitments: list[Commitment], step: JournalStep | None) -> list[str]:
         """Write a whole canonical file, then its index."""
         ordered = in_file_order(commitments)
-        records: list[Piece] = [record_bytes(commitment) for commitment in ordered]
-        unpacked = [summarize(commitment) for commitment in ordered]
-        summaries = list(map(pack_summary, unpacked))
-        links = [link for summary in unpacked for link in links_of(summary)]
+        encoded = _encoded(ordered)
+        records: list[Piece] = [text for text, _, _ in encoded]
+        summaries = [packed for _, packed, _ in encoded]
+        links = [link for _, _, linked in encoded for link in linked]
         keys = [doc_key(commitment["id"]) for commitment in ordered]
         ids = [commitment["id"] for commitment in ordered]
         pieces, spans = layout(records)

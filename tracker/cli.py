@@ -1239,7 +1239,7 @@ def undo(
         return
     entry = store.undo_preview()
     _confirm(f"Undo '{entry.action}'?", yes)
-    result = store.undo(expected=entry.number)
+    result = store.undo(expected=entry.number, seen=entry)
     ids = sorted(change.id for change in result.changes)
     render.print_line(f"undid '{result.action}' (recorded {result.at}); put back as before: {_named(ids)}")
 

@@ -451,6 +451,11 @@ class IndexFile:
             found.append(int.from_bytes(link[9:], "big"))
         return found
 
+    def every_link(self) -> list[bytes]:
+        """Every link, in the index's order, read at once (for many bisections in memory)."""
+        raw = self.read(self.links_at, LINK * self.links)
+        return [raw[at : at + LINK] for at in range(0, len(raw), LINK)]
+
     def link_place(self, link: bytes) -> int:
         """Where a link goes among the links (by bisection)."""
         return bisect.bisect_left(_Section(self.links, self.link), link)

@@ -12,6 +12,7 @@ not change, records the change in the journal and replaces the file atomically, 
 from __future__ import annotations
 
 import bisect
+import functools
 import gc
 import io
 import marshal
@@ -61,6 +62,7 @@ from tracker.index import (
     signature,
     successor_link,
     text_link,
+    unpack_summary,
 )
 from tracker.journal import Entry, Journal, additions_entry
 from tracker.layout import (
@@ -99,6 +101,7 @@ from tracker.storage import load_whole
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
+_FEW = 64  # up to this many commitments, a command finds each in the index by bisection; beyond, it reads the index
 
 
 def read_text(path: Path) -> str:
@@ -145,6 +148,11 @@ class Snapshot:
     def get_each(self, ids: Iterable[str]) -> Iterator[Commitment]:
         """The commitments with these exact ids, one at a time, in that order (see `get`)."""
         return map(self.get, ids)
+
+    def states(self, ids: Iterable[str]) -> Iterator[tuple[str, Commitment | None]]:
+        """Each of these ids with its commitment, or None where there is none, one at a time, in that order."""
+        for commitment_id in ids:
+            yield commitment_id, self.get(commitment_id) if self.contains(commitment_id) else None
 
     def summaries(self) -> list[Summary]:
         """Every commitment's Summary, in id order."""
@@ -297,23 +305,40 @@ class IndexedSnapshot(Snapshot):
 
     def get_each(self, ids: Iterable[str]) -> Iterator[Commitment]:
         wanted = list(ids)
-        if self._whole is not None or len(wanted) < 64:  # a few: bisect the index for each
+        if self._whole is not None or len(wanted) < _FEW:  # a few: bisect the index for each
             yield from super().get_each(wanted)
             return
         try:  # many: the index's rows and spans read once, then each commitment's bytes
-            keys, where, starts = self.places()
+            places = self.places()
         except IndexDoubt:
             yield from self._instead().get_each(wanted)
             return
-        _TRUSTED.add(self.index_path)  # records taken without the rules' check: see `drop_trusted_indexes`
         for commitment_id in wanted:
-            number = where[commitment_id]
-            start, end = starts[number], starts[number + 1] - 2
-            raw = os.pread(self.descriptor, end - start, start)
-            commitment = read_record(raw, keys[number], commitment_id, checked=True)
-            if commitment is None:
-                raise self.stale()
-            yield commitment
+            yield self._read_at(places, places[1][commitment_id], commitment_id)
+
+    def states(self, ids: Iterable[str]) -> Iterator[tuple[str, Commitment | None]]:
+        wanted = list(ids)
+        if self._whole is not None or len(wanted) < _FEW:
+            yield from super().states(wanted)
+            return
+        try:
+            places = self.places()
+        except IndexDoubt:
+            yield from self._instead().states(wanted)
+            return
+        for commitment_id in wanted:
+            number = places[1].get(commitment_id)
+            yield commitment_id, None if number is None else self._read_at(places, number, commitment_id)
+
+    def _read_at(self, places: tuple[list[str], dict[str, int], array[int]], number: int, cid: str) -> Commitment:
+        """The commitment `cid` at `number` in the file's order, by `places` (read once for many)."""
+        keys, _, starts = places
+        _TRUSTED.add(self.index_path)  # records taken without the rules' check: see `drop_trusted_indexes`
+        start, end = starts[number], starts[number + 1] - 2
+        commitment = read_record(os.pread(self.descriptor, end - start, start), keys[number], cid, checked=True)
+        if commitment is None:
+            raise self.stale()
+        return commitment
 
     def every(self) -> Iterator[Commitment]:
         if self._whole is not None:
@@ -433,6 +458,12 @@ class Transaction:
                 f"commitment '{commitment_id}' is no longer there: another command removed or renamed it meanwhile"
             )
         return self.get(commitment_id)
+
+    def hold(self, commitment_id: str, current: Commitment | None) -> None:
+        """Take `current` as the commitment with this id (None: there is none), as the caller has just read and
+        compared it, so that changing it reads nothing again; the caller hands it over."""
+        if commitment_id not in self.changes:
+            self.changes[commitment_id] = Change(commitment_id, current, current)
 
     def _remember(self, commitment_id: str) -> Change:
         if commitment_id not in self.changes:
@@ -881,18 +912,38 @@ class Store:
             raise snapshot.stale() from None
         # Each change as (position in the old file, 0 for a new commitment before it / 1 for the one there, key).
         edits = []
-        try:  # many new commitments (an import): every key read once, rather than a bisection of the file for each
-            keys = index.rows()[0] if len(replacements) - len(existing) > 64 else None
+        try:  # many changes (an import, its undo): every row read once, rather than a bisection of the file for each
+            file_rows = index.rows() if len(replacements) > _FEW else None
         except IndexDoubt:
             raise snapshot.stale() from None
+        where = {cid: number for number, cid in enumerate(file_rows[1])} if file_rows and existing else {}
         for commitment_id, commitment in replacements.items():
             key = doc_key(commitment_id)
             if commitment_id in existing:
-                edits.append((snapshot.position(commitment_id), 1, key, commitment_id, commitment))
+                if file_rows is None:
+                    place = snapshot.position(commitment_id)
+                elif where.get(commitment_id) is None or file_rows[0][where[commitment_id]] != key:
+                    raise snapshot.stale()
+                else:
+                    place = where[commitment_id]
+                edits.append((place, 1, key, commitment_id, commitment))
             elif commitment is not None:
-                place = bisect.bisect_left(keys, key) if keys is not None else index.insertion_point(key)
+                place = bisect.bisect_left(file_rows[0], key) if file_rows is not None else index.insertion_point(key)
                 edits.append((place, 0, key, commitment_id, commitment))
         edits.sort(key=lambda edit: edit[:3])
+        file_ids = file_rows[1] if file_rows is not None else []
+        try:  # many replaced: the summaries read at once, each checked against its row as `index.summary` does
+            summaries_read = (
+                index.read(index.sections[4], index.total) if file_rows is not None and len(existing) > _FEW else b""
+            )
+        except IndexDoubt:
+            raise snapshot.stale() from None
+
+        def replaced_summary(position: int) -> Summary:
+            if not summaries_read:
+                return index.summary(position)
+            return unpack_summary(summaries_read[offsets[position] : offsets[position + 1]], file_ids[position])
+
         records: list[Piece] = []  # runs of old records as one range each, and new records' bytes
         runs: list[tuple[int, int] | None] = []  # for each entry of `records`: the old positions it copies
         new_summaries: list[tuple[str, str, bytes]] = []
@@ -905,7 +956,7 @@ class Store:
                 runs.append((previous, position))
             if replaced:
                 try:
-                    gone_links += links_of(index.summary(position))
+                    gone_links += links_of(replaced_summary(position))
                 except IndexDoubt:
                     raise snapshot.stale() from None
             if commitment is not None:
@@ -1035,8 +1086,8 @@ class Store:
         """Every change the journal keeps, newest first (the next one `undo` would revert first)."""
         return [_step(number, path, entry) for number, path, entry in self._journal.listing()]
 
-    def _last_entry(self, expected: int | None) -> Entry:
-        last = self._journal.last()
+    def _last_entry(self, expected: int | None, seen: Entry | None = None) -> Entry:
+        last = self._journal.last(seen)
         if last is None:
             raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
         if expected is not None and last.number != expected:
@@ -1068,28 +1119,30 @@ class Store:
             self._journal.drop(newest[1])
             return _step(*newest)
 
-    def undo(self, expected: int | None = None) -> UndoResult:
+    def undo(self, expected: int | None = None, seen: Entry | None = None) -> UndoResult:
         """Revert the most recent journaled change (the one numbered `expected`, if given), if every commitment it
-        touched is still as it left it."""
+        touched is still as it left it; `seen` is that change as `undo_preview` read it (read again only if its
+        file has changed since)."""
         with self.locked():
             self._settle()
-            last = self._last_entry(expected)
+            last = self._last_entry(expected, seen)
             changes = [Change(c["id"], c["before"], c["after"]) for c in last.changes]
             snapshot = self._snapshot(for_write=True)
             try:
                 transaction = Transaction(snapshot, "undo")
-                for change in changes:
-                    current = transaction.get(change.id) if transaction.contains(change.id) else None
+                states = snapshot.states(change.id for change in changes)  # many: the index read once, not per id
+                for change, (_, current) in zip(changes, states, strict=True):
                     if current != change.after:
                         raise InvalidInputError(
                             f"cannot undo '{last.action}': commitment '{change.id}' has changed since; "
                             "'tracker undo --skip' forgets that change so that undo can go further back"
                         )
+                    transaction.hold(change.id, change.after)  # the same as `current`: not kept twice
                 for change in changes:
                     if change.before is None:
                         transaction.delete(change.id)
                     else:
-                        transaction.put(change.before)
+                        transaction.put(change.before, checked=True)  # the journal checked every state it holds
                 self._check_replaceable()
                 self._commit_undo(snapshot, transaction.effective_changes(), last)
             finally:
@@ -1175,16 +1228,20 @@ def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Encoded | None], exi
         return sorted_ids
     count = len(sorted_ids) // ID_WIDTH
     padded = [cid.encode().ljust(ID_WIDTH, b"\x00") for cid in sorted(gone | new)]
+    if len(padded) > _FEW:  # many: every id taken at once, and the bisections made in memory
+        every = [sorted_ids[at : at + ID_WIDTH] for at in range(0, count * ID_WIDTH, ID_WIDTH)]
+        find: Callable[[bytes], int] = functools.partial(bisect.bisect_left, every)
+    else:
 
-    def find(item: bytes) -> int:
-        low, high = 0, count
-        while low < high:
-            middle = (low + high) // 2
-            if sorted_ids[middle * ID_WIDTH : (middle + 1) * ID_WIDTH] < item:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        def find(item: bytes) -> int:
+            low, high = 0, count
+            while low < high:
+                middle = (low + high) // 2
+                if sorted_ids[middle * ID_WIDTH : (middle + 1) * ID_WIDTH] < item:
+                    low = middle + 1
+                else:
+                    high = middle
+            return low
 
     parts: list[bytes] = []
     previous = 0
@@ -1204,9 +1261,13 @@ def _spliced_links(index: IndexFile, gone: list[bytes], new: list[bytes]) -> tup
     """The links section after the change, in pieces, and how many links it holds: the links of the changed
     commitments taken out and their new ones put in, each found by bisection, the runs between copied from the
     old index file. IndexDoubt if a link the old summaries give is not there."""
-    cuts = sorted(
-        [(index.find_link(link), 1, link) for link in gone] + [(index.link_place(link), 0, link) for link in new]
-    )
+    if len(gone) + len(new) > _FEW:  # many: every link read at once, and the bisections made in memory
+        every = index.every_link()
+        place_of: Callable[[bytes], int] = functools.partial(bisect.bisect_left, every)
+        find: Callable[[bytes], int] = functools.partial(_find, every)
+    else:
+        place_of, find = index.link_place, index.find_link
+    cuts = sorted([(find(link), 1, link) for link in gone] + [(place_of(link), 0, link) for link in new])
     pieces: list[Piece] = []
     previous = 0
     for place, removed, link in cuts:
@@ -1220,6 +1281,15 @@ def _spliced_links(index: IndexFile, gone: list[bytes], new: list[bytes]) -> tup
     if previous < index.links:
         pieces.append(index.link_range(previous, index.links))
     return pieces, index.links - len(gone) + len(new)
+
+
+def _find(links: list[bytes], link: bytes) -> int:
+    """Where this very link stands among `links`, by bisection; IndexDoubt if it is not there (as
+    `IndexFile.find_link`)."""
+    number = bisect.bisect_left(links, link)
+    if number == len(links) or links[number] != link:
+        raise IndexDoubt("the index's links do not match its summaries")
+    return number
 
 
 def _is_record_range(descriptor: int, start: int, end: int) -> bool:

@@ -1,0 +1,166 @@
+"""`undo` of a change to many commitments, more than a command finds one at a time in the index (`store._FEW`): the
+index's rows, summaries, ids and links are read once rather than by a bisection for each commitment, and the journal
+entry is read once. The data file and its index must come back exactly as they were, and a commitment changed since
+must stop the undo as it does when the change touched only a few."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import tracker.journal
+import tracker.store
+from tests.conftest import Run, record, write_large_database
+from tests.test_import import _written
+from tracker.store import Store
+
+COPIES = 5  # of the 18 bundled commitments: 90
+
+
+def _many(path: Path) -> list[str]:
+    ids = write_large_database(path, COPIES)
+    assert len(ids) > tracker.store._FEW  # or these tests would take the path of a few
+    return ids
+
+
+def test_undo_of_an_import_beside_other_commitments_gives_back_the_file_and_its_index(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "export.json"
+    _many(source)
+    assert run("list").exit_code == 0  # indexed
+    data, index, _ = _written(db_path)
+    assert run("import", str(source)).exit_code == 0
+    assert db_path.read_bytes() != data
+    undone = run("undo", "--yes")
+    assert undone.exit_code == 0, undone.stderr
+    assert "and 85 more" in undone.stdout
+    assert _written(db_path)[:2] == (data, index)
+
+
+def test_undo_of_an_import_that_changed_many_commitments_gives_back_the_file_and_its_index(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    ids = _many(db_path)
+    assert run("list").exit_code == 0  # indexed
+    data, index, _ = _written(db_path)
+    export = json.loads(data)
+    for document in export["commitments"].values():
+        document["summary"] = "Changed by a colleague."
+        document["title"] = document["title"][:60] + " (revised)"  # a new title: its link in the index changes too
+    source = tmp_path / "export.json"
+    source.write_text(json.dumps(export), encoding="utf-8")
+    imported = run("import", str(source), "--replace", "--yes")  # fields other than the history: only with --replace
+    assert imported.exit_code == 0, imported.stderr
+    assert f"0 added, {len(ids)} updated" in imported.stdout
+    assert record(db_path, ids[40])["summary"] == "Changed by a colleague."
+    undone = run("undo", "--yes")
+    assert undone.exit_code == 0, undone.stderr
+    assert _written(db_path)[:2] == (data, index)
+
+
+def test_undo_of_many_is_refused_when_one_of_them_changed_since(run: Run, db_path: Path, tmp_path: Path) -> None:
+    source = tmp_path / "export.json"
+    ids = _many(source)
+    assert run("import", str(source)).exit_code == 0
+    assert run("update", ids[77], "--note", "a later change").exit_code == 0
+    assert run("undo", "--skip", "--yes").exit_code == 0  # forgotten, not reverted: the file still holds it
+    changed = db_path.read_bytes()
+    refused = run("undo", "--yes")
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1
+    assert f"commitment '{ids[77]}' has changed since" in refused.stderr
+    assert db_path.read_bytes() == changed
+
+
+def _entry(db_path: Path) -> Path:
+    entries = sorted(Store(db_path).journal_path.glob("*.json"))
+    return entries[-1]
+
+
+def _rewrite(entry: Path, change: Any) -> None:
+    """The entry, parsed, changed by `change`, and written back exactly as the tracker writes entries."""
+    parsed = orjson.loads(entry.read_bytes())
+    change(parsed)
+    entry.write_bytes(orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda e: e["changes"][0]["before"].update(status="delivered"),  # not a status
+        lambda e: e["changes"][0]["before"].update(due="2021-02-30"),  # not a date
+        lambda e: e["changes"][0]["before"]["history"].clear(),  # no history
+        lambda e: e["changes"][0]["before"].update(id="another-id"),  # not the change's commitment
+        lambda e: e["changes"][0].update(extra=None),  # a key no change has
+    ],
+    ids=["status", "date", "history", "id", "key"],
+)
+def test_an_entry_written_as_the_tracker_writes_it_but_holding_a_broken_state_is_damaged(
+    run: Run, db_path: Path, damage: Any
+) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    entry = _entry(db_path)
+    _rewrite(entry, damage)
+    original = db_path.read_bytes()
+    result = run("undo", "--yes")
+    assert result.exit_code == 1
+    assert "is damaged" in result.stderr
+    assert db_path.read_bytes() == original
+
+
+def test_an_entry_with_a_key_written_twice_is_damaged(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    entry = _entry(db_path)
+    text = entry.read_bytes()
+    assert text.startswith(b'{"action":"')
+    entry.write_bytes(text.replace(b'{"action":', b'{"action":"remove rcep-signing","action":', 1))
+    original = db_path.read_bytes()
+    result = run("undo", "--yes")
+    assert result.exit_code == 1
+    assert "is damaged" in result.stderr
+    assert db_path.read_bytes() == original
+
+
+def test_an_entry_written_otherwise_is_still_read(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    entry = _entry(db_path)
+    entry.write_text(json.dumps(json.loads(entry.read_bytes()), indent=3), encoding="utf-8")
+    undone = run("undo", "--yes")
+    assert undone.exit_code == 0, undone.stderr
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] != "one"
+
+
+def test_undo_reads_its_entry_once(run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    parse = tracker.journal.Journal._parse
+    parsed: list[int] = []
+
+    def counted(self: tracker.journal.Journal, number: int, path: Path) -> tracker.journal.Entry:
+        parsed.append(number)
+        return parse(self, number, path)
+
+    monkeypatch.setattr(tracker.journal.Journal, "_parse", counted)
+    assert run("undo", "--yes").exit_code == 0
+    assert parsed == [1]
+
+
+def test_undo_reads_its_entry_again_if_it_changed_after_it_was_shown(store: Store) -> None:
+    from tests.conftest import event
+
+    def note(transaction: tracker.store.Transaction, text: str) -> None:
+        commitment = transaction.get("rcep-signing")
+        commitment["history"].append(event("2021-01-01", "in-progress", text))
+        commitment["status"] = "in-progress"
+        transaction.put(commitment)
+
+    store.write("first", lambda t: note(t, "one"))
+    shown = store.undo_preview()
+    assert shown.action == "first"
+    _rewrite(shown.path, lambda e: e.update(action="renamed"))
+    result = store.undo(expected=shown.number, seen=shown)
+    assert result.action == "renamed"

@@ -45,7 +45,7 @@ import os
 import re
 import struct
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,19 @@ def _padded(text: str, width: int) -> bytes:
     return raw.ljust(width, b"\x00")
 
 
+def _fitted(texts: Sequence[str], width: int) -> Iterator[bytes]:
+    """Each text as ASCII bytes, to be NUL-padded to `width` (`_padded` for many: the checks made once over them
+    all, in C); ValueError if one does not fit."""
+    joined = "".join(texts)
+    if not joined.isascii() or "\x00" in joined or max(map(len, texts), default=0) > width:
+        raise ValueError("a text does not fit the index")  # never for valid ids and document keys
+    return map(str.encode, texts)
+
+
+_ROW = struct.Struct(f"{KEY_WIDTH}s{ID_WIDTH}s")  # NUL-padded, as `row` writes one
+_ID = struct.Struct(f"{ID_WIDTH}s")
+
+
 def _sections(count: int) -> tuple[int, int, int, int, int]:
     """Where rows, starts, ids, offsets and summaries begin in an index of `count` commitments."""
     rows = _HEAD.size
@@ -210,8 +223,8 @@ def encode(
     if links is None:
         unpacked = (dict(zip(SUMMARY_FIELDS, marshal.loads(packed), strict=True)) for packed in summaries)
         links = [link for summary in unpacked for link in links_of(summary)]  # type: ignore[arg-type]
-    rows = b"".join(map(row, keys, ids))
-    sorted_ids = b"".join(_padded(cid, ID_WIDTH) for cid in sorted(ids))
+    rows = b"".join(map(_ROW.pack, _fitted(keys, KEY_WIDTH), _fitted(ids, ID_WIDTH)))
+    sorted_ids = b"".join(map(_ID.pack, _fitted(sorted(ids), ID_WIDTH)))
     return [
         header(file_signature, count, total, len(links)),
         rows,
@@ -371,9 +384,9 @@ class IndexFile:
             self.descriptor = -2
 
     @classmethod
-    def in_memory(cls, index: Index) -> IndexFile:
-        """An index built by a full read, held in memory (where it could not be written, say)."""
-        data = index.to_bytes()
+    def in_memory(cls, index: Index, data: bytes | None = None) -> IndexFile:
+        """An index built by a full read, held in memory; `data` is its bytes, if already encoded."""
+        data = index.to_bytes() if data is None else data
         count, total = len(index.keys), sum(map(len, index.summaries))
         links = (len(data) - _sections(count)[4] - total) // LINK
         return cls(-1, len(data), index.signature, count, total, links, data)

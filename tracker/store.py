@@ -752,10 +752,11 @@ class Store:
                 os.close(descriptor)
                 return LoadedSnapshot(commitments, version)
         del data
+        encoded = index.to_bytes()  # once, for the file and for this command
         if write_index:
-            pieces = encode(index.signature, index.keys, index.ids, index.starts(), index.summaries, index.links)
-            self._write_index(lambda _: (pieces, None))
-        return IndexedSnapshot(self.path, self.index_path, descriptor, IndexFile.in_memory(index), self._full_snapshot)
+            self._write_index(lambda _: ([encoded], None))
+        in_memory = IndexFile.in_memory(index, encoded)
+        return IndexedSnapshot(self.path, self.index_path, descriptor, in_memory, self._full_snapshot)
 
     def _load_whole(self, data: bytes) -> tuple[list[Commitment], int]:
         """Parse and validate a file that is not in the canonical layout as one document, through TinyDB (any

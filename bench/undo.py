@@ -1,0 +1,65 @@
+"""`import` of a large export, then `undo` of it, for two installed versions of tracker, interleaved.
+
+Usage: python bench/undo.py OLD_TRACKER NEW_TRACKER EXPORT [--into DATABASE] [--repeat 3] [--workdir DIR]
+
+EXPORT is a JSON export (or a data file: the format is the same), e.g. one of `generate.py`'s files laid out by a
+first write. Each run copies DATABASE (default: an empty database) for each version, imports EXPORT into it, then
+undoes the import, with the two versions alternating run by run. The table gives min and median wall time and the
+peak memory of each step, and checks that each undo gave the database back byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import measure  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("old", help="the old version's tracker executable")
+    parser.add_argument("new", help="the new version's tracker executable")
+    parser.add_argument("export", type=Path)
+    parser.add_argument("--into", type=Path, help="the database to import into (default: an empty one)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tracker-bench-undo"))
+    arguments = parser.parse_args()
+    arguments.workdir.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(arguments.workdir)}
+    found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for _ in range(arguments.repeat):
+        for name, tracker in (("old", arguments.old), ("new", arguments.new)):
+            database = arguments.workdir / f"{name}.json"
+            for leftover in arguments.workdir.glob(f"{name}.json*"):
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+            if arguments.into is None:
+                subprocess.run([tracker, "--db", str(database), "init", "--empty"], check=True, capture_output=True)
+            else:
+                shutil.copyfile(arguments.into, database)
+            subprocess.run([tracker, "--db", str(database), "list"], check=True, capture_output=True)  # indexed
+            before = database.read_bytes()
+            for step, command in (
+                ("import", [tracker, "--db", str(database), "import", str(arguments.export)]),
+                ("undo", [tracker, "--db", str(database), "undo", "--yes"]),
+            ):
+                found.setdefault((step, name), []).append(measure(command, env))
+            if database.read_bytes() != before:
+                raise SystemExit(f"{name}: undo did not give the database back byte for byte")
+    print("| step | version | min s | median s | peak MiB |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for (step, name), runs in found.items():
+        times = [elapsed for elapsed, _ in runs]
+        peak = max(memory for _, memory in runs)
+        print(f"| {step} | {name} | {min(times):.3f} | {statistics.median(times):.3f} | {peak:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

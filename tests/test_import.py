@@ -47,7 +47,7 @@ def _import_both_ways(
         assert run("--db", str(target), "init", *(["--empty"] if empty else [])).exit_code == 0
         with monkeypatch.context() as patched:
             if not copied:
-                patched.setattr(tracker.formats, "read_canonical_import", lambda data, origin: None)
+                patched.setattr(tracker.formats, "read_canonical_import", lambda store, data, origin: None)
             result = run("--db", str(target), "import", str(source), *options)
         assert result.exit_code == 0, result.stderr
         outcomes.append((result.stdout.replace(str(target), "DB"), _written(target)))
@@ -78,7 +78,7 @@ def test_an_export_holding_a_commitment_the_database_has_is_merged(
     source = tmp_path / "export.json"
     assert run("--db", str(source), "init").exit_code == 0  # the bundled commitments, as an export holds them
     copied, merged, used = _import_both_ways(run, tmp_path, monkeypatch, source, False)
-    assert used == [False]  # asked, and declined: the database holds them all
+    assert used == []  # declined before a record was parsed (`Store.holds_none`): the database holds them all
     assert copied == merged
     assert "0 added" in copied[0]
 
@@ -168,7 +168,7 @@ def test_an_import_costs_the_undo_journal_no_more_than_a_merged_one(
     # Room for the 25 small changes and for the import's entry written compactly, as a merge writes it.
     monkeypatch.setattr(tracker.journal, "KEEP_BYTES", small + source.stat().st_size * 85 // 100)
     if not copying:
-        monkeypatch.setattr(tracker.formats, "read_canonical_import", lambda data, origin: None)
+        monkeypatch.setattr(tracker.formats, "read_canonical_import", lambda store, data, origin: None)
     result = run("--db", str(target), "import", str(source))
     assert result.exit_code == 0, result.stderr
     assert len(list(journal.glob("*.json"))) == 26  # the 25 changes before it can still be undone
@@ -191,3 +191,54 @@ def test_many_new_commitments_go_where_a_whole_rewrite_puts_them(run: Run, db_pa
     assert fresh is not None
     assert current is not None
     assert current.rows() == (fresh.keys, fresh.ids)
+
+
+def test_an_export_holding_one_commitment_the_database_has_is_not_parsed_to_be_copied(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.layout
+    from tracker.layout import dump_database, parse_database
+
+    source = tmp_path / "export.json"
+    write_large_database(source, 4)
+    held = parse_database(db_path.read_text(encoding="utf-8"), "db")[:1]
+    source.write_text(dump_database([*held, *parse_database(source.read_text(encoding="utf-8"), "x")]), "utf-8")
+    assert run("list").exit_code == 0  # indexed: the data file is not read in full either
+    parsed: list[int] = []
+    part = tracker.layout._index_part
+
+    def counted(*arguments: Any) -> Any:
+        parsed.append(1)
+        return part(*arguments)
+
+    monkeypatch.setattr(tracker.layout, "_index_part", counted)
+    result = run("import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "72 added, 0 updated, 1 unchanged" in result.stdout
+    assert parsed == []  # the records were read once, by the merge, not first to be copied
+
+
+def test_a_merge_of_many_commitments_gives_each_the_events_it_lacks_and_undo_takes_it_back(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import event, record
+    from tracker.layout import dump_database, parse_database
+
+    ids = write_large_database(db_path, 5)
+    assert run("list").exit_code == 0  # indexed
+    before = db_path.read_bytes()
+    commitments = parse_database(before.decode("utf-8"), "db")
+    for commitment in commitments[:70]:
+        commitment["history"].append(event("2026-01-02", "fulfilled", "A colleague's finding."))
+        commitment["status"] = "fulfilled"
+    source = tmp_path / "colleague.json"
+    source.write_text(dump_database(commitments), encoding="utf-8")
+    result = run("import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "0 added, 70 updated, 20 unchanged" in result.stdout
+    assert record(db_path, commitments[0]["id"])["history"][-1]["note"] == "A colleague's finding."
+    assert record(db_path, commitments[80]["id"]) == parse_database(before.decode("utf-8"), "db")[80]
+    assert Store(db_path).load() == sorted(commitments, key=lambda c: c["id"])
+    assert len(ids) == 90
+    assert run("undo", "--yes").exit_code == 0
+    assert db_path.read_bytes() == before

@@ -1715,9 +1715,10 @@ def import_command(
     from tracker.store import decoded, read_bytes
 
     data = read_bytes(file)
-    canonical = None if replace else read_canonical_import(data, str(file))
+    store = _store(context)
     # An export as the tracker writes it, of commitments the database does not hold: copied as it stands.
-    counts = import_canonical(_store(context), data, canonical, file.name) if canonical is not None else None
+    canonical = None if replace else read_canonical_import(store, data, str(file))
+    counts = import_canonical(store, data, canonical, file.name) if canonical is not None else None
     if counts is None:
         text = decoded(data, file)
         del data, canonical  # the merge holds every commitment: not these too

@@ -453,13 +453,14 @@ class ImportCounts:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_canonical_import(data: bytes, origin: str) -> Index | None:
+def read_canonical_import(store: Store, data: bytes, origin: str) -> Index | None:
     """An export in the canonical layout of the current schema version whose every record holds up and is written
-    exactly as the tracker writes it, read as a data file with no index is (each record parsed and checked once, in
-    parts: see `layout.index_records`), with each record's place, summary and links; None for anything else, which
-    `read_import` then reads (and writes canonically) or explains."""
+    exactly as the tracker writes it, of commitments that the store does not hold, read as a data file with no index
+    is (each record parsed and checked once, in parts: see `layout.index_records`), with each record's place,
+    summary and links; None for anything else, which `read_import` then reads (and writes canonically or merges) or
+    explains. Whether the store holds any of them is asked before any record is parsed."""
     try:
-        return index_records(data, (0, 0, 0, 0, 0), origin, canonical=True)
+        return index_records(data, (0, 0, 0, 0, 0), origin, canonical=True, admit=store.holds_none)
     except DatabaseError:
         return None
 
@@ -488,14 +489,17 @@ def import_commitments(
         existing = set(transaction.ids())
         if replace and removals is not None and existing - incoming_ids - removals:
             raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
-        for commitment in incoming:
-            if commitment["id"] not in existing:
+        # Each commitment as the database holds it, or None: read in the order they come (many: the index once).
+        currents = transaction.states(commitment["id"] for commitment in incoming)
+        for commitment, (commitment_id, current) in zip(incoming, currents, strict=True):
+            if current is None:
+                transaction.hold(commitment_id, None)  # not looked for again
                 transaction.put(commitment, checked=True)  # `read_import` checked it
                 counts.added += 1
                 continue
-            current = transaction.get(commitment["id"])
             updated = commitment if replace else merge_commitment(current, commitment)
             if updated != current:
+                transaction.hold(commitment_id, current)  # not read again
                 transaction.put(updated)
                 counts.updated += 1
         if replace:

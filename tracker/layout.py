@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 from tracker import strictjson
@@ -148,14 +148,26 @@ def is_record_start(head: bytes) -> bool:
     return len(head) >= 6 and head[:5] == b'    "' and head[5:6].isdigit()
 
 
-def index_records(data: bytes, file_signature: Signature, origin: str, canonical: bool = False) -> Index | None:
+def index_records(
+    data: bytes,
+    file_signature: Signature,
+    origin: str,
+    canonical: bool = False,
+    admit: Callable[[list[str]], bool] | None = None,
+) -> Index | None:
     """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
     in that layout, or not in its order, or a document id is not the one its commitment's id gives (then only a
     whole-document read can say what it is), or, with `canonical`, a commitment is not written exactly as the
-    tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment."""
+    tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment. `admit`, if
+    given, is asked first, with the document keys that the records are written under (nothing parsed yet): None
+    unless it says yes."""
     spans = record_spans(data)
     if spans is None:
         return None
+    if admit is not None:
+        written = [_KEY_PREFIX.match(data, spans[at], spans[at + 1]) for at in range(0, len(spans), 2)]
+        if None in written or not admit([match[1].decode() for match in written if match is not None]):
+            return None
     keys: list[str] = []
     ids: list[str] = []
     summaries: list[bytes] = []

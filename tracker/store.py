@@ -446,6 +446,17 @@ class Transaction:
             return _copy(after)
         return self._snapshot.get(commitment_id)
 
+    def states(self, ids: Iterable[str]) -> Iterator[tuple[str, Commitment | None]]:
+        """Each of these ids with a copy of its commitment (None where there is none), as the transaction had left
+        them when this was asked, one at a time, in that order: many are read from the snapshot at once."""
+        wanted = [(cid, self.changes.get(cid)) for cid in ids]
+        unchanged = self._snapshot.states(cid for cid, change in wanted if change is None)
+        for commitment_id, change in wanted:
+            if change is None:
+                yield next(unchanged)
+            else:
+                yield commitment_id, None if change.after is None else _copy(change.after)
+
     def superseding(self, commitment_id: str) -> list[str]:
         """The ids of the commitments whose latest superseded event names this one as their successor."""
         return [cid for cid in self._snapshot.superseding(commitment_id) if self.contains(cid)]
@@ -821,6 +832,18 @@ class Store:
         with self.transaction(action) as transaction:
             change(transaction)
         return WriteResult(transaction.effective_changes(), transaction.warnings)
+
+    def holds_none(self, keys: list[str]) -> bool:
+        """Whether the data file, read through a current index, holds none of the commitments with these document
+        keys (a cheap look before `add_canonical`, which asks again under the lock); False where the index cannot
+        say."""
+        with self.reading() as snapshot:
+            if not isinstance(snapshot, IndexedSnapshot):
+                return False
+            try:
+                return set(snapshot.index.rows()[0]).isdisjoint(keys)
+            except IndexDoubt:
+                return False
 
     def add_canonical(self, action: str, data: bytes, incoming: Index) -> list[str] | None:
         """Add the commitments of `data`, a file in the canonical layout (an export) that `incoming` indexes (every

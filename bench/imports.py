@@ -1,11 +1,13 @@
-"""`import` of a large export, then `undo` of it, for two installed versions of tracker, interleaved.
+"""`import` of a large export, `undo` of it, and `import` of it again into a database that holds it all, for two
+installed versions of tracker, interleaved.
 
-Usage: python bench/undo.py OLD_TRACKER NEW_TRACKER EXPORT [--into DATABASE] [--repeat 3] [--workdir DIR]
+Usage: python bench/imports.py OLD_TRACKER NEW_TRACKER EXPORT [--into DATABASE] [--repeat 3] [--workdir DIR]
 
 EXPORT is a JSON export (or a data file: the format is the same), e.g. one of `generate.py`'s files laid out by a
-first write. Each run copies DATABASE (default: an empty database) for each version, imports EXPORT into it, then
-undoes the import, with the two versions alternating run by run. The table gives min and median wall time and the
-peak memory of each step, and checks that each undo gave the database back byte for byte.
+first write. Each run copies DATABASE (default: an empty database) for each version, imports EXPORT into it, undoes
+the import, imports it once more, and imports it again (every commitment merged, none changed), the two versions
+alternating run by run. The table gives min and median wall time and the peak memory of each step, and the run
+stops if an undo did not give the database back byte for byte.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def main() -> None:
     parser.add_argument("export", type=Path)
     parser.add_argument("--into", type=Path, help="the database to import into (default: an empty one)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tracker-bench-undo"))
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tracker-bench-imports"))
     arguments = parser.parse_args()
     arguments.workdir.mkdir(parents=True, exist_ok=True)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(arguments.workdir)}
@@ -46,13 +48,13 @@ def main() -> None:
                 shutil.copyfile(arguments.into, database)
             subprocess.run([tracker, "--db", str(database), "list"], check=True, capture_output=True)  # indexed
             before = database.read_bytes()
-            for step, command in (
-                ("import", [tracker, "--db", str(database), "import", str(arguments.export)]),
-                ("undo", [tracker, "--db", str(database), "undo", "--yes"]),
-            ):
+            import_it = [tracker, "--db", str(database), "import", str(arguments.export)]
+            for step, command in (("import", import_it), ("undo", [tracker, "--db", str(database), "undo", "--yes"])):
                 found.setdefault((step, name), []).append(measure(command, env))
             if database.read_bytes() != before:
                 raise SystemExit(f"{name}: undo did not give the database back byte for byte")
+            measure(import_it, env)
+            found.setdefault(("import again (merged, unchanged)", name), []).append(measure(import_it, env))
     print("| step | version | min s | median s | peak MiB |")
     print("| --- | --- | ---: | ---: | ---: |")
     for (step, name), runs in found.items():

@@ -242,3 +242,108 @@ def test_a_merge_of_many_commitments_gives_each_the_events_it_lacks_and_undo_tak
     assert len(ids) == 90
     assert run("undo", "--yes").exit_code == 0
     assert db_path.read_bytes() == before
+
+
+def _parsed_records(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The numbers of the records that `layout._record_at` parses from now on (in this process)."""
+    import tracker.layout
+
+    parsed: list[int] = []
+    record_at = tracker.layout._record_at
+
+    def counted(data: bytes, spans: Any, number: int, *rest: Any, **named: Any) -> Any:
+        parsed.append(number)
+        return record_at(data, spans, number, *rest, **named)
+
+    monkeypatch.setattr(tracker.layout, "_record_at", counted)
+    return parsed
+
+
+def _colleague(db_path: Path, tmp_path: Path) -> tuple[Path, list[int]]:
+    """An export of the 90 commitments of `db_path` in which three have a new event, and two new commitments: the
+    export and the numbers of its records that differ from the database's."""
+    from tests.conftest import event
+    from tracker.layout import dump_database, parse_database
+
+    commitments = parse_database(db_path.read_text(encoding="utf-8"), "db")
+    for commitment in commitments[10:13]:
+        commitment["history"].append(event("2026-01-02", "fulfilled", "A colleague's finding."))
+        commitment["status"] = "fulfilled"
+    for number in (1, 2):
+        commitments.append({**commitments[0], "id": f"colleague-{number}"})
+    source = tmp_path / "colleague.json"
+    source.write_text(dump_database(commitments), encoding="utf-8")
+    ids = {commitment["id"] for commitment in commitments[10:13]} | {"colleague-1", "colleague-2"}
+    order = [commitment["id"] for commitment in parse_database(source.read_text(encoding="utf-8"), "x")]
+    return source, sorted(order.index(cid) for cid in ids)  # `parse_database` gives them in the file's order
+
+
+def test_an_export_the_database_holds_as_it_is_is_merged_without_parsing_a_record(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_large_database(db_path, 5)
+    assert run("list").exit_code == 0  # indexed
+    before = db_path.read_bytes()
+    source = tmp_path / "same.json"
+    source.write_bytes(before)
+    parsed = _parsed_records(monkeypatch)
+    whole: list[str] = []
+
+    def read_whole(text: str, origin: str) -> list[Any]:
+        whole.append(origin)
+        return []
+
+    monkeypatch.setattr(tracker.formats, "read_import", read_whole)
+    result = run("import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert "0 added, 0 updated, 90 unchanged" in result.stdout
+    assert parsed == []
+    assert whole == []  # nor read by the whole-document reader
+    assert db_path.read_bytes() == before
+    assert not Store(db_path).journal_path.exists() or not list(Store(db_path).journal_path.iterdir())
+
+
+def test_a_colleagues_export_is_merged_reading_only_the_records_that_differ(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes = []
+    for reading_only_what_differs in (True, False):
+        database = tmp_path / f"{reading_only_what_differs}.json"
+        write_large_database(database, 5)
+        assert run("--db", str(database), "list").exit_code == 0  # indexed
+        source, differing = _colleague(database, tmp_path)
+        with monkeypatch.context() as patched:
+            if not reading_only_what_differs:
+                patched.setattr(tracker.formats, "merge_canonical", lambda store, data, origin: None)
+            parsed = _parsed_records(patched)
+            result = run("--db", str(database), "import", str(source))
+        assert result.exit_code == 0, result.stderr
+        assert "imported" in result.stdout
+        assert "2 added, 3 updated, 87 unchanged" in result.stdout
+        if reading_only_what_differs:
+            assert sorted(parsed) == differing
+        outcomes.append(_written(database))
+    assert outcomes[0] == outcomes[1]  # the data file, its index and the journal entry: as the whole-document merge
+
+
+def test_a_colleagues_export_with_a_broken_record_lists_every_problem_as_before(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    errors = []
+    for reading_only_what_differs in (True, False):
+        database = tmp_path / f"{reading_only_what_differs}.json"
+        write_large_database(database, 5)
+        assert run("--db", str(database), "list").exit_code == 0
+        source, _ = _colleague(database, tmp_path)
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace('"status": "fulfilled"', '"status": "delivered"'), encoding="utf-8")
+        before = database.read_bytes()
+        with monkeypatch.context() as patched:
+            if not reading_only_what_differs:
+                patched.setattr(tracker.formats, "merge_canonical", lambda store, data, origin: None)
+            result = run("--db", str(database), "import", str(source))
+        assert result.exit_code == 1
+        assert "nothing was imported" in result.stderr
+        assert database.read_bytes() == before
+        errors.append(result.stderr.replace(str(database), "DB"))
+    assert errors[0] == errors[1]

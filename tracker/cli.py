@@ -1711,17 +1711,21 @@ def import_command(
 
     Example: tracker import colleague.json
     """
-    from tracker.formats import import_canonical, read_canonical_import
+    from tracker.formats import import_canonical, merge_canonical, read_canonical_import
     from tracker.store import decoded, read_bytes
 
     data = read_bytes(file)
     store = _store(context)
-    # An export as the tracker writes it, of commitments the database does not hold: copied as it stands.
-    canonical = None if replace else read_canonical_import(store, data, str(file))
-    counts = import_canonical(store, data, canonical, file.name) if canonical is not None else None
+    counts = None
+    if not replace:
+        # An export as the tracker writes it, of commitments the database does not hold: copied as it stands; else
+        # merged, reading only the records that differ from the database's.
+        canonical = read_canonical_import(store, data, str(file))
+        counts = import_canonical(store, data, canonical, file.name) if canonical is not None else None
+        counts = merge_canonical(store, data, file.name) if counts is None else counts
     if counts is None:
         text = decoded(data, file)
-        del data, canonical  # the merge holds every commitment: not these too
+        del data  # the merge holds every commitment: not these too
         counts = _import_by_merging(context, text, file, replace, yes)
     for warning in counts.warnings:
         render.print_notice(warning)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,16 @@ from tracker import strictjson
 from tracker.errors import DatabaseError, InvalidInputError
 from tracker.files import describe_os_error, prepare
 from tracker.index import Index
-from tracker.layout import SCHEMA_VERSION, doc_id, index_records, keys_in_record, keys_in_text
+from tracker.layout import (
+    SCHEMA_VERSION,
+    doc_id,
+    index_records,
+    keys_in_record,
+    keys_in_text,
+    read_records,
+    record_keys,
+    record_spans,
+)
 from tracker.migrations import META, META_DOCUMENT, TABLE, upgrade
 from tracker.model import (
     Amount,
@@ -489,19 +499,7 @@ def import_commitments(
         existing = set(transaction.ids())
         if replace and removals is not None and existing - incoming_ids - removals:
             raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
-        # Each commitment as the database holds it, or None: read in the order they come (many: the index once).
-        currents = transaction.states(commitment["id"] for commitment in incoming)
-        for commitment, (commitment_id, current) in zip(incoming, currents, strict=True):
-            if current is None:
-                transaction.hold(commitment_id, None)  # not looked for again
-                transaction.put(commitment, checked=True)  # `read_import` checked it
-                counts.added += 1
-                continue
-            updated = commitment if replace else merge_commitment(current, commitment)
-            if updated != current:
-                transaction.hold(commitment_id, current)  # not read again
-                transaction.put(updated)
-                counts.updated += 1
+        _merge(transaction, incoming, replace, counts)
         if replace:
             for commitment_id in existing - incoming_ids:
                 transaction.delete(commitment_id)
@@ -509,6 +507,59 @@ def import_commitments(
 
     counts.warnings = store.write("import", change).warnings
     counts.unchanged = len(incoming) - counts.added - counts.updated
+    return counts
+
+
+def _merge(transaction: Transaction, incoming: list[Commitment], replace: bool, counts: ImportCounts) -> None:
+    """Add each of `incoming` that the transaction does not hold; give each that it holds the events it lacks (or,
+    with `replace`, make it the incoming one); count what was added and updated."""
+    # Each commitment as the database holds it, or None: read in the order they come (many: the index once).
+    currents = transaction.states(commitment["id"] for commitment in incoming)
+    for commitment, (commitment_id, current) in zip(incoming, currents, strict=True):
+        if current is None:
+            transaction.hold(commitment_id, None)  # not looked for again
+            transaction.put(commitment, checked=True)  # its reader checked it
+            counts.added += 1
+            continue
+        updated = commitment if replace else merge_commitment(current, commitment)
+        if updated != current:
+            transaction.hold(commitment_id, current)  # not read again
+            transaction.put(updated)
+            counts.updated += 1
+
+
+class _NotAtOnce(Exception):
+    """The export cannot be merged by `merge_canonical`: the whole-document reader must read it."""
+
+
+def merge_canonical(store: Store, data: bytes, origin: str) -> ImportCounts | None:
+    """Merge an export in the canonical layout of the current schema version (see `import_commitments`) reading
+    only the records that differ from the database's: a record written in exactly the bytes of the one the database
+    holds under its key is that commitment, unchanged, and checked already. The others are parsed and checked once
+    each, under the lock (what the database holds then is what they are merged with). None, with nothing written,
+    for an export in any other layout, a record in doubt or with a problem (the whole-document reader then names
+    every problem), or a database without a current index."""
+    spans = record_spans(data)
+    keys = None if spans is None else record_keys(data, spans)
+    if spans is None or keys is None or any(first >= second for first, second in itertools.pairwise(keys)):
+        return None  # not that layout, or records out of order or repeated
+    counts = ImportCounts()
+
+    def change(transaction: Transaction) -> None:
+        transaction.action = f"import {origin}"
+        same = transaction.same_records(data, spans, keys)
+        if same is None:
+            raise _NotAtOnce
+        differing = read_records(data, spans, [number for number, held in enumerate(same) if not held], origin)
+        if differing is None:
+            raise _NotAtOnce
+        _merge(transaction, differing, False, counts)
+
+    try:
+        counts.warnings = store.write("import", change).warnings
+    except _NotAtOnce:
+        return None
+    counts.unchanged = len(keys) - counts.added - counts.updated
     return counts
 
 

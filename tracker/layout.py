@@ -165,8 +165,8 @@ def index_records(
     if spans is None:
         return None
     if admit is not None:
-        written = [_KEY_PREFIX.match(data, spans[at], spans[at + 1]) for at in range(0, len(spans), 2)]
-        if None in written or not admit([match[1].decode() for match in written if match is not None]):
+        written = record_keys(data, spans)
+        if written is None or not admit(written):
             return None
     keys: list[str] = []
     ids: list[str] = []
@@ -195,27 +195,71 @@ def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: s
     summaries: list[bytes] = []
     links: list[bytes] = []
     bound = future_bound()
-    match_key = _KEY_PREFIX.match
     for number in range(first, stop):
-        end = spans[2 * number + 1]
-        matched = match_key(data, spans[2 * number], end)
-        if matched is None:
+        found = _record_at(data, spans, number, bound, origin, canonical)
+        if found is None:
             return None
-        raw = data[matched.end() : end]
-        record = _parse_record(raw, bound, f"{origin}: commitment {number + 1}")
-        if record is None:
-            return None
-        key = matched[1].decode()
-        if key != doc_key(record["id"]):
-            return None  # a document id the tracker did not give: read the whole file
-        if not _written_canonically(record, raw) and (canonical or keys_in_text(raw) != keys_in_record(record)):
-            return None  # a key written twice (the whole-document read names it), or not as the tracker writes it
+        key, record = found
         keys.append(key)
         ids.append(record["id"])
         summary = summarize(record)
         summaries.append(pack_summary(summary))
         links += links_of(summary)
     return keys, ids, summaries, links
+
+
+def _record_at(
+    data: bytes, spans: array[int], number: int, bound: str, origin: str, canonical: bool
+) -> tuple[str, Commitment] | None:
+    """The document key and the commitment of record `number`, parsed and checked (see `index_records`); None where
+    only a whole-document read can say what it is; DatabaseError for a record that breaks a rule."""
+    end = spans[2 * number + 1]
+    matched = _KEY_PREFIX.match(data, spans[2 * number], end)
+    if matched is None:
+        return None
+    raw = data[matched.end() : end]
+    record = _parse_record(raw, bound, f"{origin}: commitment {number + 1}")
+    if record is None:
+        return None
+    key = matched[1].decode()
+    if key != doc_key(record["id"]):
+        return None  # a document id the tracker did not give: read the whole file
+    if not _written_canonically(record, raw) and (canonical or keys_in_text(raw) != keys_in_record(record)):
+        return None  # a key written twice (the whole-document read names it), or not as the tracker writes it
+    return key, record
+
+
+def record_keys(data: bytes, spans: array[int]) -> list[str] | None:
+    """The document key that each record of a file in the canonical layout (its `spans`) is written under, read from
+    the record's first bytes (nothing parsed); None if a record does not begin as one does."""
+    written = [_KEY_PREFIX.match(data, spans[at], spans[at + 1]) for at in range(0, len(spans), 2)]
+    return None if None in written else [match[1].decode() for match in written if match is not None]
+
+
+def read_records(data: bytes, spans: array[int], numbers: list[int], origin: str) -> list[Commitment] | None:
+    """The commitments of records `numbers` of a file in the canonical layout, each parsed and checked once (in
+    parts: see `parallel`), in that order; None if one is not a valid commitment under the document key its id
+    gives, written as JSON the strict reader reads alike (then only a whole-document read can say what is wrong)."""
+    bound = future_bound()
+
+    def part(first: int, stop: int) -> list[Commitment] | None:
+        found = []
+        for number in numbers[first:stop]:
+            try:
+                record = _record_at(data, spans, number, bound, origin, canonical=False)
+            except DatabaseError:
+                return None
+            if record is None:
+                return None
+            found.append(record[1])
+        return found
+
+    records: list[Commitment] = []
+    for found in in_parts(part, len(numbers)):
+        if found is None:
+            return None
+        records += found
+    return records
 
 
 def _written_canonically(record: Commitment, raw: bytes) -> bool:

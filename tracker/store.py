@@ -154,6 +154,12 @@ class Snapshot:
         for commitment_id in ids:
             yield commitment_id, self.get(commitment_id) if self.contains(commitment_id) else None
 
+    def same_records(self, data: bytes, spans: array[int], keys: list[str]) -> list[bool] | None:
+        """For each record of `data`, a file in the canonical layout (each record's span and document key), whether
+        this version holds a record under that key written in exactly those bytes: the same commitment, already
+        checked. None where only a current index can say it at once."""
+        return None
+
     def summaries(self) -> list[Summary]:
         """Every commitment's Summary, in id order."""
         raise NotImplementedError
@@ -330,6 +336,24 @@ class IndexedSnapshot(Snapshot):
             number = places[1].get(commitment_id)
             yield commitment_id, None if number is None else self._read_at(places, number, commitment_id)
 
+    def same_records(self, data: bytes, spans: array[int], keys: list[str]) -> list[bool] | None:
+        if self._whole is not None:
+            return None
+        try:
+            held = {key: number for number, key in enumerate(self.index.rows()[0])}
+            starts = self.index.starts(len(HEADER), len(FOOTER))
+        except IndexDoubt:
+            return None
+        _TRUSTED.add(self.index_path)  # records taken as the index says, without the rules' check (as `get_each`)
+        view, same = memoryview(data), []
+        for at, key in enumerate(keys):
+            number, start, end = held.get(key), spans[2 * at], spans[2 * at + 1]
+            if number is None or starts[number + 1] - 2 - starts[number] != end - start:
+                same.append(False)  # not held, or not the same length: not the same bytes
+            else:
+                same.append(os.pread(self.descriptor, end - start, starts[number]) == view[start:end])
+        return same
+
     def _read_at(self, places: tuple[list[str], dict[str, int], array[int]], number: int, cid: str) -> Commitment:
         """The commitment `cid` at `number` in the file's order, by `places` (read once for many)."""
         keys, _, starts = places
@@ -456,6 +480,10 @@ class Transaction:
                 yield next(unchanged)
             else:
                 yield commitment_id, None if change.after is None else _copy(change.after)
+
+    def same_records(self, data: bytes, spans: array[int], keys: list[str]) -> list[bool] | None:
+        """`Snapshot.same_records`, before the transaction has changed anything (None after)."""
+        return None if self.changes else self._snapshot.same_records(data, spans, keys)
 
     def superseding(self, commitment_id: str) -> list[str]:
         """The ids of the commitments whose latest superseded event names this one as their successor."""

@@ -1,13 +1,15 @@
 """`import` of a large export, `undo` of it, and `import` of it again into a database that holds it all, for two
 installed versions of tracker, interleaved.
 
-Usage: python bench/imports.py OLD_TRACKER NEW_TRACKER EXPORT [--into DATABASE] [--repeat 3] [--workdir DIR]
+Usage: python bench/imports.py OLD_TRACKER NEW_TRACKER EXPORT [--into DATABASE] [--merge OTHER ...] [--repeat 3]
+       [--workdir DIR]
 
 EXPORT is a JSON export (or a data file: the format is the same), e.g. one of `generate.py`'s files laid out by a
 first write. Each run copies DATABASE (default: an empty database) for each version, imports EXPORT into it, undoes
 the import, imports it once more, and imports it again (every commitment merged, none changed), the two versions
-alternating run by run. The table gives min and median wall time and the peak memory of each step, and the run
-stops if an undo did not give the database back byte for byte.
+alternating run by run; then, for each `--merge` export (the same commitments with some changed, say: see
+`colleague.py`), it imports that into a copy of the database as it stands then. The table gives min and median wall
+time and the peak memory of each step, and the run stops if an undo did not give the database back byte for byte.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     parser.add_argument("new", help="the new version's tracker executable")
     parser.add_argument("export", type=Path)
     parser.add_argument("--into", type=Path, help="the database to import into (default: an empty one)")
+    parser.add_argument("--merge", type=Path, nargs="*", default=[])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tracker-bench-imports"))
     arguments = parser.parse_args()
@@ -55,6 +58,12 @@ def main() -> None:
                 raise SystemExit(f"{name}: undo did not give the database back byte for byte")
             measure(import_it, env)
             found.setdefault(("import again (merged, unchanged)", name), []).append(measure(import_it, env))
+            holding = database.read_bytes()
+            for other in arguments.merge:
+                database.write_bytes(holding)  # a new file: its index is read again, in full, by a first `list`
+                subprocess.run([tracker, "--db", str(database), "list"], check=True, capture_output=True)
+                step = f"import {other.name} (merged)"
+                found.setdefault((step, name), []).append(measure([*import_it[:-1], str(other)], env))
     print("| step | version | min s | median s | peak MiB |")
     print("| --- | --- | ---: | ---: | ---: |")
     for (step, name), runs in found.items():

@@ -15,6 +15,7 @@ time and the peak memory of each step, and the run stops if an undo did not give
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import statistics
 import subprocess
@@ -25,6 +26,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from run import measure  # noqa: E402
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def main() -> None:
@@ -50,17 +56,18 @@ def main() -> None:
             else:
                 shutil.copyfile(arguments.into, database)
             subprocess.run([tracker, "--db", str(database), "list"], check=True, capture_output=True)  # indexed
-            before = database.read_bytes()
+            before = _digest(database)  # not the bytes: this process's memory would count in the tracker's peak
             import_it = [tracker, "--db", str(database), "import", str(arguments.export)]
             for step, command in (("import", import_it), ("undo", [tracker, "--db", str(database), "undo", "--yes"])):
                 found.setdefault((step, name), []).append(measure(command, env))
-            if database.read_bytes() != before:
+            if _digest(database) != before:
                 raise SystemExit(f"{name}: undo did not give the database back byte for byte")
             measure(import_it, env)
             found.setdefault(("import again (merged, unchanged)", name), []).append(measure(import_it, env))
-            holding = database.read_bytes()
+            holding = arguments.workdir / f"{name}-holding.json"
+            shutil.copyfile(database, holding)
             for other in arguments.merge:
-                database.write_bytes(holding)  # a new file: its index is read again, in full, by a first `list`
+                shutil.copyfile(holding, database)  # a new version: its index is read again, by a first `list`
                 subprocess.run([tracker, "--db", str(database), "list"], check=True, capture_output=True)
                 step = f"import {other.name} (merged)"
                 found.setdefault((step, name), []).append(measure([*import_it[:-1], str(other)], env))

@@ -303,47 +303,49 @@ def test_an_export_the_database_holds_as_it_is_is_merged_without_parsing_a_recor
     assert not Store(db_path).journal_path.exists() or not list(Store(db_path).journal_path.iterdir())
 
 
-def test_a_colleagues_export_is_merged_reading_only_the_records_that_differ(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _merged_both_ways(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool
+) -> list[tuple[Any, list[int], list[int]]]:
+    """A colleague's export (`_colleague`, with a record broken if `broken`) imported into two copies of a database
+    of 90 commitments: reading only the records that differ, and by the whole-document merge. For each: the result,
+    the numbers of the records that differ, and those parsed one by one."""
     outcomes = []
     for reading_only_what_differs in (True, False):
         database = tmp_path / f"{reading_only_what_differs}.json"
         write_large_database(database, 5)
         assert run("--db", str(database), "list").exit_code == 0  # indexed
         source, differing = _colleague(database, tmp_path)
+        if broken:
+            text = source.read_text(encoding="utf-8")
+            source.write_text(text.replace('"status": "fulfilled"', '"status": "delivered"'), encoding="utf-8")
+        before = database.read_bytes()
         with monkeypatch.context() as patched:
             if not reading_only_what_differs:
                 patched.setattr(tracker.formats, "merge_canonical", lambda store, data, origin: None)
             parsed = _parsed_records(patched)
             result = run("--db", str(database), "import", str(source))
-        assert result.exit_code == 0, result.stderr
-        assert "imported" in result.stdout
-        assert "2 added, 3 updated, 87 unchanged" in result.stdout
-        if reading_only_what_differs:
-            assert sorted(parsed) == differing
-        outcomes.append(_written(database))
-    assert outcomes[0] == outcomes[1]  # the data file, its index and the journal entry: as the whole-document merge
+        if broken:
+            assert result.exit_code == 1
+            assert "nothing was imported" in result.stderr
+            assert database.read_bytes() == before
+            outcomes.append((result.stderr.replace(str(database), "DB"), differing, parsed))
+        else:
+            assert result.exit_code == 0, result.stderr
+            assert "2 added, 3 updated, 87 unchanged" in result.stdout
+            outcomes.append((_written(database), differing, parsed))
+    return outcomes
+
+
+def test_a_colleagues_export_is_merged_reading_only_the_records_that_differ(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (fast, differing, parsed), (whole, _, _) = _merged_both_ways(run, tmp_path, monkeypatch, broken=False)
+    assert sorted(parsed) == differing
+    assert fast == whole  # the data file, its index and the journal entry: as the whole-document merge writes them
 
 
 def test_a_colleagues_export_with_a_broken_record_lists_every_problem_as_before(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    errors = []
-    for reading_only_what_differs in (True, False):
-        database = tmp_path / f"{reading_only_what_differs}.json"
-        write_large_database(database, 5)
-        assert run("--db", str(database), "list").exit_code == 0
-        source, _ = _colleague(database, tmp_path)
-        text = source.read_text(encoding="utf-8")
-        source.write_text(text.replace('"status": "fulfilled"', '"status": "delivered"'), encoding="utf-8")
-        before = database.read_bytes()
-        with monkeypatch.context() as patched:
-            if not reading_only_what_differs:
-                patched.setattr(tracker.formats, "merge_canonical", lambda store, data, origin: None)
-            result = run("--db", str(database), "import", str(source))
-        assert result.exit_code == 1
-        assert "nothing was imported" in result.stderr
-        assert database.read_bytes() == before
-        errors.append(result.stderr.replace(str(database), "DB"))
-    assert errors[0] == errors[1]
+    (fast, _, _), (whole, _, _) = _merged_both_ways(run, tmp_path, monkeypatch, broken=True)
+    assert fast == whole

@@ -16,6 +16,8 @@ import tracker.journal
 import tracker.store
 from tests.conftest import Run, record, write_large_database
 from tests.test_import import _written
+from tracker.errors import InvalidInputError
+from tracker.model import Commitment
 from tracker.store import Store
 
 COPIES = 5  # of the 18 bundled commitments: 90
@@ -141,7 +143,73 @@ def test_undo_reads_its_entry_once(run: Run, db_path: Path, monkeypatch: pytest.
     assert parsed == [1]
 
 
-def test_undo_reads_its_entry_again_if_it_changed_after_it_was_shown(store: Store) -> None:
+def _with_a_long_paragraph(path: Path, number: int = 10**20 + 1) -> list[Commitment]:
+    """`path`'s commitments, the first citing paragraph `number`: a whole number past 64 bits, which the model allows
+    and orjson reads as a float."""
+    from tracker.layout import parse_database
+
+    commitments = parse_database(path.read_text(encoding="utf-8"), "x")
+    commitments[0]["source"]["paragraph"] = number
+    return commitments
+
+
+@pytest.mark.parametrize("layout", ["canonical", "a bare list"])
+def test_undo_of_many_with_a_paragraph_past_64_bits_gives_back_the_file(
+    run: Run, db_path: Path, tmp_path: Path, layout: str
+) -> None:
+    from tracker.layout import dump_database
+
+    source = tmp_path / "export.json"
+    _many(source)
+    commitments = _with_a_long_paragraph(source)
+    source.write_text(dump_database(commitments) if layout == "canonical" else json.dumps(commitments), "utf-8")
+    assert run("list").exit_code == 0
+    before = db_path.read_bytes()
+    imported = run("import", str(source))
+    assert imported.exit_code == 0, imported.stderr
+    assert "90 added" in imported.stdout
+    assert f'"paragraph": {10**20 + 1}' in db_path.read_text(encoding="utf-8")
+    assert "damaged" not in run("undo", "--list").stdout
+    undone = run("undo", "--yes")
+    assert undone.exit_code == 0, undone.stderr
+    assert db_path.read_bytes() == before
+
+
+def test_a_paragraph_past_64_bits_is_read_exactly_by_a_merge_of_many(run: Run, db_path: Path, tmp_path: Path) -> None:
+    from tests.conftest import event
+    from tracker.layout import dump_database
+
+    ids = _many(db_path)
+    db_path.write_text(dump_database(_with_a_long_paragraph(db_path)), encoding="utf-8")
+    assert run("list").exit_code == 0  # indexed
+    own = tmp_path / "own.json"
+    own.write_bytes(db_path.read_bytes())
+    for options in ([], ["--replace", "--yes"]):
+        unchanged = run("import", str(json_copy(own, tmp_path)), *options)  # not the canonical layout: parsed whole
+        assert unchanged.exit_code == 0, unchanged.stderr
+        assert "0 added, 0 updated, 90 unchanged" in unchanged.stdout
+    commitments = _with_a_long_paragraph(db_path)
+    for commitment in commitments:
+        commitment["history"].append(event("2026-01-02", "fulfilled", "A colleague's finding."))
+        commitment["status"] = "fulfilled"
+    colleague = tmp_path / "colleague.json"
+    colleague.write_text(dump_database(commitments), encoding="utf-8")
+    merged = run("import", str(colleague))
+    assert merged.exit_code == 0, merged.stderr
+    assert f"0 added, {len(ids)} updated" in merged.stdout
+    assert record(db_path, commitments[0]["id"])["source"]["paragraph"] == 10**20 + 1
+    assert f",{10**20 + 1}," in run("export", "--format", "csv").stdout  # read in bulk, in the file's order
+    assert run("undo", "--yes").exit_code == 0
+
+
+def json_copy(path: Path, folder: Path) -> Path:
+    """The same commitments as `path`, written by `json.dumps` (not the canonical layout)."""
+    copy = folder / f"plain-{path.name}"
+    copy.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8"))), encoding="utf-8")
+    return copy
+
+
+def test_undo_refuses_if_its_entry_changed_after_it_was_shown(store: Store) -> None:
     from tests.conftest import event
 
     def note(transaction: tracker.store.Transaction, text: str) -> None:
@@ -154,5 +222,8 @@ def test_undo_reads_its_entry_again_if_it_changed_after_it_was_shown(store: Stor
     shown = store.undo_preview()
     assert shown.action == "first"
     shown.path.write_bytes(_rewritten(lambda e: e.update(action="renamed"))(shown.path.read_bytes()))
-    result = store.undo(expected=shown.number, seen=shown)
-    assert result.action == "renamed"
+    original = store.path.read_bytes()
+    with pytest.raises(InvalidInputError, match=r"another command recorded a change meanwhile \('renamed'\)"):
+        store.undo(expected=shown.number, seen=shown)
+    assert store.path.read_bytes() == original
+    assert store.undo().action == "renamed"  # asked again, it goes ahead

@@ -269,11 +269,25 @@ def _written_canonically(record: Commitment, raw: bytes) -> bool:
 
 
 def compact(text: bytes | memoryview) -> bytes:
-    """A record's JSON text as compact JSON with sorted keys: the bytes orjson writes for it (as an undo journal
-    entry holds it), by orjson, in C."""
+    """A valid record's JSON text as compact JSON with sorted keys, as an undo journal entry holds it: by orjson, in
+    C, unless orjson reads it otherwise (a paragraph number past 64 bits), then by the standard library, exactly."""
     import orjson
 
-    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
+    record = orjson.loads(text)
+    if misread(record):
+        import json
+
+        exact = json.loads(bytes(text))
+        return json.dumps(exact, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+
+
+def misread(record: Any) -> bool:
+    """Whether orjson has read a record that has the shape of a commitment otherwise than its text says: the one
+    number a commitment may hold past 64 bits, a source's paragraph, comes out a float (an amount and a weight are
+    bounded far below). Such a record must be read by the standard library."""
+    source = record.get("source") if type(record) is dict else None
+    return type(source) is dict and type(source.get("paragraph")) is float
 
 
 def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
@@ -324,7 +338,13 @@ def read_record(
         record: Any = orjson.loads(view)
     except orjson.JSONDecodeError:
         record = None
-    if checked and type(record) is dict and record.keys() == COMMITMENT_KEYS and record["id"] == commitment_id:
+    if (
+        checked
+        and type(record) is dict
+        and record.keys() == COMMITMENT_KEYS
+        and record["id"] == commitment_id
+        and not misread(record)
+    ):
         return cast(Commitment, record)
     text = bytes(view)
     fast = record is not None and is_valid(record, bound, True) and keys_in_text(text) == keys_in_record(record)

@@ -1142,7 +1142,7 @@ class Store:
         last = self._journal.last(seen)
         if last is None:
             raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
-        if expected is not None and last.number != expected:
+        if (expected is not None and last.number != expected) or (seen is not None and last is not seen):
             raise InvalidInputError(
                 f"another command recorded a change meanwhile ('{last.action}'); run undo again to see what it "
                 "would revert now"
@@ -1173,8 +1173,9 @@ class Store:
 
     def undo(self, expected: int | None = None, seen: Entry | None = None) -> UndoResult:
         """Revert the most recent journaled change (the one numbered `expected`, if given), if every commitment it
-        touched is still as it left it; `seen` is that change as `undo_preview` read it (read again only if its
-        file has changed since)."""
+        touched is still as it left it; `seen` is that change as `undo_preview` read it: if its file is no longer
+        the newest as it was then (another command undid it and recorded another under the same number, say),
+        nothing is done (InvalidInputError)."""
         with self.locked():
             self._settle()
             last = self._last_entry(expected, seen)

@@ -318,9 +318,12 @@ class Index:
         starts.append(self.spans[-1] + 2 if self.spans else 0)
         return starts
 
+    def encoded(self, file_signature: Signature) -> list[Piece]:
+        """This index, as the index file of the data file with `file_signature`, in pieces (see `encode`)."""
+        return encode(file_signature, self.keys, self.ids, self.starts(), self.summaries, self.links)
+
     def to_bytes(self) -> bytes:
-        pieces = encode(self.signature, self.keys, self.ids, self.starts(), self.summaries, self.links)
-        return b"".join(pieces)  # type: ignore[arg-type]
+        return b"".join(self.encoded(self.signature))  # type: ignore[arg-type]
 
 
 class _Section(Sequence[Any]):

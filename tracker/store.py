@@ -53,7 +53,6 @@ from tracker.index import (
     IndexDoubt,
     IndexFile,
     Signature,
-    encode,
     header,
     links_of,
     open_index,
@@ -893,6 +892,15 @@ class Store:
                 self._check_replaceable()
                 view = memoryview(data)
                 spans, links = incoming.spans, incoming.links or []
+                keyed = enumerate(zip(incoming.keys, incoming.ids, strict=True))
+                afters = (  # each record's object, after its `    "<key>": `, made compact as the entry is written
+                    (cid, compact(view[spans[2 * number] + len(key) + 8 : spans[2 * number + 1]]))
+                    for number, (key, cid) in keyed
+                )
+                entry = additions_entry(action, utc_timestamp(), afters)
+                step = JournalStep([], action=action, entry=entry)
+                if snapshot.index.count == 0:  # into an empty database: the export is the file, its index the index
+                    return self._write_file([data], step, None, lambda sig: (incoming.encoded(sig), None))
                 changed: dict[str, Encoded | None] = {}
                 taken = 0
                 for number, (key, commitment_id) in enumerate(zip(incoming.keys, incoming.ids, strict=True)):
@@ -904,13 +912,6 @@ class Store:
                     changed[commitment_id] = (view[start:end], incoming.summaries[number], links[first:taken])
                 if taken != len(links):
                     return None  # links that follow no record: not an index `index_records` made
-                keyed = enumerate(zip(incoming.keys, incoming.ids, strict=True))
-                afters = (  # each record's object, after its `    "<key>": `, made compact as the entry is written
-                    (cid, compact(view[spans[2 * number] + len(key) + 8 : spans[2 * number + 1]]))
-                    for number, (key, cid) in keyed
-                )
-                entry = additions_entry(action, utc_timestamp(), afters)
-                step = JournalStep([], action=action, entry=entry)
                 return self._write_spliced(snapshot, changed, set(), step)
             finally:
                 snapshot.close()
@@ -940,10 +941,8 @@ class Store:
         keys = [doc_key(commitment["id"]) for commitment in ordered]
         ids = [commitment["id"] for commitment in ordered]
         pieces, spans = layout(records)
-        starts = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries).starts()
-        return self._write_file(
-            pieces, step, None, lambda sig: (encode(sig, keys, ids, starts, summaries, links), None)
-        )
+        index = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries, links)
+        return self._write_file(pieces, step, None, lambda sig: (index.encoded(sig), None))
 
     def _write_spliced(
         self,

@@ -223,7 +223,42 @@ def test_undo_refuses_if_its_entry_changed_after_it_was_shown(store: Store) -> N
     assert shown.action == "first"
     shown.path.write_bytes(_rewritten(lambda e: e.update(action="renamed"))(shown.path.read_bytes()))
     original = store.path.read_bytes()
-    with pytest.raises(InvalidInputError, match=r"another command recorded a change meanwhile \('renamed'\)"):
+    with pytest.raises(InvalidInputError, match=r"changed while you were asked .* run 'undo' again"):
         store.undo(expected=shown.number, seen=shown)
     assert store.path.read_bytes() == original
     assert store.undo().action == "renamed"  # asked again, it goes ahead
+
+
+def test_undo_skip_refuses_if_the_entry_changed_after_it_was_shown(store: Store) -> None:
+    from tests.conftest import event
+
+    def note(transaction: tracker.store.Transaction) -> None:
+        commitment = transaction.get("rcep-signing")
+        commitment["history"].append(event("2021-01-01", "in-progress", "one"))
+        commitment["status"] = "in-progress"
+        transaction.put(commitment)
+
+    store.write("first", note)
+    shown = store.skip_preview()
+    assert shown.action == "first"
+    # Another process undoes it and records another change, under the same number.
+    shown.path.write_bytes(_rewritten(lambda e: e.update(action="second"))(shown.path.read_bytes()))
+    with pytest.raises(InvalidInputError, match=r"changed while you were asked .* run 'undo --skip' again"):
+        store.skip(expected=shown.number, seen=shown)
+    assert shown.path.exists()
+    again = store.skip_preview()
+    assert store.skip(expected=again.number, seen=again).action == "second"
+
+
+def test_a_change_whose_entry_a_killed_writer_left_unconfirmed_is_the_one_undo_offers(run: Run, db_path: Path) -> None:
+    assert run("update", "rcep", "--note", "before").exit_code == 0
+    before = db_path.read_bytes()
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    entry = _entry(db_path)  # as a writer killed after replacing the data file, before confirming its entry
+    entry.rename(entry.with_name(f"{entry.stem}.{db_path.stat().st_ino}.pending"))
+    listed = run("undo", "--list")
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines()[0].endswith("update rcep-signing")
+    assert len(listed.stdout.splitlines()) == 2
+    assert run("undo", "--yes").exit_code == 0
+    assert db_path.read_bytes() == before

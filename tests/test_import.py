@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import tracker.formats
-from tests.conftest import Run, write_large_database
+from tests.conftest import Run, record, write_large_database
 from tracker.index import _HEAD
 from tracker.store import Store
 
@@ -349,3 +349,39 @@ def test_a_colleagues_export_with_a_broken_record_lists_every_problem_as_before(
 ) -> None:
     (fast, _, _), (whole, _, _) = _merged_both_ways(run, tmp_path, monkeypatch, broken=True)
     assert fast == whole
+
+
+@pytest.mark.parametrize("empty", [True, False], ids=["into an empty database", "into the bundled data"])
+def test_a_paragraph_of_400_digits_is_imported_and_undone(run: Run, db_path: Path, tmp_path: Path, empty: bool) -> None:
+    from tracker.layout import dump_database, parse_database
+
+    source = tmp_path / "export.json"
+    write_large_database(source, 2)
+    commitments = parse_database(source.read_text(encoding="utf-8"), "x")
+    commitments[0]["source"]["paragraph"] = 10**400 + 7  # past a float's range: orjson does not read it at all
+    source.write_text(dump_database(commitments), encoding="utf-8")
+    if empty:
+        assert run("init", "--empty", "--force").exit_code == 0
+    assert run("list").exit_code == 0
+    before = db_path.read_bytes()
+    result = run("import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert record(db_path, commitments[0]["id"])["source"]["paragraph"] == 10**400 + 7
+    if empty:
+        assert db_path.read_bytes() == source.read_bytes()
+    assert run("undo", "--yes").exit_code == 0
+    assert db_path.read_bytes() == before
+
+
+def test_an_import_from_a_file_whose_name_is_not_utf8_is_recorded(run: Run, db_path: Path, tmp_path: Path) -> None:
+    import os
+
+    source = Path(os.fsdecode(bytes(tmp_path) + b"/export\xff.json"))
+    write_large_database(source, 1)
+    before = db_path.read_bytes()
+    for options in ([], ["--replace", "--yes"]):
+        result = run("import", str(source), *options)
+        assert result.exit_code == 0, result.stderr
+        assert "import export\ufffd.json" in run("undo", "--list").stdout
+        assert run("undo", "--yes").exit_code == 0
+        assert db_path.read_bytes() == before

@@ -1234,7 +1234,7 @@ def undo(
         step = store.skip_preview()
         what = f"'{step.action}' (recorded {step.at})" if step.action else f"the damaged change {step.path}"
         _confirm(f"Forget {what} without reverting it? It can no longer be undone.", yes)
-        store.skip(expected=step.number)
+        store.skip(expected=step.number, seen=step)
         render.print_line(f"forgot {what}; the data file is unchanged")
         return
     entry = store.undo_preview()
@@ -1721,8 +1721,8 @@ def import_command(
         # An export as the tracker writes it, of commitments the database does not hold: copied as it stands; else
         # merged, reading only the records that differ from the database's.
         canonical = read_canonical_import(store, data, str(file))
-        counts = import_canonical(store, data, canonical, file.name) if canonical is not None else None
-        counts = merge_canonical(store, data, file.name) if counts is None else counts
+        counts = import_canonical(store, data, canonical, _file_label(file)) if canonical is not None else None
+        counts = merge_canonical(store, data, _file_label(file)) if counts is None else counts
     if counts is None:
         text = decoded(data, file)
         del data  # the merge holds every commitment: not these too
@@ -1755,7 +1755,13 @@ def _import_by_merging(context: typer.Context, text: str, file: Path, replace: b
             f"commitment(s) that the file does not hold" + (f" ({_named(gone)})" if gone else "") + ".",
             yes,
         )
-    return import_commitments(store, incoming, file.name, replace=replace, removals=removals)
+    return import_commitments(store, incoming, _file_label(file), replace=replace, removals=removals)
+
+
+def _file_label(file: Path) -> str:
+    """A file's name as the undo journal records it: text, with each byte of the name that is not UTF-8 (a name
+    from a system that wrote another encoding) shown as U+FFFD."""
+    return file.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class ExtractFormat(StrEnum):

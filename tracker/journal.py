@@ -97,7 +97,7 @@ class Journal:
         if not numbered:
             return None
         number, path = numbered[-1]
-        if seen is not None and (seen.number, seen.path) == (number, path) and seen.identity == _identity(path):
+        if seen is not None and (seen.number, seen.path) == (number, path) and seen.identity == file_identity(path):
             return seen
         return self._parse(number, path)
 
@@ -132,9 +132,9 @@ class Journal:
             "with the change before it"
         )
         try:
-            identity = _identity(path)
+            identity = file_identity(path)
             text = read_regular(path, ENTRY_LIMIT, follow_links=False, what="undo journal entry")
-            identity = identity if _identity(path) == identity else None
+            identity = identity if file_identity(path) == identity else None
             entry = _as_written(text)
             fast = entry is not None
             if not fast:
@@ -235,7 +235,7 @@ class Journal:
             total -= sizes[position]
 
 
-def _identity(path: Path) -> tuple[int, ...] | None:
+def file_identity(path: Path) -> tuple[int, ...] | None:
     """What tells one version of an entry's file from another (see `index.signature`); None if it is not there."""
     try:
         status = os.lstat(path)

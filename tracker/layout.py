@@ -270,11 +270,15 @@ def _written_canonically(record: Commitment, raw: bytes) -> bool:
 
 def compact(text: bytes | memoryview) -> bytes:
     """A valid record's JSON text as compact JSON with sorted keys, as an undo journal entry holds it: by orjson, in
-    C, unless orjson reads it otherwise (a paragraph number past 64 bits), then by the standard library, exactly."""
+    C, unless orjson reads it otherwise or not at all (a paragraph number past 64 bits), then by the standard
+    library, exactly."""
     import orjson
 
-    record = orjson.loads(text)
-    if misread(record):
+    try:
+        record = orjson.loads(text)
+    except orjson.JSONDecodeError:  # a number past a float's range (a paragraph of 310 digits, say)
+        record = None
+    if record is None or misread(record):
         import json
 
         exact = json.loads(bytes(text))

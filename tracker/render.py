@@ -44,6 +44,9 @@ _UNSAFE += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 # need them: zero-width non-joiner and joiner (U+200C, U+200D) and the variation selectors.
 _UNSAFE += [0x00AD, 0x180E, 0x200B, *range(0x2060, 0x2065), *range(0x206A, 0x2070), 0xFEFF, *range(0xFFF9, 0xFFFC)]
 _UNSAFE += [*range(0xE0000, 0xE0080)]
+# Lone surrogates: no text holds them, but a file name that is not UTF-8 does, as Python decodes it (one for each
+# byte it cannot decode), and they cannot be written to a UTF-8 stream.
+_UNSAFE += [*range(0xD800, 0xE000)]
 # Shown as Python writes them: \x1b below U+0100, \u200b in the Basic Multilingual Plane, \U000e0041 above it.
 _ESCAPES = {
     code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

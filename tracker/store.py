@@ -31,6 +31,7 @@ from typing import Any, cast
 from tracker.errors import (
     DatabaseError,
     InvalidInputError,
+    LockTimeoutError,
     NotFoundError,
     NothingToUndoError,
     UsageProblem,
@@ -63,7 +64,7 @@ from tracker.index import (
     text_link,
     unpack_summary,
 )
-from tracker.journal import Entry, Journal, additions_entry
+from tracker.journal import Entry, Journal, additions_entry, file_identity
 from tracker.layout import (
     EMPTY,
     FOOTER,
@@ -552,6 +553,7 @@ class UndoStep:
     at: str | None
     ids: list[str]
     path: Path
+    identity: tuple[int, ...] | None = None  # its file's, when it was read (see `journal.file_identity`)
 
 
 @dataclass
@@ -1126,8 +1128,19 @@ class Store:
 
     # --- the undo journal --------------------------------------------------------------------------------------
 
+    def _settled_journal(self) -> None:
+        """Before saying what undo would do: settle what a killed writer left in the journal (a change the data file
+        holds whose entry was not yet confirmed becomes the newest), as the next write would. Best effort: where the
+        lock cannot be taken (a folder that cannot be written), the journal is shown as it is."""
+        try:
+            with self.locked():
+                self._settle()
+        except (DatabaseError, LockTimeoutError, OSError):
+            pass
+
     def undo_preview(self) -> Entry:
         """The change that `undo` would revert; NothingToUndoError when there is none."""
+        self._settled_journal()
         last = self._journal.last()
         if last is None:
             raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
@@ -1135,29 +1148,34 @@ class Store:
 
     def undo_steps(self) -> list[UndoStep]:
         """Every change the journal keeps, newest first (the next one `undo` would revert first)."""
+        self._settled_journal()
         return [_step(number, path, entry) for number, path, entry in self._journal.listing()]
 
     def _last_entry(self, expected: int | None, seen: Entry | None = None) -> Entry:
         last = self._journal.last(seen)
         if last is None:
             raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
-        if (expected is not None and last.number != expected) or (seen is not None and last is not seen):
+        if expected is not None and last.number != expected:
             raise InvalidInputError(
                 f"another command recorded a change meanwhile ('{last.action}'); run undo again to see what it "
                 "would revert now"
             )
+        if seen is not None and last is not seen:
+            raise InvalidInputError(_CHANGED_WHILE_ASKED.format(path=seen.path, command="undo"))
         return last
 
     def skip_preview(self) -> UndoStep:
         """The change that `undo --skip` would forget (damaged or not); NothingToUndoError when there is none."""
+        self._settled_journal()
         newest = self._journal.newest()
         if newest is None:
             raise NothingToUndoError(f"nothing to undo: no recorded changes to {self.path}")
         return _step(*newest)
 
-    def skip(self, expected: int | None = None) -> UndoStep:
+    def skip(self, expected: int | None = None, seen: UndoStep | None = None) -> UndoStep:
         """Forget the most recent change (the one numbered `expected`, if given) without reverting it, so that undo
-        can go further back; a damaged entry included."""
+        can go further back; a damaged entry included. `seen` is that change as `skip_preview` found it: if its
+        file is no longer the newest as it was, nothing is done (InvalidInputError)."""
         with self.locked():
             self._settle()
             newest = self._journal.newest()
@@ -1167,6 +1185,8 @@ class Store:
                 raise InvalidInputError(
                     "another command recorded a change meanwhile; run 'tracker undo --list' to see what comes next"
                 )
+            if seen is not None and (newest[1] != seen.path or file_identity(newest[1]) != seen.identity):
+                raise InvalidInputError(_CHANGED_WHILE_ASKED.format(path=seen.path, command="undo --skip"))
             self._journal.drop(newest[1])
             return _step(*newest)
 
@@ -1361,8 +1381,15 @@ def _read_range(snapshot: Snapshot, start: int, end: int) -> Iterator[bytes]:
 
 def _step(number: int, path: Path, entry: Entry | None) -> UndoStep:
     if entry is None:
-        return UndoStep(number, None, None, [], path)
-    return UndoStep(number, entry.action, entry.at, [str(change["id"]) for change in entry.changes], path)
+        return UndoStep(number, None, None, [], path, file_identity(path))
+    ids = [str(change["id"]) for change in entry.changes]
+    return UndoStep(number, entry.action, entry.at, ids, path, entry.identity)
+
+
+_CHANGED_WHILE_ASKED = (
+    "the undo journal's newest change ({path}) changed while you were asked (another command undid it or recorded "
+    "another, or the file was touched); nothing was done: run '{command}' again to see what it would do now"
+)
 
 
 def _read_all(descriptor: int, path: Path) -> bytes:

@@ -247,8 +247,8 @@ def file_identity(path: Path) -> tuple[int, ...] | None:
 def _as_written(text: bytes) -> Any:
     """The entry in `text`, parsed by orjson, if `text` is exactly what the tracker writes for it (compact JSON with
     sorted keys, as `_compact_json` writes it): then no key is written twice, and every number and string reads as
-    the strict reader reads it. None for any other text, which the strict reader reads (an entry of thousands of
-    commitments is read in a tenth of the time)."""
+    the strict reader reads it. None for any other text, which the strict reader reads (more slowly: 1.26 s against
+    0.90 s for the entry of an import of 100,000 commitments)."""
     import orjson
 
     try:

@@ -259,13 +259,27 @@ def _parsed_records(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return parsed
 
 
-def _colleague(db_path: Path, tmp_path: Path) -> tuple[Path, list[int]]:
-    """An export of the 90 commitments of `db_path` in which three have a new event, and two new commitments: the
-    export and the numbers of its records that differ from the database's."""
+def _whole_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The exports (by origin) that the whole-document reader, `formats.read_import`, reads from now on."""
+    read_import = tracker.formats.read_import
+    origins: list[str] = []
+
+    def counted(text: str | bytes, origin: str) -> Any:
+        origins.append(origin)
+        return read_import(text, origin)
+
+    monkeypatch.setattr(tracker.formats, "read_import", counted)
+    return origins
+
+
+def _colleague(db_path: Path, tmp_path: Path, dropped: int = 0) -> tuple[Path, list[int]]:
+    """An export of the 90 commitments of `db_path` (less the last `dropped`) in which three have a new event, and
+    two new commitments: the export and the numbers of its records that differ from the database's."""
     from tests.conftest import event
     from tracker.layout import dump_database, parse_database
 
     commitments = parse_database(db_path.read_text(encoding="utf-8"), "db")
+    del commitments[len(commitments) - dropped :]
     for commitment in commitments[10:13]:
         commitment["history"].append(event("2026-01-02", "fulfilled", "A colleague's finding."))
         commitment["status"] = "fulfilled"
@@ -287,13 +301,7 @@ def test_an_export_the_database_holds_as_it_is_is_merged_without_parsing_a_recor
     source = tmp_path / "same.json"
     source.write_bytes(before)
     parsed = _parsed_records(monkeypatch)
-    whole: list[str] = []
-
-    def read_whole(text: str, origin: str) -> list[Any]:
-        whole.append(origin)
-        return []
-
-    monkeypatch.setattr(tracker.formats, "read_import", read_whole)
+    whole = _whole_reads(monkeypatch)
     result = run("import", str(source))
     assert result.exit_code == 0, result.stderr
     assert "0 added, 0 updated, 90 unchanged" in result.stdout
@@ -385,3 +393,73 @@ def test_an_import_from_a_file_whose_name_is_not_utf8_is_recorded(run: Run, db_p
         assert "import export\ufffd.json" in run("undo", "--list").stdout
         assert run("undo", "--yes").exit_code == 0
         assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("colleague", [True, False], ids=["a colleague's", "the database's own"])
+def test_a_replacement_by_an_export_reads_only_the_records_that_differ(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colleague: bool
+) -> None:
+    outcomes = []
+    for reading_only_what_differs in (True, False):
+        database = tmp_path / f"{reading_only_what_differs}.json"
+        write_large_database(database, 5)
+        assert run("--db", str(database), "list").exit_code == 0  # indexed
+        if colleague:
+            source, differing = _colleague(database, tmp_path, dropped=4)
+        else:
+            source, differing = tmp_path / "own.json", []
+            source.write_bytes(database.read_bytes())
+        with monkeypatch.context() as patched:
+            if not reading_only_what_differs:
+                patched.setattr(tracker.formats, "replacing", lambda store, data, origin: None)
+            whole = _whole_reads(patched)
+            parsed = _parsed_records(patched)
+            result = run("--db", str(database), "import", str(source), "--replace", "--yes")
+        assert result.exit_code == 0, result.stderr
+        expected = "2 added, 3 updated, 83 unchanged, 4 removed" if colleague else "0 added, 0 updated, 90 unchanged"
+        assert expected in result.stdout
+        assert (whole == []) is reading_only_what_differs  # the whole-document reader: only the old way
+        if reading_only_what_differs:
+            assert sorted(set(parsed)) == differing  # each twice: checked before the question, and merged after
+        outcomes.append((result.stdout.replace(str(database), "DB"), _written(database)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_replacement_is_refused_if_the_database_gained_a_commitment_while_it_asked(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.cli
+
+    write_large_database(db_path, 5)
+    assert run("list").exit_code == 0
+    source, _ = _colleague(db_path, tmp_path, dropped=4)
+    asked: list[str] = []
+
+    def meanwhile(question: str, yes: bool) -> None:
+        asked.append(question)
+        added = run("add", "--title", "Added meanwhile", "--actor", "ROK", "--pillar", "economic", "--kind", "pledge")
+        assert added.exit_code == 0, added.stderr
+
+    monkeypatch.setattr(tracker.cli, "_confirm", meanwhile)
+    result = run("import", str(source), "--replace", "--yes")
+    assert len(asked) == 1
+    assert "This removes 4 commitment(s)" in asked[0]
+    assert result.exit_code == 1
+    assert "the database changed while you confirmed; nothing was imported" in result.stderr
+    assert "added-meanwhile" in run("list").stdout
+
+
+def test_a_replacement_by_an_export_with_a_broken_record_lists_the_problems_before_it_asks(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    write_large_database(db_path, 5)
+    assert run("list").exit_code == 0
+    source, _ = _colleague(db_path, tmp_path, dropped=4)
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace('"status": "fulfilled"', '"status": "delivered"'), encoding="utf-8")
+    before = db_path.read_bytes()
+    result = run("import", str(source), "--replace")  # no --yes, not on a terminal: it would refuse to ask
+    assert result.exit_code == 1
+    assert "nothing was imported" in result.stderr
+    assert "delivered" in result.stderr
+    assert db_path.read_bytes() == before

@@ -1711,31 +1711,39 @@ def import_command(
 
     Example: tracker import colleague.json
     """
-    from tracker.formats import import_canonical, merge_canonical, read_canonical_import
+    from tracker.formats import import_canonical, merge_canonical, read_canonical_import, replacing
     from tracker.store import decoded, read_bytes
 
     data = read_bytes(file)
     store = _store(context)
     counts = None
+    confirmed: set[str] | None = None
     if not replace:
         # An export as the tracker writes it, of commitments the database does not hold: copied as it stands; else
         # merged, reading only the records that differ from the database's.
         canonical = read_canonical_import(store, data, str(file))
         counts = import_canonical(store, data, canonical, _file_label(file)) if canonical is not None else None
         counts = merge_canonical(store, data, _file_label(file)) if counts is None else counts
+    elif (plan := replacing(store, data, str(file))) is not None:
+        confirmed = set(plan[1])
+        _confirm(_replace_question(plan[0], file, plan[1]), yes)
+        counts = merge_canonical(store, data, _file_label(file), removals=confirmed)
     if counts is None:
         text = decoded(data, file)
         del data  # the merge holds every commitment: not these too
-        counts = _import_by_merging(context, text, file, replace, yes)
+        counts = _import_by_merging(context, text, file, replace, yes, confirmed)
     for warning in counts.warnings:
         render.print_notice(warning)
     summary = f"imported {file}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged"
     render.print_line(summary + (f", {counts.removed} removed" if replace else ""))
 
 
-def _import_by_merging(context: typer.Context, text: str, file: Path, replace: bool, yes: bool) -> ImportCounts:
+def _import_by_merging(
+    context: typer.Context, text: str, file: Path, replace: bool, yes: bool, confirmed: set[str] | None = None
+) -> ImportCounts:
     """Import the commitments of `text` one by one: new ones added, others merged (or, with `replace`, the database
-    made exactly the file's, once the user agrees to lose what it does not hold)."""
+    made exactly the file's, once the user agrees to lose what it does not hold; `confirmed`: what they agreed to
+    lose, if they were asked already)."""
     from tracker.formats import ImportProblems, import_commitments, read_import
 
     try:
@@ -1745,17 +1753,19 @@ def _import_by_merging(context: typer.Context, text: str, file: Path, replace: b
             render.print_error(f"{file}: {problem}")
         raise
     store = _store(context)
-    removals: set[str] | None = None
-    if replace:
+    removals = confirmed
+    if replace and removals is None:
         with store.reading() as snapshot:
             removals = set(snapshot.ids) - {commitment["id"] for commitment in incoming}
-        gone = sorted(removals)
-        _confirm(
-            f"Replace the database with the {len(incoming):,} commitments of {file}? This removes {len(gone):,} "
-            f"commitment(s) that the file does not hold" + (f" ({_named(gone)})" if gone else "") + ".",
-            yes,
-        )
+        _confirm(_replace_question(len(incoming), file, sorted(removals)), yes)
     return import_commitments(store, incoming, _file_label(file), replace=replace, removals=removals)
+
+
+def _replace_question(count: int, file: Path, gone: list[str]) -> str:
+    return (
+        f"Replace the database with the {count:,} commitments of {file}? This removes {len(gone):,} "
+        f"commitment(s) that the file does not hold" + (f" ({_named(gone)})" if gone else "") + "."
+    )
 
 
 def _file_label(file: Path) -> str:

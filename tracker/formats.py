@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import operator
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -501,9 +502,7 @@ def import_commitments(
             raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
         _merge(transaction, incoming, replace, counts)
         if replace:
-            for commitment_id in existing - incoming_ids:
-                transaction.delete(commitment_id)
-                counts.removed += 1
+            counts.removed = _remove(transaction, sorted(existing - incoming_ids))
 
     counts.warnings = store.write("import", change).warnings
     counts.unchanged = len(incoming) - counts.added - counts.updated
@@ -528,32 +527,83 @@ def _merge(transaction: Transaction, incoming: list[Commitment], replace: bool, 
             counts.updated += 1
 
 
+def _remove(transaction: Transaction, ids: list[str]) -> int:
+    """Remove these commitments (read at once, where there are many); how many."""
+    for commitment_id, current in transaction.states(ids):
+        transaction.hold(commitment_id, current)
+        transaction.delete(commitment_id)
+    return len(ids)
+
+
 class _NotAtOnce(Exception):
     """The export cannot be merged by `merge_canonical`: the whole-document reader must read it."""
 
 
-def merge_canonical(store: Store, data: bytes, origin: str) -> ImportCounts | None:
-    """Merge an export in the canonical layout of the current schema version (see `import_commitments`) reading
-    only the records that differ from the database's: a record written in exactly the bytes of the one the database
-    holds under its key is that commitment, unchanged, and checked already. The others are parsed and checked once
-    each, under the lock (what the database holds then is what they are merged with). None, with nothing written,
-    for an export in any other layout, a record in doubt or with a problem (the whole-document reader then names
-    every problem), or a database without a current index."""
+def _canonical_keys(data: bytes) -> tuple[array[int], list[str]] | None:
+    """The records' spans and document keys of an export in the canonical layout of the current schema version,
+    nothing parsed; None for any other layout, or records out of order or repeated."""
     spans = record_spans(data)
     keys = None if spans is None else record_keys(data, spans)
     if spans is None or keys is None or any(first >= second for first, second in itertools.pairwise(keys)):
-        return None  # not that layout, or records out of order or repeated
+        return None
+    return spans, keys
+
+
+def _not_held(held: dict[str, str], keys: list[str]) -> list[str]:
+    """The ids, sorted, of the commitments held (by document key) that are under none of `keys`."""
+    wanted = set(keys)
+    return sorted(commitment_id for key, commitment_id in held.items() if key not in wanted)
+
+
+def replacing(store: Store, data: bytes, origin: str) -> tuple[int, list[str]] | None:
+    """For `import --replace` of an export in the canonical layout, before it is confirmed: how many commitments it
+    holds, and the ids of those the database holds that it does not (which the replacement removes), once every
+    record that differs from the database's has been checked. None for an export in another layout, a record in
+    doubt or with a problem (the whole-document reader then names every problem), or a database without a current
+    index; `merge_canonical` then does the replacement, reading only the records that differ again."""
+    found = _canonical_keys(data)
+    if found is None:
+        return None
+    spans, keys = found
+    with store.reading() as snapshot:
+        held = snapshot.keyed_ids()
+        same = snapshot.same_records(data, spans, keys)
+    if held is None or same is None:
+        return None
+    if read_records(data, spans, [number for number, kept in enumerate(same) if not kept], origin) is None:
+        return None
+    return len(keys), _not_held(held, keys)
+
+
+def merge_canonical(store: Store, data: bytes, origin: str, removals: set[str] | None = None) -> ImportCounts | None:
+    """Merge an export in the canonical layout of the current schema version (see `import_commitments`) reading
+    only the records that differ from the database's: a record written in exactly the bytes of the one the database
+    holds under its key is that commitment, unchanged, and checked already. The others are parsed and checked once
+    each, under the lock (what the database holds then is what they are merged with). With `removals` (the ids the
+    user agreed to lose: see `replacing`), make the database exactly the export's commitments, as `--replace` does.
+    None, with nothing written, for an export in any other layout, a record in doubt or with a problem (the
+    whole-document reader then names every problem), or a database without a current index."""
+    found = _canonical_keys(data)
+    if found is None:
+        return None
+    spans, keys = found
+    replace = removals is not None
     counts = ImportCounts()
 
     def change(transaction: Transaction) -> None:
-        transaction.action = f"import {origin}"
+        transaction.action = f"import {origin}" + (" --replace" if replace else "")
+        held = transaction.keyed_ids()
         same = transaction.same_records(data, spans, keys)
-        if same is None:
+        if held is None or same is None:
             raise _NotAtOnce
-        differing = read_records(data, spans, [number for number, held in enumerate(same) if not held], origin)
+        gone = _not_held(held, keys) if replace else []
+        if removals is not None and not removals.issuperset(gone):
+            raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
+        differing = read_records(data, spans, [number for number, kept in enumerate(same) if not kept], origin)
         if differing is None:
             raise _NotAtOnce
-        _merge(transaction, differing, False, counts)
+        _merge(transaction, differing, replace, counts)
+        counts.removed = _remove(transaction, gone)
 
     try:
         counts.warnings = store.write("import", change).warnings

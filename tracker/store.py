@@ -160,6 +160,10 @@ class Snapshot:
         checked. None where only a current index can say it at once."""
         return None
 
+    def keyed_ids(self) -> dict[str, str] | None:
+        """Every commitment's id by its document key, read from a current index; None where there is none."""
+        return None
+
     def summaries(self) -> list[Summary]:
         """Every commitment's Summary, in id order."""
         raise NotImplementedError
@@ -354,6 +358,14 @@ class IndexedSnapshot(Snapshot):
                 same.append(os.pread(self.descriptor, end - start, starts[number]) == view[start:end])
         return same
 
+    def keyed_ids(self) -> dict[str, str] | None:
+        if self._whole is not None:
+            return None
+        try:
+            return dict(zip(*self.index.rows(), strict=True))
+        except IndexDoubt:
+            return None
+
     def _read_at(self, places: tuple[list[str], dict[str, int], array[int]], number: int, cid: str) -> Commitment:
         """The commitment `cid` at `number` in the file's order, by `places` (read once for many)."""
         keys, _, starts = places
@@ -484,6 +496,10 @@ class Transaction:
     def same_records(self, data: bytes, spans: array[int], keys: list[str]) -> list[bool] | None:
         """`Snapshot.same_records`, before the transaction has changed anything (None after)."""
         return None if self.changes else self._snapshot.same_records(data, spans, keys)
+
+    def keyed_ids(self) -> dict[str, str] | None:
+        """`Snapshot.keyed_ids`, before the transaction has changed anything (None after)."""
+        return None if self.changes else self._snapshot.keyed_ids()
 
     def superseding(self, commitment_id: str) -> list[str]:
         """The ids of the commitments whose latest superseded event names this one as their successor."""

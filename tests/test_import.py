@@ -311,28 +311,35 @@ def test_an_export_the_database_holds_as_it_is_is_merged_without_parsing_a_recor
     assert not Store(db_path).journal_path.exists() or not list(Store(db_path).journal_path.iterdir())
 
 
+_BREAKAGES = {
+    "a status": lambda data: data.replace(b'"status": "fulfilled"', b'"status": "delivered"'),
+    # A byte order mark before one record's object: not JSON (the standard library drops it from bytes, not text).
+    "a byte order mark": lambda data: data.replace(b'": {\n      "actors"', b'": \xef\xbb\xbf{\n      "actors"', 1),
+}
+
+
 def _merged_both_ways(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str | None, *options: str
 ) -> list[tuple[Any, list[int], list[int]]]:
-    """A colleague's export (`_colleague`, with a record broken if `broken`) imported into two copies of a database
-    of 90 commitments: reading only the records that differ, and by the whole-document merge. For each: the result,
-    the numbers of the records that differ, and those parsed one by one."""
+    """A colleague's export (`_colleague`, with `broken` one of `_BREAKAGES`) imported (with `options`) into two
+    copies of a database of 90 commitments: reading only the records that differ, and by the whole-document reader.
+    For each: the result, the numbers of the records that differ, and those parsed one by one."""
     outcomes = []
     for reading_only_what_differs in (True, False):
         database = tmp_path / f"{reading_only_what_differs}.json"
         write_large_database(database, 5)
         assert run("--db", str(database), "list").exit_code == 0  # indexed
         source, differing = _colleague(database, tmp_path)
-        if broken:
-            text = source.read_text(encoding="utf-8")
-            source.write_text(text.replace('"status": "fulfilled"', '"status": "delivered"'), encoding="utf-8")
+        if broken is not None:
+            source.write_bytes(_BREAKAGES[broken](source.read_bytes()))
         before = database.read_bytes()
         with monkeypatch.context() as patched:
             if not reading_only_what_differs:
-                patched.setattr(tracker.formats, "merge_canonical", lambda store, data, origin: None)
+                patched.setattr(tracker.formats, "merge_canonical", lambda *arguments, **named: None)
+                patched.setattr(tracker.formats, "replacing", lambda store, data, origin: None)
             parsed = _parsed_records(patched)
-            result = run("--db", str(database), "import", str(source))
-        if broken:
+            result = run("--db", str(database), "import", str(source), *options)
+        if broken is not None:
             assert result.exit_code == 1
             assert "nothing was imported" in result.stderr
             assert database.read_bytes() == before
@@ -347,15 +354,17 @@ def _merged_both_ways(
 def test_a_colleagues_export_is_merged_reading_only_the_records_that_differ(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (fast, differing, parsed), (whole, _, _) = _merged_both_ways(run, tmp_path, monkeypatch, broken=False)
+    (fast, differing, parsed), (whole, _, _) = _merged_both_ways(run, tmp_path, monkeypatch, None)
     assert sorted(parsed) == differing
     assert fast == whole  # the data file, its index and the journal entry: as the whole-document merge writes them
 
 
+@pytest.mark.parametrize("options", [[], ["--replace", "--yes"]], ids=["merged", "replaced"])
+@pytest.mark.parametrize("broken", list(_BREAKAGES))
 def test_a_colleagues_export_with_a_broken_record_lists_every_problem_as_before(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str, options: list[str]
 ) -> None:
-    (fast, _, _), (whole, _, _) = _merged_both_ways(run, tmp_path, monkeypatch, broken=True)
+    (fast, _, _), (whole, _, _) = _merged_both_ways(run, tmp_path, monkeypatch, broken, *options)
     assert fast == whole
 
 
@@ -463,3 +472,18 @@ def test_a_replacement_by_an_export_with_a_broken_record_lists_the_problems_befo
     assert "nothing was imported" in result.stderr
     assert "delivered" in result.stderr
     assert db_path.read_bytes() == before
+
+
+def test_a_data_file_with_a_byte_order_mark_before_a_record_is_refused_as_the_whole_document_reader_says(
+    run: Run, db_path: Path
+) -> None:
+    text = db_path.read_bytes()
+    assert text.count(b'": {\n      "actors"') == 18
+    broken = _BREAKAGES["a byte order mark"](text)
+    db_path.write_bytes(broken)
+    result = run("list")
+    assert result.exit_code == 1
+    assert "not valid JSON" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == broken
+    assert not db_path.with_name(db_path.name + ".index").exists()

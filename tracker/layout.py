@@ -281,7 +281,7 @@ def compact(text: bytes | memoryview) -> bytes:
     if record is None or misread(record):
         import json
 
-        exact = json.loads(bytes(text))
+        exact = json.loads(bytes(text).decode("utf-8"))
         return json.dumps(exact, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
 
@@ -310,7 +310,9 @@ def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
     try:
         import json
 
-        record = json.loads(raw)  # the C parser; what it lets through that the strict one would not is below
+        # The C parser, on text decoded strictly (bytes would let a byte order mark through); what it lets through
+        # that the strict one would not is below.
+        record = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         return None  # the whole-document read, strict, names the problem and where it is
     problems = commitment_problems(record)

@@ -592,7 +592,7 @@ def merge_canonical(store: Store, data: bytes, origin: str, removals: set[str] |
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"import {origin}" + (" --replace" if replace else "")
-        held = transaction.keyed_ids()
+        held = transaction.keyed_ids() if replace else {}
         same = transaction.same_records(data, spans, keys)
         if held is None or same is None:
             raise _NotAtOnce

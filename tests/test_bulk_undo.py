@@ -1,7 +1,9 @@
 """`undo` of a change to many commitments, more than a command finds one at a time in the index (`store._FEW`): the
 index's rows, summaries, ids and links are read once rather than by a bisection for each commitment, and the journal
 entry is read once. The data file and its index must come back exactly as they were, and a commitment changed since
-must stop the undo as it does when the change touched only a few."""
+must stop the undo as it does when the change touched only a few. Also how `undo` and `undo --skip` read the entry:
+by orjson only where it is written as the tracker writes entries, every state checked, never one other than the
+entry they asked about, and after settling what a killed writer left."""
 
 from __future__ import annotations
 

@@ -326,6 +326,15 @@ class Index:
         return b"".join(self.encoded(self.signature))  # type: ignore[arg-type]
 
 
+def find_link(links: Sequence[bytes], link: bytes) -> int:
+    """Where this very link stands among sorted `links` (read from the index one at a time, or all held), by
+    bisection; IndexDoubt if it is not there (the summaries say it is)."""
+    number = bisect.bisect_left(links, link)
+    if number == len(links) or links[number] != link:
+        raise IndexDoubt("the index's links do not match its summaries")
+    return number
+
+
 class _Section(Sequence[Any]):
     """A fixed-width section of an index file (keys, sorted ids, links) as a sequence read one item at a time, for
     bisection."""
@@ -478,10 +487,7 @@ class IndexFile:
 
     def find_link(self, link: bytes) -> int:
         """Where this very link stands among the links; IndexDoubt if it is not there (the summaries say it is)."""
-        number = self.link_place(link)
-        if number == self.links or self.link(number) != link:
-            raise IndexDoubt("the index's links do not match its summaries")
-        return number
+        return find_link(_Section(self.links, self.link), link)
 
     def link_range(self, first: int, last: int) -> tuple[int, int]:
         """The byte range in this file of links first..last."""

@@ -54,6 +54,7 @@ from tracker.index import (
     IndexDoubt,
     IndexFile,
     Signature,
+    find_link,
     header,
     links_of,
     open_index,
@@ -1319,17 +1320,10 @@ def _spliced_ids(sorted_ids: bytes, replacements: dict[str, Encoded | None], exi
     if len(padded) > _FEW:  # many: every id taken at once, and the bisections made in memory
         every = [sorted_ids[at : at + ID_WIDTH] for at in range(0, count * ID_WIDTH, ID_WIDTH)]
         find: Callable[[bytes], int] = functools.partial(bisect.bisect_left, every)
-    else:
+    else:  # a few: each id sliced only where a bisection steps
 
         def find(item: bytes) -> int:
-            low, high = 0, count
-            while low < high:
-                middle = (low + high) // 2
-                if sorted_ids[middle * ID_WIDTH : (middle + 1) * ID_WIDTH] < item:
-                    low = middle + 1
-                else:
-                    high = middle
-            return low
+            return bisect.bisect_left(range(count), item, key=lambda n: sorted_ids[n * ID_WIDTH : (n + 1) * ID_WIDTH])
 
     parts: list[bytes] = []
     previous = 0
@@ -1352,7 +1346,7 @@ def _spliced_links(index: IndexFile, gone: list[bytes], new: list[bytes]) -> tup
     if len(gone) + len(new) > _FEW:  # many: every link read at once, and the bisections made in memory
         every = index.every_link()
         place_of: Callable[[bytes], int] = functools.partial(bisect.bisect_left, every)
-        find: Callable[[bytes], int] = functools.partial(_find, every)
+        find: Callable[[bytes], int] = functools.partial(find_link, every)
     else:
         place_of, find = index.link_place, index.find_link
     cuts = sorted([(find(link), 1, link) for link in gone] + [(place_of(link), 0, link) for link in new])
@@ -1369,15 +1363,6 @@ def _spliced_links(index: IndexFile, gone: list[bytes], new: list[bytes]) -> tup
     if previous < index.links:
         pieces.append(index.link_range(previous, index.links))
     return pieces, index.links - len(gone) + len(new)
-
-
-def _find(links: list[bytes], link: bytes) -> int:
-    """Where this very link stands among `links`, by bisection; IndexDoubt if it is not there (as
-    `IndexFile.find_link`)."""
-    number = bisect.bisect_left(links, link)
-    if number == len(links) or links[number] != link:
-        raise IndexDoubt("the index's links do not match its summaries")
-    return number
 
 
 def _is_record_range(descriptor: int, start: int, end: int) -> bool:

@@ -178,7 +178,7 @@ def test_undo_of_many_with_a_paragraph_past_64_bits_gives_back_the_file(
 
 
 def test_a_paragraph_past_64_bits_is_read_exactly_by_a_merge_of_many(run: Run, db_path: Path, tmp_path: Path) -> None:
-    from tests.conftest import event
+    from tests.conftest import add_finding
     from tracker.layout import dump_database
 
     ids = _many(db_path)
@@ -191,9 +191,7 @@ def test_a_paragraph_past_64_bits_is_read_exactly_by_a_merge_of_many(run: Run, d
         assert unchanged.exit_code == 0, unchanged.stderr
         assert "0 added, 0 updated, 90 unchanged" in unchanged.stdout
     commitments = _with_a_long_paragraph(db_path)
-    for commitment in commitments:
-        commitment["history"].append(event("2026-01-02", "fulfilled", "A colleague's finding."))
-        commitment["status"] = "fulfilled"
+    add_finding(commitments)
     colleague = tmp_path / "colleague.json"
     colleague.write_text(dump_database(commitments), encoding="utf-8")
     merged = run("import", str(colleague))

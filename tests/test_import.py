@@ -221,22 +221,20 @@ def test_an_export_holding_one_commitment_the_database_has_is_not_parsed_to_be_c
 def test_a_merge_of_many_commitments_gives_each_the_events_it_lacks_and_undo_takes_it_back(
     run: Run, db_path: Path, tmp_path: Path
 ) -> None:
-    from tests.conftest import event, record
+    from tests.conftest import FINDING, add_finding, record
     from tracker.layout import dump_database, parse_database
 
     ids = write_large_database(db_path, 5)
     assert run("list").exit_code == 0  # indexed
     before = db_path.read_bytes()
     commitments = parse_database(before.decode("utf-8"), "db")
-    for commitment in commitments[:70]:
-        commitment["history"].append(event("2026-01-02", "fulfilled", "A colleague's finding."))
-        commitment["status"] = "fulfilled"
+    add_finding(commitments[:70])
     source = tmp_path / "colleague.json"
     source.write_text(dump_database(commitments), encoding="utf-8")
     result = run("import", str(source))
     assert result.exit_code == 0, result.stderr
     assert "0 added, 70 updated, 20 unchanged" in result.stdout
-    assert record(db_path, commitments[0]["id"])["history"][-1]["note"] == "A colleague's finding."
+    assert record(db_path, commitments[0]["id"])["history"][-1]["note"] == FINDING
     assert record(db_path, commitments[80]["id"]) == parse_database(before.decode("utf-8"), "db")[80]
     assert Store(db_path).load() == sorted(commitments, key=lambda c: c["id"])
     assert len(ids) == 90
@@ -275,14 +273,12 @@ def _whole_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def _colleague(db_path: Path, tmp_path: Path, dropped: int = 0) -> tuple[Path, list[int]]:
     """An export of the 90 commitments of `db_path` (less the last `dropped`) in which three have a new event, and
     two new commitments: the export and the numbers of its records that differ from the database's."""
-    from tests.conftest import event
+    from tests.conftest import add_finding
     from tracker.layout import dump_database, parse_database
 
     commitments = parse_database(db_path.read_text(encoding="utf-8"), "db")
     del commitments[len(commitments) - dropped :]
-    for commitment in commitments[10:13]:
-        commitment["history"].append(event("2026-01-02", "fulfilled", "A colleague's finding."))
-        commitment["status"] = "fulfilled"
+    add_finding(commitments[10:13])
     for number in (1, 2):
         commitments.append({**commitments[0], "id": f"colleague-{number}"})
     source = tmp_path / "colleague.json"

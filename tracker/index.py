@@ -375,6 +375,7 @@ class IndexFile:
         self.links_at = self.sections[4] + total
         self._starts: array[int] | None = None
         self._offsets: array[int] | None = None
+        self._rows: tuple[list[str], list[str]] | None = None
 
     def read(self, at: int, size: int) -> bytes:
         """`size` bytes at `at`, all of them, or IndexDoubt."""
@@ -496,7 +497,10 @@ class IndexFile:
     # --- every commitment ----------------------------------------------------------------------------------------
 
     def rows(self) -> tuple[list[str], list[str]]:
-        """Every document key and id, in file order; IndexDoubt unless the keys are sorted and unique."""
+        """Every document key and id, in file order; IndexDoubt unless the keys are sorted and unique. Read and
+        checked once (a merge asks for them several times): not to be changed by the caller."""
+        if self._rows is not None:
+            return self._rows
         raw = self.read(self.sections[0], ROW * self.count)
         try:
             keys = [
@@ -509,7 +513,8 @@ class IndexFile:
             raise IndexDoubt("a row of the index is not text") from None
         if not all(map(str.__lt__, keys, keys[1:])) or len(set(ids)) != len(ids):
             raise IndexDoubt("the index's keys are not in order, or an id is there twice")
-        return keys, ids
+        self._rows = keys, ids
+        return self._rows
 
     def sorted_ids(self) -> list[str]:
         """Every id, sorted; IndexDoubt unless they are."""

@@ -293,9 +293,9 @@ def test_csv_cells_starting_with_a_control_character_never_start_with_a_dangerou
 @pytest.mark.parametrize("multiline", [False, True])
 def test_no_printable_character_is_escaped_so_printable_text_skips_the_escapes(multiline: bool) -> None:
     # `safe` and `csv_row` return printable text as it is: that holds for every character.
-    from tracker.render import _ESCAPES, _ESCAPES_MULTILINE
+    from tracker.render import escapes
 
-    escaped = _ESCAPES_MULTILINE if multiline else _ESCAPES
+    escaped = escapes(multiline)
     assert escaped
     assert not any(chr(code).isprintable() for code in escaped)
 

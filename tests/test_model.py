@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import event
 from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError
@@ -241,3 +244,18 @@ def test_filters_combine_and_list_order_is_by_due_then_id() -> None:
     assert [x["id"] for x in by_due_matching([a, b, c], "2022-01-01", found={"c", "a"})] == ["c", "a"]
     assert [x["id"] for x in by_due_matching([a, b, c], "2022-01-01", overdue=True, due_before="2021-01-01")] == ["c"]
     assert by_due_matching([a, b, c], "2022-01-01", statuses=[Status.BROKEN]) == []
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([None, "2020-12-31", "2021-01-01", "2024-06-30"]), st.sampled_from("abcdef")),
+        max_size=30,
+    )
+)
+def test_by_due_is_the_order_of_due_date_none_last_then_id(pairs: list[tuple[str | None, str]]) -> None:
+    # Repeated ids too (two copies of one commitment keep the order they came in): the order a sort by the key
+    # (due is None, due or "", id) gives, as `by_due` is defined, whatever its sorts.
+    rows = [{"due": due, "id": cid, "place": place} for place, (due, cid) in enumerate(pairs)]
+    expected = sorted(rows, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
+    ordered: list[dict[str, Any]] = by_due(iter(rows))  # type: ignore[arg-type, assignment]
+    assert [row["place"] for row in ordered] == [row["place"] for row in expected]

@@ -214,10 +214,8 @@ def test_the_figures_of_one_pass_are_those_of_the_functions_that_define_them() -
     spelt two ways, backdated and later-recorded events, commitments made after the date."""
     import random
 
-    from tracker.model import Kind, actor_key, history_pairs
+    from tracker.model import Kind, Percent, Unassessed, actor_key, history_pairs
     from tracker.report import (
-        Percent,
-        Unassessed,
         _scored,
         by_actor,
         by_pillar,

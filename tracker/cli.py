@@ -28,10 +28,12 @@ from tracker.model import (
     Commitment,
     Filters,
     Kind,
+    Percent,
     Pillar,
     SortKey,
     Status,
     Summary,
+    Unassessed,
     check_actor,
     checked_record,
     citation,
@@ -49,7 +51,6 @@ from tracker.model import (
     sorted_commitments,
     utc_timestamp,
 )
-from tracker.report import Percent, Unassessed
 from tracker.store import Store, Transaction, WriteResult, drop_trusted_indexes, forget_trusted_reads
 
 if TYPE_CHECKING:
@@ -435,9 +436,9 @@ def list_command(
     """
     today = _today()
     with _store(context).reading() as snapshot:
-        chosen = sorted_commitments(
-            snapshot.select(_filters(status, pillar, actor, overdue, due_before, search, kind, source), today), sort
-        )
+        chosen = snapshot.select(_filters(status, pillar, actor, overdue, due_before, search, kind, source), today)
+        if sort is not SortKey.DUE:  # select gives them by due date
+            chosen = sorted_commitments(chosen, sort)
         commitments = chosen if limit is None else chosen[:limit]
         if as_json:
             render.print_json([_with_overdue(c, today) for c in snapshot.get_each(c["id"] for c in commitments)])

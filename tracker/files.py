@@ -15,8 +15,8 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tracker.errors import DatabaseError, LockTimeoutError
 
@@ -134,8 +134,7 @@ def fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-@dataclass
-class PreparedFile:
+class PreparedFile(NamedTuple):
     """A new version of `path`, written in full and flushed to disk as the temporary file `temp`, not yet in place."""
 
     path: Path

@@ -46,9 +46,8 @@ import re
 import struct
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker.errors import DatabaseError
 from tracker.files import Piece, open_regular
@@ -285,8 +284,7 @@ def row(key: str, commitment_id: str) -> bytes:
     return _padded(key, KEY_WIDTH) + _padded(commitment_id, ID_WIDTH)
 
 
-@dataclass
-class Index:
+class Index(NamedTuple):
     """For one version of the data file, held in memory: its commitments' document keys (sorted, as in the file),
     ids, byte spans and summaries. What a full read builds and a full write lays out; see `IndexFile` for the
     one on disk."""

@@ -21,9 +21,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker import strictjson
 from tracker.errors import DatabaseError
@@ -40,8 +39,7 @@ _ANY_NUMBERED = re.compile(r"([0-9]+)\..*")
 _TEMPORARY = re.compile(r"\..*\.tmp-[a-z0-9_]{8}")
 
 
-@dataclass
-class Entry:
+class Entry(NamedTuple):
     """One recorded change: its number, its file and what it holds."""
 
     number: int

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, NamedTuple, TypedDict
@@ -57,6 +57,21 @@ POLITIFACT: dict[Status, str] = {
 
 # A commitment whose due date has passed is overdue unless it has reached one of these.
 SETTLED = frozenset({Status.FULFILLED, Status.BROKEN, Status.LAPSED, Status.SUPERSEDED})
+
+
+class Unassessed(StrEnum):
+    """How an actor's cell that no event has assessed (or that is still pending) counts in a mean."""
+
+    SKIP = "skip"  # left out
+    ZERO = "zero"  # as 0
+    MINUS_ONE = "minus-one"  # as -1: no action by the deadline counts against
+
+
+class Percent(StrEnum):
+    """The two percentage conventions of the literature."""
+
+    G20 = "g20"  # (mean + 1) / 2 x 100, the G20 Research Group's
+    MEAN = "mean"  # mean x 100, as older papers give it
 
 
 class Kind(StrEnum):
@@ -903,12 +918,21 @@ def _free_id(base: str, taken: set[str]) -> str:
 
 
 def by_due(commitments: Iterable[Summary]) -> list[Summary]:
-    """Sorted by due date (none last), then id: the order of `list`."""
-    return sorted(commitments, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
+    """Sorted by due date (none last), then id: the order of `list`. A due date is always ten characters
+    (YYYY-MM-DD), so one string per commitment, its due date (or ten "~", after every digit) and its id, orders
+    them as the pair would, in less than half the time a tuple for each takes."""
+    return sorted(commitments, key=_due_then_id)
 
 
-@dataclass(frozen=True)
-class Filters:
+def _due_then_id(commitment: Summary) -> str:
+    return (commitment["due"] or _NO_DUE) + commitment["id"]
+
+
+_NO_DUE = "~" * 10
+_BY_ID = operator.itemgetter("id")
+
+
+class Filters(NamedTuple):
     """What `list`, `export`, `log` and `report` choose commitments by; a field left empty chooses them all."""
 
     statuses: tuple[Status, ...] = ()
@@ -1198,12 +1222,12 @@ def sorted_commitments(commitments: Iterable[Summary], key: SortKey = SortKey.DU
     """In the order `key` names: `due` as `by_due`; `id`; `status` in the order of Status (pending first), then due
     date (none last), then id; `updated` by the latest event's date, newest first, then id."""
     if key is SortKey.ID:
-        return sorted(commitments, key=lambda c: c["id"])
+        return sorted(commitments, key=_BY_ID)
     if key is SortKey.STATUS:
         return sorted(commitments, key=lambda c: (_STATUS_RANK[c["status"]], c["due"] is None, c["due"] or "", c["id"]))
     if key is SortKey.UPDATED:
         # Two stable sorts: by id, then by the latest event's date, newest first.
-        return sorted(sorted(commitments, key=lambda c: c["id"]), key=lambda c: c["last"], reverse=True)
+        return sorted(sorted(commitments, key=_BY_ID), key=operator.itemgetter("last"), reverse=True)
     return by_due(commitments)
 
 

@@ -6,6 +6,7 @@ read as Rich markup and can never carry a terminal control sequence.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -47,25 +48,36 @@ _UNSAFE += [*range(0xE0000, 0xE0080)]
 # Lone surrogates: no text holds them, but a file name that is not UTF-8 does, as Python decodes it (one for each
 # byte it cannot decode), and they cannot be written to a UTF-8 stream.
 _UNSAFE += [*range(0xD800, 0xE000)]
-# Shown as Python writes them: \x1b below U+0100, \u200b in the Basic Multilingual Plane, \U000e0041 above it.
-_ESCAPES = {
-    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-    for code in _UNSAFE
-}
-_ESCAPES[ord("\t")] = "\\t"
-_ESCAPES[ord("\n")] = "\\n"
-_ESCAPES[ord("\r")] = "\\r"
-_ESCAPES_MULTILINE = {code: escape for code, escape in _ESCAPES.items() if code != ord("\n")}
 
 
-def _json_escape(code: int) -> str:
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    high, low = divmod(code - 0x10000, 0x400)  # JSON writes a character above U+FFFF as its UTF-16 surrogate pair
-    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+@functools.cache
+def escapes(multiline: bool = False) -> dict[int, str]:
+    """What `safe` turns each unsafe character into, as Python writes it: \\x1b below U+0100, \\u200b in the Basic
+    Multilingual Plane, \\U000e0041 above it; tab, newline and carriage return as \\t, \\n and \\r (newline kept if
+    `multiline`). Made on first use: most commands never meet such a character, and start sooner without it."""
+    table = {
+        code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+        for code in _UNSAFE
+    }
+    table.update({ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"})
+    if multiline:
+        del table[ord("\n")]
+    return table
 
 
-_JSON_ESCAPES = {code: _json_escape(code) for code in _UNSAFE if code >= 0x7F}
+@functools.cache
+def _json_escapes() -> dict[int, str]:
+    """What `json_safe` turns each unsafe character that JSON leaves raw into (all are DEL or beyond ASCII): \\uXXXX,
+    or the UTF-16 surrogate pair above U+FFFF, as JSON writes it."""
+    table = {}
+    for code in _UNSAFE:
+        if code >= 0x10000:
+            high, low = divmod(code - 0x10000, 0x400)
+            table[code] = f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+        elif code >= 0x7F:
+            table[code] = f"\\u{code:04x}"
+    return table
+
 
 STATUS_STYLES = {
     Status.PENDING: "dim",
@@ -82,7 +94,7 @@ STATUS_STYLES = {
 def safe(text: str, multiline: bool = False) -> str:
     """`text` with every control character shown as a visible escape (`\\x1b`); newlines kept if `multiline`.
     Printable text (most of it) is returned as it is, with one check in C: no printable character is escaped."""
-    return text if text.isprintable() else text.translate(_ESCAPES_MULTILINE if multiline else _ESCAPES)
+    return text if text.isprintable() else text.translate(escapes(multiline))
 
 
 def _nothing_to_escape(piece: bytes) -> bool:
@@ -108,7 +120,7 @@ def json_text(value: Any) -> str:
 
 def json_safe(document: str) -> str:
     """JSON text with the controls that JSON leaves raw (C1, bidirectional) turned into \\uXXXX escapes."""
-    return document.translate(_JSON_ESCAPES)
+    return document.translate(_json_escapes())
 
 
 def text(value: str, style: str = "", multiline: bool = False) -> Text:

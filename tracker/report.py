@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
-from enum import StrEnum
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -14,8 +13,10 @@ from tracker.model import (
     SETTLED,
     Commitment,
     Kind,
+    Percent,
     Status,
     Summary,
+    Unassessed,
     actor_key,
     actor_statuses,
     assessments,
@@ -68,24 +69,12 @@ def standings(commitments: Iterable[Summary], as_of: str, known_on: str | None =
 _PENDING, _REQUEST = Status.PENDING, Kind.REQUEST.value
 _BY_ID = itemgetter("id")
 _STATUSES: dict[str | None, Status] = {status.value: status for status in Status}
+# A status's text (None for none) by a lookup: an enum member's `.value` is a Python-level property, and a report
+# of a hundred thousand commitments asks for it hundreds of thousands of times.
+_TEXT: dict[Status | None, str | None] = {None: None, **{status: status.value for status in Status}}
 
 
 # --- scores, as the G7 Research Group computes them -----------------------------------------------------------
-
-
-class Unassessed(StrEnum):
-    """How an actor's cell that no event has assessed (or that is still pending) counts in a mean."""
-
-    SKIP = "skip"  # left out
-    ZERO = "zero"  # as 0
-    MINUS_ONE = "minus-one"  # as -1: no action by the deadline counts against
-
-
-class Percent(StrEnum):
-    """The two percentage conventions of the literature."""
-
-    G20 = "g20"  # (mean + 1) / 2 x 100, the G20 Research Group's
-    MEAN = "mean"  # mean x 100, as older papers give it
 
 
 def cell(status: Status | None, unassessed: Unassessed = Unassessed.SKIP) -> int | None:
@@ -292,7 +281,8 @@ def build_report(
     counts = dict.fromkeys(Status, 0)
     means: list[tuple[float, float]] = []  # (mean, weight) of each scored commitment, in the order of the rows
     pillars: dict[str, tuple[list[int], list[tuple[float, float]]]] = {}  # its total (in a list) and its means
-    spelling: dict[str, str] = {}
+    spelling: dict[str, str] = {}  # an actor's key (see `actor_key`): the name it was first spelt with
+    named: dict[str, str] = {}  # each spelling met: that name
     actor_scores: dict[str, list[tuple[float, float]]] = {}
     totals: Counter[str] = Counter()
     late: list[dict[str, Any]] = []
@@ -315,12 +305,15 @@ def build_report(
             means.append(pair)
             group[1].append(pair)
         for actor, each in row.actors.items():
-            key = spelling.get(actor_key(actor))
-            if key is None:
-                key = spelling[actor_key(actor)] = actor
+            key = named.get(actor)
+            if key is None:  # a spelling not met before: the name its actor was first spelt with
+                key = named[actor] = spelling.setdefault(actor_key(actor), actor)
             totals[key] += 1
             if row.scored and (score := _SKIPPED[each]) is not None:
-                actor_scores.setdefault(key, []).append((score, 1))
+                held = actor_scores.get(key)
+                if held is None:
+                    held = actor_scores[key] = []
+                held.append((score, 1))
         due = c["due"]
         if due is not None and status not in SETTLED and due <= soon:
             when = dates.get(due)
@@ -333,7 +326,7 @@ def build_report(
                         "title": c["title"],
                         "due": due,
                         "days_overdue": (day - when).days,
-                        "status": status.value,
+                        "status": _TEXT[status],
                     }
                 )
             else:
@@ -343,7 +336,7 @@ def build_report(
                         "title": c["title"],
                         "due": due,
                         "days_left": (when - day).days,
-                        "status": status.value,
+                        "status": _TEXT[status],
                     }
                 )
         last = c["last"]
@@ -409,9 +402,9 @@ def commitment_row(row: Standing, latest: tuple[str, str, list[str]] | None) -> 
         "title": row.commitment["title"],
         "kind": row.commitment["kind"],
         "weight": row.commitment["weight"],
-        "status": status.value,
+        "status": _TEXT[status],
         "actors": {
-            actor: {"status": None if each is None else each.value, "score": _SKIPPED[each] if scored else None}
+            actor: {"status": _TEXT[each], "score": _SKIPPED[each] if scored else None}
             for actor, each in row.actors.items()
         },
         "score": None if mean is None else round(mean, 4),
@@ -535,7 +528,7 @@ def scorecard(
                 continue
             status = statuses[key]
             score = cell(status, unassessed) if scored(row) else None
-            cells[name] = {"status": status.value if status else None, "score": score, "request": not scored(row)}
+            cells[name] = {"status": _TEXT[status], "score": score, "request": not scored(row)}
             if score is not None:
                 scores.append(score)
                 column_scores[key].append((score, weight))

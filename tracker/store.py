@@ -23,10 +23,9 @@ import stat
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from tracker.errors import (
     DatabaseError,
@@ -128,13 +127,17 @@ def read_bytes(path: Path) -> bytes:
         raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
 
 
-@dataclass
 class Change:
-    """One commitment before and after a write (None where it did not exist)."""
+    """One commitment before and after a write (None where it did not exist); `after` changes as a transaction
+    goes on. (A plain class: a dataclass would cost start-up time, about half a millisecond a class.)"""
 
-    id: str
-    before: Commitment | None
-    after: Commitment | None
+    __slots__ = ("after", "before", "id")
+
+    def __init__(self, commitment_id: str, before: Commitment | None, after: Commitment | None) -> None:
+        self.id, self.before, self.after = commitment_id, before, after
+
+    def __repr__(self) -> str:
+        return f"Change({self.id!r}, {self.before!r}, {self.after!r})"
 
 
 class Snapshot:
@@ -544,16 +547,14 @@ class Transaction:
         return [change for change in self.changes.values() if change.before != change.after]
 
 
-@dataclass
-class WriteResult:
+class WriteResult(NamedTuple):
     """What a committed write did, and anything the user should know about it (e.g. it cannot be undone)."""
 
     changes: list[Change]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
 
 
-@dataclass
-class UndoResult:
+class UndoResult(NamedTuple):
     """What `undo` reverted."""
 
     action: str
@@ -561,8 +562,7 @@ class UndoResult:
     changes: list[Change]
 
 
-@dataclass
-class UndoStep:
+class UndoStep(NamedTuple):
     """One change in the undo journal, as `undo --list` shows it (`action` None where the entry is damaged)."""
 
     number: int
@@ -573,8 +573,7 @@ class UndoStep:
     identity: tuple[int, ...] | None = None  # its file's, when it was read (see `journal.file_identity`)
 
 
-@dataclass
-class JournalStep:
+class JournalStep(NamedTuple):
     """What the undo journal does with a write: record `changes` as the change `action`, or take `undoing` out."""
 
     changes: list[Change]

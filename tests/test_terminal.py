@@ -226,3 +226,28 @@ def test_completion_never_creates_or_writes_a_file_and_is_silent_on_errors(db_pa
     damaged = complete("tracker show rc")
     assert (damaged.returncode, damaged.stdout.strip(), damaged.stderr) == (0, "", "")
     assert db_path.read_text(encoding="utf-8") == "{not json"
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_in_a_narrow_encoding_escapes_what_it_cannot_hold_and_leaves_the_index(
+    db_path: Path, encoding: str, run_installed: Invoke
+) -> None:
+    # A locale whose encoding cannot hold a curly quote once made these an internal error half-way through the
+    # output; a bulk read (the CSV export) then dropped the index, as if it had not matched the file.
+    run_installed("--db", str(db_path), "list")  # indexed
+    data = db_path.read_bytes()
+    commands = [
+        ["log"],
+        ["report", "--format", "markdown"],
+        ["export", "--format", "csv"],
+        ["show", "cooperation-fund"],
+    ]
+    commands += [["list", "--json"], ["report"], ["scorecard"], ["sources"]]
+    for command in commands:
+        done = run_installed("--db", str(db_path), *command, env={"PYTHONIOENCODING": encoding}, encoding="latin-1")
+        assert (done.returncode, done.stderr) == (0, ""), command
+        done.stdout.encode(encoding)  # all of it written in that encoding
+        assert Path(f"{db_path}.index").exists(), command
+    logged = run_installed("--db", str(db_path), "log", env={"PYTHONIOENCODING": encoding}, encoding="latin-1")
+    assert "\\u201c" in logged.stdout  # the curly quote, shown as an escape
+    assert db_path.read_bytes() == data

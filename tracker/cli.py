@@ -64,6 +64,7 @@ class TrackerGroup(TyperGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         forget_trusted_reads()
+        render.tolerant_streams()
         try:
             result = super().main(*args, **kwargs)
         except TrackerError as error:

@@ -137,6 +137,14 @@ def console() -> Console:
     return Console(highlight=False, emoji=False, markup=False)
 
 
+def tolerant_streams() -> None:
+    """Let stdout and stderr write a character their encoding cannot hold (an ASCII or Latin-1 locale, say) as a
+    visible escape, `\\u201c`, rather than stop half-way through the output with an error."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def stdout_is_terminal() -> bool:
     """Whether stdout is a terminal, by Rich's own rules (TTY_COMPATIBLE, FORCE_COLOR), without importing Rich."""
     import os

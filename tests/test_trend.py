@@ -84,6 +84,44 @@ def test_every_period_has_the_figures_that_report_as_of_gives_on_its_date(
         ), point["date"]
 
 
+# A request, counted but never scored: fulfilled for one of its actors first and for both later, then broken.
+REQUEST = (
+    (
+        *("add", "--kind", "request", "--title", "Host the forum", "--actor", "ASEAN", "--actor", "ROK", "--pillar"),
+        *("economic", "--source-date", "2020-10-01", "--id", "forum-request"),
+    ),
+    (
+        "update",
+        "forum-request",
+        "--status",
+        "fulfilled",
+        "--date",
+        "2021-03-01",
+        "--note",
+        "Hosted.",
+        "--actor",
+        "ASEAN",
+    ),
+    ("update", "forum-request", "--status", "fulfilled", "--date", "2021-04-01", "--note", "Both."),
+    ("update", "forum-request", "--status", "broken", "--date", "2022-02-01", "--note", "Cancelled."),
+)
+
+
+@pytest.mark.parametrize("actor", [None, "asean"])
+def test_a_request_is_counted_in_each_period_but_never_scored_as_the_report_does(
+    run: Run, history: Path, actor: str | None
+) -> None:
+    for command in REQUEST:
+        assert run(*command).exit_code == 0
+    chosen = ("--actor", actor) if actor else ()
+    series = _json(run, "trend", "--to", "2022-06-30", "--format", "json", *chosen)
+    for point in series["points"]:
+        report = _json(run, "report", "--as-of", point["date"], "--format", "json", *chosen)
+        score = report["by_actor"]["ASEAN"]["score"] if actor else report["score"]
+        assert (point["total"], point["by_status"], point["score"]) == (report["total"], report["by_status"], score)
+    assert series["points"][-1]["by_status"]["broken"] == 1  # the request, counted
+
+
 def test_known_on_leaves_out_what_was_recorded_later(run: Run, history: Path) -> None:
     before = _json(run, "trend", "--known-on", "2020-01-01", "--format", "json")
     assert all(point["total"] == 0 for point in before["points"])

@@ -10,7 +10,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from tracker.model import SCORES, Status, Summary, actor_statuses, parse_date, summary_status_as_of
+from tracker.model import SCORES, Kind, Status, Summary, actor_statuses, parse_date, summary_status_as_of
 from tracker.report import cell, percent
 
 
@@ -60,6 +60,7 @@ def points(start: str, end: str, every: Every = Every.MONTH) -> list[Point]:
 
 
 _RANK = {status.value: rank for rank, status in enumerate(Status)}
+_REQUEST = Kind.REQUEST.value
 _STATUS_SCORE = {status.value: SCORES[status] for status in Status}
 
 
@@ -76,8 +77,10 @@ def _state(statuses: Iterable[Status | None], status: Status) -> _State:
 
 def _timeline(summary: Summary, known_on: str | None, wanted: str | None) -> list[tuple[str, _State]]:
     """When the commitment's contribution changes: (first date, state) from its source date on, as `standings` and
-    `report --as-of` see it on each date (`wanted`: the one actor scored, casefolded)."""
+    `report --as-of` see it on each date (`wanted`: the one actor scored, casefolded). A request is counted, never
+    scored (see `report.scored`)."""
     made = summary["made"]
+    scored = summary["kind"] != _REQUEST
     items = summary["history"].split(";")  # "date status recorded", in recorded order (see Summary)
     if known_on is not None:
         items = [item for item in items if item[-10:] <= known_on]
@@ -85,7 +88,7 @@ def _timeline(summary: Summary, known_on: str | None, wanted: str | None) -> lis
         # Every event assesses every actor, so each actor's status is the commitment's, and so is the mean of
         # their cells. On the date of an event, the status is that of the last recorded event of that date (no
         # later date counts yet): so the timeline is each date's last status, in date order.
-        party = wanted is None or any(name.casefold() == wanted for name in summary["actors"])
+        party = scored and (wanted is None or any(name.casefold() == wanted for name in summary["actors"]))
         last_of_day: dict[str, str] = {}
         for item in items:
             last_of_day[item[:10]] = item[11:-11]
@@ -103,7 +106,7 @@ def _timeline(summary: Summary, known_on: str | None, wanted: str | None) -> lis
         statuses = actor_statuses(summary, day, known_on)
         if wanted is not None:
             statuses = {name: value for name, value in statuses.items() if name.casefold() == wanted}
-        changes.append((day, _state(statuses.values(), status)))
+        changes.append((day, _state(statuses.values(), status) if scored else (_RANK[status.value], 0, 0)))
     return changes
 
 

@@ -643,6 +643,10 @@ def test_export_to_a_missing_directory_and_import_of_a_directory_are_clear_error
     exported = run("export", "--output", str(tmp_path / "no" / "such" / "x.json"))
     assert exported.exit_code == 1
     assert exported.stderr == f"tracker: error: the directory of {tmp_path / 'no' / 'such' / 'x.json'} does not exist\n"
+    (tmp_path / "link.json").symlink_to(tmp_path / "gone" / "x.json")  # names the folder the link leads to
+    linked = run("report", "--output", str(tmp_path / "link.json"))
+    where = f"{tmp_path / 'gone' / 'x.json'} (where the link {tmp_path / 'link.json'} leads)"
+    assert (linked.exit_code, linked.stderr) == (1, f"tracker: error: the directory of {where} does not exist\n")
     imported = run("import", str(tmp_path))
     assert imported.exit_code == 1
     assert imported.stderr == f"tracker: error: {tmp_path} is a directory, not a regular file\n"

@@ -654,7 +654,8 @@ class Store:
         if mode is not None and not force:
             raise InvalidInputError(f"{output} exists; use --force to overwrite it")
         if not target.parent.is_dir():
-            raise InvalidInputError(f"the directory of {output} does not exist")
+            where = f"{target} (where the link {output} leads)" if output.is_symlink() else str(output)
+            raise InvalidInputError(f"the directory of {where} does not exist")
         return target
 
     # --- locking and creation ----------------------------------------------------------------------------------

@@ -105,6 +105,19 @@ def test_edit_renames_an_id_but_never_to_a_taken_one(run: Run, db_path: Path) ->
     assert db_path.read_bytes() == original
 
 
+def test_renaming_a_commitment_that_replaced_another_says_which_was_edited_and_which_link_followed(
+    run: Run, db_path: Path
+) -> None:
+    # The summary line once named the first commitment the write changed (the one whose link followed, in id
+    # order), with the fields that differ between the two.
+    assert run("update", "flagship", "--status", "superseded", "--by", "rcep-signing", "--note", "n").exit_code == 0
+    renamed = run("edit", "rcep-signing", "--id", "zz-rcep")
+    assert renamed.exit_code == 0, renamed.stderr
+    line = "edited zz-rcep: id changed; flagship-projects-2020 now says it was superseded by zz-rcep\n"
+    assert renamed.stdout == line
+    assert record(db_path, "flagship-projects-2020")["history"][-1]["by"] == "zz-rcep"
+
+
 @pytest.mark.parametrize(
     ("args", "code", "words"),
     [

@@ -1030,6 +1030,8 @@ def edit(
             render.print_line(f"{found}: nothing changed")
             return
 
+    written: dict[str, Any] = {"relinked": []}  # the edited commitment's id, and those whose link followed it
+
     def change(transaction: Transaction) -> None:
         current = transaction.require(found)
         if edited_by_hand is not None and current != before:
@@ -1040,21 +1042,24 @@ def edit(
         else:
             edited = edit_commitment(current, changes, others)
         transaction.action = f"edit {found}" + (f" (now {edited['id']})" if edited["id"] != found else "")
+        written["id"], written["relinked"] = edited["id"], []
         if edited["id"] != found:
             transaction.delete(found)
             for other in transaction.superseding(found):  # their links to it follow the new id
                 replaced = transaction.get(other)
                 history = [{**e, "by": edited["id"]} if e["by"] == found else e for e in replaced["history"]]
                 transaction.put({**replaced, "history": history})  # type: ignore[typeddict-item]
+                written["relinked"].append(other)
         transaction.put(edited)
 
     result = _write(store, "edit", change)
-    after = next((c.after for c in result.changes if c.after is not None), None)
+    after = next((c.after for c in result.changes if c.after is not None and c.id == written.get("id")), None)
     if after is None:
         render.print_line(f"{found}: nothing changed")
         return
     fields = sorted(_changed_fields(before, after))
-    render.print_line(f"edited {after['id']}: {', '.join(fields) or 'nothing'} changed")
+    relinked = "".join(f"; {other} now says it was superseded by {after['id']}" for other in written["relinked"])
+    render.print_line(f"edited {after['id']}: {', '.join(fields) or 'nothing'} changed{relinked}")
 
 
 def _fields_only(before: Commitment, edited: dict[str, Any]) -> dict[str, Any]:

@@ -152,14 +152,32 @@ def test_recent_takes_90_days_up_to_as_of_and_due_soon_the_next_180() -> None:
 
 
 def test_markdown_report_is_a_briefing_with_escaped_cells() -> None:
-    hostile = commitment("a", event("2021-05-01", "fulfilled", "a | b\nc \x1b[31mred"), due="2021-01-01")
+    # What the data says reads literally where the Markdown is rendered: no emphasis, code, link, raw HTML or
+    # entity made of it, and no heading or list made of an item of evidence.
+    note = "a | b\nc \x1b[31mred *not em* `not code` <b>not bold</b> &amp; ~~not struck~~"
+    evidence = [
+        "[click](javascript:alert(1))",
+        "# not a heading",
+        "2. not a list",
+        "- nor this",
+        "https://a.example/x_y",
+    ]
+    hostile = commitment("a", {**event("2021-05-01", "fulfilled", note), "evidence": evidence}, due="2021-01-01")
     text = report_markdown(report_of([hostile, commitment("b", due="2021-01-01")], "2021-06-01"))
     assert text.startswith("# Compliance report as of 2021-06-01\n")
     assert "## By pillar" in text
     assert "## Overdue" in text
     assert "| b | Title of b | 2021-01-01 | 151 | pending |" in text
-    assert "a \\| b c \\x1b[31mred" in text
+    escaped = (
+        "a \\| b c \\\\x1b\\[31mred \\*not em\\* \\`not code\\` \\<b\\>not bold\\</b\\> \\&amp; \\~\\~not struck\\~\\~"
+    )
+    assert escaped in text
     assert "\x1b" not in text
+    listed = ["1. \\[click\\](javascript:alert(1))", "2. \\# not a heading", "3. 2\\. not a list", "4. \\- nor this"]
+    assert [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ", "4. ", "5. ")] == [
+        *listed,
+        "5. https://a.example/x\\_y",
+    ]
 
 
 def test_each_rationale_is_that_of_the_latest_event_on_the_date_and_only_earlier_ones_are_read() -> None:

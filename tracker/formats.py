@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import operator
+import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -47,9 +48,23 @@ from tracker.store import Snapshot, Store, Transaction, export_json
 from tracker.validate import is_valid
 
 
-def md_cell(value: object) -> str:
-    """A value made safe for one Markdown table cell: no controls, no line breaks, pipes escaped."""
-    return safe(str(value), multiline=True).replace("\n", " ").replace("|", "\\|")
+def md_cell(value: object, starts_block: bool = False) -> str:
+    """A value made safe for Markdown, to read literally where it is rendered: no controls, no line breaks; the
+    characters that would make inline markup (emphasis, code, links, raw HTML, entities, a table's pipes) escaped
+    with a backslash, as CommonMark allows for any ASCII punctuation. With `starts_block` (the text of a quote or a
+    list item), a first mark that would begin a heading or a list is escaped too."""
+    text = safe(str(value), multiline=True).replace("\n", " ").translate(_MD_ESCAPES)
+    if not starts_block:
+        return text
+    if _MD_BLOCK_START.match(text):
+        return "\\" + text
+    numbered = _MD_NUMBERED.match(text)
+    return text if numbered is None else f"{numbered[1]}\\{text[len(numbered[1]) :]}"
+
+
+_MD_ESCAPES = str.maketrans({mark: "\\" + mark for mark in "\\`*_[]<>|~&"})
+_MD_BLOCK_START = re.compile(r"(?:#{1,6}|[-+])(?:\s|$)|=+$")  # a heading, a list item, a setext underline
+_MD_NUMBERED = re.compile(r"([0-9]{1,9})[.)](?:\s|$)")  # an ordered list item
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -129,7 +144,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += md_table(["id", "title", "actors: status (score)", "score", "latest assessment", "rationale"], table)
     if citations:
         lines += ["", "### Evidence", ""]
-        lines += [f"{number}. {md_cell(evidence)}" for number, evidence in enumerate(citations, start=1)]
+        lines += [f"{number}. {md_cell(evidence, starts_block=True)}" for number, evidence in enumerate(citations, 1)]
     lines += ["", "## Overdue", ""]
     if report["overdue"]:
         rows = [[i["id"], i["title"], i["due"], i["days_overdue"], i["status"]] for i in report["overdue"]]
@@ -353,7 +368,7 @@ def export_markdown(commitments: list[Commitment], today: str) -> str:
         cited = citation(c["source"])
         lines += ["", f"## {md_cell(c['title'])}", "", f"`{c['id']}`: {_status_words(c, today)}"]
         if c["quote"]:
-            lines += ["", f"> {md_cell(c['quote'])}", ">", f"> {md_cell(cited)}"]
+            lines += ["", f"> {md_cell(c['quote'], starts_block=True)}", ">", f"> {md_cell(cited, starts_block=True)}"]
         lines += [""]
         lines += md_table(
             ["date", "status", "note", "evidence"],

@@ -133,6 +133,7 @@ def test_renaming_a_commitment_that_replaced_another_says_which_was_edited_and_w
         (["--id", "Not An Id"], 2, "is not an id"),
         (["--source-date", "2999-01-01"], 1, "in the future"),
         (["--amount", "lots"], 2, "is not an amount"),
+        (["--weight", "1000001"], 2, "1000001 is not a weight"),
         ([], 2, "nothing to change"),
     ],
 )

@@ -331,6 +331,9 @@ def test_a_directory_a_missing_file_and_a_file_over_10_mb_are_refused(run: Any, 
     result = run("extract", str(big))
     assert result.exit_code == 1
     assert "at most 10,485,760 (10 MB)" in _error(result)
+    piped = run("extract", "-", input="x" * (10 * 1024 * 1024 + 7))  # stdin is read up to one byte past the limit
+    assert piped.exit_code == 1
+    assert "stdin has more than 10,485,760 bytes (10 MB)" in _error(piped)
 
 
 @pytest.mark.parametrize(

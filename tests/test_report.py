@@ -293,3 +293,15 @@ def test_the_figures_of_one_pass_are_those_of_the_functions_that_define_them() -
             }
             assert {item["id"] for item in figures["recent"]} <= active
     assert len({item["days_overdue"] for item in figures["overdue"]}) < len(figures["overdue"])  # ties were met
+
+
+def test_a_mean_a_hair_below_zero_is_zero_not_minus_zero() -> None:
+    import math
+
+    from tracker.model import Percent
+    from tracker.report import mean_score
+
+    for convention in Percent:
+        figures = mean_score([(-1.0, 1.0), (1.0, 1.0), (-1e-9, 1.0)], convention)
+        assert (figures["mean"], math.copysign(1, figures["mean"])) == (0.0, 1.0), convention
+        assert math.copysign(1, figures["percent"]) == 1.0, convention

@@ -767,7 +767,7 @@ def _whole(value: float) -> int | float:
 
 def _check_weight(value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and 0 < value <= WEIGHT_MAX):
-        raise typer.BadParameter(f"{value:g} is not a weight; give a positive number up to {WEIGHT_MAX:,}, e.g. 2")
+        raise typer.BadParameter(f"{value:.15g} is not a weight; give a positive number up to {WEIGHT_MAX:,}, e.g. 2")
     return value
 
 

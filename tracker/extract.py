@@ -79,7 +79,7 @@ class Extraction:
 def decode_statement(data: bytes, name: str) -> str:
     """The UTF-8 text of a statement file, or an InvalidInputError naming what it is instead (binary, an encoding)."""
     if len(data) > MAX_BYTES:
-        raise InvalidInputError(f"{name} has {len(data):,} bytes; a statement may have at most {MAX_BYTES:,} (10 MB)")
+        raise InvalidInputError(f"{name} has more than {MAX_BYTES:,} bytes (10 MB), the most a statement may have")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidInputError(f"{name} is UTF-16 text, not UTF-8; convert it, e.g. iconv -f UTF-16 -t UTF-8")
     try:

@@ -89,9 +89,14 @@ _UNASSESSED: dict[Unassessed, int | None] = {Unassessed.SKIP: None, Unassessed.Z
 _SKIPPED: dict[Status | None, int | None] = {None: None, **{status: cell(status) for status in Status}}  # cell()'s
 
 
+def rounded(value: float, digits: int) -> float:
+    """`value` rounded to `digits` places, and never -0.0: a mean a hair below zero is shown as 0, not -0."""
+    return round(value, digits) + 0.0
+
+
 def percent(mean: float, convention: Percent = Percent.G20) -> float:
     """A mean score as a percentage, by `convention`."""
-    return round((mean + 1) / 2 * 100 if convention is Percent.G20 else mean * 100, 1)
+    return rounded((mean + 1) / 2 * 100 if convention is Percent.G20 else mean * 100, 1)
 
 
 def mean_score(
@@ -104,7 +109,7 @@ def mean_score(
         return {"mean": None, "percent": None, "assessed": 0}
     total = sum(weight for _, weight in pairs) if weighted else len(pairs)
     mean = sum(score * (weight if weighted else 1) for score, weight in pairs) / total
-    return {"mean": round(mean, 4), "percent": percent(mean, convention), "assessed": len(pairs)}
+    return {"mean": rounded(mean, 4), "percent": percent(mean, convention), "assessed": len(pairs)}
 
 
 def scored(row: Standing) -> bool:
@@ -137,7 +142,7 @@ def score(statuses: Iterable[Status]) -> dict[str, Any]:
     if not assessed:
         return {"mean": None, "percent": None, "assessed": 0}
     mean = sum((SCORES[status] or 0) * n for status, n in counts.items()) / assessed
-    return {"mean": round(mean, 4), "percent": round((mean + 1) / 2 * 100, 1), "assessed": assessed}
+    return {"mean": rounded(mean, 4), "percent": percent(mean), "assessed": assessed}
 
 
 # The figures of a report, one function each, as they are defined: `build_report` works them all out in one pass
@@ -407,7 +412,7 @@ def commitment_row(row: Standing, latest: tuple[str, str, list[str]] | None) -> 
             actor: {"status": _TEXT[each], "score": _SKIPPED[each] if scored else None}
             for actor, each in row.actors.items()
         },
-        "score": None if mean is None else round(mean, 4),
+        "score": None if mean is None else rounded(mean, 4),
         "assessed_on": latest[0] if latest else None,
         "rationale": latest[1] if latest else "",
         "evidence": list(latest[2]) if latest else [],

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from tracker.model import SCORES, Kind, Status, Summary, actor_statuses, parse_date, summary_status_as_of
-from tracker.report import cell, percent
+from tracker.report import cell, percent, rounded
 
 
 class Every(StrEnum):
@@ -173,7 +173,7 @@ def _score(sums: dict[int, int], assessed: int) -> dict[str, Any]:
     if not assessed:
         return {"mean": None, "percent": None, "assessed": 0}
     mean = float(sum((Fraction(total, denominator) for denominator, total in sums.items()), Fraction(0)) / assessed)
-    return {"mean": round(mean, 4), "percent": percent(mean), "assessed": assessed}
+    return {"mean": rounded(mean, 4), "percent": percent(mean), "assessed": assessed}
 
 
 def trend_document(

@@ -179,6 +179,10 @@ def test_in_a_pipe_it_is_plain_text_and_on_a_terminal_a_chart_that_fits_80_colum
     assert all(code in lines[2] for code in ("pend", "prog", "stal", "part", "fulf", "laps", "supd"))
     assert "brok" not in lines[2]
     assert "None in any period: broken." in lines
+    narrow = run("trend", "--to", "2020-09-30", env={"TTY_COMPATIBLE": "1", "COLUMNS": "20", "NO_COLOR": "1"})
+    words = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", narrow.stdout).split())  # wrapped at 20 columns
+    assert "by month: 1 period period total" in words
+    assert "the screen is too narrow for the bar of the percentage." in words
 
 
 def test_from_after_to_and_an_unknown_every_are_usage_errors_and_change_nothing(run: Run, history: Path) -> None:

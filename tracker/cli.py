@@ -756,7 +756,7 @@ def update(
     event = after["history"][-1]
     render.print_line(
         f"{after['id']}: {after['status']}{was}; recorded the event of {event['date']} ({event['status']}); "
-        f"{len(after['history'])} events"
+        + _events(after)
     )
 
 
@@ -1062,6 +1062,11 @@ def edit(
     render.print_line(f"edited {after['id']}: {', '.join(fields) or 'nothing'} changed{relinked}")
 
 
+def _events(commitment: Commitment) -> str:
+    count = len(commitment["history"])
+    return f"{count} event" + ("" if count == 1 else "s")
+
+
 def _fields_only(before: Commitment, edited: dict[str, Any]) -> dict[str, Any]:
     """The record saved in the editor, if it changes only the commitment's own fields: its history and status
     are changed with `history` and `update`, so that every event keeps when and by whom it was recorded. A new
@@ -1197,7 +1202,7 @@ def history(
     assert after is not None
     done = f"deleted event {delete_number}" if delete_number is not None else f"corrected event {edit_number}"
     was = "" if before["status"] == after["status"] else f" (was {before['status']})"
-    render.print_line(f"{found}: {done}; {after['status']}{was}; {len(after['history'])} events")
+    render.print_line(f"{found}: {done}; {after['status']}{was}; {_events(after)}")
 
 
 def _named(ids: list[str]) -> str:

@@ -1336,7 +1336,7 @@ def trend_view(document: dict[str, Any], width: int = 80, plain: bool = False) -
     title = (
         f"Compliance from {document['from']} to {document['to']}, by {document['every']}"
         + (f" ({scope})" if scope else "")
-        + f": {len(figures)} periods"
+        + f": {len(figures)} period{'' if len(figures) == 1 else 's'}"
     )
     shown = [status for status in Status if any(point["by_status"][status.value] for point in figures)]
     label = max([len("period"), *(len(point["period"]) for point in figures)])
@@ -1367,7 +1367,11 @@ def trend_view(document: dict[str, Any], width: int = 80, plain: bool = False) -
         Text(f"Columns: {legend}" + ("; " if legend else "") + "scored: assessed commitments."),
         Text(
             "Each row is the state at the end of the period (the last on the end date), as 'tracker report --as-of' "
-            f"gives it; the bar is the percentage, {bar} characters for 100%."
+            + (
+                f"gives it; the bar is the percentage, {bar} characters for 100%."
+                if bar
+                else "gives it; the screen is too narrow for the bar of the percentage."
+            )
         ),
     ]
     if hidden:

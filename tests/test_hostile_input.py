@@ -405,6 +405,8 @@ def test_invisible_characters_are_shown_as_escapes_in_every_output(run: Run, db_
     for name, output in _outputs(run).items():
         assert character not in output, name
         escape = in_json if name.endswith("json") else visible
+        if name.endswith("markdown"):  # its backslash escaped too, so that a rendered page shows it
+            escape = escape.replace("\\", "\\\\")
         assert f"Sign{escape}it" in output, (name, output)
     document = json.loads(run("show", "hidden", "--json").stdout)
     assert document["title"] == f"Sign{character}it"

@@ -259,3 +259,11 @@ def test_by_due_is_the_order_of_due_date_none_last_then_id(pairs: list[tuple[str
     expected = sorted(rows, key=lambda c: (c["due"] is None, c["due"] or "", c["id"]))
     ordered: list[dict[str, Any]] = by_due(iter(rows))  # type: ignore[arg-type, assignment]
     assert [row["place"] for row in ordered] == [row["place"] for row in expected]
+
+
+def test_an_unknown_field_is_listed_with_every_other_problem_and_a_missing_one_alone() -> None:
+    problems = commitment_problems({**commitment(), "extra": 1, "weight": 1e308, "due": "2020-1-1"})
+    assert problems[0] == "record has unknown field(s) extra"
+    assert len(problems) == 3, problems  # and the weight's and the due date's
+    missing = {key: value for key, value in commitment().items() if key != "weight"}
+    assert commitment_problems({**missing, "due": "2020-1-1"}) == ["record lacks weight"]

@@ -655,8 +655,8 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     if not isinstance(commitment, dict):
         return ["is not an object"]
     problems = _key_problems(commitment, COMMITMENT_KEYS, "record")
-    if problems:
-        return problems
+    if not commitment.keys() >= COMMITMENT_KEYS:
+        return problems  # a field missing: the others cannot be checked as a commitment's (an unknown one can wait)
     cid = commitment["id"]
     if not isinstance(cid, str) or len(cid) > ID_MAX or not ID_PATTERN.match(cid):
         problems.append(f"id {cid!r} is not a slug of lower-case letters, digits and single hyphens")

@@ -82,6 +82,44 @@ def test_markdown_export_has_a_table_and_each_quote(run: Run, db_path: Path) -> 
     assert "> The Minister underscored the need to strengthen economic resilience" in text
 
 
+MARKED_UP = {
+    "title": "Fund *A* `B` <b>C</b> &amp; ~~D~~ | E_F_",
+    "quote": "# Not a heading",
+    "note": "See [click](javascript:alert(1)) and <script>x</script>",
+    "evidence": "1. not a list",
+}
+
+
+@pytest.mark.parametrize("command", [["report", "--format", "markdown"], ["export", "--format", "markdown"]])
+def test_markdown_renders_the_data_as_written_in_a_commonmark_renderer(
+    run: Run, db_path: Path, command: list[str]
+) -> None:
+    # markdown-it-py (CommonMark, with the GitHub tables and strikethrough) is what Rich renders Markdown with.
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    added = run(
+        "add", "--id", "marked", "--kind", "pledge", "--title", MARKED_UP["title"], "--quote", MARKED_UP["quote"],
+        "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-09-09",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    noted = run(
+        "update", "marked", "--status", "partial", "--note", MARKED_UP["note"], "--evidence", MARKED_UP["evidence"]
+    )
+    assert noted.exit_code == 0, noted.stderr
+    page = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(run(*command).stdout)
+    assert not re.search(r"<(em|strong|a|del|s|b|script)\b", page)  # no markup made of the data
+    assert all(re.fullmatch(r"[a-z0-9-]+", code) for code in re.findall(r"<code>(.*?)</code>", page))  # ids alone
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for name, value in MARKED_UP.items():
+        if name != "quote" or command[0] == "export":  # the report does not show quotes
+            assert value in text, name
+    headings = re.findall(r"<h[1-6]>(.*?)</h[1-6]>", page)
+    assert not any("Not a heading" in heading for heading in headings)
+
+
 def test_import_merges_by_id_adding_new_commitments_and_missing_events(run: Run, db_path: Path, tmp_path: Path) -> None:
     colleague = tmp_path / "colleague.json"
     shutil.copy(db_path, colleague)

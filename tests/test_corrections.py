@@ -118,6 +118,16 @@ def test_renaming_a_commitment_that_replaced_another_says_which_was_edited_and_w
     assert record(db_path, "flagship-projects-2020")["history"][-1]["by"] == "zz-rcep"
 
 
+def test_removing_a_commitment_that_replaced_another_says_the_link_now_names_none(run: Run, db_path: Path) -> None:
+    assert run("update", "flagship", "--status", "superseded", "--by", "rcep-signing", "--note", "n").exit_code == 0
+    removed = run("remove", "rcep-signing", "--yes")
+    assert removed.exit_code == 0, removed.stderr
+    assert removed.stdout.startswith("removed rcep-signing: ")
+    notice = "flagship-projects-2020 still says it was superseded by rcep-signing, which no commitment is now"
+    assert removed.stderr == f"tracker: {notice}\n"
+    assert run("remove", "cooperation-fund", "--yes").stderr == ""  # none replaced: nothing to say
+
+
 @pytest.mark.parametrize(
     ("args", "code", "words"),
     [

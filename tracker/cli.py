@@ -906,13 +906,18 @@ def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = Fal
     commitment = _find(store, commitment_id)
     _confirm(f"Remove {commitment['id']} ({commitment['title']}) and its history?", yes)
 
+    replaced: list[str] = []  # the commitments whose latest supersession names it
+
     def change(transaction: Transaction) -> None:
         transaction.action = f"remove {commitment['id']}"
         transaction.require(commitment["id"])
+        replaced[:] = transaction.superseding(commitment["id"])
         transaction.delete(commitment["id"])
 
     _write(store, "remove", change)
     render.print_line(f"removed {commitment['id']}: {commitment['title']}")
+    for other in replaced:
+        render.print_notice(f"{other} still says it was superseded by {commitment['id']}, which no commitment is now")
 
 
 def _check_optional_title(value: str | None) -> str | None:

@@ -228,26 +228,35 @@ def test_completion_never_creates_or_writes_a_file_and_is_silent_on_errors(db_pa
     assert db_path.read_text(encoding="utf-8") == "{not json"
 
 
-@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "ascii:surrogateescape"])  # the last: the C locale's
 def test_output_in_a_narrow_encoding_escapes_what_it_cannot_hold_and_leaves_the_index(
     db_path: Path, encoding: str, run_installed: Invoke
 ) -> None:
     # A locale whose encoding cannot hold a curly quote once made these an internal error half-way through the
     # output; a bulk read (the CSV export) then dropped the index, as if it had not matched the file.
-    run_installed("--db", str(db_path), "list")  # indexed
+    title = "Caf\u00e9 \U0001f600 \u201cquoted\u201d"
+    added = run_installed(
+        "--db", str(db_path), "add", "--id", "cafe", "-t", title, "-a", "ROK", "-p", "economic", "-k", "pledge"
+    )
+    assert added.returncode == 0, added.stderr
     data = db_path.read_bytes()
-    commands = [
-        ["log"],
-        ["report", "--format", "markdown"],
-        ["export", "--format", "csv"],
-        ["show", "cooperation-fund"],
+    commands = [["log"], ["report", "--format", "markdown"], ["export", "--format", "csv"], ["list", "--json"]]
+    commands += [["show", "cooperation-fund"], ["report"], ["scorecard"], ["sources"], ["report", "--format", "html"]]
+    commands += [
+        ["export"],
+        ["report", "--format", "json"],
+        ["scorecard", "--format", "json"],
+        ["show", "cafe", "--json"],
     ]
-    commands += [["list", "--json"], ["report"], ["scorecard"], ["sources"]]
     for command in commands:
         done = run_installed("--db", str(db_path), *command, env={"PYTHONIOENCODING": encoding}, encoding="latin-1")
         assert (done.returncode, done.stderr) == (0, ""), command
-        done.stdout.encode(encoding)  # all of it written in that encoding
+        done.stdout.encode(encoding.split(":")[0])  # all of it written in that encoding
         assert Path(f"{db_path}.index").exists(), command
+        if "json" in command or command == ["export"]:  # JSON that reads back to the very text
+            assert title in json.dumps(json.loads(done.stdout), ensure_ascii=False), command
+        if "html" in command:
+            assert "Caf&#233; &#128512; &#8220;quoted&#8221;" in done.stdout  # the page declares UTF-8
     logged = run_installed("--db", str(db_path), "log", env={"PYTHONIOENCODING": encoding}, encoding="latin-1")
     assert "\\u201c" in logged.stdout  # the curly quote, shown as an escape
     assert db_path.read_bytes() == data

@@ -210,3 +210,11 @@ def test_an_empty_database_gives_one_empty_period(run: Run, db_path: Path) -> No
     assert len(series["points"]) == 1
     assert series["points"][0]["total"] == 0
     assert series["points"][0]["score"] == {"mean": None, "percent": None, "assessed": 0}
+
+
+def test_an_actor_named_in_another_case_or_spacing_is_the_same_actor(run: Run, history: Path) -> None:
+    # As the report matches actors: `trend` once counted the commitments of " asean " but scored none of them.
+    spaced = _json(run, "trend", "--actor", "  Asean ", "--every", "year", "--to", "2023-12-31", "--format", "json")
+    plain = _json(run, "trend", "--actor", "ASEAN", "--every", "year", "--to", "2023-12-31", "--format", "json")
+    assert [p["score"] for p in spaced["points"]] == [p["score"] for p in plain["points"]]
+    assert any(p["score"]["assessed"] for p in plain["points"])

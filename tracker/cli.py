@@ -1431,7 +1431,7 @@ def report(
         write_export(target, [document.encode("utf-8", "surrogatepass")])
         render.print_notice(f"wrote the report ({chosen.value}) to {output}")
     elif chosen is ReportFormat.HTML:
-        sys.stdout.write(page)
+        render.print_html(page)
     elif chosen is ReportFormat.JSON:
         render.print_json(figures)
     elif chosen is ReportFormat.MARKDOWN:

@@ -140,8 +140,8 @@ def console() -> Console:
 def tolerant_streams() -> None:
     """Let stdout and stderr write a character their encoding cannot hold (an ASCII or Latin-1 locale, say) as a
     visible escape, `\\u201c`, rather than stop half-way through the output with an error."""
-    for stream in (sys.stdout, sys.stderr):
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+    for stream in (sys.stdout, sys.stderr):  # "strict", or "surrogateescape" in the C locale: both fail on "é"
+        if getattr(stream, "errors", "backslashreplace") != "backslashreplace" and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
 
 
@@ -187,7 +187,8 @@ def print_json(value: Any) -> None:
     except TypeError:
         document = None
     if stream is None or document is None or not _nothing_to_escape(document):
-        _plain(sys.stdout, json_text(value) if document is None else json_safe(document.decode("utf-8")))
+        text = json_text(value) if document is None else json_safe(document.decode("utf-8"))
+        _plain(sys.stdout, _json_for_stdout(text))
         return
     stream.write(document)
     stream.write(b"\n")
@@ -222,10 +223,44 @@ def write_pieces(pieces: Iterable[bytes]) -> None:
         if stream is not None and _nothing_to_escape(piece) and not decoder.getstate()[0]:
             stream.write(piece)
             continue
-        sys.stdout.write(json_safe(decoder.decode(piece)))
+        sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(piece))))
         sys.stdout.flush()
-    sys.stdout.write(json_safe(decoder.decode(b"", final=True)))
+    sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(b"", final=True))))
     sys.stdout.flush()
+
+
+def print_html(page: str) -> None:
+    """An HTML page to stdout: where stdout's encoding is not UTF-8 (which the page declares), every character
+    beyond ASCII as a character reference, so the bytes are the page's own in any encoding that keeps ASCII."""
+    sys.stdout.write(page if _stdout_is_utf8() else page.encode("ascii", "xmlcharrefreplace").decode("ascii"))
+    sys.stdout.flush()
+
+
+def _stdout_is_utf8() -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(sys.stdout.encoding or "").name.startswith("utf-8")
+    except (LookupError, TypeError):
+        return False
+
+
+def _json_for_stdout(text: str) -> str:
+    """JSON text as stdout can hold it: as it is on a UTF-8 stdout; elsewhere (an ASCII or Latin-1 locale) with every
+    character beyond ASCII as a JSON escape (a surrogate pair above U+FFFF), so it still reads back to the same
+    text. JSON holds such characters only inside strings, where an escape means the character."""
+    return text if _stdout_is_utf8() else _BEYOND_ASCII.sub(_as_json_escape, text)
+
+
+def _as_json_escape(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+
+
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def print_renderable(renderable: RenderableType, pager: bool = False) -> None:
@@ -562,7 +597,7 @@ def page(output: str) -> None:
         return
     assert process.stdin is not None
     try:
-        process.stdin.write(output.encode(sys.stdout.encoding or "utf-8", "replace"))
+        process.stdin.write(output.encode(sys.stdout.encoding or "utf-8", "backslashreplace"))
         process.stdin.close()
     except BrokenPipeError:  # the reader quit the pager before the end: not an error
         pass

@@ -10,7 +10,16 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from tracker.model import SCORES, Kind, Status, Summary, actor_statuses, parse_date, summary_status_as_of
+from tracker.model import (
+    SCORES,
+    Kind,
+    Status,
+    Summary,
+    actor_key,
+    actor_statuses,
+    parse_date,
+    summary_status_as_of,
+)
 from tracker.report import cell, percent, rounded
 
 
@@ -77,8 +86,8 @@ def _state(statuses: Iterable[Status | None], status: Status) -> _State:
 
 def _timeline(summary: Summary, known_on: str | None, wanted: str | None) -> list[tuple[str, _State]]:
     """When the commitment's contribution changes: (first date, state) from its source date on, as `standings` and
-    `report --as-of` see it on each date (`wanted`: the one actor scored, casefolded). A request is counted, never
-    scored (see `report.scored`)."""
+    `report --as-of` see it on each date (`wanted`: the `actor_key` of the one actor scored). A request is counted,
+    never scored (see `report.scored`)."""
     made = summary["made"]
     scored = summary["kind"] != _REQUEST
     items = summary["history"].split(";")  # "date status recorded", in recorded order (see Summary)
@@ -88,7 +97,7 @@ def _timeline(summary: Summary, known_on: str | None, wanted: str | None) -> lis
         # Every event assesses every actor, so each actor's status is the commitment's, and so is the mean of
         # their cells. On the date of an event, the status is that of the last recorded event of that date (no
         # later date counts yet): so the timeline is each date's last status, in date order.
-        party = scored and (wanted is None or any(name.casefold() == wanted for name in summary["actors"]))
+        party = scored and (wanted is None or any(actor_key(name) == wanted for name in summary["actors"]))
         last_of_day: dict[str, str] = {}
         for item in items:
             last_of_day[item[:10]] = item[11:-11]
@@ -105,7 +114,7 @@ def _timeline(summary: Summary, known_on: str | None, wanted: str | None) -> lis
         status = summary_status_as_of(summary, day, known_on) or Status.PENDING
         statuses = actor_statuses(summary, day, known_on)
         if wanted is not None:
-            statuses = {name: value for name, value in statuses.items() if name.casefold() == wanted}
+            statuses = {name: value for name, value in statuses.items() if actor_key(name) == wanted}
         changes.append((day, _state(statuses.values(), status) if scored else (_RANK[status.value], 0, 0)))
     return changes
 
@@ -127,7 +136,7 @@ def trend(
     counts = [[0] * (size + 1) for _ in Status]
     assessed = [0] * (size + 1)
     sums: dict[int, list[int]] = {}
-    wanted = actor.casefold() if actor is not None else None
+    wanted = actor_key(actor) if actor is not None else None
     for summary in summaries:
         if known_on is not None and summary["history"].split(";", 1)[0][-10:] > known_on:
             continue  # its first event (the statement) was not recorded yet then: the report leaves it out

@@ -83,11 +83,11 @@ def test_markdown_export_has_a_table_and_each_quote(run: Run, db_path: Path) -> 
 
 
 MARKED_UP = {
-    "title": "Fund *A* `B` <b>C</b> &amp; ~~D~~ | E_F_",
+    "title": "Fund *A* `B` <b>C</b> &amp; ~~D~~ | E_F_ #",
     "quote": "# Not a heading",
     "note": "See [click](javascript:alert(1)) and <script>x</script>",
-    "evidence": "1. not a list",
 }
+EVIDENCE = ["1. not a list", "---", "    indented", "https://asean.org/joint_statement?id=1&lang=en"]
 
 
 @pytest.mark.parametrize("command", [["report", "--format", "markdown"], ["export", "--format", "markdown"]])
@@ -102,22 +102,26 @@ def test_markdown_renders_the_data_as_written_in_a_commonmark_renderer(
 
     added = run(
         "add", "--id", "marked", "--kind", "pledge", "--title", MARKED_UP["title"], "--quote", MARKED_UP["quote"],
-        "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-09-09",
+        "--actor", "ROK", "--pillar", "economic", "--source-date", "2020-09-09", "--source-document", "    Joint",
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
-    noted = run(
-        "update", "marked", "--status", "partial", "--note", MARKED_UP["note"], "--evidence", MARKED_UP["evidence"]
-    )
+    cited = [option for evidence in EVIDENCE for option in ("--evidence", evidence)]
+    noted = run("update", "marked", "--status", "partial", "--note", MARKED_UP["note"], *cited)
     assert noted.exit_code == 0, noted.stderr
     page = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(run(*command).stdout)
-    assert not re.search(r"<(em|strong|a|del|s|b|script)\b", page)  # no markup made of the data
+    assert not re.search(r"<(em|strong|a|del|s|b|script|hr|pre)\b", page)  # no markup made of the data
     assert all(re.fullmatch(r"[a-z0-9-]+", code) for code in re.findall(r"<code>(.*?)</code>", page))  # ids alone
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     for name, value in MARKED_UP.items():
         if name != "quote" or command[0] == "export":  # the report does not show quotes
             assert value in text, name
+    for evidence in EVIDENCE:  # the export shows them in its history table, the report as a numbered list
+        assert evidence.strip() in text, evidence
     headings = re.findall(r"<h[1-6]>(.*?)</h[1-6]>", page)
     assert not any("Not a heading" in heading for heading in headings)
+    assert command[0] == "report" or any(heading.endswith("E_F_ #") for heading in map(html.unescape, headings))
+    # A renderer that links bare addresses (GitHub's) finds the address whole: no escape inside it.
+    assert "https://asean.org/joint_statement?id=1&lang=en" in run(*command).stdout
 
 
 def test_import_merges_by_id_adding_new_commitments_and_missing_events(run: Run, db_path: Path, tmp_path: Path) -> None:

@@ -50,20 +50,29 @@ from tracker.validate import is_valid
 
 def md_cell(value: object, starts_block: bool = False) -> str:
     """A value made safe for Markdown, to read literally where it is rendered: no controls, no line breaks; the
-    characters that would make inline markup (emphasis, code, links, raw HTML, entities, a table's pipes) escaped
-    with a backslash, as CommonMark allows for any ASCII punctuation. With `starts_block` (the text of a quote or a
-    list item), a first mark that would begin a heading or a list is escaped too."""
-    text = safe(str(value), multiline=True).replace("\n", " ").translate(_MD_ESCAPES)
+    characters that would make inline markup (emphasis, code, links, raw HTML, entities, headings' closing marks, a
+    table's pipes) escaped with a backslash, as CommonMark allows for any ASCII punctuation. A web address made only
+    of characters that cannot make markup is left as it is (but for a pipe), so that a renderer that links bare
+    addresses (GitHub's) links the right one. With `starts_block` (the text of a quote or a list item), what would
+    begin a block is escaped too: a first `-`, `+` or `=` (a list, a rule, an underline), an ordered list's number,
+    or leading spaces (code)."""
+    text = safe(str(value), multiline=True).replace("\n", " ")
+    text = "".join(
+        piece.replace("|", "\\|") if number % 2 else piece.translate(_MD_ESCAPES)
+        for number, piece in enumerate(_MD_ADDRESS.split(text))
+    )
     if not starts_block:
         return text
-    if _MD_BLOCK_START.match(text):
+    if text[:1] in ("-", "+", "="):
         return "\\" + text
+    if text[:1].isspace():
+        return "&#32;" + text[1:]
     numbered = _MD_NUMBERED.match(text)
     return text if numbered is None else f"{numbered[1]}\\{text[len(numbered[1]) :]}"
 
 
-_MD_ESCAPES = str.maketrans({mark: "\\" + mark for mark in "\\`*_[]<>|~&"})
-_MD_BLOCK_START = re.compile(r"(?:#{1,6}|[-+])(?:\s|$)|=+$")  # a heading, a list item, a setext underline
+_MD_ESCAPES = str.maketrans({mark: "\\" + mark for mark in "\\`*_[]<>|~&#"})
+_MD_ADDRESS = re.compile(r"\b((?:https?://|www\.)[^\s\\`*\[\]<>~]+)")  # split keeps it at the odd places
 _MD_NUMBERED = re.compile(r"([0-9]{1,9})[.)](?:\s|$)")  # an ordered list item
 
 

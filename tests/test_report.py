@@ -305,3 +305,11 @@ def test_a_mean_a_hair_below_zero_is_zero_not_minus_zero() -> None:
         figures = mean_score([(-1.0, 1.0), (1.0, 1.0), (-1e-9, 1.0)], convention)
         assert (figures["mean"], math.copysign(1, figures["mean"])) == (0.0, 1.0), convention
         assert math.copysign(1, figures["percent"]) == 1.0, convention
+
+
+def test_a_mean_that_rounds_to_zero_is_shown_as_plus_zero() -> None:
+    # 101 fulfilled and 102 broken: the mean is -0.0049, which two places show as 0, not -0.
+    from tracker.render import mean_words
+
+    assert mean_words({"mean": -0.0049, "percent": 49.8, "assessed": 203}) == ("+0.00", "49.8%")
+    assert mean_words({"mean": -0.0051, "percent": 49.7, "assessed": 203}) == ("-0.01", "49.7%")

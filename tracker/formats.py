@@ -87,7 +87,7 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[s
 def _score_cells(score: dict[str, Any]) -> list[object]:
     if score["mean"] is None:
         return [score["assessed"], "-", "-"]
-    return [score["assessed"], f"{score['mean']:+.2f}", f"{score['percent']:.1f}%"]
+    return [score["assessed"], f"{score['mean']:+z.2f}", f"{score['percent']:.1f}%"]
 
 
 def methodology(report: dict[str, Any]) -> str:
@@ -123,7 +123,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         headline = f"No commitment has been assessed yet ({pending} pending)."
     else:
         headline = (
-            f"Compliance score {score['mean']:+.2f} on the -1 to +1 scale ({score['percent']:.1f}%), "
+            f"Compliance score {score['mean']:+z.2f} on the -1 to +1 scale ({score['percent']:.1f}%), "
             f"over {score['assessed']} assessed commitments ({pending} pending, not scored)."
         )
     known = f", as known on {report['known_on']}" if report["known_on"] else ""
@@ -147,7 +147,7 @@ def report_markdown(report: dict[str, Any]) -> str:
             f"{actor} {entry['status'] or '-'}" + ("" if entry["score"] is None else f" ({SCORE_CELL[entry['score']]})")
             for actor, entry in item["actors"].items()
         )
-        score_text = "-" if item["score"] is None else f"{item['score']:+.2f}"
+        score_text = "-" if item["score"] is None else f"{item['score']:+z.2f}"
         rationale = (item["rationale"] + (" " + " ".join(marks) if marks else "")).strip()
         table.append([item["id"], item["title"], actors, score_text, item["assessed_on"] or "-", rationale])
     lines += md_table(["id", "title", "actors: status (score)", "score", "latest assessment", "rationale"], table)

@@ -897,7 +897,7 @@ BAR_WIDTH = 30
 def _score_words(score: dict[str, Any]) -> str:
     if score["mean"] is None:
         return "no assessed commitments"
-    return f"{score['mean']:+.2f} ({score['percent']:.1f}%) over {score['assessed']} assessed"
+    return f"{score['mean']:+z.2f} ({score['percent']:.1f}%) over {score['assessed']} assessed"
 
 
 def _group_table(title: str, groups: dict[str, dict[str, Any]], plain: bool) -> Table:
@@ -913,7 +913,7 @@ def _group_table(title: str, groups: dict[str, dict[str, Any]], plain: bool) -> 
     table.add_column("percent", justify="right")
     for name, group in groups.items():
         group_score = group["score"]
-        mean = "-" if group_score["mean"] is None else f"{group_score['mean']:+.2f}"
+        mean = "-" if group_score["mean"] is None else f"{group_score['mean']:+z.2f}"
         percent = "-" if group_score["percent"] is None else f"{group_score['percent']:.1f}%"
         table.add_row(text(name), str(group["total"]), str(group_score["assessed"]), mean, percent)
     return table
@@ -976,7 +976,7 @@ def _commitments_listing(items: list[dict[str, Any]]) -> RenderableType:
             standing.append_text(status_text(Status(entry["status"])) if entry["status"] else Text("-"))
             if entry["score"] is not None:
                 standing.append(f" {SCORE_CELL[entry['score']]}")
-        score = "-" if item["score"] is None else f"{item['score']:+.2f}"
+        score = "-" if item["score"] is None else f"{item['score']:+z.2f}"
         standing.append(f" · score {score} · latest {item['assessed_on'] or '-'}", style="dim")
         body: list[RenderableType] = [text(item["title"]), standing]
         if item["rationale"]:
@@ -1215,7 +1215,7 @@ def mean_words(score: dict[str, Any]) -> tuple[str, str]:
     """A mean and its percentage in words, `-` where nothing was scored."""
     if score["mean"] is None:
         return "-", "-"
-    return f"{score['mean']:+.2f}", f"{score['percent']:.1f}%"
+    return f"{score['mean']:+z.2f}", f"{score['percent']:.1f}%"
 
 
 def actor_codes(actors: Sequence[str], longest: int = 5) -> dict[str, str]:
@@ -1297,7 +1297,7 @@ SOURCE_FIELDS = ("file", "where", "date", "commitments", "score", "document")
 
 def _source_cells(row: dict[str, Any]) -> tuple[str, ...]:
     score = row["score"]
-    shown = "-" if score["mean"] is None else f"{score['mean']:+.2f} ({score['percent']:.1f}%, {score['assessed']})"
+    shown = "-" if score["mean"] is None else f"{score['mean']:+z.2f} ({score['percent']:.1f}%, {score['assessed']})"
     return (row["file"], row["where"], row["date"] or "-", str(row["commitments"]), shown, row["document"] or "-")
 
 
@@ -1391,7 +1391,7 @@ def trend_view(document: dict[str, Any], width: int = 80, plain: bool = False) -
         if score["mean"] is None:
             line = Text(f"{row} {'-':>5} {'-':>6}")
         else:
-            line = Text(f"{row} {score['mean']:+.2f} {score['percent']:>5.1f}% ")
+            line = Text(f"{row} {score['mean']:+z.2f} {score['percent']:>5.1f}% ")
             line.append(score_bar(score["percent"] / 100, bar, plain), style="green")
             line.rstrip()
         lines.append(line)
@@ -1403,7 +1403,7 @@ def trend_view(document: dict[str, Any], width: int = 80, plain: bool = False) -
         Text(
             "Each row is the state at the end of the period (the last on the end date), as 'tracker report --as-of' "
             + (
-                f"gives it; the bar is the percentage, {bar} characters for 100%."
+                f"gives it; the bar is the percentage, {bar} character{'' if bar == 1 else 's'} for 100%."
                 if bar
                 else "gives it; the screen is too narrow for the bar of the percentage."
             )

@@ -113,9 +113,24 @@ def test_renaming_a_commitment_that_replaced_another_says_which_was_edited_and_w
     assert run("update", "flagship", "--status", "superseded", "--by", "rcep-signing", "--note", "n").exit_code == 0
     renamed = run("edit", "rcep-signing", "--id", "zz-rcep")
     assert renamed.exit_code == 0, renamed.stderr
-    line = "edited zz-rcep: id changed; flagship-projects-2020 now says it was superseded by zz-rcep\n"
+    line = "edited zz-rcep: id changed; flagship-projects-2020 now names zz-rcep as its successor\n"
     assert renamed.stdout == line
     assert record(db_path, "flagship-projects-2020")["history"][-1]["by"] == "zz-rcep"
+
+
+def test_renaming_follows_an_earlier_supersession_too_so_no_event_keeps_the_old_id(run: Run, db_path: Path) -> None:
+    # flagship is superseded by rcep-signing, then (later) by cooperation-fund: its first supersession names
+    # rcep-signing still, and a commitment later added under the old id must not become its successor.
+    for by, day in (("rcep-signing", "2021-01-05"), ("cooperation-fund", "2021-02-05")):
+        done = run("update", "flagship", "--status", "superseded", "--by", by, "--date", day, "--note", "n")
+        assert done.exit_code == 0, done.stderr
+    renamed = run("edit", "rcep-signing", "--id", "zz-rcep")
+    assert renamed.stdout == "edited zz-rcep: id changed; flagship-projects-2020 now names zz-rcep as its successor\n"
+    named = [event["by"] for event in record(db_path, "flagship-projects-2020")["history"] if event["by"]]
+    assert named == ["zz-rcep", "cooperation-fund"]
+    assert run("undo", "--yes").exit_code == 0
+    named = [event["by"] for event in record(db_path, "flagship-projects-2020")["history"] if event["by"]]
+    assert named == ["rcep-signing", "cooperation-fund"]
 
 
 def test_removing_a_commitment_that_replaced_another_says_the_link_now_names_none(run: Run, db_path: Path) -> None:
@@ -123,7 +138,7 @@ def test_removing_a_commitment_that_replaced_another_says_the_link_now_names_non
     removed = run("remove", "rcep-signing", "--yes")
     assert removed.exit_code == 0, removed.stderr
     assert removed.stdout.startswith("removed rcep-signing: ")
-    notice = "flagship-projects-2020 still says it was superseded by rcep-signing, which no commitment is now"
+    notice = "flagship-projects-2020 still names rcep-signing as its successor, which no commitment is now"
     assert removed.stderr == f"tracker: {notice}\n"
     assert run("remove", "cooperation-fund", "--yes").stderr == ""  # none replaced: nothing to say
 

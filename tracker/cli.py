@@ -906,18 +906,18 @@ def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = Fal
     commitment = _find(store, commitment_id)
     _confirm(f"Remove {commitment['id']} ({commitment['title']}) and its history?", yes)
 
-    replaced: list[str] = []  # the commitments whose latest supersession names it
+    replaced: list[str] = []  # the commitments with an event that names it as their successor
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"remove {commitment['id']}"
         transaction.require(commitment["id"])
-        replaced[:] = transaction.superseding(commitment["id"])
+        replaced[:] = transaction.naming(commitment["id"])
         transaction.delete(commitment["id"])
 
     _write(store, "remove", change)
     render.print_line(f"removed {commitment['id']}: {commitment['title']}")
     for other in replaced:
-        render.print_notice(f"{other} still says it was superseded by {commitment['id']}, which no commitment is now")
+        render.print_notice(f"{other} still names {commitment['id']} as its successor, which no commitment is now")
 
 
 def _check_optional_title(value: str | None) -> str | None:
@@ -1050,7 +1050,7 @@ def edit(
         written["id"], written["relinked"] = edited["id"], []
         if edited["id"] != found:
             transaction.delete(found)
-            for other in transaction.superseding(found):  # their links to it follow the new id
+            for other in transaction.naming(found):  # their links to it follow the new id
                 replaced = transaction.get(other)
                 history = [{**e, "by": edited["id"]} if e["by"] == found else e for e in replaced["history"]]
                 transaction.put({**replaced, "history": history})  # type: ignore[typeddict-item]
@@ -1063,7 +1063,7 @@ def edit(
         render.print_line(f"{found}: nothing changed")
         return
     fields = sorted(_changed_fields(before, after))
-    relinked = "".join(f"; {other} now says it was superseded by {after['id']}" for other in written["relinked"])
+    relinked = "".join(f"; {other} now names {after['id']} as its successor" for other in written["relinked"])
     render.print_line(f"edited {after['id']}: {', '.join(fields) or 'nothing'} changed{relinked}")
 
 

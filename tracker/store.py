@@ -509,6 +509,16 @@ class Transaction:
         """The ids of the commitments whose latest superseded event names this one as their successor."""
         return [cid for cid in self._snapshot.superseding(commitment_id) if self.contains(cid)]
 
+    def naming(self, commitment_id: str) -> list[str]:
+        """The ids of the commitments any of whose events names this one as their successor (`by`), the latest
+        supersession or an earlier one: those whose history holds a superseded event are read, the others are not."""
+        candidates = [s["id"] for s in self._snapshot.summaries() if " superseded " in s["history"]]
+        return [
+            cid
+            for cid, commitment in self.states(candidates)
+            if commitment is not None and any(event["by"] == commitment_id for event in commitment["history"])
+        ]
+
     def require(self, commitment_id: str) -> Commitment:
         """A copy of the commitment with this exact id, which the command found before it took the lock; a
         NotFoundError if another command removed or renamed it meanwhile (never another id in its place)."""

@@ -505,10 +505,6 @@ class Transaction:
         """`Snapshot.keyed_ids`, before the transaction has changed anything (None after)."""
         return None if self.changes else self._snapshot.keyed_ids()
 
-    def superseding(self, commitment_id: str) -> list[str]:
-        """The ids of the commitments whose latest superseded event names this one as their successor."""
-        return [cid for cid in self._snapshot.superseding(commitment_id) if self.contains(cid)]
-
     def naming(self, commitment_id: str) -> list[str]:
         """The ids of the commitments any of whose events names this one as their successor (`by`), the latest
         supersession or an earlier one: those whose history holds a superseded event are read, the others are not."""

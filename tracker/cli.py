@@ -906,12 +906,12 @@ def remove(context: typer.Context, commitment_id: IdArgument, yes: YesFlag = Fal
     commitment = _find(store, commitment_id)
     _confirm(f"Remove {commitment['id']} ({commitment['title']}) and its history?", yes)
 
-    replaced: list[str] = []  # the commitments with an event that names it as their successor
+    replaced: list[str] = []  # those whose latest supersession names it: found by the index, as `remove` reads no more
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"remove {commitment['id']}"
         transaction.require(commitment["id"])
-        replaced[:] = transaction.naming(commitment["id"])
+        replaced[:] = transaction.superseding(commitment["id"])
         transaction.delete(commitment["id"])
 
     _write(store, "remove", change)

@@ -188,7 +188,7 @@ def print_json(value: Any) -> None:
         document = None
     if stream is None or document is None or not _nothing_to_escape(document):
         text = json_text(value) if document is None else json_safe(document.decode("utf-8"))
-        _plain(sys.stdout, _json_for_stdout(text))
+        _plain(sys.stdout, _json_for_stdout(text, _stdout_is_utf8()))
         return
     stream.write(document)
     stream.write(b"\n")
@@ -219,13 +219,14 @@ def write_pieces(pieces: Iterable[bytes]) -> None:
 
     stream = _ascii_stdout()
     decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = _stdout_is_utf8()
     for piece in pieces:
         if stream is not None and _nothing_to_escape(piece) and not decoder.getstate()[0]:
             stream.write(piece)
             continue
-        sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(piece))))
+        sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(piece)), utf8))
         sys.stdout.flush()
-    sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(b"", final=True))))
+    sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(b"", final=True)), utf8))
     sys.stdout.flush()
 
 
@@ -245,11 +246,11 @@ def _stdout_is_utf8() -> bool:
         return False
 
 
-def _json_for_stdout(text: str) -> str:
-    """JSON text as stdout can hold it: as it is on a UTF-8 stdout; elsewhere (an ASCII or Latin-1 locale) with every
-    character beyond ASCII as a JSON escape (a surrogate pair above U+FFFF), so it still reads back to the same
-    text. JSON holds such characters only inside strings, where an escape means the character."""
-    return text if _stdout_is_utf8() else _BEYOND_ASCII.sub(_as_json_escape, text)
+def _json_for_stdout(text: str, utf8: bool) -> str:
+    """JSON text as stdout can hold it: as it is on a UTF-8 stdout (`utf8`); elsewhere (an ASCII or Latin-1 locale)
+    with every character beyond ASCII as a JSON escape (a surrogate pair above U+FFFF), so it still reads back to the
+    same text. JSON holds such characters only inside strings, where an escape means the character."""
+    return text if utf8 else _BEYOND_ASCII.sub(_as_json_escape, text)
 
 
 def _as_json_escape(found: re.Match[str]) -> str:

@@ -505,9 +505,15 @@ class Transaction:
         """`Snapshot.keyed_ids`, before the transaction has changed anything (None after)."""
         return None if self.changes else self._snapshot.keyed_ids()
 
+    def superseding(self, commitment_id: str) -> list[str]:
+        """The ids of the commitments whose latest superseded event names this one as their successor (found by the
+        index's links, reading nothing else; see `naming` for every event)."""
+        return [cid for cid in self._snapshot.superseding(commitment_id) if self.contains(cid)]
+
     def naming(self, commitment_id: str) -> list[str]:
         """The ids of the commitments any of whose events names this one as their successor (`by`), the latest
-        supersession or an earlier one: those whose history holds a superseded event are read, the others are not."""
+        supersession or an earlier one: every summary is read, and the commitments whose history holds a superseded
+        event (a rename needs them all; grows with the file, unlike `superseding`)."""
         candidates = [s["id"] for s in self._snapshot.summaries() if " superseded " in s["history"]]
         return [
             cid

@@ -653,6 +653,39 @@ def test_export_to_a_missing_directory_and_import_of_a_directory_are_clear_error
     assert db_path.read_bytes() == original
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--db", "", "list"], "'--db'"),
+        (["export", "--output", ""], "'--output' / '-o'"),
+        (["report", "--format", "json", "-o", ""], "'--output' / '-o'"),
+        (["import", ""], "'FILE'"),
+        (["extract", ""], "'FILE'"),
+    ],
+)
+def test_an_empty_path_is_a_usage_error_not_the_current_folder(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], named: str
+) -> None:
+    """Python reads Path('') as '.', so an empty path used to be reported as the folder '.'."""
+    monkeypatch.chdir(tmp_path)
+    original = db_path.read_bytes()
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"tracker: error: Invalid value for {named}")
+    assert "the path is empty; give a file's path" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == original
+
+
+def test_a_directory_as_the_output_is_a_usage_error(run: Run, db_path: Path, tmp_path: Path) -> None:
+    before = sorted(tmp_path.iterdir())
+    result = run("export", "--output", str(tmp_path))
+    assert result.exit_code == 2
+    assert f"{tmp_path} is a directory; give a file's path (or leave --output out)" in result.stderr
+    assert result.stdout == ""
+    assert sorted(tmp_path.iterdir()) == before
+
+
 # --- finding, filtering and reading -------------------------------------------------------------------------------
 
 

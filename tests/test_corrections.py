@@ -10,6 +10,7 @@ import select
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,6 +142,44 @@ def test_removing_a_commitment_that_replaced_another_says_the_link_now_names_non
     notice = "flagship-projects-2020 still names rcep-signing as its successor, which no commitment is now"
     assert removed.stderr == f"tracker: {notice}\n"
     assert run("remove", "cooperation-fund", "--yes").stderr == ""  # none replaced: nothing to say
+
+
+def _supersede(run: Run, commitment: str, by: str, day: str) -> Any:
+    return run("update", commitment, "--status", "superseded", "--by", by, "--date", day, "--note", "n")
+
+
+def test_successors_that_would_lead_back_to_the_commitment_are_refused(run: Run, db_path: Path) -> None:
+    assert _supersede(run, "flagship", "rcep-signing", "2021-01-05").exit_code == 0
+    assert _supersede(run, "rcep-signing", "cooperation-fund", "2021-01-06").exit_code == 0
+    original = db_path.read_bytes()
+    for name, by in (("rcep-signing", "flagship"), ("cooperation-fund", "flagship")):
+        refused = _supersede(run, name, by, "2021-01-07")
+        assert refused.exit_code == 1
+        chain = f"{name} -> flagship-projects-2020 -> rcep-signing" + (
+            " -> cooperation-fund" if name != "rcep-signing" else ""
+        )
+        assert refused.stderr == (
+            f"tracker: error: '{name}' cannot be superseded by 'flagship-projects-2020': its successors would lead "
+            f"back to it ({chain}); name a successor that is not replaced by it\n"
+        )
+        assert db_path.read_bytes() == original
+    assert _supersede(run, "cooperation-fund", "plan-of-action", "2021-01-07").exit_code == 0  # no loop: recorded
+
+
+def test_a_corrected_history_whose_latest_supersession_would_lead_back_is_refused(run: Run, db_path: Path) -> None:
+    # flagship: superseded by rcep-signing, then by cooperation-fund; rcep-signing is then superseded by flagship,
+    # which is no loop while flagship's latest successor is cooperation-fund. Deleting that event, or moving it
+    # before the first, would make rcep-signing its successor again, and each the other's.
+    assert _supersede(run, "flagship", "rcep-signing", "2021-01-05").exit_code == 0
+    assert _supersede(run, "flagship", "cooperation-fund", "2021-02-05").exit_code == 0
+    assert _supersede(run, "rcep-signing", "flagship", "2021-03-05").exit_code == 0
+    original = db_path.read_bytes()
+    for correction in (["--delete", "3", "--yes"], ["--edit", "3", "--date", "2021-01-04"]):
+        refused = run("history", "flagship", *correction)
+        assert refused.exit_code == 1, refused.stderr
+        assert "its successors would lead back to it" in refused.stderr
+        assert db_path.read_bytes() == original
+    assert run("history", "flagship", "--edit", "3", "--note", "Replaced.").exit_code == 0  # the same successor
 
 
 @pytest.mark.parametrize(

@@ -27,17 +27,19 @@ def _no_internal_error(stderr: str) -> None:
     assert "Traceback" not in stderr
 
 
-def _import_fails_cleanly(run: Run, db_path: Path, source: Path, problem: str) -> None:
-    """The import exits 1 with one line for the problem and one that says nothing was imported; no change."""
+def _import_fails_cleanly(run: Run, db_path: Path, source: Path, problem: str, *others: str) -> None:
+    """The import exits 1 with one line for the problem (and for each of the `others` that follow it) and one
+    that says nothing was imported; no change."""
     original = db_path.read_bytes()
     result = run("import", str(source))
     assert result.exit_code == 1, result.stderr
     _no_internal_error(result.stderr)
     lines = result.stderr.splitlines()
-    assert len(lines) == 2, lines
-    assert lines[0].startswith(f"tracker: error: {source}: ")
-    assert problem in lines[0]
-    assert lines[1] == f"tracker: error: {source}: 1 problem(s); nothing was imported"
+    assert len(lines) == 2 + len(others), lines
+    for line, words in zip(lines, (problem, *others), strict=False):
+        assert line.startswith(f"tracker: error: {source}: ")
+        assert words in line
+    assert lines[-1] == f"tracker: error: {source}: {1 + len(others)} problem(s); nothing was imported"
     assert db_path.read_bytes() == original
 
 
@@ -116,17 +118,24 @@ def _export_with(run: Run, tmp_path: Path, change: dict[str, object], event: dic
 
 
 @pytest.mark.parametrize(
-    ("day", "problem"),
+    ("day", "problems"),
     [
-        (FUTURE, f"event 2 date {FUTURE} is in the future (the latest date on Earth is"),
-        ("2020-09-08", "event 2 date 2020-09-08 is before the commitment's source date 2020-09-09"),
+        (FUTURE, [f"event 2 date {FUTURE} is in the future (the latest date on Earth is"]),
+        (  # the event, partial, is then not the latest: the file's status, partial, is not the latest event's
+            "2020-09-08",
+            [
+                "event 2 date 2020-09-08 is before the commitment's source date 2020-09-09",
+                "status 'partial' is not the status of its latest event (in-progress)",
+            ],
+        ),
     ],
 )
 def test_import_refuses_the_event_dates_update_refuses(
-    run: Run, db_path: Path, tmp_path: Path, day: str, problem: str
+    run: Run, db_path: Path, tmp_path: Path, day: str, problems: list[str]
 ) -> None:
     source = _export_with(run, tmp_path, {}, {"date": day})
-    _import_fails_cleanly(run, db_path, source, problem)
+    _import_fails_cleanly(run, db_path, source, *problems)
+    problem = problems[0]
     refused = run("update", "cooperation-fund", "--note", "x", "--date", day)
     assert refused.exit_code == 1
     assert problem.split(" is ")[1].split(" (")[0] in refused.stderr

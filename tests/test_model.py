@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import event
-from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError
+from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError, RecordProblems
 from tracker.model import (
     SCORES,
     Commitment,
@@ -18,6 +18,7 @@ from tracker.model import (
     Status,
     Summary,
     by_due,
+    checked_record,
     commitment_problems,
     current_status,
     format_amount,
@@ -31,6 +32,7 @@ from tracker.model import (
     search_ids,
     slugify,
     status_as_of,
+    successor_loop,
     summarize,
 )
 
@@ -267,3 +269,69 @@ def test_an_unknown_field_is_listed_with_every_other_problem_and_a_missing_one_a
     assert len(problems) == 3, problems  # and the weight's and the due date's
     missing = {key: value for key, value in commitment().items() if key != "weight"}
     assert commitment_problems({**missing, "due": "2020-1-1"}) == ["record lacks weight"]
+
+
+def test_an_unknown_field_hides_no_other_problem_of_its_object_or_of_the_record() -> None:
+    made = commitment(amount={"value": 5, "currency": "USD", "per": None})
+    first = made["history"][0]
+    broken = {
+        **made,
+        "extra": 1,
+        "status": "fulfilled",  # not the status of its latest event
+        "source": {**made["source"], "page": 3, "paragraph": 0},
+        "amount": {"value": 5, "currency": "usd", "per": None, "note": "x"},
+        "history": [{**first, "place": "Seoul"}, {**first, "date": "2019-01-01", "status": "done", "why": 1}],
+    }
+    assert commitment_problems(broken) == [
+        "record has unknown field(s) extra",
+        "source has unknown field(s) page",
+        "source paragraph is not a positive whole number or null",
+        "amount has unknown field(s) note",
+        "amount currency is not a three-letter code such as USD",
+        "event 1 has unknown field(s) place",
+        "event 2 has unknown field(s) why",
+        "event 2 status 'done' is not one of pending, in-progress, stalled, partial, fulfilled, broken, lapsed, "
+        "superseded",
+    ]
+    fine_events = {**broken, "history": [{**first, "place": "Seoul"}, {**first, "date": "2019-01-01", "why": 1}]}
+    assert commitment_problems(fine_events)[-2:] == [
+        "event 2 date 2019-01-01 is before the commitment's source date 2020-09-09",
+        "status 'fulfilled' is not the status of its latest event (pending)",
+    ]
+
+
+def _superseded(commitment_id: str, by: str | None) -> Commitment:
+    made = commitment(id=commitment_id)
+    if by is None:
+        return made
+    return record_event(
+        made,
+        on="2021-01-02",
+        today="2021-01-02",
+        status=Status.SUPERSEDED,
+        note="Replaced.",
+        evidence=[],
+        recorded_at="2021-01-02T00:00:00Z",
+        by=by,
+    )
+
+
+def test_a_successor_loop_is_found_only_where_it_leads_back_to_the_commitment() -> None:
+    # a -> b -> c -> b: the loop b, c (a file edited by hand) leaves a out, and following it ends
+    held = {cid: _superseded(cid, by) for cid, by in (("b", "c"), ("c", "b"), ("d", "a"), ("e", "gone"))}
+    assert successor_loop(_superseded("a", "b"), held.get) is None
+    assert successor_loop(_superseded("a", "d"), held.get) == ["a", "d", "a"]
+    assert successor_loop(_superseded("a", "e"), held.get) is None  # a successor no commitment is: the chain ends
+    assert successor_loop(_superseded("a", None), held.get) is None
+    assert successor_loop(held["b"], held.get) == ["b", "c", "b"]
+
+
+@pytest.mark.parametrize(
+    ("title", "problem"),
+    [("", "title must be 1 to 80 characters, not 0"), ("  ", "the title must not be blank")],
+)
+def test_a_corrected_record_with_no_title_has_one_problem_not_two(title: str, problem: str) -> None:
+    made = commitment(id="a")
+    with pytest.raises(RecordProblems) as raised:
+        checked_record({**made, "title": title}, "a", ["a"], "2021-01-02")
+    assert raised.value.problems == [problem]

@@ -19,7 +19,7 @@ from filelock import FileLock
 
 from tests.conftest import Run, load, record, tracker_executable
 from tracker.files import PreparedFile, bundled_text
-from tracker.index import Index, signature
+from tracker.index import Index, read_index, signature
 from tracker.journal import Journal
 from tracker.layout import FOOTER, HEADER
 from tracker.store import Store
@@ -298,8 +298,6 @@ def _forge_index(store: Store, change: Any) -> None:
     """Write an index that claims to describe the file as it is now (its exact signature), altered by `change`."""
     with store.reading():
         pass
-    from tracker.index import read_index
-
     index = read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
     assert index is not None
     forged = change(index)
@@ -569,6 +567,42 @@ def test_a_data_file_with_json_python_reads_badly_is_a_one_line_error(
     assert isolated_environment.read_text(encoding="utf-8") == content
 
 
+def _forge_over_a_layout_change(store: Store) -> None:
+    """Change the first record's layout in place (the same length, the same JSON), and forge the index to carry the
+    changed file's signature, as only a deliberate forger could."""
+    assert store.load()  # written if it was not
+    index = read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    data = store.path.read_bytes()
+    changed = data.replace(b'"commitments": {\n    "', b'"commitments": {\n   "', 1)  # the first record only
+    changed = changed.replace(b'": {\n      "actors"', b'":  {\n      "actors"', 1)  # still the same length
+    assert len(changed) == len(data)
+    assert changed != data
+    store.path.write_bytes(changed)
+    forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries, index.links)
+    store.index_path.write_bytes(forged.to_bytes())
+
+
+def test_a_write_that_finds_the_index_forged_reads_the_file_whole_and_goes_on(run: Run, db_path: Path) -> None:
+    """A forged index passes the first checks; the write finds it out when it checks the ranges it copies. Nothing
+    is written then: it reads and checks the file whole and makes the change on what the file holds, in the same
+    command (it once asked to run the command again). `undo` does the same."""
+    store = Store(db_path)
+    original = load(db_path)["commitments"]
+    canonical = db_path.read_bytes()
+    _forge_over_a_layout_change(store)
+    updated = run("update", "rcep", "--note", "Read whole.")
+    assert (updated.exit_code, updated.stderr) == (0, ""), updated.stderr
+    after = load(db_path)["commitments"]
+    assert [c for c in after if c["id"] != "rcep-signing"] == [c for c in original if c["id"] != "rcep-signing"]
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Read whole."
+    assert read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER)) is not None
+    _forge_over_a_layout_change(store)
+    undone = run("undo", "--yes")
+    assert (undone.exit_code, undone.stderr) == (0, ""), undone.stderr
+    assert db_path.read_bytes() == canonical  # the record put back, and the whole file written canonically
+
+
 def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(run: Run, db_path: Path) -> None:
     store = Store(db_path)
     with store.transaction("many") as transaction:  # past the count at which records are read in one pass
@@ -576,8 +610,6 @@ def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(ru
         for number in range(70):
             transaction.put({**base, "id": f"copy-{number:02d}"})
     assert run("list").exit_code == 0
-    from tracker.index import read_index
-
     index = read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
     assert index is not None
     text = db_path.read_bytes()

@@ -35,6 +35,7 @@ from tracker.model import (
     Summary,
     Unassessed,
     check_actor,
+    check_successors,
     checked_record,
     citation,
     cited_paragraph,
@@ -161,6 +162,24 @@ def check_date(value: str | None) -> str | None:
 NO_PAGER = "tracker.no_pager"
 
 
+def _check_given(value: str) -> str:
+    """A file named by an empty string is a mistake, not the current folder (which is what Path('') is)."""
+    if not value:
+        raise typer.BadParameter("the path is empty; give a file's path")
+    return value
+
+
+def _check_path(value: str) -> Path:
+    return Path(_check_given(value))
+
+
+def _check_output(value: str) -> Path:
+    path = _check_path(value)
+    if path.is_dir():
+        raise typer.BadParameter(f"{value} is a directory; give a file's path (or leave --output out)")
+    return path
+
+
 @app.callback()
 def main(
     context: typer.Context,
@@ -171,7 +190,7 @@ def main(
             envvar="TRACKER_DB",
             metavar="FILE",
             help="The data file. Default: commitments.json in your user data directory.",
-            dir_okay=True,
+            parser=_check_path,
             show_default=False,
         ),
     ] = None,
@@ -244,6 +263,11 @@ def _successor(store: Store, by: str, commitment_id: str) -> str:
     if successor == commitment_id:
         raise UsageProblem(f"'{commitment_id}' cannot supersede itself; --by names the commitment that replaces it")
     return successor
+
+
+def _lookup(transaction: Transaction) -> Callable[[str], Commitment | None]:
+    """The transaction's commitment with this exact id, or None if it has none."""
+    return lambda commitment_id: transaction.get(commitment_id) if transaction.contains(commitment_id) else None
 
 
 def _write(store: Store, action: str, change: Any) -> WriteResult:
@@ -745,6 +769,7 @@ def update(
             recorded_by=_recorded_by(),
             by=successor,
         )
+        check_successors(updated, _lookup(transaction))
         transaction.put(updated)
 
     result = _write(store, "update", change)
@@ -1193,11 +1218,13 @@ def history(
             raise InvalidInputError(f"'{found}' changed meanwhile; run 'tracker history {found}' to see its events")
         if delete_number is not None:
             transaction.action = f"history {found} --delete {delete_number}"
-            transaction.put(delete_event(current, delete_number))
+            corrected = delete_event(current, delete_number)
         else:
             assert edit_number is not None
             transaction.action = f"history {found} --edit {edit_number}"
-            transaction.put(edit_event(current, edit_number, on=on, status=status, note=note, evidence=evidence))
+            corrected = edit_event(current, edit_number, on=on, status=status, note=note, evidence=evidence)
+        check_successors(corrected, _lookup(transaction))  # another event may now be the latest supersession
+        transaction.put(corrected)
 
     result = _write(store, "history", change)
     if not result.changes:
@@ -1337,7 +1364,7 @@ OutputOption = Annotated[
         "-o",
         metavar="FILE",
         help="Write to this file instead of stdout.",
-        dir_okay=False,
+        parser=_check_output,
         show_default=False,
     ),
 ]
@@ -1668,7 +1695,7 @@ def export(
             "-o",
             metavar="FILE",
             help="Write to this file instead of stdout.",
-            dir_okay=False,
+            parser=_check_output,
             show_default=False,
         ),
     ] = None,
@@ -1715,7 +1742,9 @@ def export(
 @app.command("import")
 def import_command(
     context: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="A JSON export.", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A JSON export.", parser=_check_path, show_default=False)
+    ],
     replace: Annotated[
         bool, typer.Option("--replace", help="Make the database exactly the file's commitments (undo reverts it).")
     ] = False,
@@ -2057,7 +2086,10 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
 def extract_command(
     context: typer.Context,
     file: Annotated[
-        str, typer.Argument(metavar="FILE", help="The statement: UTF-8 text or .html/.htm, or - for stdin.")
+        str,
+        typer.Argument(
+            metavar="FILE", help="The statement: UTF-8 text or .html/.htm, or - for stdin.", callback=_check_given
+        ),
     ],
     on: Annotated[
         str | None,

@@ -173,9 +173,7 @@ def summarize(commitment: Commitment) -> Summary:
     assessed = [event["actors"] for event in history] if any(e["actors"] is not None for e in history) else None
     recorded = [(event["date"], event["recorded_at"][:10]) for event in history]
     latest = history[latest_event(recorded)]
-    superseded_by = None
-    if any(event["status"] == _SUPERSEDED for event in history):
-        superseded_by = [e for e in ordered_history(history) if e["status"] == _SUPERSEDED][-1]["by"]
+    superseded_by = successor(history)
     summary: Summary = {
         "id": commitment["id"],
         "title": commitment["title"],
@@ -461,6 +459,37 @@ _STATUSES = {status.value: status for status in Status}
 _SUPERSEDED = Status.SUPERSEDED.value
 
 
+def successor(history: Sequence[Event]) -> str | None:
+    """The commitment that replaces this one: the `by` of its latest superseded event (None if it has none)."""
+    if not any(event["status"] == _SUPERSEDED for event in history):
+        return None
+    return [e for e in ordered_history(history) if e["status"] == _SUPERSEDED][-1]["by"]
+
+
+def successor_loop(commitment: Commitment, lookup: Callable[[str], Commitment | None]) -> list[str] | None:
+    """The ids from this commitment, successor by successor (`lookup` finds each; None where there is none), back
+    to itself, if they lead back to it: it would then in the end replace itself. None if they do not."""
+    chain = [commitment["id"]]
+    following = successor(commitment["history"])
+    while following is not None and following not in chain[1:]:  # a loop that leaves this one out is not its own
+        chain.append(following)
+        if following == chain[0]:
+            return chain
+        found = lookup(following)
+        following = None if found is None else successor(found["history"])
+    return None
+
+
+def check_successors(commitment: Commitment, lookup: Callable[[str], Commitment | None]) -> None:
+    """InvalidInputError if this commitment's successors lead back to it (see `successor_loop`)."""
+    chain = successor_loop(commitment, lookup)
+    if chain is not None:
+        raise InvalidInputError(
+            f"'{chain[0]}' cannot be superseded by '{chain[1]}': its successors would lead back to it "
+            f"({' -> '.join(chain)}); name a successor that is not replaced by it"
+        )
+
+
 def search_ids(commitments: Iterable[Commitment], text: str) -> set[str]:
     """The ids of the commitments whose title, summary or quote holds `text`, in any case."""
     needle = text.casefold()
@@ -543,13 +572,15 @@ def closest_ids(ids: Iterable[str], wanted: str, count: int = 3) -> list[str]:
 # --- validation -------------------------------------------------------------------------------------------------
 
 
-def _problems_in_event(event: Any, where: str) -> list[str]:
+def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool]:
+    """Every problem of the event, and whether its fields hold up (an unknown one aside), so that its date and
+    status can be compared with others."""
     if not isinstance(event, dict):
-        return [f"{where} is not an object"]
-    problems = _key_problems(event, EVENT_KEYS, where)
-    if problems:
-        return problems
-    problems += _date_problem(event["date"], f"{where} date")
+        return [f"{where} is not an object"], False
+    unknown = _key_problems(event, EVENT_KEYS, where)
+    if not event.keys() >= EVENT_KEYS:
+        return unknown, False
+    problems = _date_problem(event["date"], f"{where} date")
     if not isinstance(event["status"], str) or event["status"] not in STATUS_VALUES:
         problems.append(f"{where} status {event['status']!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
     if not isinstance(event["note"], str):
@@ -571,7 +602,7 @@ def _problems_in_event(event: Any, where: str) -> list[str]:
         problems.append(f"{where} by is not a commitment id or null")
     elif by is not None and event["status"] != Status.SUPERSEDED.value:
         problems.append(f"{where} names a successor (by) but its status is not superseded")
-    return problems
+    return unknown + problems, not problems
 
 
 STATUS_VALUES_ORDERED = tuple(s.value for s in Status)
@@ -614,7 +645,7 @@ def _source_problems(source: Any) -> list[str]:
     if not isinstance(source, dict):
         return ["source is not an object"]
     problems = _key_problems(source, SOURCE_KEYS, "source")
-    if problems:
+    if not source.keys() >= SOURCE_KEYS:
         return problems
     if not isinstance(source["document"], str):
         problems.append("source document is not a string")
@@ -633,7 +664,7 @@ def _amount_problems(amount: Any) -> list[str]:
     if not isinstance(amount, dict):
         return ["amount is not an object or null"]
     problems = _key_problems(amount, AMOUNT_KEYS, "amount")
-    if problems:
+    if not amount.keys() >= AMOUNT_KEYS:
         return problems
     value = amount["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -681,16 +712,17 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     if not isinstance(history, list) or not history:
         problems.append("history is not a non-empty list of events")
         return problems
-    event_problems = []
+    events_hold = True  # every event's fields hold up, so that their dates and statuses compare
     for number, event in enumerate(history, start=1):
-        event_problems += _problems_in_event(event, f"event {number}")
-    problems += event_problems
-    if not event_problems and isinstance(actors, list):
+        found, holds = _problems_in_event(event, f"event {number}")
+        problems += found
+        events_hold = events_hold and holds
+    if events_hold and isinstance(actors, list):
         problems += _assessed_actor_problems(history, actors, commitment["id"])
-    source_problems = _source_problems(commitment["source"])
-    if not event_problems and not source_problems:  # dates are comparable: check them whatever else is wrong
-        problems += _event_date_problems(history, commitment["source"]["date"], today)
-    if not problems and commitment["status"] != current_status(history):
+    source = commitment["source"]
+    if events_hold and isinstance(source, dict) and not _date_problem(source.get("date"), "source date"):
+        problems += _event_date_problems(history, source["date"], today)  # whatever else is wrong
+    if events_hold and commitment["status"] != current_status(history):
         problems.append(
             f"status {commitment['status']!r} is not the status of its latest event ({current_status(history).value})"
         )
@@ -1110,7 +1142,7 @@ def checked_record(record: Any, old_id: str, existing_ids: Iterable[str], today:
 def _edit_problems(record: dict[str, Any], old_id: str, existing: set[str], today: str | None) -> list[str]:
     problems = []
     title = record.get("title")
-    if isinstance(title, str) and not title.strip():
+    if isinstance(title, str) and title and not title.strip():  # an empty one is too short (commitment_problems)
         problems.append("the title must not be blank")
     new_id = record.get("id")
     if new_id != old_id and new_id in existing:

@@ -127,6 +127,10 @@ def read_bytes(path: Path) -> bytes:
         raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
 
 
+class StaleIndex(DatabaseError):
+    """The file does not hold what its index says, found midway through a command (the index is dropped)."""
+
+
 class Change:
     """One commitment before and after a write (None where it did not exist); `after` changes as a transaction
     goes on. (A plain class: a dataclass would cost start-up time, about half a millisecond a class.)"""
@@ -404,11 +408,11 @@ class IndexedSnapshot(Snapshot):
                 yield commitment
             first = last
 
-    def stale(self) -> DatabaseError:
+    def stale(self) -> StaleIndex:
         """The file does not hold what the index says (a file changed in place, a forged index): drop the index,
-        so that the next command reads and checks the whole file."""
+        so that the next command reads and checks the whole file (a write does so at once: see `Store.write`)."""
         _unlink_quietly(self.index_path)
-        return DatabaseError(f"{self.path} does not match its index; the index was dropped: run the command again")
+        return StaleIndex(f"{self.path} does not match its index; the index was dropped: run the command again")
 
     def _linked(self, prefix: bytes) -> list[Summary]:
         """The summaries of the commitments whose links begin with `prefix`, found by bisection; IndexDoubt if
@@ -777,14 +781,14 @@ class Store:
         except DatabaseError as error:
             raise DatabaseError(str(error).replace("not a regular file", "not a tracker database file")) from None
 
-    def _snapshot(self, for_write: bool = False) -> Snapshot:
+    def _snapshot(self, for_write: bool = False, whole: bool = False) -> Snapshot:
         """The file as it is now: through its index if the index describes this very version (and, `for_write`,
-        holds up in every start and key, since a write copies records by them); otherwise the whole file is read
-        and checked, and indexed if it is in the canonical layout."""
+        holds up in every start and key, since a write copies records by them); otherwise, or if `whole`, the whole
+        file is read and checked, and indexed if it is in the canonical layout."""
         descriptor = self._open_data()
         try:
             file_signature = signature(os.fstat(descriptor))
-            index = open_index(self.index_path, file_signature)
+            index = None if whole else open_index(self.index_path, file_signature)
             if index is not None and (index.count or file_signature[0] == len(EMPTY)):
                 try:
                     if for_write:
@@ -869,9 +873,9 @@ class Store:
         remove_temporaries(self.path.parent, rf"{name}|{name}\.index|{name}\.{BACKUP_STAMP}")
 
     @contextmanager
-    def _transaction(self, action: str) -> Iterator[Transaction]:
+    def _transaction(self, action: str, whole: bool = False) -> Iterator[Transaction]:
         self._settle()
-        snapshot = self._snapshot(for_write=True)
+        snapshot = self._snapshot(for_write=True, whole=whole)
         try:
             transaction = Transaction(snapshot, action)
             yield transaction
@@ -886,10 +890,20 @@ class Store:
             snapshot.close()
 
     def write(self, action: str, change: Callable[[Transaction], None]) -> WriteResult:
-        """Run `change` in a transaction; return what it changed."""
-        with self.transaction(action) as transaction:
-            change(transaction)
-        return WriteResult(transaction.effective_changes(), transaction.warnings)
+        """Run `change` in a transaction; return what it changed. If the index proves not to match the file midway
+        (damaged or forged so that its signature still matches), nothing has been written and the index has been
+        dropped: `change` runs again, from the start, on the file read whole and checked."""
+
+        def attempt(whole: bool) -> WriteResult:
+            with self._transaction(action, whole) as transaction:
+                change(transaction)
+            return WriteResult(transaction.effective_changes(), transaction.warnings)
+
+        with self.locked():
+            try:
+                return attempt(whole=False)
+            except StaleIndex:
+                return attempt(whole=True)
 
     def holds_none(self, keys: list[str]) -> bool:
         """Whether the data file, read through a current index, holds none of the commitments with these document
@@ -943,7 +957,10 @@ class Store:
                     changed[commitment_id] = (view[start:end], incoming.summaries[number], links[first:taken])
                 if taken != len(links):
                     return None  # links that follow no record: not an index `index_records` made
-                return self._write_spliced(snapshot, changed, set(), step)
+                try:
+                    return self._write_spliced(snapshot, changed, set(), step)
+                except StaleIndex:  # nothing written, the index dropped: a transaction reads the file whole
+                    return None
             finally:
                 snapshot.close()
 
@@ -1228,27 +1245,33 @@ class Store:
             self._settle()
             last = self._last_entry(expected, seen)
             changes = [Change(c["id"], c["before"], c["after"]) for c in last.changes]
-            snapshot = self._snapshot(for_write=True)
             try:
-                transaction = Transaction(snapshot, "undo")
-                states = snapshot.states(change.id for change in changes)  # many: the index read once, not per id
-                for change, (_, current) in zip(changes, states, strict=True):
-                    if current != change.after:
-                        raise InvalidInputError(
-                            f"cannot undo '{last.action}': commitment '{change.id}' has changed since; "
-                            "'tracker undo --skip' forgets that change so that undo can go further back"
-                        )
-                    transaction.hold(change.id, change.after)  # the same as `current`: not kept twice
-                for change in changes:
-                    if change.before is None:
-                        transaction.delete(change.id)
-                    else:
-                        transaction.put(change.before, checked=True)  # the journal checked every state it holds
-                self._check_replaceable()
-                self._commit_undo(snapshot, transaction.effective_changes(), last)
-            finally:
-                snapshot.close()
+                self._undo(last, changes, whole=False)
+            except StaleIndex:  # nothing written, the index dropped: as `write` does, read the file whole
+                self._undo(last, changes, whole=True)
             return UndoResult(last.action, last.at, changes)
+
+    def _undo(self, last: Entry, changes: list[Change], whole: bool) -> None:
+        snapshot = self._snapshot(for_write=True, whole=whole)
+        try:
+            transaction = Transaction(snapshot, "undo")
+            states = snapshot.states(change.id for change in changes)  # many: the index read once, not per id
+            for change, (_, current) in zip(changes, states, strict=True):
+                if current != change.after:
+                    raise InvalidInputError(
+                        f"cannot undo '{last.action}': commitment '{change.id}' has changed since; "
+                        "'tracker undo --skip' forgets that change so that undo can go further back"
+                    )
+                transaction.hold(change.id, change.after)  # the same as `current`: not kept twice
+            for change in changes:
+                if change.before is None:
+                    transaction.delete(change.id)
+                else:
+                    transaction.put(change.before, checked=True)  # the journal checked every state it holds
+            self._check_replaceable()
+            self._commit_undo(snapshot, transaction.effective_changes(), last)
+        finally:
+            snapshot.close()
 
     def _commit_undo(self, snapshot: Snapshot, changes: list[Change], entry: Entry) -> None:
         """Write the reverted file and take `entry` out of the journal, together or not at all."""

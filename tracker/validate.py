@@ -61,7 +61,7 @@ def _is_name_list(values: Any) -> bool:
 
 
 def _is_event(event: Any) -> bool:
-    """`model._problems_in_event(event)` is empty."""
+    """`model._problems_in_event(event)` finds no problem."""
     if not isinstance(event, dict) or event.keys() != EVENT_KEYS:
         return False
     status = event["status"]

@@ -677,6 +677,70 @@ def test_an_empty_path_is_a_usage_error_not_the_current_folder(
     assert db_path.read_bytes() == original
 
 
+@pytest.mark.parametrize(
+    "args", [["--db", "gone/", "init"], ["export", "--output", "out/"], ["import", "colleague/"]], ids=str
+)
+def test_a_path_ending_in_a_slash_names_a_folder_not_a_file(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """Path('out/') is Path('out'): the slash, and what the user meant by it, would be lost."""
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    result = run(*args)
+    assert result.exit_code == 2
+    assert f"{args[-2] if args[0] == '--db' else args[-1]} ends in /, so it names a folder" in result.stderr
+    assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("command", [["init"], ["init", "--force"], ["undo", "--yes"], ["list"]], ids=str)
+@pytest.mark.parametrize("folder", [".", "sub/..", "sub"])
+def test_a_folder_as_the_database_is_refused_by_every_command(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], folder: str
+) -> None:
+    # '.' has no file name: init and undo, which name files beside the database, failed with an internal error.
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    result = run("--db", folder, *command)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"tracker: error: {folder} is a directory, not a tracker database file; give a file's path, "
+        f"e.g. {Path(folder) / 'commitments.json'}\n"
+    )
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_output_dash_is_stdout_and_import_dash_reads_stdin(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    exported = run("export", "--output", "-")
+    assert exported.exit_code == 0
+    assert json.loads(exported.stdout)["_meta"] == {"1": {"schema_version": 3}}
+    assert not (tmp_path / "-").exists()
+    document = json.loads(exported.stdout)
+    for commitment in document["commitments"].values():
+        if commitment["id"] == "rcep-signing":
+            commitment["history"].append({**commitment["history"][0], "date": "2020-11-15", "note": "Signed."})
+    imported = run("import", "-", input=json.dumps(document))
+    assert (imported.exit_code, imported.stderr) == (0, ""), imported.stderr
+    assert imported.stdout == "imported <stdin>: 0 added, 1 updated, 17 unchanged\n"
+    assert "import <stdin>" in run("undo", "--list").stdout
+    replaced = run("import", "-", "--replace", input=json.dumps(document))
+    assert replaced.exit_code == 2  # stdin is the file: nobody can confirm
+    assert "pass --yes" in replaced.stderr
+
+
+def test_a_directory_as_the_output_is_named_with_its_control_characters_escaped(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "new\nline"
+    folder.mkdir()
+    result = run("report", "--output", str(folder))
+    assert result.exit_code == 2
+    assert f"{tmp_path}/new\\nline is a directory" in result.stderr
+
+
 def test_a_directory_as_the_output_is_a_usage_error(run: Run, db_path: Path, tmp_path: Path) -> None:
     before = sorted(tmp_path.iterdir())
     result = run("export", "--output", str(tmp_path))

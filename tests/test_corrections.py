@@ -159,8 +159,8 @@ def test_successors_that_would_lead_back_to_the_commitment_are_refused(run: Run,
             " -> cooperation-fund" if name != "rcep-signing" else ""
         )
         assert refused.stderr == (
-            f"tracker: error: '{name}' cannot be superseded by 'flagship-projects-2020': its successors would lead "
-            f"back to it ({chain}); name a successor that is not replaced by it\n"
+            f"tracker: error: the successors of '{name}' would lead back to it ({chain}); a commitment cannot in the "
+            "end replace itself\n"
         )
         assert db_path.read_bytes() == original
     assert _supersede(run, "cooperation-fund", "plan-of-action", "2021-01-07").exit_code == 0  # no loop: recorded
@@ -177,9 +177,61 @@ def test_a_corrected_history_whose_latest_supersession_would_lead_back_is_refuse
     for correction in (["--delete", "3", "--yes"], ["--edit", "3", "--date", "2021-01-04"]):
         refused = run("history", "flagship", *correction)
         assert refused.exit_code == 1, refused.stderr
-        assert "its successors would lead back to it" in refused.stderr
+        assert "would lead back to it" in refused.stderr
         assert db_path.read_bytes() == original
     assert run("history", "flagship", "--edit", "3", "--note", "Replaced.").exit_code == 0  # the same successor
+
+
+def test_a_rename_to_an_id_that_a_successor_names_may_not_close_a_loop(run: Run, db_path: Path) -> None:
+    # rcep-signing still names cooperation-fund, removed; digital is replaced by rcep-signing: renamed
+    # cooperation-fund, it would be replaced by the commitment it replaces.
+    assert _supersede(run, "rcep-signing", "cooperation-fund", "2021-01-05").exit_code == 0
+    assert run("remove", "cooperation-fund", "--yes").exit_code == 0
+    assert _supersede(run, "digital", "rcep-signing", "2021-01-06").exit_code == 0
+    original = db_path.read_bytes()
+    renamed = run("edit", "digital", "--id", "cooperation-fund")
+    assert renamed.exit_code == 1
+    assert renamed.stderr == (
+        "tracker: error: the successors of 'cooperation-fund' would lead back to it (cooperation-fund -> "
+        "rcep-signing -> cooperation-fund); a commitment cannot in the end replace itself\n"
+    )
+    assert db_path.read_bytes() == original
+    assert run("edit", "digital", "--id", "digital-2").exit_code == 0  # any other id
+
+
+def test_only_a_commitment_superseded_now_has_a_successor_to_follow(run: Run, db_path: Path) -> None:
+    # rcep-signing was replaced by wto, then taken up again: wto may now be replaced by it.
+    assert _supersede(run, "rcep-signing", "wto-candidate-support", "2021-01-05").exit_code == 0
+    assert run("update", "rcep", "--status", "in-progress", "--date", "2021-02-01").exit_code == 0
+    done = _supersede(run, "wto", "rcep-signing", "2021-03-01")
+    assert done.exit_code == 0, done.stderr
+
+
+def test_a_loop_made_otherwise_stops_no_change_that_leaves_it_as_it_is(run: Run, db_path: Path, tmp_path: Path) -> None:
+    # An import is not checked for loops: a colleague's file in which rcep-signing and wto replace each other.
+    document = json.loads(run("export").stdout)
+    successors = {"rcep-signing": "wto-candidate-support", "wto-candidate-support": "rcep-signing"}
+    for commitment in document["commitments"].values():
+        if commitment["id"] in successors:
+            first = commitment["history"][0]
+            replaced = {**first, "date": "2021-01-05", "status": "superseded", "by": successors[commitment["id"]]}
+            commitment["history"].append(replaced)
+            commitment["status"] = "superseded"
+    colleague = tmp_path / "colleague.json"
+    colleague.write_text(json.dumps(document), encoding="utf-8")
+    assert run("import", str(colleague)).exit_code == 0
+    for change in (
+        ["update", "rcep", "--note", "Still replaced.", "--date", "2021-01-05"],  # its successor carried to it
+        ["history", "rcep", "--edit", "2", "--note", "Replaced by the WTO support."],
+        ["edit", "rcep", "--title", "Sign RCEP"],
+    ):
+        done = run(*change)
+        assert done.exit_code == 0, done.stderr
+    named = [event["by"] for event in record(db_path, "rcep-signing")["history"]]
+    assert named == [None, "wto-candidate-support", "wto-candidate-support"]
+    taken_up = run("update", "rcep", "--status", "in-progress", "--date", "2021-01-06", "--note", "Taken up again.")
+    assert taken_up.exit_code == 0  # which ends the loop
+    assert _supersede(run, "rcep-signing", "wto", "2021-01-07").exit_code == 1  # and it cannot be made again
 
 
 @pytest.mark.parametrize(

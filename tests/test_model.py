@@ -18,6 +18,8 @@ from tracker.model import (
     Status,
     Summary,
     by_due,
+    check_successors,
+    checked_fields,
     checked_record,
     commitment_problems,
     current_status,
@@ -335,3 +337,55 @@ def test_a_corrected_record_with_no_title_has_one_problem_not_two(title: str, pr
     with pytest.raises(RecordProblems) as raised:
         checked_record({**made, "title": title}, "a", ["a"], "2021-01-02")
     assert raised.value.problems == [problem]
+
+
+def test_a_long_loop_is_named_by_its_ends_and_its_length() -> None:
+    held = {f"c{n}": _superseded(f"c{n}", f"c{n + 1}") for n in range(1, 12)}
+    held["c12"] = _superseded("c12", "c0")
+    with pytest.raises(InvalidInputError) as raised:
+        check_successors(_superseded("c0", "c1"), held.get)
+    assert str(raised.value) == (
+        "the successors of 'c0' would lead back to it (c0 -> c1 -> c2 -> (9 more) -> c12 -> c0); "
+        "a commitment cannot in the end replace itself"
+    )
+    check_successors(_superseded("c0", "c1"), held.get, before=_superseded("c0", "c1"))  # as it was: not asked
+
+
+@pytest.mark.parametrize(
+    ("change", "problems"),
+    [
+        ({"source_date": "2019-02-30"}, ["source date: '2019-02-30' is not a real calendar date (YYYY-MM-DD)"]),
+        ({"source_date": "2999-01-01"}, ["the source date 2999-01-01 is in the future (the latest date on Earth is"]),
+        (
+            {"status": "fulfilled", "title": "x" * 81},
+            [
+                "the status is its latest event's: record what happened with 'tracker update'",
+                "title must be 1 to 80 characters, not 81",
+            ],
+        ),
+        (
+            {"history": [], "extra": 1, "title": "\ud800"},
+            [
+                "the history is not edited here: 'tracker history a --edit N' corrects one event",
+                "record has unknown field(s) extra",
+                "holds text that is not Unicode (a lone surrogate, as bytes that are not UTF-8 become)",
+            ],
+        ),
+    ],
+)
+def test_an_editor_save_lists_each_problem_once_and_every_one(change: dict[str, Any], problems: list[str]) -> None:
+    before = commitment(id="a", due="2021-06-30")
+    edited: dict[str, Any] = {**before, **{k: v for k, v in change.items() if k != "source_date"}}
+    if "source_date" in change:
+        edited["source"] = {**before["source"], "date": change["source_date"]}
+    with pytest.raises(RecordProblems) as raised:
+        checked_fields(before, edited, ["a"], "2021-01-02")
+    found = raised.value.problems
+    assert len(found) == len(problems), found
+    assert all(line.startswith(words) for line, words in zip(found, problems, strict=True)), found
+
+
+def test_a_status_that_is_not_a_name_is_said_to_be_none_of_them() -> None:
+    assert commitment_problems({**commitment(), "status": ["pending"]}) == [
+        "status ['pending'] is not one of pending, in-progress, stalled, partial, fulfilled, broken, lapsed, superseded"
+    ]

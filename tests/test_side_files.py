@@ -603,6 +603,55 @@ def test_a_write_that_finds_the_index_forged_reads_the_file_whole_and_goes_on(ru
     assert db_path.read_bytes() == canonical  # the record put back, and the whole file written canonically
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["update", "wto", "--note", "Read whole."],
+        ["show", "wto"],
+        ["remove", "wto", "--yes"],
+        ["edit", "wto", "--title", "Support the WTO candidate"],
+        ["edit", "wto", "--id", "wto-support"],
+        ["history", "wto", "--edit", "1", "--note", "The statement."],
+    ],
+)
+def test_a_command_on_the_very_record_the_forged_index_misplaces_reads_the_file_whole(
+    run: Run, db_path: Path, command: list[str]
+) -> None:
+    """The first record's layout changed, and the index forged: reading that record finds it out (before any
+    lock, to find the commitment), and the command reads and checks the whole file instead, in one go."""
+    store = Store(db_path)
+    _forge_over_a_layout_change(store)
+    assert load(db_path)["commitments"][0]["id"] == "wto-candidate-support"
+    done = run(*command)
+    assert (done.exit_code, done.stderr) == (0, ""), done.stderr
+    if command[0] != "show":
+        assert run("undo", "--yes").exit_code == 0
+        assert run("list").exit_code == 0  # and the index is written again
+        assert read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER)) is not None
+
+
+def test_an_import_over_a_forged_index_counts_each_commitment_once(run: Run, db_path: Path, tmp_path: Path) -> None:
+    # The merge runs again on the file read whole: what it counted the first time must not count twice.
+    colleague = tmp_path / "colleague.json"
+    assert run("--db", str(colleague), "init").exit_code == 0
+    added = ["add", "--title", "Host the 2021 Summit", "--kind", "pledge", "--actor", "ROK", "--pillar", "economic"]
+    assert run("--db", str(colleague), *added).exit_code == 0
+    assert run("--db", str(colleague), "update", "rcep", "--note", "Signed in Hanoi.").exit_code == 0
+    document = json.loads(run("--db", str(colleague), "export").stdout)
+    # Only the new commitment and rcep-signing: not the record the forged index misplaces, so that only the write,
+    # when it checks the ranges it copies, finds the index out.
+    held = {c["id"] for c in load(db_path)["commitments"]}
+    kept = {k: c for k, c in document["commitments"].items() if c["id"] == "rcep-signing" or c["id"] not in held}
+    document["commitments"] = kept
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(document, indent=1), encoding="utf-8")  # not the canonical layout: merged
+    _forge_over_a_layout_change(Store(db_path))
+    imported = run("import", str(export))
+    assert (imported.exit_code, imported.stderr) == (0, ""), imported.stderr
+    assert imported.stdout == f"imported {export}: 1 added, 1 updated, 0 unchanged\n"
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Signed in Hanoi."
+
+
 def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(run: Run, db_path: Path) -> None:
     store = Store(db_path)
     with store.transaction("many") as transaction:  # past the count at which records are read in one pass

@@ -36,7 +36,7 @@ from tracker.model import (
     Unassessed,
     check_actor,
     check_successors,
-    checked_record,
+    checked_fields,
     citation,
     cited_paragraph,
     delete_event,
@@ -163,9 +163,12 @@ NO_PAGER = "tracker.no_pager"
 
 
 def _check_given(value: str) -> str:
-    """A file named by an empty string is a mistake, not the current folder (which is what Path('') is)."""
+    """A file named by an empty string is a mistake, not the current folder (which is what Path('') is); so is one
+    that ends in a slash, which Path would drop (making `x/` the file `x`)."""
     if not value:
         raise typer.BadParameter("the path is empty; give a file's path")
+    if value.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{render.safe(value)} ends in {value[-1]}, so it names a folder; give a file's path")
     return value
 
 
@@ -173,10 +176,13 @@ def _check_path(value: str) -> Path:
     return Path(_check_given(value))
 
 
-def _check_output(value: str) -> Path:
+def _check_output(value: str) -> Path | None:
+    """The --output file; None (stdout) for -."""
     path = _check_path(value)
+    if value == "-":
+        return None
     if path.is_dir():
-        raise typer.BadParameter(f"{value} is a directory; give a file's path (or leave --output out)")
+        raise typer.BadParameter(f"{render.safe(value)} is a directory; give a file's path (or leave --output out)")
     return path
 
 
@@ -221,12 +227,20 @@ def _store(context: typer.Context, create: bool = True) -> Store:
     where): a --db or TRACKER_DB path that does not exist is an error, so that a typo never starts a new file."""
     explicit = context.find_root().obj
     store = Store(explicit if explicit is not None else default_path())
+    if store.path.is_dir():  # for every command, init and undo too: `.` and `/` have no file name to work with
+        raise DatabaseError(
+            f"{store.path} is a directory, not a tracker database file; give a file's path, "
+            f"e.g. {store.path / 'commitments.json'}"
+        )
     if not create:
         return store
     if explicit is not None:
         if not store.exists():
+            import shlex
+
             raise DatabaseError(
-                f"no database at {store.path}; 'tracker --db {store.path} init' creates one (--empty for none)"
+                f"no database at {store.path}; 'tracker --db {shlex.quote(str(store.path))} init' creates one "
+                "(--empty for none)"
             )
     elif store.ensure(create_directory=True):
         render.print_notice(f"created {store.path} from the bundled ASEAN-ROK 2020 data set")
@@ -756,8 +770,9 @@ def update(
         transaction.action = f"update {found}"
         if successor is not None:
             transaction.require(successor)
+        current = transaction.require(found)
         updated = record_event(
-            transaction.require(found),
+            current,
             on=on or today,
             today=today,
             status=status,
@@ -769,7 +784,7 @@ def update(
             recorded_by=_recorded_by(),
             by=successor,
         )
-        check_successors(updated, _lookup(transaction))
+        check_successors(updated, _lookup(transaction), before=current)
         transaction.put(updated)
 
     result = _write(store, "update", change)
@@ -1068,7 +1083,7 @@ def edit(
             raise InvalidInputError(f"'{found}' changed while you edited it; nothing was written, edit it again")
         others = [cid for cid in transaction.ids() if cid != found]
         if edited_by_hand is not None:
-            edited = checked_record(_fields_only(before, edited_by_hand), found, others)
+            edited = checked_fields(before, edited_by_hand, others)
         else:
             edited = edit_commitment(current, changes, others)
         transaction.action = f"edit {found}" + (f" (now {edited['id']})" if edited["id"] != found else "")
@@ -1081,6 +1096,7 @@ def edit(
                 transaction.put({**replaced, "history": history})  # type: ignore[typeddict-item]
                 written["relinked"].append(other)
         transaction.put(edited)
+        check_successors(edited, _lookup(transaction), before=current)  # a new id may be one that others name
 
     result = _write(store, "edit", change)
     after = next((c.after for c in result.changes if c.after is not None and c.id == written.get("id")), None)
@@ -1095,26 +1111,6 @@ def edit(
 def _events(commitment: Commitment) -> str:
     count = len(commitment["history"])
     return f"{count} event" + ("" if count == 1 else "s")
-
-
-def _fields_only(before: Commitment, edited: dict[str, Any]) -> dict[str, Any]:
-    """The record saved in the editor, if it changes only the commitment's own fields: its history and status
-    are changed with `history` and `update`, so that every event keeps when and by whom it was recorded. A new
-    source date moves the first event (the statement itself) with it, as `edit --source-date` does."""
-    problems = []
-    if edited.get("status", before["status"]) != before["status"]:
-        problems.append("the status is its latest event's: record what happened with 'tracker update'")
-    if edited.get("history", before["history"]) != before["history"]:
-        problems.append(f"the history is not edited here: 'tracker history {before['id']} --edit N' corrects one event")
-    if problems:
-        raise RecordProblems(f"'{before['id']}' was not changed: {len(problems)} problem(s)", problems)
-    source = edited.get("source")
-    history = list(before["history"])
-    if isinstance(source, dict) and isinstance(source.get("date"), str):
-        old_date = before["source"]["date"]
-        if source["date"] != old_date and history[0]["date"] == old_date:
-            history[0] = {**history[0], "date": source["date"]}
-    return {**edited, "history": history, "status": before["status"]}
 
 
 def _changed_fields(before: Commitment, after: Commitment) -> set[str]:
@@ -1223,7 +1219,7 @@ def history(
             assert edit_number is not None
             transaction.action = f"history {found} --edit {edit_number}"
             corrected = edit_event(current, edit_number, on=on, status=status, note=note, evidence=evidence)
-        check_successors(corrected, _lookup(transaction))  # another event may now be the latest supersession
+        check_successors(corrected, _lookup(transaction), before=current)  # another may now be the latest
         transaction.put(corrected)
 
     result = _write(store, "history", change)
@@ -1363,7 +1359,7 @@ OutputOption = Annotated[
         "--output",
         "-o",
         metavar="FILE",
-        help="Write to this file instead of stdout.",
+        help="Write to this file instead of stdout (- is stdout).",
         parser=_check_output,
         show_default=False,
     ),
@@ -1694,7 +1690,7 @@ def export(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to this file instead of stdout.",
+            help="Write to this file instead of stdout (- is stdout).",
             parser=_check_output,
             show_default=False,
         ),
@@ -1743,7 +1739,8 @@ def export(
 def import_command(
     context: typer.Context,
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="A JSON export.", parser=_check_path, show_default=False)
+        Path,
+        typer.Argument(metavar="FILE", help="A JSON export, or - for stdin.", parser=_check_path, show_default=False),
     ],
     replace: Annotated[
         bool, typer.Option("--replace", help="Make the database exactly the file's commitments (undo reverts it).")
@@ -1760,7 +1757,10 @@ def import_command(
     from tracker.formats import import_canonical, merge_canonical, read_canonical_import, replacing
     from tracker.store import decoded, read_bytes
 
-    data = read_bytes(file)
+    if str(file) == "-":
+        data, file = sys.stdin.buffer.read(), Path("<stdin>")  # named as Python names it
+    else:
+        data = read_bytes(file)
     store = _store(context)
     counts = None
     confirmed: set[str] | None = None

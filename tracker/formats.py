@@ -521,6 +521,7 @@ def import_commitments(
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"import {origin}" + (" --replace" if replace else "")
+        counts.added = counts.updated = counts.removed = 0  # it may run twice: see `Store.write`
         existing = set(transaction.ids())
         if replace and removals is not None and existing - incoming_ids - removals:
             raise InvalidInputError("the database changed while you confirmed; nothing was imported, run it again")
@@ -616,6 +617,7 @@ def merge_canonical(store: Store, data: bytes, origin: str, removals: set[str] |
 
     def change(transaction: Transaction) -> None:
         transaction.action = f"import {origin}" + (" --replace" if replace else "")
+        counts.added = counts.updated = counts.removed = 0  # it may run twice: see `Store.write`
         held = transaction.keyed_ids() if replace else {}
         same = transaction.same_records(data, spans, keys)
         if held is None or same is None:

@@ -466,27 +466,42 @@ def successor(history: Sequence[Event]) -> str | None:
     return [e for e in ordered_history(history) if e["status"] == _SUPERSEDED][-1]["by"]
 
 
+def current_successor(commitment: Commitment) -> str | None:
+    """The commitment that replaces this one now: its successor while its status is superseded, else None."""
+    return successor(commitment["history"]) if commitment["status"] == _SUPERSEDED else None
+
+
 def successor_loop(commitment: Commitment, lookup: Callable[[str], Commitment | None]) -> list[str] | None:
-    """The ids from this commitment, successor by successor (`lookup` finds each; None where there is none), back
-    to itself, if they lead back to it: it would then in the end replace itself. None if they do not."""
+    """The ids from this commitment, current successor by current successor (`lookup` finds each; None where there
+    is none), back to itself, if they lead back to it: it would then in the end replace itself. None if not."""
     chain = [commitment["id"]]
-    following = successor(commitment["history"])
+    following = current_successor(commitment)
     while following is not None and following not in chain[1:]:  # a loop that leaves this one out is not its own
         chain.append(following)
         if following == chain[0]:
             return chain
         found = lookup(following)
-        following = None if found is None else successor(found["history"])
+        following = None if found is None else current_successor(found)
     return None
 
 
-def check_successors(commitment: Commitment, lookup: Callable[[str], Commitment | None]) -> None:
-    """InvalidInputError if this commitment's successors lead back to it (see `successor_loop`)."""
+def check_successors(
+    commitment: Commitment, lookup: Callable[[str], Commitment | None], before: Commitment | None = None
+) -> None:
+    """InvalidInputError if this commitment's successors lead back to it (see `successor_loop`). Not asked where
+    `before`, the commitment as it was, had the same id and successor: a loop made otherwise (by an import, an
+    undo, a file edited by hand) never stops a change that does not touch it."""
+    if before is not None and (before["id"], current_successor(before)) == (
+        commitment["id"],
+        current_successor(commitment),
+    ):
+        return
     chain = successor_loop(commitment, lookup)
     if chain is not None:
+        shown = chain if len(chain) <= 7 else [*chain[:3], f"({len(chain) - 5:,} more)", *chain[-2:]]
         raise InvalidInputError(
-            f"'{chain[0]}' cannot be superseded by '{chain[1]}': its successors would lead back to it "
-            f"({' -> '.join(chain)}); name a successor that is not replaced by it"
+            f"the successors of '{chain[0]}' would lead back to it ({' -> '.join(shown)}); a commitment cannot in the "
+            "end replace itself"
         )
 
 
@@ -720,13 +735,17 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     if events_hold and isinstance(actors, list):
         problems += _assessed_actor_problems(history, actors, commitment["id"])
     source = commitment["source"]
-    if events_hold and isinstance(source, dict) and not _date_problem(source.get("date"), "source date"):
-        problems += _event_date_problems(history, source["date"], today)  # whatever else is wrong
-    if events_hold and commitment["status"] != current_status(history):
-        problems.append(
-            f"status {commitment['status']!r} is not the status of its latest event ({current_status(history).value})"
-        )
-    if not problems and has_surrogate(commitment):
+    if isinstance(source, dict) and not _date_problem(source.get("date"), "source date"):
+        if source["date"] > (bound := future_bound(today)):  # every event would be before it or in the future
+            problems.append(f"the source date {source['date']} is in the future (the latest date on Earth is {bound})")
+        elif events_hold:
+            problems += _event_date_problems(history, source["date"], today)  # whatever else is wrong
+    status = commitment["status"]
+    if not isinstance(status, str) or status not in STATUS_VALUES:
+        problems.append(f"status {status!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
+    elif events_hold and status != current_status(history):
+        problems.append(f"status {status!r} is not the status of its latest event ({current_status(history).value})")
+    if has_surrogate(commitment) if not problems else _holds_surrogate(commitment):  # the first is quicker
         problems.append("holds text that is not Unicode (a lone surrogate, as bytes that are not UTF-8 become)")
     return problems
 
@@ -744,6 +763,15 @@ def _event_date_problems(history: list[Event], source_date: str, today: str | No
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _holds_surrogate(value: Any) -> bool:
+    """Whether any text in `value` (keys too), whatever its shape, holds a lone surrogate."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_surrogate(key) or _holds_surrogate(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_surrogate(item) for item in value)
 
 
 def has_surrogate(commitment: dict[str, Any]) -> bool:
@@ -795,8 +823,10 @@ def record_event(
             f"'tracker edit {commitment['id']} --source-date YYYY-MM-DD' corrects it"
         )
     assessed = assessed_actors(commitment, actors) if actors else None
-    if status is None:
+    if status is None:  # as it was on that date, and so replaced by the same successor
         status = status_as_of(commitment["history"], on) or Status.PENDING
+        if status is Status.SUPERSEDED and by is None:
+            by = successor([event for event in commitment["history"] if event["date"] <= on])
     if by is not None and status is not Status.SUPERSEDED:
         raise UsageProblem("--by names the successor of a superseded commitment; give --status superseded with it")
     if by is not None and by == commitment["id"]:
@@ -1139,6 +1169,41 @@ def checked_record(record: Any, old_id: str, existing_ids: Iterable[str], today:
     return record  # type: ignore[no-any-return]
 
 
+def checked_fields(
+    before: Commitment, edited: dict[str, Any], existing_ids: Iterable[str], today: str | None = None
+) -> Commitment:
+    """`edited`, the commitment `before` as the user saved it from an editor, if it changes only the commitment's
+    own fields and holds every rule (see `checked_record`); RecordProblems listing every problem otherwise. Its
+    history and status are changed with `history` and `update`, so that every event keeps when and by whom it was
+    recorded. A new source date, if it is a real date, moves the first event (the statement itself) with it, as
+    `edit --source-date` does."""
+    problems = []
+    if edited.get("status", before["status"]) != before["status"]:
+        problems.append("the status is its latest event's: record what happened with 'tracker update'")
+    if edited.get("history", before["history"]) != before["history"]:
+        problems.append(f"the history is not edited here: 'tracker history {before['id']} --edit N' corrects one event")
+    history = list(before["history"])
+    new_date, old_date = _real_source_date(edited), before["source"]["date"]
+    if new_date is not None and new_date != old_date and history[0]["date"] == old_date:
+        history[0] = {**history[0], "date": new_date}
+    record = {**edited, "history": history, "status": before["status"]}
+    try:
+        checked = checked_record(record, before["id"], existing_ids, today)
+    except RecordProblems as error:
+        problems += error.problems
+    if problems:
+        raise RecordProblems(f"'{before['id']}' was not changed: {len(problems)} problem(s)", problems)
+    return checked
+
+
+def _real_source_date(record: dict[str, Any]) -> str | None:
+    """The record's source date, if it is a real date (YYYY-MM-DD)."""
+    source = record.get("source")
+    if isinstance(source, dict) and not _date_problem(source.get("date"), "source date"):
+        return source["date"]  # type: ignore[no-any-return]
+    return None
+
+
 def _edit_problems(record: dict[str, Any], old_id: str, existing: set[str], today: str | None) -> list[str]:
     problems = []
     title = record.get("title")
@@ -1147,14 +1212,11 @@ def _edit_problems(record: dict[str, Any], old_id: str, existing: set[str], toda
     new_id = record.get("id")
     if new_id != old_id and new_id in existing:
         problems.append(f"a commitment with id '{new_id}' already exists; choose another --id")
-    source = record.get("source")
-    due = record.get("due")
-    if isinstance(source, dict) and isinstance(source.get("date"), str) and _DATE_PATTERN.match(source["date"]):
-        bound = future_bound(today)
-        if source["date"] > bound:
-            problems.append(f"the source date {source['date']} is in the future (the latest date on Earth is {bound})")
-        if isinstance(due, str) and due < source["date"]:
-            problems.append(f"the due date {due} is before the source date {source['date']}")
+    source_date, due = _real_source_date(record), record.get("due")
+    if source_date is None or source_date > future_bound(today):
+        return problems  # the source date's own problem is listed; the due date cannot be held to it
+    if isinstance(due, str) and not _date_problem(due, "due") and due < source_date:
+        problems.append(f"the due date {due} is before the source date {source_date}")
     return problems
 
 

@@ -272,23 +272,23 @@ class IndexedSnapshot(Snapshot):
         return self._instead().ids
 
     def position(self, commitment_id: str) -> int:
-        """Where this id stands in the file; KeyError if it is not there."""
-        try:
-            number = self.index.position(doc_key(commitment_id))
-            if self.index.row(number)[1] != commitment_id:
-                raise KeyError(commitment_id)
-        except IndexDoubt:
-            raise self.stale() from None
+        """Where this id stands in the file; KeyError if it is not there, IndexDoubt if the index does not hold up."""
+        number = self.index.position(doc_key(commitment_id))
+        if self.index.row(number)[1] != commitment_id:
+            raise KeyError(commitment_id)
         return number
 
     def contains(self, commitment_id: str) -> bool:
-        if self._whole is not None:
-            return self._whole.contains(commitment_id)
-        try:
-            self.position(commitment_id)
-        except KeyError:
-            return False
-        return True
+        if self._whole is None:
+            try:
+                self.position(commitment_id)
+            except KeyError:
+                return False
+            except IndexDoubt:
+                pass
+            else:
+                return True
+        return self._instead().contains(commitment_id)
 
     def resolve(self, wanted: str) -> str:
         if self._whole is None and self.contains(wanted):
@@ -302,17 +302,17 @@ class IndexedSnapshot(Snapshot):
         return resolve_id(self.ids, wanted)  # not found: the closest ids, from all of them
 
     def get(self, commitment_id: str) -> Commitment:
-        if self._whole is not None:
-            return self._whole.get(commitment_id)
-        position = self.position(commitment_id)
-        try:
-            start, end = self.index.span(position)
-        except IndexDoubt:
-            raise self.stale() from None
-        commitment = read_record(os.pread(self.descriptor, end - start, start), doc_key(commitment_id), commitment_id)
-        if commitment is None:
-            raise self.stale()
-        return commitment
+        if self._whole is None:  # a record that does not match the index: the whole file, read and checked, says
+            try:
+                start, end = self.index.span(self.position(commitment_id))
+            except IndexDoubt:
+                pass
+            else:
+                raw = os.pread(self.descriptor, end - start, start)
+                commitment = read_record(raw, doc_key(commitment_id), commitment_id)
+                if commitment is not None:
+                    return commitment
+        return self._instead().get(commitment_id)
 
     def places(self) -> tuple[list[str], dict[str, int], array[int]]:
         """Every document key in file order, each id's place in that order, and every start (N + 1), read from
@@ -966,6 +966,8 @@ class Store:
 
     def _commit(self, snapshot: Snapshot, step: JournalStep) -> list[str]:
         changes = step.changes
+        if isinstance(snapshot, IndexedSnapshot) and snapshot._whole is not None:
+            snapshot = snapshot._whole  # the index proved wrong in this command: nothing is copied by it
         if isinstance(snapshot, IndexedSnapshot):
             existing = {change.id for change in changes if change.before is not None}
             afters = {change.id: change.after for change in changes if change.after is not None}
@@ -1020,7 +1022,10 @@ class Store:
             key = doc_key(commitment_id)
             if commitment_id in existing:
                 if file_rows is None:
-                    place = snapshot.position(commitment_id)
+                    try:
+                        place = snapshot.position(commitment_id)
+                    except IndexDoubt:
+                        raise snapshot.stale() from None
                 elif where.get(commitment_id) is None or file_rows[0][where[commitment_id]] != key:
                     raise snapshot.stale()
                 else:

@@ -678,7 +678,9 @@ def test_an_empty_path_is_a_usage_error_not_the_current_folder(
 
 
 @pytest.mark.parametrize(
-    "args", [["--db", "gone/", "init"], ["export", "--output", "out/"], ["import", "colleague/"]], ids=str
+    "args",
+    [["--db", "gone/", "init"], ["export", "--output", "out/"], ["import", "colleague/"], ["--db", "x/.", "list"]],
+    ids=str,
 )
 def test_a_path_ending_in_a_slash_names_a_folder_not_a_file(
     run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
@@ -688,7 +690,8 @@ def test_a_path_ending_in_a_slash_names_a_folder_not_a_file(
     before = sorted(tmp_path.iterdir())
     result = run(*args)
     assert result.exit_code == 2
-    assert f"{args[-2] if args[0] == '--db' else args[-1]} ends in /, so it names a folder" in result.stderr
+    path = args[1] if args[0] == "--db" else args[-1]
+    assert f"{path} ends in {'/.' if path.endswith('.') else '/'}, so it names a folder" in result.stderr
     assert sorted(tmp_path.iterdir()) == before
 
 
@@ -727,8 +730,25 @@ def test_output_dash_is_stdout_and_import_dash_reads_stdin(
     assert imported.stdout == "imported <stdin>: 0 added, 1 updated, 17 unchanged\n"
     assert "import <stdin>" in run("undo", "--list").stdout
     replaced = run("import", "-", "--replace", input=json.dumps(document))
-    assert replaced.exit_code == 2  # stdin is the file: nobody can confirm
-    assert "pass --yes" in replaced.stderr
+    assert replaced.exit_code == 2  # stdin is the file: nobody can confirm, on a terminal or not
+    assert replaced.stderr == (
+        "tracker: error: stdin is the file, so nobody can confirm --replace; pass --yes to go ahead\n"
+    )
+    (tmp_path / "-").write_text(exported.stdout, encoding="utf-8")
+    named_dash = run("import", "./-", input="not JSON")  # the file named -, not stdin
+    assert named_dash.stdout == "imported -: 0 added, 0 updated, 18 unchanged\n", named_dash.stderr
+
+
+def test_import_and_extract_from_a_closed_stdin_say_so(db_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import tracker_executable
+
+    for command in ("import -", "extract - --date 2021-01-01"):
+        line = f"{tracker_executable()} --db {db_path} {command} <&-"
+        closed = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False)
+        assert closed.returncode == 1
+        assert closed.stderr == "tracker: error: stdin is closed; give a file's path, or pipe the file in\n"
 
 
 def test_a_directory_as_the_output_is_named_with_its_control_characters_escaped(

@@ -207,8 +207,8 @@ def test_only_a_commitment_superseded_now_has_a_successor_to_follow(run: Run, db
     assert done.exit_code == 0, done.stderr
 
 
-def test_a_loop_made_otherwise_stops_no_change_that_leaves_it_as_it_is(run: Run, db_path: Path, tmp_path: Path) -> None:
-    # An import is not checked for loops: a colleague's file in which rcep-signing and wto replace each other.
+def _import_a_loop(run: Run, tmp_path: Path) -> None:
+    """An import is not checked for loops: a colleague's file in which rcep-signing and wto replace each other."""
     document = json.loads(run("export").stdout)
     successors = {"rcep-signing": "wto-candidate-support", "wto-candidate-support": "rcep-signing"}
     for commitment in document["commitments"].values():
@@ -220,6 +220,10 @@ def test_a_loop_made_otherwise_stops_no_change_that_leaves_it_as_it_is(run: Run,
     colleague = tmp_path / "colleague.json"
     colleague.write_text(json.dumps(document), encoding="utf-8")
     assert run("import", str(colleague)).exit_code == 0
+
+
+def test_a_loop_made_otherwise_stops_no_change_that_leaves_it_as_it_is(run: Run, db_path: Path, tmp_path: Path) -> None:
+    _import_a_loop(run, tmp_path)
     for change in (
         ["update", "rcep", "--note", "Still replaced.", "--date", "2021-01-05"],  # its successor carried to it
         ["history", "rcep", "--edit", "2", "--note", "Replaced by the WTO support."],
@@ -518,3 +522,28 @@ def test_a_source_date_changed_in_the_editor_moves_the_first_event(db_path: Path
     code, screen = _on_a_terminal(["edit", "rcep"], {"TRACKER_DB": str(db_path), "EDITOR": editor, "VISUAL": ""})
     assert code == 0, screen
     assert record(db_path, "rcep-signing")["history"][0]["date"] == "2020-09-08"
+
+
+def test_a_rename_inside_a_loop_made_otherwise_keeps_the_loop_as_it_was_and_is_allowed(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    _import_a_loop(run, tmp_path)
+    renamed = run("edit", "rcep-signing", "--id", "rcep-2020")
+    assert renamed.exit_code == 0, renamed.stderr
+    assert record(db_path, "wto-candidate-support")["history"][-1]["by"] == "rcep-2020"  # the loop, renamed
+
+
+def test_a_status_restated_or_corrected_keeps_or_drops_the_successor_as_it_says(run: Run, db_path: Path) -> None:
+    assert _supersede(run, "rcep-signing", "wto-candidate-support", "2021-01-05").exit_code == 0
+    again = run("update", "rcep", "--status", "superseded", "--note", "Still.", "--date", "2021-02-01")
+    assert again.exit_code == 0
+    assert record(db_path, "rcep-signing")["history"][-1]["by"] == "wto-candidate-support"  # restated: kept
+    assert run("update", "rcep", "--note", "A note.", "--date", "2021-03-01").exit_code == 0
+    corrected = run("history", "rcep", "--edit", "4", "--status", "partial")  # the note's event: no successor now
+    assert corrected.exit_code == 0, corrected.stderr
+    assert [e["by"] for e in record(db_path, "rcep-signing")["history"]] == [
+        None,
+        "wto-candidate-support",
+        "wto-candidate-support",
+        None,
+    ]

@@ -50,6 +50,7 @@ from tracker.model import (
     parse_date,
     record_event,
     sorted_commitments,
+    successor_loop,
     utc_timestamp,
 )
 from tracker.store import Store, Transaction, WriteResult, drop_trusted_indexes, forget_trusted_reads
@@ -164,11 +165,12 @@ NO_PAGER = "tracker.no_pager"
 
 def _check_given(value: str) -> str:
     """A file named by an empty string is a mistake, not the current folder (which is what Path('') is); so is one
-    that ends in a slash, which Path would drop (making `x/` the file `x`)."""
+    that ends in a slash (or /.), which Path would drop (making `x/` the file `x`)."""
     if not value:
         raise typer.BadParameter("the path is empty; give a file's path")
-    if value.endswith(("/", os.sep)):
-        raise typer.BadParameter(f"{render.safe(value)} ends in {value[-1]}, so it names a folder; give a file's path")
+    ending = next((end for end in ("/", "/.", os.sep, os.sep + ".") if value.endswith(end)), None)
+    if ending is not None:
+        raise typer.BadParameter(f"{render.safe(value)} ends in {ending}, so it names a folder; give a file's path")
     return value
 
 
@@ -1082,6 +1084,7 @@ def edit(
         if edited_by_hand is not None and current != before:
             raise InvalidInputError(f"'{found}' changed while you edited it; nothing was written, edit it again")
         others = [cid for cid in transaction.ids() if cid != found]
+        looped = successor_loop(current, _lookup(transaction)) is not None  # before any change: see below
         if edited_by_hand is not None:
             edited = checked_fields(before, edited_by_hand, others)
         else:
@@ -1096,7 +1099,7 @@ def edit(
                 transaction.put({**replaced, "history": history})  # type: ignore[typeddict-item]
                 written["relinked"].append(other)
         transaction.put(edited)
-        check_successors(edited, _lookup(transaction), before=current)  # a new id may be one that others name
+        check_successors(edited, _lookup(transaction), before=current, looped=looped)  # a new id: one others name?
 
     result = _write(store, "edit", change)
     after = next((c.after for c in result.changes if c.after is not None and c.id == written.get("id")), None)
@@ -1738,9 +1741,11 @@ def export(
 @app.command("import")
 def import_command(
     context: typer.Context,
-    file: Annotated[
-        Path,
-        typer.Argument(metavar="FILE", help="A JSON export, or - for stdin.", parser=_check_path, show_default=False),
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help="A JSON export, or - for stdin.", callback=_check_given, show_default=False
+        ),
     ],
     replace: Annotated[
         bool, typer.Option("--replace", help="Make the database exactly the file's commitments (undo reverts it).")
@@ -1757,9 +1762,12 @@ def import_command(
     from tracker.formats import import_canonical, merge_canonical, read_canonical_import, replacing
     from tracker.store import decoded, read_bytes
 
-    if str(file) == "-":
-        data, file = sys.stdin.buffer.read(), Path("<stdin>")  # named as Python names it
+    if name == "-":  # (./- is the file named -)
+        if replace and not yes:
+            raise UsageProblem("stdin is the file, so nobody can confirm --replace; pass --yes to go ahead")
+        data, file = _stdin_bytes(None), Path("<stdin>")  # named as Python names it
     else:
+        file = Path(name)
         data = read_bytes(file)
     store = _store(context)
     counts = None
@@ -1832,13 +1840,24 @@ def _check_confidence(value: float) -> float:
     return value
 
 
+def _stdin_bytes(limit: int | None) -> bytes:
+    """What stdin holds (at most `limit` bytes); an error if there is no stdin (closed: `<&-`)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InvalidInputError("stdin is closed; give a file's path, or pipe the file in")
+    try:
+        return stream.read(-1 if limit is None else limit)  # type: ignore[no-any-return]
+    except OSError as error:
+        raise InvalidInputError(f"stdin cannot be read: {error.strerror or error}") from None
+
+
 def _statement_bytes(file: str) -> bytes:
     """The bytes of the statement file (or of stdin for '-'), refusing a directory, a FIFO and a file over 10 MB."""
     from tracker.extract import MAX_BYTES
     from tracker.files import open_regular
 
     if file == "-":
-        return sys.stdin.buffer.read(MAX_BYTES + 1)
+        return _stdin_bytes(MAX_BYTES + 1)
     path = Path(file)
     try:
         descriptor = open_regular(path, what="statement")

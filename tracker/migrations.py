@@ -77,13 +77,12 @@ def _v2_to_v3(document: dict[str, Any], doc_id: Callable[[str], int]) -> dict[st
     upgraded: dict[str, Any] = {}
     for key, record in table.items():
         if isinstance(record, dict):
-            history = record.get("history")
-            if isinstance(history, list):
-                history = [
+            record = {"kind": None, "weight": 1, **record}
+            if isinstance(record.get("history"), list):  # one it lacks stays lacking, to be named as such
+                record["history"] = [
                     {"recorded_by": None, "actors": None, "by": None, **event} if isinstance(event, dict) else event
-                    for event in history
+                    for event in record["history"]
                 ]
-            record = {"kind": None, "weight": 1, **record, "history": history}
         upgraded[key] = record
     return {**document, META: {META_DOCUMENT: {"schema_version": 3}}, TABLE: upgraded}
 

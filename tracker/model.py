@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict, TypeGuard
 
 from tracker.errors import AmbiguousIdError, InvalidInputError, NotFoundError, RecordProblems, UsageProblem
 
@@ -486,16 +486,20 @@ def successor_loop(commitment: Commitment, lookup: Callable[[str], Commitment | 
 
 
 def check_successors(
-    commitment: Commitment, lookup: Callable[[str], Commitment | None], before: Commitment | None = None
+    commitment: Commitment,
+    lookup: Callable[[str], Commitment | None],
+    before: Commitment | None = None,
+    looped: bool | None = None,
 ) -> None:
-    """InvalidInputError if this commitment's successors lead back to it (see `successor_loop`). Not asked where
-    `before`, the commitment as it was, had the same id and successor: a loop made otherwise (by an import, an
-    undo, a file edited by hand) never stops a change that does not touch it."""
-    if before is not None and (before["id"], current_successor(before)) == (
-        commitment["id"],
-        current_successor(commitment),
-    ):
-        return
+    """InvalidInputError if the change to this commitment makes its successors lead back to it (see
+    `successor_loop`). Not where `before`, the commitment as it was, had the same id and successor, nor where its
+    successors led back to it already (`looped`, if `lookup` no longer shows the others as they were): a loop made
+    otherwise (by an import, an undo, a file edited by hand) never stops a change, only a change never makes one."""
+    if before is not None:
+        if (before["id"], current_successor(before)) == (commitment["id"], current_successor(commitment)):
+            return
+        if successor_loop(before, lookup) is not None if looped is None else looped:
+            return
     chain = successor_loop(commitment, lookup)
     if chain is not None:
         shown = chain if len(chain) <= 7 else [*chain[:3], f"({len(chain) - 5:,} more)", *chain[-2:]]
@@ -587,37 +591,53 @@ def closest_ids(ids: Iterable[str], wanted: str, count: int = 3) -> list[str]:
 # --- validation -------------------------------------------------------------------------------------------------
 
 
+_ABSENT: Any = object()  # a field an object lacks: said once (`_key_problems`), its value not checked
+
+
+def _fields(obj: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    """Each of these fields of `obj`, `_ABSENT` where it has none."""
+    return {key: obj.get(key, _ABSENT) for key in keys}
+
+
 def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool]:
-    """Every problem of the event, and whether its fields hold up (an unknown one aside), so that its date and
-    status can be compared with others."""
+    """Every problem of the event, and whether its date, status and time of recording hold up, so that it can be
+    compared with the others and with the source date."""
     if not isinstance(event, dict):
         return [f"{where} is not an object"], False
-    unknown = _key_problems(event, EVENT_KEYS, where)
-    if not event.keys() >= EVENT_KEYS:
-        return unknown, False
-    problems = _date_problem(event["date"], f"{where} date")
-    if not isinstance(event["status"], str) or event["status"] not in STATUS_VALUES:
-        problems.append(f"{where} status {event['status']!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
-    if not isinstance(event["note"], str):
+    problems = _key_problems(event, EVENT_KEYS, where)
+    e = _fields(event, EVENT_KEYS)
+    comparable = _ABSENT not in (e["date"], e["status"], e["recorded_at"])
+    if e["date"] is not _ABSENT and (found := _date_problem(e["date"], f"{where} date")):
+        problems += found
+        comparable = False
+    if e["status"] is not _ABSENT and (not isinstance(e["status"], str) or e["status"] not in STATUS_VALUES):
+        problems.append(f"{where} status {e['status']!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
+        comparable = False
+    if e["note"] is not _ABSENT and not isinstance(e["note"], str):
         problems.append(f"{where} note is not a string")
-    if not isinstance(event["evidence"], list) or not all(isinstance(e, str) for e in event["evidence"]):
+    evidence = e["evidence"]
+    if evidence is not _ABSENT and (not isinstance(evidence, list) or not all(isinstance(x, str) for x in evidence)):
         problems.append(f"{where} evidence is not a list of strings")
-    if not isinstance(event["recorded_at"], str) or not _TIMESTAMP_PATTERN.match(event["recorded_at"]):
+    recorded_at = e["recorded_at"]
+    if recorded_at is not _ABSENT and (not isinstance(recorded_at, str) or not _TIMESTAMP_PATTERN.match(recorded_at)):
         problems.append(f"{where} recorded_at is not a UTC timestamp YYYY-MM-DDTHH:MM:SSZ")
-    recorded_by = event["recorded_by"]
-    if recorded_by is not None and (not isinstance(recorded_by, str) or not recorded_by.strip()):
+        comparable = False
+    recorded_by = e["recorded_by"]
+    if recorded_by not in (None, _ABSENT) and (not isinstance(recorded_by, str) or not recorded_by.strip()):
         problems.append(f"{where} recorded_by is not a name or null")
-    actors = event["actors"]
-    if actors is not None and (
-        not isinstance(actors, list) or not actors or not all(isinstance(a, str) and a.strip() for a in actors)
-    ):
+    actors = e["actors"]
+    if actors not in (None, _ABSENT) and not _is_name_list(actors):
         problems.append(f"{where} actors is not a non-empty list of names or null")
-    by = event["by"]
-    if by is not None and (not isinstance(by, str) or not ID_PATTERN.match(by) or len(by) > ID_MAX):
+    by = e["by"]
+    if by not in (None, _ABSENT) and (not isinstance(by, str) or not ID_PATTERN.match(by) or len(by) > ID_MAX):
         problems.append(f"{where} by is not a commitment id or null")
-    elif by is not None and event["status"] != Status.SUPERSEDED.value:
+    elif by not in (None, _ABSENT) and e["status"] != Status.SUPERSEDED.value:
         problems.append(f"{where} names a successor (by) but its status is not superseded")
-    return unknown + problems, not problems
+    return problems, comparable
+
+
+def _is_name_list(value: Any) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and bool(value) and all(isinstance(a, str) and a.strip() for a in value)
 
 
 STATUS_VALUES_ORDERED = tuple(s.value for s in Status)
@@ -648,11 +668,13 @@ def _date_problem(value: Any, where: str) -> list[str]:
 def _text_problems(commitment: dict[str, Any]) -> list[str]:
     problems = []
     for field in ("title", "summary", "quote"):
-        if not isinstance(commitment[field], str):
+        if commitment[field] is not _ABSENT and not isinstance(commitment[field], str):
             problems.append(f"{field} is not a string")
     title = commitment["title"]
     if isinstance(title, str) and not (0 < len(title) <= TITLE_MAX):
         problems.append(f"title must be 1 to {TITLE_MAX} characters, not {len(title)}")
+    elif isinstance(title, str) and title.isspace():  # as `add` and `edit` refuse it
+        problems.append("the title must not be blank")
     return problems
 
 
@@ -660,15 +682,17 @@ def _source_problems(source: Any) -> list[str]:
     if not isinstance(source, dict):
         return ["source is not an object"]
     problems = _key_problems(source, SOURCE_KEYS, "source")
-    if not source.keys() >= SOURCE_KEYS:
-        return problems
-    if not isinstance(source["document"], str):
+    fields = _fields(source, SOURCE_KEYS)
+    if fields["document"] is not _ABSENT and not isinstance(fields["document"], str):
         problems.append("source document is not a string")
-    problems += _date_problem(source["date"], "source date")
-    paragraph = source["paragraph"]
-    if paragraph is not None and (not isinstance(paragraph, int) or isinstance(paragraph, bool) or paragraph < 1):
+    if fields["date"] is not _ABSENT:
+        problems += _date_problem(fields["date"], "source date")
+    paragraph = fields["paragraph"]
+    if paragraph not in (None, _ABSENT) and (
+        not isinstance(paragraph, int) or isinstance(paragraph, bool) or paragraph < 1
+    ):
         problems.append("source paragraph is not a positive whole number or null")
-    if source["file"] is not None and not isinstance(source["file"], str):
+    if fields["file"] not in (None, _ABSENT) and not isinstance(fields["file"], str):
         problems.append("source file is not a string or null")
     return problems
 
@@ -679,85 +703,96 @@ def _amount_problems(amount: Any) -> list[str]:
     if not isinstance(amount, dict):
         return ["amount is not an object or null"]
     problems = _key_problems(amount, AMOUNT_KEYS, "amount")
-    if not amount.keys() >= AMOUNT_KEYS:
-        return problems
-    value = amount["value"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    fields = _fields(amount, AMOUNT_KEYS)
+    value = fields["value"]
+    if value is _ABSENT:
+        pass
+    elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         problems.append(f"amount value is not a finite number from 0 to {AMOUNT_MAX:,} (10^15)")
     elif not 0 <= value <= AMOUNT_MAX:
         problems.append(f"amount value {value} is not from 0 to {AMOUNT_MAX:,} (10^15)")
-    if not isinstance(amount["currency"], str) or not re.fullmatch(r"[A-Z]{3}", amount["currency"]):
+    currency = fields["currency"]
+    if currency is not _ABSENT and (not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency)):
         problems.append("amount currency is not a three-letter code such as USD")
-    if amount["per"] is not None and amount["per"] not in AMOUNT_PERIODS:
+    if fields["per"] not in (None, _ABSENT) and fields["per"] not in AMOUNT_PERIODS:
         problems.append(f"amount per is not one of {', '.join(AMOUNT_PERIODS)} or null")
     return problems
 
 
 def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
-    """Every way in which `commitment` is not a valid stored commitment (an empty list when it is valid).
+    """Every way in which `commitment` is not a valid stored commitment (an empty list when it is valid): a field
+    it lacks or does not know is said once, and every field it has is checked whatever else is wrong.
 
     Events must fall between the commitment's source date and `future_bound(today)`, the latest date on Earth.
     """
     if not isinstance(commitment, dict):
         return ["is not an object"]
     problems = _key_problems(commitment, COMMITMENT_KEYS, "record")
-    if not commitment.keys() >= COMMITMENT_KEYS:
-        return problems  # a field missing: the others cannot be checked as a commitment's (an unknown one can wait)
-    cid = commitment["id"]
-    if not isinstance(cid, str) or len(cid) > ID_MAX or not ID_PATTERN.match(cid):
+    c = _fields(commitment, COMMITMENT_KEYS)
+    cid = c["id"]
+    if cid is not _ABSENT and (not isinstance(cid, str) or len(cid) > ID_MAX or not ID_PATTERN.match(cid)):
         problems.append(f"id {cid!r} is not a slug of lower-case letters, digits and single hyphens")
-    problems += _text_problems(commitment)
-    problems += _source_problems(commitment["source"])
-    actors = commitment["actors"]
-    if not isinstance(actors, list) or not actors or not all(isinstance(a, str) and a.strip() for a in actors):
+    problems += _text_problems(c)
+    if c["source"] is not _ABSENT:
+        problems += _source_problems(c["source"])
+    actors = c["actors"]
+    if actors is _ABSENT:
+        pass
+    elif not _is_name_list(actors):
         problems.append("actors is not a non-empty list of names")
     elif len({actor_key(a) for a in actors}) != len(actors):
         problems.append("an actor is listed twice (names that differ only in case or spacing are one actor)")
-    if not isinstance(commitment["pillar"], str) or commitment["pillar"] not in PILLAR_VALUES:
-        problems.append(f"pillar {commitment['pillar']!r} is not one of {', '.join(PILLAR_VALUES_ORDERED)}")
-    if commitment["due"] is not None:
-        problems += _date_problem(commitment["due"], "due")
-    problems += _amount_problems(commitment["amount"])
-    if commitment["kind"] is not None and (
-        not isinstance(commitment["kind"], str) or commitment["kind"] not in KIND_VALUES
-    ):
-        problems.append(f"kind {commitment['kind']!r} is not one of {', '.join(KIND_VALUES_ORDERED)} or null")
-    problems += _weight_problems(commitment["weight"])
-    history = commitment["history"]
-    if not isinstance(history, list) or not history:
+    if c["pillar"] is not _ABSENT and (not isinstance(c["pillar"], str) or c["pillar"] not in PILLAR_VALUES):
+        problems.append(f"pillar {c['pillar']!r} is not one of {', '.join(PILLAR_VALUES_ORDERED)}")
+    if c["due"] not in (None, _ABSENT):
+        problems += _date_problem(c["due"], "due")
+    if c["amount"] is not _ABSENT:
+        problems += _amount_problems(c["amount"])
+    if c["kind"] not in (None, _ABSENT) and (not isinstance(c["kind"], str) or c["kind"] not in KIND_VALUES):
+        problems.append(f"kind {c['kind']!r} is not one of {', '.join(KIND_VALUES_ORDERED)} or null")
+    if c["weight"] is not _ABSENT:
+        problems += _weight_problems(c["weight"])
+    history, comparable = c["history"], False
+    if history is _ABSENT:
+        pass
+    elif not isinstance(history, list) or not history:
         problems.append("history is not a non-empty list of events")
-        return problems
-    events_hold = True  # every event's fields hold up, so that their dates and statuses compare
-    for number, event in enumerate(history, start=1):
-        found, holds = _problems_in_event(event, f"event {number}")
-        problems += found
-        events_hold = events_hold and holds
-    if events_hold and isinstance(actors, list):
-        problems += _assessed_actor_problems(history, actors, commitment["id"])
-    source = commitment["source"]
+    else:
+        comparable = True  # every event's date, status and time of recording hold up
+        for number, event in enumerate(history, start=1):
+            found, holds = _problems_in_event(event, f"event {number}")
+            problems += found
+            comparable = comparable and holds
+        if isinstance(actors, list):
+            problems += _assessed_actor_problems(history, actors, cid)
+    source = c["source"]
     if isinstance(source, dict) and not _date_problem(source.get("date"), "source date"):
         if source["date"] > (bound := future_bound(today)):  # every event would be before it or in the future
             problems.append(f"the source date {source['date']} is in the future (the latest date on Earth is {bound})")
-        elif events_hold:
-            problems += _event_date_problems(history, source["date"], today)  # whatever else is wrong
-    status = commitment["status"]
-    if not isinstance(status, str) or status not in STATUS_VALUES:
+        elif isinstance(history, list):
+            problems += _event_date_problems(history, source["date"], bound)  # whatever else is wrong
+    status = c["status"]
+    if status is _ABSENT:
+        pass
+    elif not isinstance(status, str) or status not in STATUS_VALUES:
         problems.append(f"status {status!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
-    elif events_hold and status != current_status(history):
+    elif comparable and status != current_status(history):
         problems.append(f"status {status!r} is not the status of its latest event ({current_status(history).value})")
     if has_surrogate(commitment) if not problems else _holds_surrogate(commitment):  # the first is quicker
         problems.append("holds text that is not Unicode (a lone surrogate, as bytes that are not UTF-8 become)")
     return problems
 
 
-def _event_date_problems(history: list[Event], source_date: str, today: str | None) -> list[str]:
+def _event_date_problems(history: list[Any], source_date: str, bound: str) -> list[str]:
+    """Each event dated before the source date or in the future (of those with a real date)."""
     problems = []
-    bound = None
     for number, event in enumerate(history, start=1):
-        on = event["date"]
+        on = event.get("date") if isinstance(event, dict) else None
+        if not isinstance(on, str) or _date_problem(on, "date"):
+            continue  # said already
         if on < source_date:
             problems.append(f"event {number} date {on} is before the commitment's source date {source_date}")
-        elif on > (bound := bound or future_bound(today)):
+        elif on > bound:
             problems.append(f"event {number} date {on} is in the future (the latest date on Earth is {bound})")
     return problems
 
@@ -823,10 +858,11 @@ def record_event(
             f"'tracker edit {commitment['id']} --source-date YYYY-MM-DD' corrects it"
         )
     assessed = assessed_actors(commitment, actors) if actors else None
-    if status is None:  # as it was on that date, and so replaced by the same successor
-        status = status_as_of(commitment["history"], on) or Status.PENDING
-        if status is Status.SUPERSEDED and by is None:
-            by = successor([event for event in commitment["history"] if event["date"] <= on])
+    was = status_as_of(commitment["history"], on)
+    if status is None:
+        status = was or Status.PENDING
+    if status is Status.SUPERSEDED and was is Status.SUPERSEDED and by is None:  # still replaced by the same one
+        by = successor([event for event in commitment["history"] if event["date"] <= on])
     if by is not None and status is not Status.SUPERSEDED:
         raise UsageProblem("--by names the successor of a superseded commitment; give --status superseded with it")
     if by is not None and by == commitment["id"]:
@@ -857,14 +893,20 @@ def _weight_problems(weight: Any) -> list[str]:
     return []
 
 
-def _assessed_actor_problems(history: list[Event], actors: list[Any], commitment_id: Any) -> list[str]:
+def _assessed_actor_problems(history: list[Any], actors: list[Any], commitment_id: Any) -> list[str]:
+    """The actors each event assesses that are not the commitment's, and an event that names the commitment as
+    its own successor (each event whose fields for that are well formed)."""
     names = {actor_key(a) for a in actors if isinstance(a, str)}
     problems = []
     for number, event in enumerate(history, start=1):
-        strangers = [a for a in event["actors"] or [] if actor_key(a) not in names]
-        if strangers:
-            problems.append(f"event {number} assesses {', '.join(strangers)}, not an actor of the commitment")
-        if event["by"] is not None and event["by"] == commitment_id:
+        if not isinstance(event, dict):
+            continue
+        assessed = event.get("actors")
+        if _is_name_list(assessed):
+            strangers = [a for a in assessed if actor_key(a) not in names]
+            if strangers:
+                problems.append(f"event {number} assesses {', '.join(strangers)}, not an actor of the commitment")
+        if event.get("by") is not None and event.get("by") == commitment_id:
             problems.append(f"event {number} names the commitment itself as its successor")
     return problems
 
@@ -1206,11 +1248,8 @@ def _real_source_date(record: dict[str, Any]) -> str | None:
 
 def _edit_problems(record: dict[str, Any], old_id: str, existing: set[str], today: str | None) -> list[str]:
     problems = []
-    title = record.get("title")
-    if isinstance(title, str) and title and not title.strip():  # an empty one is too short (commitment_problems)
-        problems.append("the title must not be blank")
     new_id = record.get("id")
-    if new_id != old_id and new_id in existing:
+    if isinstance(new_id, str) and new_id != old_id and new_id in existing:
         problems.append(f"a commitment with id '{new_id}' already exists; choose another --id")
     source_date, due = _real_source_date(record), record.get("due")
     if source_date is None or source_date > future_bound(today):
@@ -1265,6 +1304,8 @@ def edit_event(
             event[key] = value
     if evidence is not None:
         event["evidence"] = list(evidence)
+    if status is not None and status is not Status.SUPERSEDED:
+        event["by"] = None  # a successor is named only by a superseded event
     history = list(commitment["history"])
     history[index] = event  # type: ignore[call-overload]
     return _checked_with_numbers({**commitment, "history": history}, commitment, today)

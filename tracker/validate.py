@@ -129,7 +129,7 @@ def is_valid(commitment: Any, bound: str | None = None, from_orjson: bool = Fals
     if not isinstance(cid, str) or len(cid) > ID_MAX or not ID_PATTERN.match(cid):
         return False
     title = commitment["title"]
-    if not isinstance(title, str) or not 0 < len(title) <= TITLE_MAX:
+    if not isinstance(title, str) or not 0 < len(title) <= TITLE_MAX or title.isspace():
         return False
     if not isinstance(commitment["summary"], str) or not isinstance(commitment["quote"], str):
         return False

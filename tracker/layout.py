@@ -405,10 +405,11 @@ def parse_document(text: str, origin: str) -> tuple[dict[str, dict[str, Any]], i
     if not isinstance(table, dict):
         raise DatabaseError(f"{origin}: the table '{TABLE}' is not an object of documents keyed by document id")
     seen: set[str] = set()
+    bound = future_bound()
     for position, (key, record) in enumerate(table.items(), start=1):
         if not key.isdigit() or not 0 < int(key) < 1 << 64:
             raise DatabaseError(f"{origin}: document id {key!r} is not a whole number, as TinyDB needs")
-        problems = commitment_problems(record)
+        problems = [] if is_valid(record, bound) else commitment_problems(record)  # the first is quicker
         if problems:
             raise DatabaseError(f"{origin}: commitment {position}{label(record)} {problems[0]}")
         if record["id"] in seen:

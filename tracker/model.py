@@ -595,21 +595,22 @@ _ABSENT: Any = object()  # a field an object lacks: said once (`_key_problems`),
 
 
 def _fields(obj: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
-    """Each of these fields of `obj`, `_ABSENT` where it has none."""
-    return {key: obj.get(key, _ABSENT) for key in keys}
+    """Each of these fields of `obj`, `_ABSENT` where it has none (`obj` itself where it has them all)."""
+    return obj if obj.keys() >= keys else {key: obj.get(key, _ABSENT) for key in keys}
 
 
-def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool]:
-    """Every problem of the event, and whether its date, status and time of recording hold up, so that it can be
-    compared with the others and with the source date."""
+def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool, str | None]:
+    """Every problem of the event; whether its date, status and time of recording hold up, so that it can be
+    ordered among the others; and its date, if that is a real date."""
     if not isinstance(event, dict):
-        return [f"{where} is not an object"], False
+        return [f"{where} is not an object"], False, None
     problems = _key_problems(event, EVENT_KEYS, where)
     e = _fields(event, EVENT_KEYS)
     comparable = _ABSENT not in (e["date"], e["status"], e["recorded_at"])
-    if e["date"] is not _ABSENT and (found := _date_problem(e["date"], f"{where} date")):
+    dated = None if e["date"] is _ABSENT else e["date"]
+    if dated is not None and (found := _date_problem(dated, f"{where} date")):
         problems += found
-        comparable = False
+        comparable, dated = False, None
     if e["status"] is not _ABSENT and (not isinstance(e["status"], str) or e["status"] not in STATUS_VALUES):
         problems.append(f"{where} status {e['status']!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
         comparable = False
@@ -633,7 +634,7 @@ def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool]:
         problems.append(f"{where} by is not a commitment id or null")
     elif by not in (None, _ABSENT) and e["status"] != Status.SUPERSEDED.value:
         problems.append(f"{where} names a successor (by) but its status is not superseded")
-    return problems, comparable
+    return problems, comparable, dated
 
 
 def _is_name_list(value: Any) -> TypeGuard[list[str]]:
@@ -678,15 +679,19 @@ def _text_problems(commitment: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _source_problems(source: Any) -> list[str]:
+def _source_problems(source: Any) -> tuple[list[str], str | None]:
+    """Every problem of the source, and its date if that is a real date."""
     if not isinstance(source, dict):
-        return ["source is not an object"]
+        return ["source is not an object"], None
     problems = _key_problems(source, SOURCE_KEYS, "source")
     fields = _fields(source, SOURCE_KEYS)
     if fields["document"] is not _ABSENT and not isinstance(fields["document"], str):
         problems.append("source document is not a string")
+    dated = None
     if fields["date"] is not _ABSENT:
-        problems += _date_problem(fields["date"], "source date")
+        found = _date_problem(fields["date"], "source date")
+        problems += found
+        dated = None if found else fields["date"]
     paragraph = fields["paragraph"]
     if paragraph not in (None, _ABSENT) and (
         not isinstance(paragraph, int) or isinstance(paragraph, bool) or paragraph < 1
@@ -694,7 +699,7 @@ def _source_problems(source: Any) -> list[str]:
         problems.append("source paragraph is not a positive whole number or null")
     if fields["file"] not in (None, _ABSENT) and not isinstance(fields["file"], str):
         problems.append("source file is not a string or null")
-    return problems
+    return problems, dated
 
 
 def _amount_problems(amount: Any) -> list[str]:
@@ -733,8 +738,10 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     if cid is not _ABSENT and (not isinstance(cid, str) or len(cid) > ID_MAX or not ID_PATTERN.match(cid)):
         problems.append(f"id {cid!r} is not a slug of lower-case letters, digits and single hyphens")
     problems += _text_problems(c)
+    source_date = None
     if c["source"] is not _ABSENT:
-        problems += _source_problems(c["source"])
+        found, source_date = _source_problems(c["source"])
+        problems += found
     actors = c["actors"]
     if actors is _ABSENT:
         pass
@@ -752,7 +759,7 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
         problems.append(f"kind {c['kind']!r} is not one of {', '.join(KIND_VALUES_ORDERED)} or null")
     if c["weight"] is not _ABSENT:
         problems += _weight_problems(c["weight"])
-    history, comparable = c["history"], False
+    history, comparable, dates = c["history"], False, []
     if history is _ABSENT:
         pass
     elif not isinstance(history, list) or not history:
@@ -760,17 +767,18 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     else:
         comparable = True  # every event's date, status and time of recording hold up
         for number, event in enumerate(history, start=1):
-            found, holds = _problems_in_event(event, f"event {number}")
+            found, holds, dated = _problems_in_event(event, f"event {number}")
             problems += found
             comparable = comparable and holds
+            if dated is not None:
+                dates.append((number, dated))
         if isinstance(actors, list):
             problems += _assessed_actor_problems(history, actors, cid)
-    source = c["source"]
-    if isinstance(source, dict) and not _date_problem(source.get("date"), "source date"):
-        if source["date"] > (bound := future_bound(today)):  # every event would be before it or in the future
-            problems.append(f"the source date {source['date']} is in the future (the latest date on Earth is {bound})")
-        elif isinstance(history, list):
-            problems += _event_date_problems(history, source["date"], bound)  # whatever else is wrong
+    if source_date is not None:
+        if source_date > (bound := future_bound(today)):  # every event would be before it or in the future
+            problems.append(f"the source date {source_date} is in the future (the latest date on Earth is {bound})")
+        else:
+            problems += _event_date_problems(dates, source_date, bound)  # whatever else is wrong
     status = c["status"]
     if status is _ABSENT:
         pass
@@ -783,13 +791,10 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     return problems
 
 
-def _event_date_problems(history: list[Any], source_date: str, bound: str) -> list[str]:
-    """Each event dated before the source date or in the future (of those with a real date)."""
+def _event_date_problems(dates: list[tuple[int, str]], source_date: str, bound: str) -> list[str]:
+    """Each event (number, real date) dated before the source date or in the future."""
     problems = []
-    for number, event in enumerate(history, start=1):
-        on = event.get("date") if isinstance(event, dict) else None
-        if not isinstance(on, str) or _date_problem(on, "date"):
-            continue  # said already
+    for number, on in dates:
         if on < source_date:
             problems.append(f"event {number} date {on} is before the commitment's source date {source_date}")
         elif on > bound:

@@ -652,6 +652,24 @@ def test_an_import_over_a_forged_index_counts_each_commitment_once(run: Run, db_
     assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Signed in Hanoi."
 
 
+@pytest.mark.parametrize("command", [["log"], ["list", "--search", "regional"], ["report", "--as-of", "2020-12-31"]])
+def test_a_read_of_many_records_that_finds_the_index_forged_reads_the_file_whole(
+    run: Run, db_path: Path, command: list[str]
+) -> None:
+    """Many records are read through the index at once (`get_each`, `states`): one that is not where the index
+    says makes the command read that one and the rest from the whole file, read and checked, in one go."""
+    store = Store(db_path)
+    with store.transaction("many") as transaction:  # past the count at which records are read in one pass
+        base = transaction.get("rcep-signing")
+        for number in range(70):
+            transaction.put({**base, "id": f"copy-{number:02d}"})
+    expected = run(*command)
+    assert expected.exit_code == 0
+    _forge_over_a_layout_change(store)
+    done = run(*command)
+    assert (done.exit_code, done.stderr, done.stdout) == (0, "", expected.stdout)
+
+
 def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(run: Run, db_path: Path) -> None:
     store = Store(db_path)
     with store.transaction("many") as transaction:  # past the count at which records are read in one pass

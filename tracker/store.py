@@ -331,8 +331,15 @@ class IndexedSnapshot(Snapshot):
         except IndexDoubt:
             yield from self._instead().get_each(wanted)
             return
-        for commitment_id in wanted:
-            yield self._read_at(places, places[1][commitment_id], commitment_id)
+        for at, commitment_id in enumerate(wanted):
+            commitment = self._read_at(places, places[1][commitment_id], commitment_id)
+            if commitment is None:  # not where the index says: this one and the rest from the whole file
+                try:
+                    yield from self._instead().get_each(wanted[at:])
+                except KeyError:  # an id the index gave that the file does not hold
+                    raise self.stale() from None
+                return
+            yield commitment
 
     def states(self, ids: Iterable[str]) -> Iterator[tuple[str, Commitment | None]]:
         wanted = list(ids)
@@ -344,9 +351,13 @@ class IndexedSnapshot(Snapshot):
         except IndexDoubt:
             yield from self._instead().states(wanted)
             return
-        for commitment_id in wanted:
+        for at, commitment_id in enumerate(wanted):
             number = places[1].get(commitment_id)
-            yield commitment_id, None if number is None else self._read_at(places, number, commitment_id)
+            commitment = None if number is None else self._read_at(places, number, commitment_id)
+            if number is not None and commitment is None:  # as `get_each`
+                yield from self._instead().states(wanted[at:])
+                return
+            yield commitment_id, commitment
 
     def same_records(self, data: bytes, spans: array[int], keys: list[str]) -> list[bool] | None:
         if self._whole is not None:
@@ -374,15 +385,15 @@ class IndexedSnapshot(Snapshot):
         except IndexDoubt:
             return None
 
-    def _read_at(self, places: tuple[list[str], dict[str, int], array[int]], number: int, cid: str) -> Commitment:
-        """The commitment `cid` at `number` in the file's order, by `places` (read once for many)."""
+    def _read_at(
+        self, places: tuple[list[str], dict[str, int], array[int]], number: int, cid: str
+    ) -> Commitment | None:
+        """The commitment `cid` at `number` in the file's order, by `places` (read once for many); None if the
+        bytes there are not that commitment."""
         keys, _, starts = places
         _TRUSTED.add(self.index_path)  # records taken without the rules' check: see `drop_trusted_indexes`
         start, end = starts[number], starts[number + 1] - 2
-        commitment = read_record(os.pread(self.descriptor, end - start, start), keys[number], cid, checked=True)
-        if commitment is None:
-            raise self.stale()
-        return commitment
+        return read_record(os.pread(self.descriptor, end - start, start), keys[number], cid, checked=True)
 
     def every(self) -> Iterator[Commitment]:
         if self._whole is not None:

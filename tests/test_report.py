@@ -180,6 +180,18 @@ def test_markdown_report_is_a_briefing_with_escaped_cells() -> None:
     ]
 
 
+def test_the_markdown_evidence_list_holds_each_item_once_and_commitments_share_its_number() -> None:
+    # The bundled data cites one press release, paragraph by paragraph: the list gave the same line many times.
+    shared, own = "Press release, paragraph 4", "Summit statement"
+    first = commitment("a", {**event("2021-05-01", "fulfilled", "Done."), "evidence": [shared, own, shared]})
+    second = commitment("b", {**event("2021-05-02", "partial", "Half."), "evidence": [shared]})
+    text = report_markdown(report_of([first, second], "2021-06-01"))
+    assert "| Done. \\[1\\] \\[2\\] |" in text
+    assert "| Half. \\[1\\] |" in text
+    cited = text.split("### Evidence\n\n")[1].split("\n\n")[0]
+    assert cited.splitlines() == [f"1. {shared}", f"2. {own}"]
+
+
 def test_each_rationale_is_that_of_the_latest_event_on_the_date_and_only_earlier_ones_are_read() -> None:
     def dated(day: str, status: str, note: str, recorded: str, evidence: list[str]) -> Event:
         return {**event(day, status, note), "recorded_at": f"{recorded}T09:00:00Z", "evidence": evidence}

@@ -557,7 +557,8 @@ def source_command(context: typer.Context, commitment_id: IdArgument, no_pager: 
     """Print the paragraph of its source text that a commitment cites.
 
     The paragraph as in the text, its sub-points included; on a terminal it wraps to the screen. The source texts
-    are those bundled with tracker. The same as 'tracker show ID --source'.
+    are those bundled with tracker and those 'extract --add' kept beside the data file. The same as
+    'tracker show ID --source'.
 
     Example: tracker source cooperation-fund
     """
@@ -1033,7 +1034,7 @@ def edit(
 ) -> None:
     """Correct a commitment's fields, keeping its history.
 
-    With no option, on a terminal, it opens $EDITOR (or $VISUAL, else vi) on the record as JSON, as git commit
+    With no option, on a terminal, it opens $VISUAL (or $EDITOR, else vi) on the record as JSON, as git commit
     does, and checks it when you save; a record that does not hold up is refused with every problem listed.
 
     Example: tracker edit rcep --source-date 2020-09-09 --due 2020-12-31
@@ -1254,8 +1255,9 @@ def undo(
 ) -> None:
     """Revert the last change; again to go further back.
 
-    It reverts update, add, remove, import and init --force. --list shows what it would revert, the next first;
-    --skip forgets a change that can no longer be undone, so that undo can go further back.
+    It reverts update, add, edit, remove, history --edit/--delete, import, extract --add and init --force.
+    --list shows what it would revert, the next first; --skip forgets a change that can no longer be undone, so
+    that undo can go further back.
 
     Example: tracker undo --yes
     """

@@ -136,13 +136,11 @@ def report_markdown(report: dict[str, Any]) -> str:
         rows = [[name, g["total"], *_score_cells(g["score"])] for name, g in report[key].items()]
         lines += md_table([key.split("_")[1], "total", "assessed", "mean", "percent"], rows)
     lines += ["", "## Commitments", ""]
-    citations: list[str] = []
+    citations: dict[str, int] = {}  # each item of evidence once, numbered as first cited: the same one, the same number
     table = []
     for item in report["commitments"]:
-        marks = []
-        for evidence in item["evidence"]:
-            citations.append(evidence)
-            marks.append(f"[{len(citations)}]")
+        numbers = dict.fromkeys(citations.setdefault(evidence, len(citations) + 1) for evidence in item["evidence"])
+        marks = [f"[{number}]" for number in numbers]
         actors = "; ".join(
             f"{actor} {entry['status'] or '-'}" + ("" if entry["score"] is None else f" ({SCORE_CELL[entry['score']]})")
             for actor, entry in item["actors"].items()
@@ -153,7 +151,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += md_table(["id", "title", "actors: status (score)", "score", "latest assessment", "rationale"], table)
     if citations:
         lines += ["", "### Evidence", ""]
-        lines += [f"{number}. {md_cell(evidence, starts_block=True)}" for number, evidence in enumerate(citations, 1)]
+        lines += [f"{number}. {md_cell(evidence, starts_block=True)}" for evidence, number in citations.items()]
     lines += ["", "## Overdue", ""]
     if report["overdue"]:
         rows = [[i["id"], i["title"], i["due"], i["days_overdue"], i["status"]] for i in report["overdue"]]

@@ -442,3 +442,12 @@ def test_an_editor_save_with_an_id_that_is_not_text_is_a_problem_not_a_crash(odd
     with pytest.raises(RecordProblems) as raised:
         checked_fields(before, {**before, "id": odd_id}, ["a", "b"], "2021-01-02")
     assert raised.value.problems == [f"id {odd_id!r} is not a slug of lower-case letters, digits and single hyphens"]
+
+
+@pytest.mark.parametrize("field", ["date", "status", "note", "evidence", "recorded_at"])
+def test_an_event_field_that_may_not_be_null_is_a_problem_when_it_is(field: str) -> None:
+    # A field that is there but null is not a field that is missing: the first must be named, not skipped.
+    made = commitment()
+    broken = {**made, "history": [{**made["history"][0], field: None}]}
+    assert any(problem.startswith(f"event 1 {field}") for problem in commitment_problems(broken))
+    assert not is_valid(broken)

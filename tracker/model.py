@@ -607,10 +607,11 @@ def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool, str | N
     problems = _key_problems(event, EVENT_KEYS, where)
     e = _fields(event, EVENT_KEYS)
     comparable = _ABSENT not in (e["date"], e["status"], e["recorded_at"])
-    dated = None if e["date"] is _ABSENT else e["date"]
-    if dated is not None and (found := _date_problem(dated, f"{where} date")):
+    dated = None
+    if e["date"] is not _ABSENT:
+        found = _date_problem(e["date"], f"{where} date")
         problems += found
-        comparable, dated = False, None
+        comparable, dated = (False, None) if found else (comparable, e["date"])
     if e["status"] is not _ABSENT and (not isinstance(e["status"], str) or e["status"] not in STATUS_VALUES):
         problems.append(f"{where} status {e['status']!r} is not one of {', '.join(STATUS_VALUES_ORDERED)}")
         comparable = False

@@ -451,3 +451,18 @@ def test_an_event_field_that_may_not_be_null_is_a_problem_when_it_is(field: str)
     broken = {**made, "history": [{**made["history"][0], field: None}]}
     assert any(problem.startswith(f"event 1 {field}") for problem in commitment_problems(broken))
     assert not is_valid(broken)
+
+
+@pytest.mark.parametrize("field", ["weight", "amount"])
+def test_a_number_past_a_floats_range_is_a_problem_not_a_crash(field: str) -> None:
+    # math.isfinite cannot take an int of 400 digits (OverflowError): an import of one was an internal error.
+    huge = 10**400
+    value = huge if field == "weight" else {"value": huge, "currency": "USD", "per": None}
+    broken = {**commitment(), field: value}
+    problems = commitment_problems(broken)
+    assert problems == [
+        "weight 10000000000000000000... (401 characters) is not a positive number up to 1,000,000"
+        if field == "weight"
+        else "amount value 10000000000000000000... (401 characters) is not from 0 to 1,000,000,000,000,000 (10^15)"
+    ]
+    assert not is_valid(broken)

@@ -182,12 +182,17 @@ def test_markdown_report_is_a_briefing_with_escaped_cells() -> None:
 
 def test_the_markdown_evidence_list_holds_each_item_once_and_commitments_share_its_number() -> None:
     # The bundled data cites one press release, paragraph by paragraph: the list gave the same line many times.
+    # Two texts that the list shows alike (a newline is shown as a space) are one item. The numbers stand in a
+    # column of their own: a note's own "[1]" cannot pass for a citation.
     shared, own = "Press release, paragraph 4", "Summit statement"
-    first = commitment("a", {**event("2021-05-01", "fulfilled", "Done."), "evidence": [shared, own, shared]})
-    second = commitment("b", {**event("2021-05-02", "partial", "Half."), "evidence": [shared]})
-    text = report_markdown(report_of([first, second], "2021-06-01"))
-    assert "| Done. \\[1\\] \\[2\\] |" in text
-    assert "| Half. \\[1\\] |" in text
+    first = commitment("a", {**event("2021-05-01", "fulfilled", "Done [1]."), "evidence": [shared, own, shared]})
+    second = commitment("b", {**event("2021-05-02", "partial", "Half."), "evidence": ["Press release,\nparagraph 4"]})
+    third = commitment("c", {**event("2021-05-03", "stalled", "No evidence.")})
+    text = report_markdown(report_of([first, second, third], "2021-06-01"))
+    assert "| rationale | evidence |" in text
+    assert "| Done \\[1\\]. | 1, 2 |" in text
+    assert "| Half. | 1 |" in text
+    assert "| No evidence. | - |" in text
     cited = text.split("### Evidence\n\n")[1].split("\n\n")[0]
     assert cited.splitlines() == [f"1. {shared}", f"2. {own}"]
 

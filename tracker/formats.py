@@ -136,22 +136,28 @@ def report_markdown(report: dict[str, Any]) -> str:
         rows = [[name, g["total"], *_score_cells(g["score"])] for name, g in report[key].items()]
         lines += md_table([key.split("_")[1], "total", "assessed", "mean", "percent"], rows)
     lines += ["", "## Commitments", ""]
-    citations: dict[str, int] = {}  # each item of evidence once, numbered as first cited: the same one, the same number
+    # Each item of evidence listed once, as the list shows it (two texts that show alike are one item), numbered as
+    # first cited; a commitment's numbers stand in a column of their own, never in its note, whose own "[1]" could
+    # pass for one.
+    citations: dict[str, int] = {}
     table = []
     for item in report["commitments"]:
-        numbers = dict.fromkeys(citations.setdefault(evidence, len(citations) + 1) for evidence in item["evidence"])
-        marks = [f"[{number}]" for number in numbers]
+        shown = (md_cell(evidence, starts_block=True) for evidence in item["evidence"])
+        numbers = dict.fromkeys(citations.setdefault(text, len(citations) + 1) for text in shown)
         actors = "; ".join(
             f"{actor} {entry['status'] or '-'}" + ("" if entry["score"] is None else f" ({SCORE_CELL[entry['score']]})")
             for actor, entry in item["actors"].items()
         )
         score_text = "-" if item["score"] is None else f"{item['score']:+z.2f}"
-        rationale = (item["rationale"] + (" " + " ".join(marks) if marks else "")).strip()
-        table.append([item["id"], item["title"], actors, score_text, item["assessed_on"] or "-", rationale])
-    lines += md_table(["id", "title", "actors: status (score)", "score", "latest assessment", "rationale"], table)
+        cited = ", ".join(map(str, numbers)) or "-"
+        table.append(
+            [item["id"], item["title"], actors, score_text, item["assessed_on"] or "-", item["rationale"], cited]
+        )
+    headers = ["id", "title", "actors: status (score)", "score", "latest assessment", "rationale", "evidence"]
+    lines += md_table(headers, table)
     if citations:
         lines += ["", "### Evidence", ""]
-        lines += [f"{number}. {md_cell(evidence, starts_block=True)}" for evidence, number in citations.items()]
+        lines += [f"{number}. {text}" for text, number in citations.items()]
     lines += ["", "## Overdue", ""]
     if report["overdue"]:
         rows = [[i["id"], i["title"], i["due"], i["days_overdue"], i["status"]] for i in report["overdue"]]

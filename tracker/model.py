@@ -713,10 +713,10 @@ def _amount_problems(amount: Any) -> list[str]:
     value = fields["value"]
     if value is _ABSENT:
         pass
-    elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    elif not is_number(value):
         problems.append(f"amount value is not a finite number from 0 to {AMOUNT_MAX:,} (10^15)")
     elif not 0 <= value <= AMOUNT_MAX:
-        problems.append(f"amount value {value} is not from 0 to {AMOUNT_MAX:,} (10^15)")
+        problems.append(f"amount value {_shown(value)} is not from 0 to {AMOUNT_MAX:,} (10^15)")
     currency = fields["currency"]
     if currency is not _ABSENT and (not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency)):
         problems.append("amount currency is not a three-letter code such as USD")
@@ -892,11 +892,24 @@ def record_event(
     return {**commitment, "history": history, "status": current_status(history).value}
 
 
+def is_number(value: Any) -> bool:
+    """Whether `value` is a finite number (not a bool): an int of any size (math.isfinite cannot take one past a
+    float's range) or a finite float."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _weight_problems(weight: Any) -> list[str]:
-    valid = isinstance(weight, int | float) and not isinstance(weight, bool) and math.isfinite(weight)
-    if not valid or not 0 < weight <= WEIGHT_MAX:
-        return [f"weight {weight!r} is not a positive number up to {WEIGHT_MAX:,}"]
+    if not is_number(weight) or not 0 < weight <= WEIGHT_MAX:
+        return [f"weight {_shown(weight)} is not a positive number up to {WEIGHT_MAX:,}"]
     return []
+
+
+def _shown(value: Any) -> str:
+    """A value as a problem names it: its repr, cut short past 40 characters (a number of hundreds of digits)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} characters)"
 
 
 def _assessed_actor_problems(history: list[Any], actors: list[Any], commitment_id: Any) -> list[str]:

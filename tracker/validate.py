@@ -11,7 +11,6 @@ must be changed here too; that test fails until it is.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from tracker.model import _TIMESTAMP_PATTERN as TIMESTAMP_PATTERN
@@ -33,6 +32,7 @@ from tracker.model import (
     actor_key,
     future_bound,
     has_surrogate,
+    is_number,
     parse_date,
 )
 
@@ -108,9 +108,7 @@ def _is_amount(amount: Any) -> bool:
     if not isinstance(amount, dict) or amount.keys() != AMOUNT_KEYS:
         return False
     value, currency = amount["value"], amount["currency"]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return False
-    if not 0 <= value <= AMOUNT_MAX:
+    if not is_number(value) or not 0 <= value <= AMOUNT_MAX:
         return False
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isascii() and currency.isalpha()):
         return False
@@ -147,9 +145,7 @@ def is_valid(commitment: Any, bound: str | None = None, from_orjson: bool = Fals
     if kind is not None and (not isinstance(kind, str) or kind not in KIND_VALUES):
         return False
     weight = commitment["weight"]
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
-        return False
-    if not 0 < weight <= WEIGHT_MAX:
+    if not is_number(weight) or not 0 < weight <= WEIGHT_MAX:
         return False
     history = commitment["history"]
     if not isinstance(history, list) or not history:

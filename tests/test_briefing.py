@@ -337,7 +337,7 @@ def test_csv_events_round_trip_through_csv_reader_with_hostile_notes(run: Run, d
     result = run("export", "--format", "CSV", "--events")
     assert result.exit_code == 0, result.stderr
     table = read_csv(result.stdout)
-    assert table[0] == ["id", "date", "status", "note", "evidence", "recorded_at"]
+    assert table[0] == ["id", "date", "status", "note", "evidence", "recorded_at", "recorded_by", "actors", "by"]
     assert len(table) == 1 + 18 + len(HOSTILE_NOTES)  # one row per event of every commitment
     rcep = [row for row in table[1:] if row[0] == "rcep-signing"]
     assert [row[1] for row in rcep] == [
@@ -360,6 +360,30 @@ def test_csv_events_round_trip_through_csv_reader_with_hostile_notes(run: Run, d
     stored = record(db_path, "rcep-signing")["history"]
     assert [row[5] for row in rcep] == [event["recorded_at"] for event in stored]
     assert "\x1b" not in result.stdout
+
+
+def test_csv_keeps_kind_weight_and_each_events_actors_recorder_and_successor(run: Run, db_path: Path) -> None:
+    # Per-actor assessments, who recorded an event and a successor were lost in CSV; so were a kind and a weight.
+    assert run("edit", "south-china", "--weight", "2.5").exit_code == 0
+    update(run, "south-china", "--status", "partial", "--actor", "ASEAN", "--date", "2021-03-01", "--note", "n")
+    update(run, "rcep", "--status", "superseded", "--by", "cooperation-fund", "--date", "2021-03-02", "--note", "m")
+    commitments = read_csv(run("export", "--format", "csv").stdout)
+    header = commitments[0]
+    assert header[-2:] == ["kind", "weight"]
+    rows = {row[0]: dict(zip(header, row, strict=True)) for row in commitments[1:]}
+    south = record(db_path, "south-china-sea-restraint")
+    assert (rows["south-china-sea-restraint"]["kind"], rows["south-china-sea-restraint"]["weight"]) == (
+        south["kind"] or "",
+        "2.5",
+    )
+    assert rows["rcep-signing"]["weight"] == "1"
+    events = read_csv(run("export", "--format", "csv", "--events").stdout)
+    rows_of = [dict(zip(events[0], row, strict=True)) for row in events[1:]]
+    assessed = next(e for e in rows_of if e["id"] == "south-china-sea-restraint" and e["note"] == "n")
+    assert (assessed["actors"], assessed["by"]) == ("ASEAN", "")
+    assert assessed["recorded_by"] == record(db_path, "south-china-sea-restraint")["history"][-1]["recorded_by"]
+    replaced = next(e for e in rows_of if e["id"] == "rcep-signing" and e["note"] == "m")
+    assert (replaced["actors"], replaced["by"]) == ("", "cooperation-fund")
 
 
 def test_csv_events_take_the_filters_of_list_and_go_to_a_file(run: Run, db_path: Path, tmp_path: Path) -> None:

@@ -201,6 +201,8 @@ CSV_FIELDS = (
     "source_file",
     "events",
     "last_event_date",
+    "kind",
+    "weight",
 )
 
 
@@ -337,6 +339,8 @@ def _commitment_cells(c: Commitment, today: str) -> list[str]:
         source["file"] or "",
         str(len(c["history"])),
         max(event["date"] for event in c["history"]),
+        c["kind"] or "",
+        str(c["weight"]),
     ]
 
 
@@ -347,7 +351,7 @@ def _amount_cells(amount: Amount | None) -> tuple[object, str, str]:
     return amount["value"], amount["currency"], amount["per"] or ""
 
 
-EVENT_CSV_FIELDS = ("id", "date", "status", "note", "evidence", "recorded_at")
+EVENT_CSV_FIELDS = ("id", "date", "status", "note", "evidence", "recorded_at", "recorded_by", "actors", "by")
 
 
 def export_events_csv(commitments: Iterable[Commitment]) -> str:
@@ -362,9 +366,20 @@ def events_csv_pieces(commitments: Iterable[Commitment]) -> Iterator[str]:
 
 
 def _event_rows(c: Commitment) -> list[list[str]]:
-    """One commitment's rows of `export_events_csv`: its events by date; evidence joined with '; '."""
+    """One commitment's rows of `export_events_csv`: its events by date; evidence and the actors it assesses joined
+    with '; ' (empty: it assesses them all); who recorded it and its successor empty where there is none."""
     return [
-        [c["id"], event["date"], event["status"], event["note"], "; ".join(event["evidence"]), event["recorded_at"]]
+        [
+            c["id"],
+            event["date"],
+            event["status"],
+            event["note"],
+            "; ".join(event["evidence"]),
+            event["recorded_at"],
+            event["recorded_by"] or "",
+            "; ".join(event["actors"] or []),
+            event["by"] or "",
+        ]
         for event in ordered_history(c["history"])
     ]
 

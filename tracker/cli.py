@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from tracker import __version__, render
 from tracker.errors import DatabaseError, InvalidInputError, RecordProblems, TrackerError, UsageProblem
-from tracker.files import default_path
+from tracker.files import default_path, describe_os_error
 from tracker.model import (
     ID_MAX,
     ID_PATTERN,
@@ -1850,7 +1850,7 @@ def _stdin_bytes(limit: int | None) -> bytes:
     try:
         return stream.read(-1 if limit is None else limit)  # type: ignore[no-any-return]
     except OSError as error:
-        raise InvalidInputError(f"stdin cannot be read: {error.strerror or error}") from None
+        raise InvalidInputError(f"stdin cannot be read: {describe_os_error(error)}") from None
 
 
 def _statement_bytes(file: str) -> bytes:

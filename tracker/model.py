@@ -628,7 +628,7 @@ def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool, str | N
     if recorded_by not in (None, _ABSENT) and (not isinstance(recorded_by, str) or not recorded_by.strip()):
         problems.append(f"{where} recorded_by is not a name or null")
     actors = e["actors"]
-    if actors not in (None, _ABSENT) and not _is_name_list(actors):
+    if actors not in (None, _ABSENT) and not is_name_list(actors):
         problems.append(f"{where} actors is not a non-empty list of names or null")
     by = e["by"]
     if by not in (None, _ABSENT) and (not isinstance(by, str) or not ID_PATTERN.match(by) or len(by) > ID_MAX):
@@ -638,7 +638,8 @@ def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool, str | N
     return problems, comparable, dated
 
 
-def _is_name_list(value: Any) -> TypeGuard[list[str]]:
+def is_name_list(value: Any) -> TypeGuard[list[str]]:
+    """Whether `value` is a non-empty list of names (strings that are not blank)."""
     return isinstance(value, list) and bool(value) and all(isinstance(a, str) and a.strip() for a in value)
 
 
@@ -746,7 +747,7 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     actors = c["actors"]
     if actors is _ABSENT:
         pass
-    elif not _is_name_list(actors):
+    elif not is_name_list(actors):
         problems.append("actors is not a non-empty list of names")
     elif len({actor_key(a) for a in actors}) != len(actors):
         problems.append("an actor is listed twice (names that differ only in case or spacing are one actor)")
@@ -921,7 +922,7 @@ def _assessed_actor_problems(history: list[Any], actors: list[Any], commitment_i
         if not isinstance(event, dict):
             continue
         assessed = event.get("actors")
-        if _is_name_list(assessed):
+        if is_name_list(assessed):
             strangers = [a for a in assessed if actor_key(a) not in names]
             if strangers:
                 problems.append(f"event {number} assesses {', '.join(strangers)}, not an actor of the commitment")

@@ -32,6 +32,7 @@ from tracker.model import (
     actor_key,
     future_bound,
     has_surrogate,
+    is_name_list,
     is_number,
     parse_date,
 )
@@ -56,10 +57,6 @@ def _is_date(value: Any) -> bool:
     return True
 
 
-def _is_name_list(values: Any) -> bool:
-    return isinstance(values, list) and bool(values) and all(isinstance(a, str) and a.strip() for a in values)
-
-
 def _is_event(event: Any) -> bool:
     """`model._problems_in_event(event)` finds no problem."""
     if not isinstance(event, dict) or event.keys() != EVENT_KEYS:
@@ -82,7 +79,7 @@ def _is_event(event: Any) -> bool:
     recorded_by = event["recorded_by"]
     if recorded_by is not None and (not isinstance(recorded_by, str) or not recorded_by.strip()):
         return False
-    if event["actors"] is not None and not _is_name_list(event["actors"]):
+    if event["actors"] is not None and not is_name_list(event["actors"]):
         return False
     by = event["by"]
     return by is None or (
@@ -133,7 +130,7 @@ def is_valid(commitment: Any, bound: str | None = None, from_orjson: bool = Fals
         return False
     source = commitment["source"]
     actors = commitment["actors"]
-    if not _is_source(source) or not _is_name_list(actors):
+    if not _is_source(source) or not is_name_list(actors):
         return False
     if not isinstance(commitment["pillar"], str) or commitment["pillar"] not in PILLAR_VALUES:
         return False

@@ -739,6 +739,31 @@ def test_output_dash_is_stdout_and_import_dash_reads_stdin(
     assert named_dash.stdout == "imported -: 0 added, 0 updated, 18 unchanged\n", named_dash.stderr
 
 
+@pytest.mark.parametrize("piped", ["not JSON", "", '{"commitments": 7}'])
+def test_a_bad_import_from_stdin_is_a_clear_error_and_writes_nothing(run: Run, db_path: Path, piped: str) -> None:
+    original = db_path.read_bytes()
+    result = run("import", "-", input=piped)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("tracker: error: <stdin")
+    assert "Traceback" not in result.stderr
+    assert db_path.read_bytes() == original
+
+
+def test_an_import_from_stdin_that_is_not_utf8_is_a_clear_error(db_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import tracker_executable
+
+    original = db_path.read_bytes()
+    piped = subprocess.run(
+        [tracker_executable(), "--db", str(db_path), "import", "-"], input=b'{"\xff": 1}', capture_output=True
+    )
+    assert piped.returncode == 1
+    assert piped.stderr.decode().startswith("tracker: error: <stdin>")
+    assert piped.stderr.count(b"\n") == 1
+    assert db_path.read_bytes() == original
+
+
 def test_import_and_extract_from_a_closed_stdin_say_so(db_path: Path) -> None:
     import subprocess
 

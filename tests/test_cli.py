@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import date, timedelta
@@ -937,3 +938,53 @@ def test_help_metavars_are_the_same_words_everywhere(run: Run, command: str) -> 
             assert f"{option} TEXT" in shown
     if "--output" in shown:
         assert "--output FILE" in shown
+
+
+class _Output(io.StringIO):
+    """A stdout whose flush fails as `error` says (or not at all), and that remembers whether it was flushed."""
+
+    def __init__(self, error: OSError | None = None) -> None:
+        super().__init__()
+        self.error, self.flushed = error, False
+
+    def flush(self) -> None:
+        if self.error is not None:
+            raise self.error
+        self.flushed = True
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "said"),
+    [(None, 0, ""), (0, 0, ""), (3, 3, ""), (256, 0, ""), (True, 1, ""), ("stopped early", 1, "stopped early\n")],
+)
+def test_the_exit_status_is_what_python_would_make_of_the_code_and_the_output_is_flushed_first(
+    monkeypatch: pytest.MonkeyPatch, code: object, status: int, said: str
+) -> None:
+    from tracker.cli import exit_status
+
+    output, errors = _Output(), io.StringIO()
+    monkeypatch.setattr("sys.stdout", output)
+    monkeypatch.setattr("sys.stderr", errors)
+    assert exit_status(code) == status
+    assert output.flushed
+    assert errors.getvalue() == said
+
+
+def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from tracker.cli import exit_status
+
+    errors = io.StringIO()
+    monkeypatch.setattr("sys.stderr", errors)
+    monkeypatch.setattr("sys.stdout", _Output(OSError(errno.ENOSPC, "No space left on device")))
+    assert exit_status(0) == 1
+    assert errors.getvalue() == "tracker: error: the output could not be written: No space left on device\n"
+    assert exit_status(2) == 2  # a usage error stays one
+    monkeypatch.setattr("sys.stdout", _Output(BrokenPipeError(errno.EPIPE, "Broken pipe")))
+    errors = io.StringIO()
+    monkeypatch.setattr("sys.stderr", errors)
+    assert exit_status(0) == 1  # the reader went away: not said, but not a success either
+    assert errors.getvalue() == ""
+    monkeypatch.setattr("sys.stdout", None)  # closed before the start, and nothing wrote to it
+    assert exit_status(0) == 0

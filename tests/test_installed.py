@@ -58,6 +58,48 @@ def test_a_closed_pipe_is_not_an_error_message(db_path: Path) -> None:
     assert "Error" not in result.stderr
 
 
+def test_a_closed_stdout_is_a_one_line_error_and_a_closed_stderr_keeps_the_exit_status(db_path: Path) -> None:
+    """Python leaves a stream closed before it started (`>&-`) as None; writing to it is an error like a disk
+    full, and a command whose errors have nowhere to go still exits as it would have."""
+    tracker = tracker_executable()
+    for line, status in (
+        (f"'{tracker}' --db '{db_path}' list >&-", 1),
+        (f"'{tracker}' --db '{db_path}' export --format csv -o - >&-", 1),
+        (f"'{tracker}' --db '{db_path}' show nope 2>&-", 1),
+        (f"'{tracker}' --db '{db_path}' list --status nope >&- 2>&-", 2),
+    ):
+        result = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False, timeout=60)
+        assert result.returncode == status, (line, result.stderr)
+        if ">&-" in line and "2>&-" not in line:
+            assert result.stderr == "tracker: error: stdout is closed, so the output could not be written\n"
+        else:
+            assert result.stderr == ""
+    kept = subprocess.run(["sh", "-c", f"'{tracker}' --db '{db_path}' list 2>&-"], capture_output=True, text=True)
+    assert kept.returncode == 0
+    assert "rcep-signing" in kept.stdout
+
+
+def test_large_output_reaches_a_pipe_whole(tmp_path: Path) -> None:
+    """The command ends without tearing the interpreter down: what it printed must all be out first."""
+    path = tmp_path / "many.json"
+    tracker = tracker_executable()
+    subprocess.run([tracker, "--db", str(path), "init"], capture_output=True, check=True)
+    adding = ["--actor", "ROK", "--pillar", "economic", "--summary", "x" * 5000]
+    for number in range(25):  # 25 summaries of 5,000 characters: twice what a pipe holds
+        subprocess.run(
+            [tracker, "--db", str(path), "add", "--kind", "pledge", "--title", f"Pledge {number:02d}", *adding],
+            capture_output=True,
+            check=True,
+        )
+    exported = subprocess.run([tracker, "--db", str(path), "export"], capture_output=True, check=True)
+    assert exported.stdout == path.read_bytes()
+    table = subprocess.run(
+        ["sh", "-c", f"'{tracker}' --db '{path}' export --format csv | cat"], capture_output=True, text=True, check=True
+    )
+    assert table.stdout.count("x" * 5000) == 25
+    assert table.stdout.endswith("\n")
+
+
 def run_in_terminal(args: list[str], answer: bytes, env: dict[str, str]) -> tuple[int, str]:
     """Run the installed command on a pseudo-terminal, type `answer` at its prompt, return exit code and output."""
     pid, fd = pty.fork()

@@ -1,5 +1,28 @@
-"""`python -m tracker` runs the command line."""
+"""The `tracker` command and `python -m tracker`."""
 
-from tracker.cli import run
+import gc
+import os
 
-run()
+
+def main() -> None:
+    """Run one command and exit.
+
+    The cycle collector is paused before anything is imported: a command runs once and exits, and the collector
+    would only go over and over the objects that importing Typer and Click makes, and those that reading a large file
+    makes. The process then ends without tearing the interpreter down (freeing every module, one by one, about a
+    tenth of start-up): everything a command writes is written, flushed and synced by the command itself, and what it
+    printed is flushed here first, with the same care as any other output."""
+    gc.disable()
+    from tracker.cli import exit_status, run
+
+    try:
+        run()
+    except SystemExit as stop:
+        status = exit_status(stop.code)
+    else:
+        status = exit_status(0)
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -2257,3 +2258,25 @@ def run() -> None:
         if wanted is not None:  # Typer makes a Click command of every function it has: make only the one asked for
             app.registered_commands = [info for info in app.registered_commands if _command_name(info) == wanted]
     app()
+
+
+def exit_status(code: object) -> int:
+    """The exit status of a command that ended with `SystemExit(code)`, once what it printed has left the process,
+    as Python would make it at exit: a text code is printed on stderr (status 1). Output that can no longer be
+    written is an error (status 1) as it is while a command runs: a pipe closed by its reader quietly, anything else
+    (a disk full) in one line."""
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    try:
+        if not isinstance(code, int | None):
+            sys.stderr.write(f"{code}\n")
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        status = status or 1
+    except (OSError, ValueError) as error:  # ValueError: a stream closed meanwhile
+        status = status or 1
+        with suppress(OSError, ValueError, AttributeError):
+            render.print_error(f"the output could not be written: {getattr(error, 'strerror', None) or error}")
+    with suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
+    return status & 0xFF

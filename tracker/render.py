@@ -6,7 +6,9 @@ read as Rich markup and can never carry a terminal control sequence.
 
 from __future__ import annotations
 
+import errno
 import functools
+import io
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -139,10 +141,32 @@ def console() -> Console:
 
 def tolerant_streams() -> None:
     """Let stdout and stderr write a character their encoding cannot hold (an ASCII or Latin-1 locale, say) as a
-    visible escape, `\\u201c`, rather than stop half-way through the output with an error."""
+    visible escape, `\\u201c`, rather than stop half-way through the output with an error. A stream closed before
+    the tracker started (`>&-`), which Python leaves as None, becomes one that says so: output to stdout is then an
+    error like any other failed write; stderr has nowhere to say anything, and the exit status says it."""
+    if sys.stdout is None:
+        sys.stdout = _Closed("stdout", fails=True)
+    if sys.stderr is None:
+        sys.stderr = _Closed("stderr", fails=False)
     for stream in (sys.stdout, sys.stderr):  # "strict", or "surrogateescape" in the C locale: both fail on "é"
         if getattr(stream, "errors", "backslashreplace") != "backslashreplace" and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+
+
+class _Closed(io.TextIOBase):
+    """A standard stream whose descriptor was closed before the tracker started."""
+
+    def __init__(self, name: str, fails: bool) -> None:
+        super().__init__()
+        self._name, self._fails = name, fails
+
+    def write(self, text: str) -> int:
+        if self._fails:
+            raise OSError(errno.EBADF, f"{self._name} is closed, so the output could not be written")
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
 
 
 def stdout_is_terminal() -> bool:

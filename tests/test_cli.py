@@ -943,7 +943,7 @@ def test_help_metavars_are_the_same_words_everywhere(run: Run, command: str) -> 
 class _Output(io.StringIO):
     """A stdout whose flush fails as `error` says (or not at all), and that remembers whether it was flushed."""
 
-    def __init__(self, error: OSError | None = None) -> None:
+    def __init__(self, error: BaseException | None = None) -> None:
         super().__init__()
         self.error, self.flushed = error, False
 
@@ -980,11 +980,17 @@ def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytes
     monkeypatch.setattr("sys.stdout", _Output(OSError(errno.ENOSPC, "No space left on device")))
     assert exit_status(0) == 1
     assert errors.getvalue() == "tracker: error: the output could not be written: No space left on device\n"
-    assert exit_status(2) == 2  # a usage error stays one
+    errors = io.StringIO()
+    monkeypatch.setattr("sys.stderr", errors)
+    assert exit_status(2) == 2  # a command that failed has said why: once is enough
+    assert errors.getvalue() == ""
     monkeypatch.setattr("sys.stdout", _Output(BrokenPipeError(errno.EPIPE, "Broken pipe")))
     errors = io.StringIO()
     monkeypatch.setattr("sys.stderr", errors)
     assert exit_status(0) == 1  # the reader went away: not said, but not a success either
+    assert errors.getvalue() == ""
+    monkeypatch.setattr("sys.stdout", _Output(KeyboardInterrupt()))  # Ctrl-C while the pipe is full
+    assert exit_status(0) == 130
     assert errors.getvalue() == ""
     monkeypatch.setattr("sys.stdout", None)  # closed before the start, and nothing wrote to it
     assert exit_status(0) == 0

@@ -79,6 +79,61 @@ def test_a_closed_stdout_is_a_one_line_error_and_a_closed_stderr_keeps_the_exit_
     assert "rcep-signing" in kept.stdout
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_path: Path) -> None:
+    """The output of `--version` waits in Python's buffer until the end (unless PYTHONUNBUFFERED is set), and
+    that of `show` fails while the command runs: either way, one line and exit 1."""
+    tracker = tracker_executable()
+    for unbuffered in ("", "1"):
+        environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+        if unbuffered:
+            environment["PYTHONUNBUFFERED"] = unbuffered
+        for arguments in (["--version"], ["show", "rcep-signing"], ["list"]):
+            with open("/dev/full", "w", encoding="utf-8") as full:
+                result = subprocess.run(
+                    [tracker, "--db", str(db_path), *arguments],
+                    stdout=full,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=environment,
+                    timeout=60,
+                    check=False,
+                )
+            assert result.returncode == 1, (arguments, unbuffered, result.stderr)
+            assert result.stderr.count("\n") == 1, (arguments, unbuffered, result.stderr)
+            assert "No space left on device" in result.stderr
+
+
+def test_a_profiler_gets_its_exit(tmp_path: Path) -> None:
+    """The command ends the process without Python's exit work, except under a profiler, debugger or coverage tool."""
+    profile = tmp_path / "list.prof"
+    result = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "tracker", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"tracker {__version__}\n"
+    assert profile.stat().st_size > 0
+
+
+def test_a_closed_stdin_means_nobody_can_confirm(db_path: Path) -> None:
+    original = db_path.read_bytes()
+    tracker = tracker_executable()
+    for command, said in (
+        ("remove rcep-signing", "not on a terminal, so nobody can confirm; pass --yes to go ahead"),
+        ("edit rcep-signing", "nothing to change: give an option such as --title or --due"),
+    ):
+        line = f"'{tracker}' --db '{db_path}' {command} <&-"
+        result = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"tracker: error: {said}")
+        assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == original
+
+
 def test_large_output_reaches_a_pipe_whole(tmp_path: Path) -> None:
     """The command ends without tearing the interpreter down: what it printed must all be out first."""
     path = tmp_path / "many.json"

@@ -2,6 +2,7 @@
 
 import gc
 import os
+import sys
 
 
 def main() -> None:
@@ -11,7 +12,9 @@ def main() -> None:
     would only go over and over the objects that importing Typer and Click makes, and those that reading a large file
     makes. The process then ends without tearing the interpreter down (freeing every module, one by one, about a
     tenth of start-up): everything a command writes is written, flushed and synced by the command itself, and what it
-    printed is flushed here first, with the same care as any other output."""
+    printed is flushed here first, with the same care as any other output. Under a debugger, a profiler or a
+    coverage tool, the process exits as usual, so that they can finish their work. (To run the tracker inside another
+    program, call `tracker.cli.run`, which ends with SystemExit.)"""
     gc.disable()
     from tracker.cli import exit_status, run
 
@@ -21,6 +24,8 @@ def main() -> None:
         status = exit_status(stop.code)
     else:
         status = exit_status(0)
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(status)  # a debugger, a profiler or a coverage tool has work to do at exit
     os._exit(status)
 
 

@@ -676,11 +676,16 @@ def init(
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
+def _stdin_is_terminal() -> bool:
+    """Whether stdin is a terminal; not if it was closed before the tracker started (`<&-`: Python leaves it None)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _confirm(question: str, yes: bool) -> None:
     """Ask on a terminal; elsewhere nobody can answer, so demand --yes."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
     if not typer.confirm(render.safe(question), default=False):
         raise typer.Abort()
@@ -1072,7 +1077,7 @@ def edit(
     found = before["id"]
     edited_by_hand: dict[str, Any] | None = None
     if not changes:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if not (_stdin_is_terminal() and sys.stdout.isatty()):
             raise UsageProblem("nothing to change: give an option such as --title or --due (see 'tracker edit --help')")
         edited_by_hand = _edit_in_editor(before)
         if edited_by_hand == before:
@@ -1899,7 +1904,7 @@ def _check_add(
         raise UsageProblem("--add reviews or adds the candidates; leave out --format and --explain")
     if pick is not None and every:
         raise UsageProblem("--pick and --all do not go together: name the candidates, or take them all")
-    if pick is None and not every and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if pick is None and not every and not (_stdin_is_terminal() and sys.stdout.isatty()):
         raise UsageProblem(
             "not on a terminal, so nobody can review the candidates; give --pick N,N... or --all --yes with --add"
         )
@@ -2274,9 +2279,12 @@ def exit_status(code: object) -> int:
     except BrokenPipeError:
         status = status or 1
     except (OSError, ValueError) as error:  # ValueError: a stream closed meanwhile
-        status = status or 1
-        with suppress(OSError, ValueError, AttributeError):
-            render.print_error(f"the output could not be written: {getattr(error, 'strerror', None) or error}")
-    with suppress(OSError, ValueError, AttributeError):
+        if not status:  # a command that failed has said why; what it could not print is part of that
+            status = 1
+            with suppress(OSError, ValueError, AttributeError):
+                render.print_error(f"the output could not be written: {getattr(error, 'strerror', None) or error}")
+    except KeyboardInterrupt:  # Ctrl-C while the reader of a full pipe is slow: stop there, as Typer does
+        status = 130
+    with suppress(OSError, ValueError, AttributeError, KeyboardInterrupt):
         sys.stderr.flush()
     return status & 0xFF

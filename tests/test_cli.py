@@ -973,8 +973,10 @@ def test_the_exit_status_is_what_python_would_make_of_the_code_and_the_output_is
 def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
+    from tracker import render
     from tracker.cli import exit_status
 
+    render.forget_errors_said()
     errors = io.StringIO()
     monkeypatch.setattr("sys.stderr", errors)
     monkeypatch.setattr("sys.stdout", _Output(OSError(errno.ENOSPC, "No space left on device")))
@@ -982,8 +984,13 @@ def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytes
     assert errors.getvalue() == "tracker: error: the output could not be written: No space left on device\n"
     errors = io.StringIO()
     monkeypatch.setattr("sys.stderr", errors)
-    assert exit_status(2) == 2  # a command that failed has said why: once is enough
+    assert exit_status(2) == 2  # a command that failed has said why (the line above): once is enough
     assert errors.getvalue() == ""
+    render.forget_errors_said()
+    assert exit_status(2) == 1  # Click's help for a bare `tracker`, exit 2: nothing said yet, so this says it
+    assert errors.getvalue() == "tracker: error: the output could not be written: No space left on device\n"
+    errors = io.StringIO()
+    monkeypatch.setattr("sys.stderr", errors)
     monkeypatch.setattr("sys.stdout", _Output(BrokenPipeError(errno.EPIPE, "Broken pipe")))
     errors = io.StringIO()
     monkeypatch.setattr("sys.stderr", errors)

@@ -88,7 +88,8 @@ def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_pa
         environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
         if unbuffered:
             environment["PYTHONUNBUFFERED"] = unbuffered
-        for arguments in (["--version"], ["show", "rcep-signing"], ["list"]):
+        # No command at all: Click prints the help and exits 2, having said nothing of its own; the help is lost.
+        for arguments in (["--version"], ["show", "rcep-signing"], ["list"], []):
             with open("/dev/full", "w", encoding="utf-8") as full:
                 result = subprocess.run(
                     [tracker, "--db", str(db_path), *arguments],
@@ -102,6 +103,19 @@ def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_pa
             assert result.returncode == 1, (arguments, unbuffered, result.stderr)
             assert result.stderr.count("\n") == 1, (arguments, unbuffered, result.stderr)
             assert "No space left on device" in result.stderr
+        # A stderr that cannot be written leaves each command its own exit status.
+        for arguments, status in ((["show", "nope"], 1), (["bogus"], 2), (["remove", "rcep-signing"], 2)):
+            with open("/dev/full", "w", encoding="utf-8") as full:
+                failed = subprocess.run(
+                    [tracker, "--db", str(db_path), *arguments],
+                    stdout=subprocess.PIPE,
+                    stderr=full,
+                    env=environment,
+                    timeout=60,
+                    check=False,
+                )
+            assert failed.returncode == status, (arguments, unbuffered)
+            assert failed.stdout == b""
 
 
 def test_a_profiler_gets_its_exit(tmp_path: Path) -> None:
@@ -117,6 +131,20 @@ def test_a_profiler_gets_its_exit(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"tracker {__version__}\n"
     assert profile.stat().st_size > 0
+
+
+def test_a_debugger_running_on_without_breakpoints_sees_the_program_exit(db_path: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pdb", "-m", "tracker", "--db", str(db_path), "show", "nope"],
+        input="c\nq\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert "The program exited via sys.exit(). Exit status: 1" in result.stdout, result.stdout
+    assert result.stderr == "tracker: error: no commitment 'nope'; 'tracker list' shows every id\n"
 
 
 def test_a_closed_stdin_means_nobody_can_confirm(db_path: Path) -> None:

@@ -24,9 +24,19 @@ def main() -> None:
         status = exit_status(stop.code)
     else:
         status = exit_status(0)
-    if sys.gettrace() is not None or sys.getprofile() is not None:
-        sys.exit(status)  # a debugger, a profiler or a coverage tool has work to do at exit
+    if _watched():
+        sys.exit(status)
     os._exit(status)
+
+
+def _watched() -> bool:
+    """Whether a tool has work to do at exit: a tracer or profiler (coverage, cProfile up to Python 3.11), a tool of
+    `sys.monitoring` (cProfile and coverage from 3.12), or a debugger (pdb stops tracing when it runs on without a
+    breakpoint)."""
+    if sys.gettrace() is not None or sys.getprofile() is not None or "bdb" in sys.modules:
+        return True
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))
 
 
 if __name__ == "__main__":

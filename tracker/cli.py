@@ -67,6 +67,7 @@ class TrackerGroup(TyperGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         forget_trusted_reads()
+        render.forget_errors_said()
         render.tolerant_streams()
         try:
             result = super().main(*args, **kwargs)
@@ -127,9 +128,11 @@ def _usage_message(error: Any) -> str:
 
 
 def _quiet_broken_pipe() -> None:
-    # Python would complain when it flushes stdout at exit; point it at /dev/null instead.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    """Point stdout at /dev/null once its output cannot be written: Python would try again when it flushes stdout
+    at exit, and complain."""
+    with suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 app = typer.Typer(
@@ -2278,11 +2281,14 @@ def exit_status(code: object) -> int:
             sys.stdout.flush()
     except BrokenPipeError:
         status = status or 1
+        _quiet_broken_pipe()
     except (OSError, ValueError) as error:  # ValueError: a stream closed meanwhile
-        if not status:  # a command that failed has said why; what it could not print is part of that
+        if render.said_an_error():  # an error said already is why; what could not be printed is part of it
+            status = status or 1
+        else:  # the output was all there was to do (a help, say, even one that ends with exit 2): it failed
             status = 1
-            with suppress(OSError, ValueError, AttributeError):
-                render.print_error(f"the output could not be written: {getattr(error, 'strerror', None) or error}")
+            render.print_error(f"the output could not be written: {getattr(error, 'strerror', None) or error}")
+        _quiet_broken_pipe()
     except KeyboardInterrupt:  # Ctrl-C while the reader of a full pipe is slow: stop there, as Typer does
         status = 130
     with suppress(OSError, ValueError, AttributeError, KeyboardInterrupt):

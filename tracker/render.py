@@ -9,9 +9,11 @@ from __future__ import annotations
 import errno
 import functools
 import io
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from tracker.model import (
@@ -171,8 +173,6 @@ class _Closed(io.TextIOBase):
 
 def stdout_is_terminal() -> bool:
     """Whether stdout is a terminal, by Rich's own rules (TTY_COMPATIBLE, FORCE_COLOR), without importing Rich."""
-    import os
-
     forced = os.environ.get("TTY_COMPATIBLE", "")
     if forced in ("0", "1"):
         return forced == "1"
@@ -185,14 +185,38 @@ def stdout_is_terminal() -> bool:
         return False
 
 
+_errors_said = [0]  # how many error lines this process has printed (see `said_an_error`)
+
+
 def print_error(message: str) -> None:
     """One line on standard error: `tracker: error: ...`."""
-    _plain(sys.stderr, f"tracker: error: {safe(message)}")
+    _errors_said[0] += 1
+    _said(f"tracker: error: {safe(message)}")
+
+
+def forget_errors_said() -> None:
+    """A command starts: no error said yet (one process may run many, as the tests do)."""
+    _errors_said[0] = 0
+
+
+def said_an_error() -> bool:
+    """Whether an error line was printed (or tried: a stderr that cannot be written has nowhere to say it)."""
+    return _errors_said[0] > 0
 
 
 def print_notice(message: str) -> None:
     """One line on standard error that is not an error (where a database was created, a backup kept)."""
-    _plain(sys.stderr, f"tracker: {safe(message)}")
+    _said(f"tracker: {safe(message)}")
+
+
+def _said(line: str) -> None:
+    """A line on stderr; if stderr cannot take it (a disk full, a pipe nobody reads), there is nowhere else to say
+    anything, and the exit status still tells."""
+    try:
+        _plain(sys.stderr, line)
+    except (OSError, ValueError):
+        with suppress(OSError, ValueError, AttributeError):  # so that Python's own flush at exit does not try again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
 
 
 def print_line(message: str) -> None:
@@ -222,8 +246,6 @@ def print_json(value: Any) -> None:
 def _ascii_stdout() -> IO[bytes] | None:
     """The bytes under stdout, where ASCII text written to stdout reaches them as it is (an encoding that keeps
     ASCII, no newline translated); None elsewhere. stdout's own text is flushed first, to keep the order."""
-    import os
-
     stream = getattr(sys.stdout, "buffer", None)
     try:
         same = os.linesep == "\n" and "\n ~".encode(sys.stdout.encoding) == b"\n ~"
@@ -600,7 +622,6 @@ DEFAULT_PAGER = "less -FRX"
 def page(output: str) -> None:
     """Show `output` through `$PAGER` (default `less -FRX`), as git does; print it as it is if the pager is
     empty, `cat`, or cannot be started."""
-    import os
     import shlex
     import subprocess
 

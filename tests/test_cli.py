@@ -777,6 +777,28 @@ def test_import_and_extract_from_a_closed_stdin_say_so(db_path: Path) -> None:
         assert closed.stderr == "tracker: error: stdin is closed; give a file's path, or pipe the file in\n"
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_stdin_that_cannot_be_an_export_is_refused_at_once(db_path: Path) -> None:
+    """`import -` reads stdin to its end, but not an endless stream that is not JSON (`< /dev/zero`, or `{` and
+    then NUL bytes): it stops where the parser can already say what is wrong."""
+    import subprocess
+
+    from tests.conftest import tracker_executable
+
+    original = db_path.read_bytes()
+    for line, said in (
+        (f"'{tracker_executable()}' --db '{db_path}' import - < /dev/zero", "Expecting value at line 1, column 1"),
+        (
+            f"(printf '{{'; cat /dev/zero) | '{tracker_executable()}' --db '{db_path}' import -",
+            "Expecting property name enclosed in double quotes at line 1, column 2",
+        ),
+    ):
+        refused = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False, timeout=60)
+        assert refused.returncode == 1
+        assert refused.stderr.splitlines()[0] == f"tracker: error: <stdin>: not valid JSON: {said}"
+    assert db_path.read_bytes() == original
+
+
 def test_a_directory_as_the_output_is_named_with_its_control_characters_escaped(
     run: Run, db_path: Path, tmp_path: Path
 ) -> None:

@@ -1776,7 +1776,7 @@ def import_command(
     if name == "-":  # (./- is the file named -)
         if replace and not yes:
             raise UsageProblem("stdin is the file, so nobody can confirm --replace; pass --yes to go ahead")
-        data, file = _stdin_bytes(None), Path("<stdin>")  # named as Python names it
+        data, file = _stdin_export(), Path("<stdin>")  # named as Python names it
     else:
         file = Path(name)
         data = read_bytes(file)
@@ -1851,15 +1851,43 @@ def _check_confidence(value: float) -> float:
     return value
 
 
-def _stdin_bytes(limit: int | None) -> bytes:
-    """What stdin holds (at most `limit` bytes); an error if there is no stdin (closed: `<&-`)."""
+def _stdin() -> Any:
+    """The bytes of stdin, to read; an error if there is no stdin (closed before the start: `<&-`)."""
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
         raise InvalidInputError("stdin is closed; give a file's path, or pipe the file in")
+    return stream
+
+
+def _stdin_bytes(limit: int) -> bytes:
+    """What stdin holds, at most `limit` bytes."""
+    stream = _stdin()
     try:
-        return stream.read(-1 if limit is None else limit)  # type: ignore[no-any-return]
+        return stream.read(limit)  # type: ignore[no-any-return]
     except OSError as error:
         raise InvalidInputError(f"stdin cannot be read: {describe_os_error(error)}") from None
+
+
+def _stdin_export() -> bytes:
+    """What stdin holds, for `import -`: read to its end, or only until it cannot be an export (its first byte other
+    than white space does not open a JSON object, or it holds a NUL, which JSON never does), so that an endless
+    stream of anything else (`< /dev/zero`) is refused at once, in the parser's words for what was read."""
+    stream = _stdin()
+    chunks: list[bytes] = []
+    opened = False
+    try:
+        while chunk := stream.read(1 << 20):
+            chunks.append(chunk)
+            if b"\x00" in chunk:
+                break
+            if not opened:
+                head = b"".join(chunks).lstrip(b" \t\r\n")
+                if head and head[:1] not in (b"{", b"\xef"):  # \xef: a byte order mark, which the parser names
+                    break
+                opened = bool(head)
+    except OSError as error:
+        raise InvalidInputError(f"stdin cannot be read: {describe_os_error(error)}") from None
+    return b"".join(chunks)
 
 
 def _statement_bytes(file: str) -> bytes:

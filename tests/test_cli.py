@@ -997,7 +997,9 @@ def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytes
 
     from tracker import render
     from tracker.cli import exit_status
+    from tracker.store import forget_trusted_reads
 
+    forget_trusted_reads()  # as a command begins: nothing written yet, nothing said
     render.forget_errors_said()
     errors = io.StringIO()
     monkeypatch.setattr("sys.stderr", errors)

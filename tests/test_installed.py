@@ -147,6 +147,30 @@ def test_a_debugger_running_on_without_breakpoints_sees_the_program_exit(db_path
     assert result.stderr == "tracker: error: no commitment 'nope'; 'tracker list' shows every id\n"
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_change_whose_output_is_lost_says_it_was_made(db_path: Path) -> None:
+    """Run again, a change that seemed to fail would be made twice: a command that changed the data file says so
+    and exits 0, whatever happens to its output."""
+    tracker = tracker_executable()
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    for number, redirect in enumerate(("> /dev/full", ">&-")):
+        line = f"'{tracker}' --db '{db_path}' update rcep-signing --note 'Output lost {number}.' {redirect}"
+        result = subprocess.run(["sh", "-c", line], capture_output=True, text=True, env=environment, check=False)
+        assert result.returncode == 0
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith(
+            f"tracker: the change to {db_path} was made ('tracker undo --list' shows it), but then: "
+        ), result.stderr
+        rcep = next(c for c in load(db_path)["commitments"] if c["id"] == "rcep-signing")
+        notes = [event["note"] for event in rcep["history"]]
+        assert notes[-1] == f"Output lost {number}."
+    lost = subprocess.run(
+        ["sh", "-c", f"'{tracker}' --db '{db_path}' show nope > /dev/full"], capture_output=True, text=True, check=False
+    )
+    assert lost.returncode == 1
+    assert lost.stderr.startswith("tracker: error: ")  # nothing was changed
+
+
 def test_a_closed_stdin_means_nobody_can_confirm(db_path: Path) -> None:
     original = db_path.read_bytes()
     tracker = tracker_executable()

@@ -54,7 +54,14 @@ from tracker.model import (
     successor_loop,
     utc_timestamp,
 )
-from tracker.store import Store, Transaction, WriteResult, drop_trusted_indexes, forget_trusted_reads
+from tracker.store import (
+    Store,
+    Transaction,
+    WriteResult,
+    changed_files,
+    drop_trusted_indexes,
+    forget_trusted_reads,
+)
 
 if TYPE_CHECKING:
     from tracker.extract import Candidate
@@ -87,8 +94,7 @@ class TrackerGroup(TyperGroup):
             sys.exit(1)
         except OSError as error:  # a disk full, a file system gone read-only: writes are atomic, none is half done
             where = f": {error.filename}" if error.filename else ""
-            render.print_error(f"{error.strerror or error}{where}")
-            sys.exit(1)
+            sys.exit(_failed_after_any_change(f"{error.strerror or error}{where}"))
         except Exception as error:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
@@ -117,6 +123,19 @@ class TrackerGroup(TyperGroup):
             for example in examples:
                 formatter.write(f"  {example}\n")
         super().format_epilog(ctx, formatter)
+
+
+def _failed_after_any_change(problem: str) -> int:
+    """Say what went wrong, and give the exit status. Once this command has changed the data file (and its output
+    then could not be written, say), the change stands: a notice, exit 0, as for any command that changed the file,
+    so that nobody runs it again to make the change twice. Otherwise an error, exit 1."""
+    changed = changed_files()
+    if changed:
+        undo = "'tracker undo --list' shows it"
+        render.print_notice(f"the change to {changed[0]} was made ({undo}), but then: {problem}", said=True)
+        return 0
+    render.print_error(problem)
+    return 1
 
 
 def _usage_message(error: Any) -> str:
@@ -2299,8 +2318,9 @@ def run() -> None:
 def exit_status(code: object) -> int:
     """The exit status of a command that ended with `SystemExit(code)`, once what it printed has left the process,
     as Python would make it at exit: a text code is printed on stderr (status 1). Output that can no longer be
-    written is an error (status 1) as it is while a command runs: a pipe closed by its reader quietly, anything else
-    (a disk full) in one line."""
+    written is dealt with as it is while a command runs: a pipe closed by its reader quietly (status 1), anything
+    else (a disk full) in one line unless what went wrong was said already, with status 1, or 0 once the command
+    has changed the data file (see `_failed_after_any_change`)."""
     status = 0 if code is None else code if isinstance(code, int) else 1
     try:
         if not isinstance(code, int | None):
@@ -2311,11 +2331,11 @@ def exit_status(code: object) -> int:
         status = status or 1
         _quiet_broken_pipe()
     except (OSError, ValueError) as error:  # ValueError: a stream closed meanwhile
-        if render.said_an_error():  # an error said already is why; what could not be printed is part of it
-            status = status or 1
-        else:  # the output was all there was to do (a help, say, even one that ends with exit 2): it failed
-            status = 1
-            render.print_error(f"the output could not be written: {getattr(error, 'strerror', None) or error}")
+        if render.said_an_error():  # what was said is why; what could not be printed is part of it
+            status = status or (0 if changed_files() else 1)
+        else:  # the output was all there was left to do (a help, say, even one that ends with exit 2)
+            problem = f"the output could not be written: {getattr(error, 'strerror', None) or error}"
+            status = _failed_after_any_change(problem)
         _quiet_broken_pipe()
     except KeyboardInterrupt:  # Ctrl-C while the reader of a full pipe is slow: stop there, as Typer does
         status = 130

@@ -185,7 +185,7 @@ def stdout_is_terminal() -> bool:
         return False
 
 
-_errors_said = [0]  # how many error lines this process has printed (see `said_an_error`)
+_errors_said = [0]  # how many error lines this command has printed (see `said_an_error`)
 
 
 def print_error(message: str) -> None:
@@ -200,12 +200,15 @@ def forget_errors_said() -> None:
 
 
 def said_an_error() -> bool:
-    """Whether an error line was printed (or tried: a stderr that cannot be written has nowhere to say it)."""
+    """Whether an error line (or a notice of what went wrong) was printed, or tried: a stderr that cannot be written
+    has nowhere to say it."""
     return _errors_said[0] > 0
 
 
-def print_notice(message: str) -> None:
-    """One line on standard error that is not an error (where a database was created, a backup kept)."""
+def print_notice(message: str, said: bool = False) -> None:
+    """One line on standard error that is not an error (where a database was created, a backup kept); with `said`,
+    one that says what went wrong, as an error would (see `said_an_error`)."""
+    _errors_said[0] += said
     _said(f"tracker: {safe(message)}")
 
 

@@ -1158,6 +1158,7 @@ class Store:
             if step is not None and step.undoing is not None:
                 undoing = journal.begin_undo(step.undoing, new_version.inode)
             new_version.commit()
+            _CHANGED.add(self.path)
         except BaseException:
             new_version.discard()
             if pending is not None:
@@ -1454,11 +1455,19 @@ def _read_all(descriptor: int, path: Path) -> bytes:
 
 
 _TRUSTED: set[Path] = set()  # the index files of this command's bulk reads (see `drop_trusted_indexes`)
+_CHANGED: set[Path] = set()  # the data files this command has changed
 
 
 def forget_trusted_reads() -> None:
-    """A new command begins: the reads of any before it (in the same process, as in tests) are not its own."""
+    """A new command begins: the reads and writes of any before it (in the same process, as in tests) are not its
+    own."""
     _TRUSTED.clear()
+    _CHANGED.clear()
+
+
+def changed_files() -> list[Path]:
+    """The data files this command has changed so far (for an error after the change: it was made all the same)."""
+    return sorted(_CHANGED)
 
 
 def drop_trusted_indexes() -> list[Path]:

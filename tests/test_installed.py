@@ -118,6 +118,19 @@ def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_pa
             assert failed.stdout == b""
 
 
+def test_ctrl_c_outside_a_command_ends_it_quietly_with_130(tmp_path: Path) -> None:
+    """Ctrl-C while Typer makes the command (before the command's own handling of it) is no traceback."""
+    script = (
+        "import tracker.cli\n"
+        "def interrupted():\n    raise KeyboardInterrupt\n"
+        "tracker.cli.run = interrupted\n"
+        "from tracker.__main__ import main\nmain()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 130
+    assert result.stderr == ""
+
+
 def test_a_profiler_gets_its_exit(tmp_path: Path) -> None:
     """The command ends the process without Python's exit work, except under a profiler, debugger or coverage tool."""
     profile = tmp_path / "list.prof"

@@ -16,12 +16,16 @@ def main() -> None:
     coverage tool, the process exits as usual, so that they can finish their work. (To run the tracker inside another
     program, call `tracker.cli.run`, which ends with SystemExit.)"""
     gc.disable()
-    from tracker.cli import exit_status, run
-
+    try:
+        from tracker.cli import exit_status, run
+    except KeyboardInterrupt:  # Ctrl-C while starting: nothing was done
+        os._exit(130)
     try:
         run()
     except SystemExit as stop:
         status = exit_status(stop.code)
+    except KeyboardInterrupt:  # Ctrl-C before the command's own handling of it begins (or after it ends)
+        status = exit_status(130)
     else:
         status = exit_status(0)
     if _watched():

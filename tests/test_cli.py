@@ -788,15 +788,52 @@ def test_an_endless_stdin_that_cannot_be_an_export_is_refused_at_once(db_path: P
     original = db_path.read_bytes()
     for line, said in (
         (f"'{tracker_executable()}' --db '{db_path}' import - < /dev/zero", "Expecting value at line 1, column 1"),
+        (f"yes | '{tracker_executable()}' --db '{db_path}' import -", "Expecting value at line 1, column 1"),
         (
-            f"(printf '{{'; cat /dev/zero) | '{tracker_executable()}' --db '{db_path}' import -",
-            "Expecting property name enclosed in double quotes at line 1, column 2",
+            f"(printf '\\n {{'; cat /dev/zero) | '{tracker_executable()}' --db '{db_path}' import -",
+            "Expecting property name enclosed in double quotes at line 2, column 3",
         ),
     ):
         refused = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False, timeout=60)
         assert refused.returncode == 1
         assert refused.stderr.splitlines()[0] == f"tracker: error: <stdin>: not valid JSON: {said}"
     assert db_path.read_bytes() == original
+
+
+def test_stdin_is_imported_as_the_same_bytes_in_a_file_would_be(db_path: Path, tmp_path: Path) -> None:
+    """However much is read of stdin, the import says what it would say of the same bytes in a file: a list of
+    commitments (the version 2 form) of a few megabytes is imported, and a NUL deep inside is named where it is."""
+    import subprocess
+
+    from tests.conftest import bundled_commitments, tracker_executable
+
+    many = [{**c, "id": f"{c['id']}-{n}"} for n in range(200) for c in bundled_commitments()]
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps(many, indent=2), encoding="utf-8")
+    assert listed.stat().st_size > 3 << 20
+    poisoned = tmp_path / "nul.json"
+    text = listed.read_bytes()
+    poisoned.write_bytes(text[: 2 << 20] + b"\x00" + text[2 << 20 :])
+    for source in (listed, poisoned):
+        said: list[tuple[int, str, bytes]] = []
+        for target in ("file", "stdin"):
+            data = tmp_path / f"{target}-{source.name}"
+            made = subprocess.run([tracker_executable(), "--db", str(data), "init", "--empty"], capture_output=True)
+            assert made.returncode == 0
+            with source.open("rb") as stream:
+                result = subprocess.run(
+                    [tracker_executable(), "--db", str(data), "import", str(source) if target == "file" else "-"],
+                    stdin=subprocess.DEVNULL if target == "file" else stream,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+            written = data.read_bytes() if result.returncode == 0 else b""
+            said.append((result.returncode, result.stderr.replace(str(source), "<stdin>"), written))
+        assert said[0] == said[1], source.name
+        assert said[0][0] == (0 if source is listed else 1)
+    assert "Invalid control character at line" in said[0][1]
 
 
 def test_a_directory_as_the_output_is_named_with_its_control_characters_escaped(

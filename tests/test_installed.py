@@ -171,12 +171,21 @@ def test_a_change_whose_output_is_lost_says_it_was_made(db_path: Path) -> None:
         result = subprocess.run(["sh", "-c", line], capture_output=True, text=True, env=environment, check=False)
         assert result.returncode == 0
         assert result.stderr.count("\n") == 1, result.stderr
-        assert result.stderr.startswith(
-            f"tracker: the change to {db_path} was made ('tracker undo --list' shows it), but then: "
-        ), result.stderr
+        assert result.stderr.startswith(f"tracker: the change to {db_path} was made, but then: "), result.stderr
         rcep = next(c for c in load(db_path)["commitments"] if c["id"] == "rcep-signing")
         notes = [event["note"] for event in rcep["history"]]
         assert notes[-1] == f"Output lost {number}."
+    forgotten = subprocess.run(  # undo --skip changes the undo journal only: the change is as real
+        ["sh", "-c", f"'{tracker}' --db '{db_path}' undo --skip --yes > /dev/full"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert forgotten.returncode == 0
+    assert forgotten.stderr.startswith(f"tracker: the change to {db_path}.undo was made, but then: ")
+    listed = subprocess.run([tracker, "--db", str(db_path), "undo", "--list"], capture_output=True, text=True)
+    assert len(listed.stdout.splitlines()) == 1  # of the two updates, the newer was forgotten, once
     lost = subprocess.run(
         ["sh", "-c", f"'{tracker}' --db '{db_path}' show nope > /dev/full"], capture_output=True, text=True, check=False
     )

@@ -95,6 +95,8 @@ class TrackerGroup(TyperGroup):
         except OSError as error:  # a disk full, a file system gone read-only: writes are atomic, none is half done
             where = f": {error.filename}" if error.filename else ""
             sys.exit(_failed_after_any_change(f"{error.strerror or error}{where}"))
+        except MemoryError:  # an input too large for this machine (or an endless stream that looks like JSON)
+            sys.exit(_failed_after_any_change("out of memory"))
         except Exception as error:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
@@ -131,8 +133,7 @@ def _failed_after_any_change(problem: str) -> int:
     so that nobody runs it again to make the change twice. Otherwise an error, exit 1."""
     changed = changed_files()
     if changed:
-        undo = "'tracker undo --list' shows it"
-        render.print_notice(f"the change to {changed[0]} was made ({undo}), but then: {problem}", said=True)
+        render.print_notice(f"the change to {changed[0]} was made, but then: {problem}", said=True)
         return 0
     render.print_error(problem)
     return 1
@@ -1888,25 +1889,32 @@ def _stdin_bytes(limit: int) -> bytes:
 
 
 def _stdin_export() -> bytes:
-    """What stdin holds, for `import -`: read to its end, or only until it cannot be an export (its first byte other
-    than white space does not open a JSON object, or it holds a NUL, which JSON never does), so that an endless
-    stream of anything else (`< /dev/zero`) is refused at once, in the parser's words for what was read."""
+    """What stdin holds, for `import -`: read to its end, or only as far as the parser needs to say it is not JSON:
+    to a first byte other than white space that cannot begin a JSON value, or to a NUL, which JSON never holds. So
+    an endless stream of anything else (`< /dev/zero`, `yes`) is refused at once, in the words the same bytes in a
+    file would get."""
     stream = _stdin()
     chunks: list[bytes] = []
-    opened = False
+    opened = False  # a byte other than white space has come
     try:
         while chunk := stream.read(1 << 20):
-            chunks.append(chunk)
-            if b"\x00" in chunk:
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                chunks.append(chunk[: nul + 1])
                 break
             if not opened:
-                head = b"".join(chunks).lstrip(b" \t\r\n")
-                if head and head[:1] not in (b"{", b"\xef"):  # \xef: a byte order mark, which the parser names
-                    break
+                head = chunk.lstrip(b" \t\r\n")
                 opened = bool(head)
+                if opened and head[0] not in _JSON_STARTS:
+                    chunks.append(chunk[: len(chunk) - len(head) + 1])
+                    break
+            chunks.append(chunk)
     except OSError as error:
         raise InvalidInputError(f"stdin cannot be read: {describe_os_error(error)}") from None
     return b"".join(chunks)
+
+
+_JSON_STARTS = frozenset(b'{["-0123456789tfn\xef')  # \xef: a byte order mark, which the parser names
 
 
 def _statement_bytes(file: str) -> bytes:
@@ -2303,16 +2311,21 @@ def _command_name(info: typer.models.CommandInfo) -> str | None:
 
 
 def run() -> None:
-    """The console script's entry point."""
+    """Run the command that the command line names; it ends with SystemExit. (The console script,
+    `tracker.__main__.main`, calls this.)"""
     import gc
 
     # One command, then exit: the cycle collector would only slow the reading of large files.
     gc.disable()
+    every = app.registered_commands
     if not any(name.endswith("_COMPLETE") for name in os.environ):
         wanted = command_asked_for(sys.argv[1:])
         if wanted is not None:  # Typer makes a Click command of every function it has: make only the one asked for
-            app.registered_commands = [info for info in app.registered_commands if _command_name(info) == wanted]
-    app()
+            app.registered_commands = [info for info in every if _command_name(info) == wanted]
+    try:
+        app()
+    finally:
+        app.registered_commands = every
 
 
 def exit_status(code: object) -> int:

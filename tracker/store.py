@@ -1251,6 +1251,7 @@ class Store:
             if seen is not None and (newest[1] != seen.path or file_identity(newest[1]) != seen.identity):
                 raise InvalidInputError(_CHANGED_WHILE_ASKED.format(path=seen.path, command="undo --skip"))
             self._journal.drop(newest[1])
+            _CHANGED.add(self.journal_path)
             return _step(*newest)
 
     def undo(self, expected: int | None = None, seen: Entry | None = None) -> UndoResult:
@@ -1455,7 +1456,7 @@ def _read_all(descriptor: int, path: Path) -> bytes:
 
 
 _TRUSTED: set[Path] = set()  # the index files of this command's bulk reads (see `drop_trusted_indexes`)
-_CHANGED: set[Path] = set()  # the data files this command has changed
+_CHANGED: set[Path] = set()  # the data files (or undo journals, for `undo --skip`) this command has changed
 
 
 def forget_trusted_reads() -> None:
@@ -1466,7 +1467,8 @@ def forget_trusted_reads() -> None:
 
 
 def changed_files() -> list[Path]:
-    """The data files this command has changed so far (for an error after the change: it was made all the same)."""
+    """The data files (or undo journals) this command has changed so far: for an error after the change, which was
+    made all the same."""
     return sorted(_CHANGED)
 
 

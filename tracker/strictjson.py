@@ -62,7 +62,8 @@ def loads(data: str | bytes) -> Any:
     try:
         return json.loads(data, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float, parse_int=_int)
     except json.JSONDecodeError as error:
-        raise JSONProblem(f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+        message = error.msg.removesuffix(" at")  # Python's "Invalid control character at" would read "at at"
+        raise JSONProblem(f"not valid JSON: {message} at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise JSONProblem("nested too deeply: arrays or objects inside each other by the thousand") from None
     except JSONProblem:

@@ -800,6 +800,21 @@ def test_an_endless_stdin_that_cannot_be_an_export_is_refused_at_once(db_path: P
     assert db_path.read_bytes() == original
 
 
+def test_an_endless_stdin_that_looks_like_json_runs_out_of_memory_and_says_so(db_path: Path) -> None:
+    """`{` and more `{` forever may be an export until its end, which never comes: with memory limited, the
+    command says it ran out, and it is not an internal error."""
+    import subprocess
+
+    from tests.conftest import tracker_executable
+
+    original = db_path.read_bytes()
+    line = f"ulimit -v 800000; yes '{{' | '{tracker_executable()}' --db '{db_path}' import -"
+    result = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == "tracker: error: out of memory\n"
+    assert db_path.read_bytes() == original
+
+
 def test_stdin_is_imported_as_the_same_bytes_in_a_file_would_be(db_path: Path, tmp_path: Path) -> None:
     """However much is read of stdin, the import says what it would say of the same bytes in a file: a list of
     commitments (the version 2 form) of a few megabytes is imported, and a NUL deep inside is named where it is."""

@@ -815,6 +815,39 @@ def test_an_endless_stdin_that_looks_like_json_runs_out_of_memory_and_says_so(db
     assert db_path.read_bytes() == original
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        "\u201chello\u201d".encode(),  # not JSON, but UTF-8: a character of three bytes first
+        b"\xc2\xa0{}",  # a no-break space, which JSON does not take for white space
+        b" " * ((1 << 20) - 1) + "\u00e9".encode(),  # a character cut in two by the first megabyte's end
+        b"x\xff",  # not JSON, and not UTF-8 after that
+        b"{\x00\xff",
+    ],
+)
+def test_stdin_that_cannot_be_an_export_is_named_as_a_file_would_be(db_path: Path, tmp_path: Path, data: bytes) -> None:
+    import subprocess
+
+    from tests.conftest import tracker_executable
+
+    source = tmp_path / "in.json"
+    source.write_bytes(data)
+    said = []
+    for name in (str(source), "-"):
+        with source.open("rb") as stream:
+            result = subprocess.run(
+                [tracker_executable(), "--db", str(db_path), "import", name],
+                stdin=stream,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        said.append((result.returncode, result.stderr.replace(str(source), "<stdin>")))
+    assert said[0] == said[1]
+    assert said[0][0] == 1
+
+
 def test_stdin_is_imported_as_the_same_bytes_in_a_file_would_be(db_path: Path, tmp_path: Path) -> None:
     """However much is read of stdin, the import says what it would say of the same bytes in a file: a list of
     commitments (the version 2 form) of a few megabytes is imported, and a NUL deep inside is named where it is."""

@@ -193,6 +193,35 @@ def test_a_change_whose_output_is_lost_says_it_was_made(db_path: Path) -> None:
     assert lost.stderr.startswith("tracker: error: ")  # nothing was changed
 
 
+def test_a_change_whose_reader_has_gone_exits_0_and_one_that_changed_nothing_exits_1(db_path: Path) -> None:
+    """stdout is a pipe whose reading end is closed before the command writes: every write to it fails."""
+    tracker = tracker_executable()
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    for arguments, status in (
+        (["update", "rcep-signing", "--note", "Nobody read this."], 0),
+        (["list"], 1),
+        (["show", "rcep-signing"], 1),
+    ):
+        reading, writing = os.pipe()
+        os.close(reading)
+        try:
+            result = subprocess.run(
+                [tracker, "--db", str(db_path), *arguments],
+                stdout=writing,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=environment,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            os.close(writing)
+        assert result.returncode == status, (arguments, result.stderr)
+        assert result.stderr == ""
+    rcep = next(c for c in load(db_path)["commitments"] if c["id"] == "rcep-signing")
+    assert rcep["history"][-1]["note"] == "Nobody read this."
+
+
 def test_a_closed_stdin_means_nobody_can_confirm(db_path: Path) -> None:
     original = db_path.read_bytes()
     tracker = tracker_executable()

@@ -110,6 +110,15 @@ class TrackerGroup(TyperGroup):
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # stdout's reader has gone: Click ends quietly with exit 1, unless the change is made
+            if not changed_files():
+                raise
+            _quiet_broken_pipe()
+            raise typer.Exit(0) from None  # see `_failed_after_any_change`
+
     def format_epilog(self, ctx: Any, formatter: Any) -> None:
         """After the list of commands, one example of each, taken from its own help, so they cannot drift."""
         examples = []
@@ -1889,29 +1898,40 @@ def _stdin_bytes(limit: int) -> bytes:
 
 
 def _stdin_export() -> bytes:
-    """What stdin holds, for `import -`: read to its end, or only as far as the parser needs to say it is not JSON:
-    to a first byte other than white space that cannot begin a JSON value, or to a NUL, which JSON never holds. So
-    an endless stream of anything else (`< /dev/zero`, `yes`) is refused at once, in the words the same bytes in a
-    file would get."""
+    """What stdin holds, for `import -`: read to its end, or only to the end of the megabyte that shows it is not
+    JSON: one whose first byte other than white space cannot begin a JSON value, or that holds a NUL, which JSON
+    never does. So an endless stream of anything else (`< /dev/zero`, `yes`) is refused at once, in the words the
+    same bytes in a file get (unless the file goes on to break UTF-8 later than that megabyte: it is then said so)."""
     stream = _stdin()
     chunks: list[bytes] = []
     opened = False  # a byte other than white space has come
     try:
         while chunk := stream.read(1 << 20):
-            nul = chunk.find(b"\x00")
-            if nul >= 0:
-                chunks.append(chunk[: nul + 1])
-                break
+            stop = b"\x00" in chunk
             if not opened:
                 head = chunk.lstrip(b" \t\r\n")
                 opened = bool(head)
-                if opened and head[0] not in _JSON_STARTS:
-                    chunks.append(chunk[: len(chunk) - len(head) + 1])
-                    break
+                stop = stop or (opened and head[0] not in _JSON_STARTS)
+            if stop:
+                chunks.append(_whole_last_character(chunk, stream))
+                break
             chunks.append(chunk)
     except OSError as error:
         raise InvalidInputError(f"stdin cannot be read: {describe_os_error(error)}") from None
     return b"".join(chunks)
+
+
+def _whole_last_character(chunk: bytes, stream: Any) -> bytes:
+    """`chunk`, and the bytes from `stream` that finish its last UTF-8 character if it goes on past it (else a
+    character cut in two would be read as text that is not UTF-8)."""
+    for back in range(1, min(4, len(chunk)) + 1):
+        byte = chunk[-back]
+        if byte < 0x80:
+            return chunk
+        if byte >= 0xC0:  # the first byte of a character: of 2, 3 or 4
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return chunk + stream.read(length - back) if back < length else chunk
+    return chunk
 
 
 _JSON_STARTS = frozenset(b'{["-0123456789tfn\xef')  # \xef: a byte order mark, which the parser names
@@ -2331,9 +2351,9 @@ def run() -> None:
 def exit_status(code: object) -> int:
     """The exit status of a command that ended with `SystemExit(code)`, once what it printed has left the process,
     as Python would make it at exit: a text code is printed on stderr (status 1). Output that can no longer be
-    written is dealt with as it is while a command runs: a pipe closed by its reader quietly (status 1), anything
-    else (a disk full) in one line unless what went wrong was said already, with status 1, or 0 once the command
-    has changed the data file (see `_failed_after_any_change`)."""
+    written is dealt with as it is while a command runs: a pipe closed by its reader quietly, anything else (a disk
+    full) in one line unless what went wrong was said already; status 1, or 0 once the command has changed the
+    data file (see `_failed_after_any_change`)."""
     status = 0 if code is None else code if isinstance(code, int) else 1
     try:
         if not isinstance(code, int | None):
@@ -2341,7 +2361,7 @@ def exit_status(code: object) -> int:
         if sys.stdout is not None:
             sys.stdout.flush()
     except BrokenPipeError:
-        status = status or 1
+        status = status or (0 if changed_files() else 1)
         _quiet_broken_pipe()
     except (OSError, ValueError) as error:  # ValueError: a stream closed meanwhile
         if render.said_an_error():  # what was said is why; what could not be printed is part of it

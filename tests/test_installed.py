@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,43 +80,49 @@ def test_a_closed_stdout_is_a_one_line_error_and_a_closed_stderr_keeps_the_exit_
     assert "rcep-signing" in kept.stdout
 
 
+def buffered_environment(unbuffered: str = "") -> dict[str, str]:
+    """The environment as users have it, Python's output buffered (this machine sets PYTHONUNBUFFERED), or with
+    PYTHONUNBUFFERED set to `unbuffered`."""
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        environment["PYTHONUNBUFFERED"] = unbuffered
+    return environment
+
+
+def run_with_streams(
+    db_path: Path, arguments: list[str], environment: dict[str, str], stdout: Any, stderr: Any = subprocess.PIPE
+) -> subprocess.CompletedProcess[str]:
+    """The installed command on `db_path`, its stdout and stderr as given (a file, a descriptor, PIPE)."""
+    return subprocess.run(
+        [tracker_executable(), "--db", str(db_path), *arguments],
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_path: Path) -> None:
     """The output of `--version` waits in Python's buffer until the end (unless PYTHONUNBUFFERED is set), and
     that of `show` fails while the command runs: either way, one line and exit 1."""
-    tracker = tracker_executable()
     for unbuffered in ("", "1"):
-        environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
-        if unbuffered:
-            environment["PYTHONUNBUFFERED"] = unbuffered
+        environment = buffered_environment(unbuffered)
         # No command at all: Click prints the help and exits 2, having said nothing of its own; the help is lost.
         for arguments in (["--version"], ["show", "rcep-signing"], ["list"], []):
             with open("/dev/full", "w", encoding="utf-8") as full:
-                result = subprocess.run(
-                    [tracker, "--db", str(db_path), *arguments],
-                    stdout=full,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    env=environment,
-                    timeout=60,
-                    check=False,
-                )
+                result = run_with_streams(db_path, arguments, environment, stdout=full)
             assert result.returncode == 1, (arguments, unbuffered, result.stderr)
             assert result.stderr.count("\n") == 1, (arguments, unbuffered, result.stderr)
             assert "No space left on device" in result.stderr
         # A stderr that cannot be written leaves each command its own exit status.
         for arguments, status in ((["show", "nope"], 1), (["bogus"], 2), (["remove", "rcep-signing"], 2)):
             with open("/dev/full", "w", encoding="utf-8") as full:
-                failed = subprocess.run(
-                    [tracker, "--db", str(db_path), *arguments],
-                    stdout=subprocess.PIPE,
-                    stderr=full,
-                    env=environment,
-                    timeout=60,
-                    check=False,
-                )
+                failed = run_with_streams(db_path, arguments, environment, stdout=subprocess.PIPE, stderr=full)
             assert failed.returncode == status, (arguments, unbuffered)
-            assert failed.stdout == b""
+            assert failed.stdout == ""
 
 
 def test_ctrl_c_outside_a_command_ends_it_quietly_with_130(tmp_path: Path) -> None:
@@ -165,7 +172,7 @@ def test_a_change_whose_output_is_lost_says_it_was_made(db_path: Path) -> None:
     """Run again, a change that seemed to fail would be made twice: a command that changed the data file says so
     and exits 0, whatever happens to its output."""
     tracker = tracker_executable()
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    environment = buffered_environment()
     for number, redirect in enumerate(("> /dev/full", ">&-")):
         line = f"'{tracker}' --db '{db_path}' update rcep-signing --note 'Output lost {number}.' {redirect}"
         result = subprocess.run(["sh", "-c", line], capture_output=True, text=True, env=environment, check=False)
@@ -195,8 +202,7 @@ def test_a_change_whose_output_is_lost_says_it_was_made(db_path: Path) -> None:
 
 def test_a_change_whose_reader_has_gone_exits_0_and_one_that_changed_nothing_exits_1(db_path: Path) -> None:
     """stdout is a pipe whose reading end is closed before the command writes: every write to it fails."""
-    tracker = tracker_executable()
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    environment = buffered_environment()
     for arguments, status in (
         (["update", "rcep-signing", "--note", "Nobody read this."], 0),
         (["list"], 1),
@@ -205,15 +211,7 @@ def test_a_change_whose_reader_has_gone_exits_0_and_one_that_changed_nothing_exi
         reading, writing = os.pipe()
         os.close(reading)
         try:
-            result = subprocess.run(
-                [tracker, "--db", str(db_path), *arguments],
-                stdout=writing,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=environment,
-                timeout=60,
-                check=False,
-            )
+            result = run_with_streams(db_path, arguments, environment, stdout=writing)
         finally:
             os.close(writing)
         assert result.returncode == status, (arguments, result.stderr)

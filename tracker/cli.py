@@ -90,7 +90,7 @@ class TrackerGroup(TyperGroup):
             render.print_error("aborted; nothing was changed")
             sys.exit(1)
         except BrokenPipeError:
-            _quiet_broken_pipe()
+            render.silence(sys.stdout)
             sys.exit(1)
         except OSError as error:  # a disk full, a file system gone read-only: writes are atomic, none is half done
             where = f": {error.filename}" if error.filename else ""
@@ -116,7 +116,7 @@ class TrackerGroup(TyperGroup):
         except BrokenPipeError:  # stdout's reader has gone: Click ends quietly with exit 1, unless the change is made
             if not changed_files():
                 raise
-            _quiet_broken_pipe()
+            render.silence(sys.stdout)
             raise typer.Exit(0) from None  # see `_failed_after_any_change`
 
     def format_epilog(self, ctx: Any, formatter: Any) -> None:
@@ -154,14 +154,6 @@ def _usage_message(error: Any) -> str:
     if context is not None:
         return f"{message} (see '{context.command_path} --help')"
     return message
-
-
-def _quiet_broken_pipe() -> None:
-    """Point stdout at /dev/null once its output cannot be written: Python would try again when it flushes stdout
-    at exit, and complain."""
-    with suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
 
 
 app = typer.Typer(
@@ -2360,16 +2352,14 @@ def exit_status(code: object) -> int:
             sys.stderr.write(f"{code}\n")
         if sys.stdout is not None:
             sys.stdout.flush()
-    except BrokenPipeError:
-        status = status or (0 if changed_files() else 1)
-        _quiet_broken_pipe()
     except (OSError, ValueError) as error:  # ValueError: a stream closed meanwhile
-        if render.said_an_error():  # what was said is why; what could not be printed is part of it
+        # A reader that has gone is not told; what was said already is why, and what could not be printed part of it.
+        if isinstance(error, BrokenPipeError) or render.said_an_error():
             status = status or (0 if changed_files() else 1)
         else:  # the output was all there was left to do (a help, say, even one that ends with exit 2)
             problem = f"the output could not be written: {getattr(error, 'strerror', None) or error}"
             status = _failed_after_any_change(problem)
-        _quiet_broken_pipe()
+        render.silence(sys.stdout)
     except KeyboardInterrupt:  # Ctrl-C while the reader of a full pipe is slow: stop there, as Typer does
         status = 130
     with suppress(OSError, ValueError, AttributeError, KeyboardInterrupt):

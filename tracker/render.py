@@ -218,8 +218,14 @@ def _said(line: str) -> None:
     try:
         _plain(sys.stderr, line)
     except (OSError, ValueError):
-        with suppress(OSError, ValueError, AttributeError):  # so that Python's own flush at exit does not try again
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+        silence(sys.stderr)
+
+
+def silence(stream: IO[str]) -> None:
+    """Point a standard stream that can no longer be written at /dev/null: Python would try again when it flushes
+    it at exit, and complain."""
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def print_line(message: str) -> None:

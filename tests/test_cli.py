@@ -800,6 +800,21 @@ def test_an_endless_stdin_that_cannot_be_an_export_is_refused_at_once(db_path: P
     assert db_path.read_bytes() == original
 
 
+def test_a_stdin_that_cannot_be_read_is_one_line_and_changes_nothing(db_path: Path, tmp_path: Path) -> None:
+    """stdin opened for writing only (`0>file`): every read of it fails."""
+    import subprocess
+
+    from tests.conftest import tracker_executable
+
+    original = db_path.read_bytes()
+    for command in ("import -", "extract - --date 2021-01-01"):
+        line = f"'{tracker_executable()}' --db '{db_path}' {command} 0>'{tmp_path / 'written-only'}'"
+        result = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=False, timeout=60)
+        assert result.returncode == 1
+        assert result.stderr == "tracker: error: stdin cannot be read: Bad file descriptor\n"
+    assert db_path.read_bytes() == original
+
+
 def test_an_endless_stdin_that_looks_like_json_runs_out_of_memory_and_says_so(db_path: Path) -> None:
     """`{` and more `{` forever may be an export until its end, which never comes: with memory limited, the
     command says it ran out, and it is not an internal error."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import shutil
 import subprocess
@@ -319,7 +320,7 @@ def test_csv_of_commitments_in_any_order_is_the_csv_of_them_by_due_date(events: 
     import random
 
     from tests.conftest import bundled_commitments
-    from tracker.formats import csv_pieces, csv_pieces_by_due, events_csv_pieces
+    from tracker.formats import csv_part, csv_pieces, csv_pieces_by_due, events_csv_pieces
     from tracker.model import by_due
 
     commitments = bundled_commitments()
@@ -328,12 +329,15 @@ def test_csv_of_commitments_in_any_order_is_the_csv_of_them_by_due_date(events: 
     commitments[3]["history"][0]["note"] = "two\nlines, \x1b and \u202e"
     ordered = by_due(commitments)  # type: ignore[arg-type]
     expected = "".join(events_csv_pieces(ordered) if events else csv_pieces(ordered, "2026-11-29"))  # type: ignore[arg-type]
-    for seed in range(3):
+    for seed in range(6):
         shuffled = list(commitments)
-        random.Random(seed).shuffle(shuffled)
-        pieces = list(csv_pieces_by_due(shuffled, "2026-11-29", events))  # type: ignore[arg-type]
-        assert "".join(pieces) == expected
-    assert "".join(csv_pieces_by_due([], "2026-11-29", events)).count("\n") == 1  # the header alone
+        generator = random.Random(seed)
+        generator.shuffle(shuffled)
+        cuts = sorted(generator.choices(range(len(shuffled) + 1), k=seed))  # in parts (some empty), as processes read
+        bounds = [0, *cuts, len(shuffled)]
+        parts = [csv_part(shuffled[a:b], "2026-11-29", events) for a, b in itertools.pairwise(bounds)]  # type: ignore[arg-type]
+        assert "".join(csv_pieces_by_due(parts, events)) == expected
+    assert "".join(csv_pieces_by_due([], events)).count("\n") == 1  # the header alone
 
 
 def test_csv_export_of_every_commitment_is_that_of_a_filter_that_keeps_them_all(run: Run, db_path: Path) -> None:

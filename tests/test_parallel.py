@@ -3,10 +3,13 @@ the same first problem, and the same words for it; a copy that fails has its par
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -333,3 +336,68 @@ def test_a_containers_cpu_quota_bounds_the_parts(
     monkeypatch.setattr(tracker.parallel, "_QUOTA_FILES", files)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
     assert tracker.parallel._cores() == cores
+
+
+# --- every commitment read in parts: a CSV export -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("events", [[], ["--events"]], ids=["commitments", "events"])
+def test_a_csv_export_read_in_parts_is_the_one_read_in_one(
+    run: Run, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, events: list[str]
+) -> None:
+    write_large_database(isolated_environment, 3)
+    assert run("list").exit_code == 0  # the index, so that records are read through it
+    exports = []
+    for per_part in (10**9, 1):
+        monkeypatch.setattr(tracker.parallel, "PER_PART", per_part)
+        monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
+        forked: list[int] = []
+        fork = os.fork
+
+        def recorded_fork(forked: list[int] = forked, fork: Callable[[], int] = fork) -> int:
+            pid = fork()
+            if pid:
+                forked.append(pid)
+            return pid
+
+        monkeypatch.setattr(os, "fork", recorded_fork)
+        result = run("export", "--format", "csv", *events)
+        assert result.exit_code == 0, result.stderr
+        exports.append((result.stdout, len(forked)))
+    (serial, none_forked), (parallel, three_forked) = exports
+    assert (none_forked, three_forked) == (0, 3)
+    assert parallel == serial
+    rows = list(csv.reader(io.StringIO(parallel)))
+    assert len(rows) > 3 * 10  # a header, and each of the bundled commitments three times (or each event)
+    if not events:
+        from tracker.model import by_due
+        from tracker.store import Store
+
+        with Store(isolated_environment).reading() as snapshot:
+            listed = [s["id"] for s in by_due(snapshot.summaries())]
+        assert [row[0] for row in rows[1:]] == listed
+
+
+def test_a_record_changed_in_a_later_part_drops_the_index_as_read_in_one(
+    isolated_environment: Path, four_parts: list[int]
+) -> None:
+    from tests.test_store import forge_index_over_a_change
+    from tracker.formats import csv_part
+    from tracker.store import Store
+
+    store = Store(isolated_environment)
+    write_large_database(isolated_environment, 3)
+    store.load()
+    work = functools.partial(csv_part, today="2026-11-29")
+    with store.reading() as snapshot:
+        parts = list(snapshot.every_in_parts(work))
+        in_file_order = [c["id"] for c in snapshot.every()]
+    assert len(parts) == 4
+    assert [key[2] for part in parts for key in part[0]] == in_file_order
+    forked = len(four_parts)
+    last = parts[-1][0][-1][2]  # the last record of the last part, read by another process
+    forge_index_over_a_change(store, f'"id": "{last}"'.encode(), f'"id": "{last[:-1]}x"'.encode())
+    with store.reading() as snapshot, pytest.raises(DatabaseError, match="does not match its index"):
+        list(snapshot.every_in_parts(work))
+    assert len(four_parts) == forked + 3
+    assert not store.index_path.exists()

@@ -323,7 +323,7 @@ def test_many_commitments_are_read_through_the_index_in_one_pass_and_checked(sto
         assert isinstance(snapshot, IndexedSnapshot)
         assert len(ids) >= 64
         assert list(snapshot.get_each(ids)) == [snapshot.get(cid) for cid in ids] == expected[::-1]
-    _forge_index_over_a_change(store, b'"id": "many-41"', b'"id": "many-4x"')
+    forge_index_over_a_change(store, b'"id": "many-41"', b'"id": "many-4x"')
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
         with pytest.raises(DatabaseError, match="does not match its index"):
@@ -331,7 +331,7 @@ def test_many_commitments_are_read_through_the_index_in_one_pass_and_checked(sto
     assert not store.index_path.exists()
 
 
-def _forge_index_over_a_change(store: Store, old: bytes, new: bytes) -> None:
+def forge_index_over_a_change(store: Store, old: bytes, new: bytes) -> None:
     """Change the file in place (`old` for `new`, of the same length: an id that is not the one the index gives),
     and forge the index that described it to carry the changed file's signature, as only a deliberate forger could."""
     index = current_index(store)
@@ -360,7 +360,7 @@ def test_every_commitment_is_read_in_file_order_in_runs_and_checked(
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
         assert list(snapshot.every()) == in_file_order
-    _forge_index_over_a_change(store, b'"id": "many-21"', b'"id": "many-2x"')
+    forge_index_over_a_change(store, b'"id": "many-21"', b'"id": "many-2x"')
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
         with pytest.raises(DatabaseError, match="does not match its index"):

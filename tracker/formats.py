@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import operator
@@ -274,26 +275,43 @@ def _csv_text(header: Sequence[str], rows: Iterable[list[str]]) -> Iterator[str]
     yield buffer.getvalue()
 
 
-def csv_pieces_by_due(commitments: Iterable[Commitment], today: str, events: bool = False) -> Iterator[str]:
+def csv_pieces_by_due(parts: Iterable[CsvPart], events: bool = False) -> Iterator[str]:
     """`csv_pieces` (with `events`, `events_csv_pieces`) of commitments that come in any order, in the order of
-    `list`: by due date (none last), then id. Each commitment's rows are written as it is read (a line of text is
-    all that is kept of it) and put in that order at the end, so that the commitments can be read in the order
-    that is cheapest (and none needs its summary read for the order)."""
-    lines: list[str] = []
-    write = _row_writer(_Lines(lines))
+    `list`: by due date (none last), then id, from `csv_part`'s work on each part of them. The commitments can so be
+    read in the order that is cheapest, in several processes at once, and none needs its summary read for the
+    order."""
     keys: list[tuple[bool, str, str]] = []
+    lines: list[str] = []
     bounds = [0]  # where each commitment's lines begin, and their end
-    for c in commitments:
-        keys.append((c["due"] is None, c["due"] or "", c["id"]))
-        for row in _event_rows(c) if events else [_commitment_cells(c, today)]:
-            write(row)
-        bounds.append(len(lines))
+    for part_keys, part_lines, part_ends in parts:
+        keys += part_keys
+        bounds += [len(lines) + end for end in part_ends]
+        lines += part_lines
     order = sorted(range(len(keys)), key=keys.__getitem__)
     csv.writer(_Lines(lines), lineterminator="\n").writerow(EVENT_CSV_FIELDS if events else CSV_FIELDS)
     yield lines.pop()
     for first in range(0, len(order), 512):
         chosen = order[first : first + 512]
         yield "".join(line for number in chosen for line in lines[bounds[number] : bounds[number + 1]])
+
+
+CsvPart = tuple[list[tuple[bool, str, str]], list[str], list[int]]
+
+
+def csv_part(commitments: Iterable[Commitment], today: str, events: bool = False) -> CsvPart:
+    """For `csv_pieces_by_due`: each commitment's place in the order of `list`, the CSV lines of all of them (see
+    `csv_pieces`; with `events`, `events_csv_pieces`), and where each commitment's lines end. Each commitment's rows
+    are written as it is read: a line of text is all that is kept of it."""
+    keys: list[tuple[bool, str, str]] = []
+    lines: list[str] = []
+    ends: list[int] = []
+    write = _row_writer(_Lines(lines))
+    for c in commitments:
+        keys.append((c["due"] is None, c["due"] or "", c["id"]))
+        for row in _event_rows(c) if events else [_commitment_cells(c, today)]:
+            write(row)
+        ends.append(len(lines))
+    return keys, lines, ends
 
 
 def _row_writer(file: Any) -> Callable[[list[str]], object]:
@@ -670,10 +688,11 @@ def export_pieces(
     if output_format == "json":
         return export_json(snapshot, ids)
     if output_format == "csv":
-        records = snapshot.get_each(ids) if ordered else snapshot.every()
         if not ordered:
-            pieces = csv_pieces_by_due(records, today, events)
+            work = functools.partial(csv_part, today=today, events=events)
+            pieces = csv_pieces_by_due(snapshot.every_in_parts(work), events)
         else:
+            records = snapshot.get_each(ids)
             pieces = events_csv_pieces(records) if events else csv_pieces(records, today)
         return (piece.encode("utf-8") for piece in pieces)
     return iter([export_markdown(list(snapshot.get_each(ids)), today).encode("utf-8")])

@@ -5,7 +5,8 @@ checks and summarizes every record in Python, about 30 µs each on one core. On 
 than one core, the records are split into consecutive parts: this process does the first, and a forked copy of it
 each of the others, sending its result back through a pipe. The results come back in file order, so the first
 problem found is the one a single process would have found first. A copy that fails in any other way has its part
-done again here; nothing else changes.
+done again here; nothing else changes. A large import is checked, and a CSV export of every commitment written,
+the same way.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from tracker.errors import (
     DatabaseError,
@@ -101,6 +101,7 @@ from tracker.storage import load_whole
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
+_Result = TypeVar("_Result")
 _FEW = 64  # up to this many commitments, a command finds each in the index by bisection; beyond, it reads the index
 
 
@@ -125,6 +126,10 @@ def read_bytes(path: Path) -> bytes:
             return file.read()
     except OSError as error:
         raise DatabaseError(f"{path} cannot be read: {describe_os_error(error)}") from None
+
+
+class _NotAsIndexed(Exception):
+    """A record's bytes are not the commitment that the index says they are."""
 
 
 class StaleIndex(DatabaseError):
@@ -179,6 +184,12 @@ class Snapshot:
     def every(self) -> Iterator[Commitment]:
         """Every commitment, one at a time, in whatever order is cheapest to read (see `get`)."""
         return self.get_each(self.ids)
+
+    def every_in_parts(self, work: Callable[[Iterator[Commitment]], _Result]) -> Iterator[_Result]:
+        """`work` over consecutive parts of `every()`, each part's result in order; on a large file with a current
+        index, parts are read and worked in other processes at once (see `parallel`), so `work` must return what
+        `marshal` can write, and must not count on anything but the commitments it is given."""
+        yield work(self.every())
 
     def contains(self, commitment_id: str) -> bool:
         """Whether a commitment has this exact id."""
@@ -396,26 +407,59 @@ class IndexedSnapshot(Snapshot):
         return read_record(os.pread(self.descriptor, end - start, start), keys[number], cid, checked=True)
 
     def every(self) -> Iterator[Commitment]:
-        if self._whole is not None:
-            yield from self._whole.every()
+        rows = self._file_order()
+        if rows is None:
+            yield from self._instead().every()
             return
-        try:  # in the file's order, read in runs of a megabyte or so rather than one record at a time
+        try:
+            yield from self._records_between(*rows, 0, len(rows[0]))
+        except _NotAsIndexed:
+            raise self.stale() from None
+
+    def every_in_parts(self, work: Callable[[Iterator[Commitment]], _Result]) -> Iterator[_Result]:
+        rows = self._file_order()
+        if rows is None:
+            yield from self._instead().every_in_parts(work)
+            return
+
+        def part(first: int, stop: int) -> tuple[_Result] | None:
+            try:
+                return (work(self._records_between(*rows, first, stop)),)
+            except _NotAsIndexed:
+                return None
+
+        for found in in_parts(part, len(rows[0])):
+            if found is None:
+                raise self.stale()
+            yield found[0]
+
+    def _file_order(self) -> tuple[list[str], list[str], array[int]] | None:
+        """Each record's document key, its commitment's id and where it starts, from a current index, in the file's
+        order; None where the whole file is read instead."""
+        if self._whole is not None:
+            return None
+        try:
             keys, file_ids = self.index.rows()
             starts = self.index.starts(len(HEADER), len(FOOTER))
         except IndexDoubt:
-            yield from self._instead().every()
-            return
+            return None
         _TRUSTED.add(self.index_path)  # records taken without the rules' check: see `drop_trusted_indexes`
-        first = 0
-        while first < len(keys):
-            last = bisect.bisect_left(starts, starts[first] + _RUN, first + 1, len(keys))
+        return keys, file_ids, starts
+
+    def _records_between(
+        self, keys: list[str], file_ids: list[str], starts: array[int], first: int, stop: int
+    ) -> Iterator[Commitment]:
+        """The commitments `first` to `stop` in the file's order, read in runs of a megabyte or so rather than one
+        record at a time; _NotAsIndexed where the bytes are not the commitment the index says."""
+        while first < stop:
+            last = bisect.bisect_left(starts, starts[first] + _RUN, first + 1, stop)
             base = starts[first]
             run = memoryview(os.pread(self.descriptor, starts[last] - base, base))
             for number in range(first, last):
                 raw = run[starts[number] - base : starts[number + 1] - 2 - base]
                 commitment = read_record(raw, keys[number], file_ids[number], checked=True)
                 if commitment is None:
-                    raise self.stale()
+                    raise _NotAsIndexed
                 yield commitment
             first = last
 

@@ -39,6 +39,8 @@ def commands(tracker: str, some_id: str) -> dict[str, list[str]]:
         "update": [tracker, "update", some_id, "--note", f"benchmark {next(_RUNS)}"],
         "report --format json": [tracker, "report", "--format", "json"],
         "export": [tracker, "export"],
+        "export --format csv": [tracker, "export", "--format", "csv"],
+        "export --format csv --events": [tracker, "export", "--format", "csv", "--events"],
     }
 
 

@@ -714,6 +714,17 @@ def test_a_folder_as_the_database_is_refused_by_every_command(
     assert sorted(tmp_path.rglob("*")) == before
 
 
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_output_named_as_stdout_is_stdout(run: Run, db_path: Path, name: str) -> None:
+    before = db_path.read_bytes()
+    for command in (["export"], ["export", "--format", "csv"], ["report", "--format", "json", "--as-of", "2021-01-01"]):
+        named = run(*command, "--output", name)
+        assert (named.exit_code, named.stderr) == (0, ""), named.stderr
+        assert named.stdout == run(*command).stdout
+        assert named.stdout
+    assert db_path.read_bytes() == before
+
+
 def test_output_dash_is_stdout_and_import_dash_reads_stdin(
     run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

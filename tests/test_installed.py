@@ -104,6 +104,19 @@ def run_with_streams(
     )
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_output_to_a_pipe_by_its_name_in_proc_is_refused_as_a_pipe(db_path: Path) -> None:
+    """/dev/stderr on a pipe is a link to a pipe that has no path of its own: it is named as what it is."""
+    before = db_path.read_bytes()
+    result = run_with_streams(db_path, ["export", "--output", "/dev/stderr"], dict(os.environ), subprocess.PIPE)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "tracker: error: /dev/stderr is a named pipe (FIFO); give a regular file (or leave --output out)\n"
+    )
+    assert db_path.read_bytes() == before
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_path: Path) -> None:
     """The output of `--version` waits in Python's buffer until the end (unless PYTHONUNBUFFERED is set), and

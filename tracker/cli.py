@@ -204,13 +204,16 @@ def _check_path(value: str) -> Path:
 
 
 def _check_output(value: str) -> Path | None:
-    """The --output file; None (stdout) for -."""
+    """The --output file; None (stdout) for - and for the names of this process's standard output."""
     path = _check_path(value)
-    if value == "-":
+    if value == "-" or value in _STDOUT_NAMES:
         return None
     if path.is_dir():
         raise typer.BadParameter(f"{render.safe(value)} is a directory; give a file's path (or leave --output out)")
     return path
+
+
+_STDOUT_NAMES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
 
 
 @app.callback()
@@ -1394,7 +1397,7 @@ OutputOption = Annotated[
         "--output",
         "-o",
         metavar="FILE",
-        help="Write to this file instead of stdout (- is stdout).",
+        help="Write to this file instead of stdout (- or /dev/stdout is stdout).",
         parser=_check_output,
         show_default=False,
     ),
@@ -1725,7 +1728,7 @@ def export(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to this file instead of stdout (- is stdout).",
+            help="Write to this file instead of stdout (- or /dev/stdout is stdout).",
             parser=_check_output,
             show_default=False,
         ),

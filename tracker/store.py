@@ -716,8 +716,8 @@ class Store:
         target = Path(os.path.realpath(output))
         if self.owns(target):
             raise InvalidInputError(f"{output} is the database {self.path} or one of its side files; choose another")
-        try:
-            mode: int | None = target.stat().st_mode
+        try:  # through the link itself: one in /proc or /dev/fd leads to a pipe that has no path of its own
+            mode: int | None = os.stat(output).st_mode
         except FileNotFoundError:
             mode = None
         if mode is not None and not stat.S_ISREG(mode):

@@ -359,15 +359,15 @@ def test_every_commitment_is_read_in_file_order_in_runs_and_checked(
     in_file_order = sorted(expected, key=lambda c: doc_key(c["id"]))
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
-        assert list(snapshot.every()) == in_file_order
+        assert [c for part in snapshot.every_in_parts(list) for c in part] == in_file_order
     forge_index_over_a_change(store, b'"id": "many-21"', b'"id": "many-2x"')
     with store.reading() as snapshot:
         assert isinstance(snapshot, IndexedSnapshot)
         with pytest.raises(DatabaseError, match="does not match its index"):
-            list(snapshot.every())
+            list(snapshot.every_in_parts(list))
     assert not store.index_path.exists()
     with store.reading() as snapshot:  # no index: the whole file is read and checked, and gives what it holds
-        assert "many-2x" in {c["id"] for c in snapshot.every()}
+        assert "many-2x" in {c["id"] for part in snapshot.every_in_parts(list) for c in part}
 
 
 def test_an_edit_by_hand_makes_the_index_stale_and_the_file_is_read_in_full(store: Store) -> None:

@@ -155,7 +155,10 @@ def _collect(child: tuple[int, int]) -> tuple[bool, Any] | None:
     with open(reading, "rb", closefd=False) as pipe:  # if this is interrupted, `_stop` ends the copy
         payload = pipe.read()
     os.close(reading)
-    _, status = os.waitpid(pid, 0)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # SIGCHLD ignored (as a program may hand it on): the kernel has reaped the copy itself
+        status = 0  # whatever it sent is whole only if it reads back whole, below
     if status != 0 or not payload:
         return None
     try:

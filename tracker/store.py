@@ -101,8 +101,8 @@ from tracker.storage import load_whole
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
-_Result = TypeVar("_Result")
 _FEW = 64  # up to this many commitments, a command finds each in the index by bisection; beyond, it reads the index
+_Result = TypeVar("_Result")
 
 
 def read_text(path: Path) -> str:
@@ -181,15 +181,12 @@ class Snapshot:
         """Every commitment's Summary, in id order."""
         raise NotImplementedError
 
-    def every(self) -> Iterator[Commitment]:
-        """Every commitment, one at a time, in whatever order is cheapest to read (see `get`)."""
-        return self.get_each(self.ids)
-
     def every_in_parts(self, work: Callable[[Iterator[Commitment]], _Result]) -> Iterator[_Result]:
-        """`work` over consecutive parts of `every()`, each part's result in order; on a large file with a current
-        index, parts are read and worked in other processes at once (see `parallel`), so `work` must return what
-        `marshal` can write, and must not count on anything but the commitments it is given."""
-        yield work(self.every())
+        """`work` over consecutive parts of every commitment (each given one at a time, in whatever order is
+        cheapest to read: see `get`), each part's result in order. On a large file with a current index, the parts
+        are read and worked in other processes at once (see `parallel`): `work` must return what `marshal` can
+        write, and count on nothing but the commitments it is given."""
+        yield work(self.get_each(self.ids))
 
     def contains(self, commitment_id: str) -> bool:
         """Whether a commitment has this exact id."""
@@ -405,16 +402,6 @@ class IndexedSnapshot(Snapshot):
         _TRUSTED.add(self.index_path)  # records taken without the rules' check: see `drop_trusted_indexes`
         start, end = starts[number], starts[number + 1] - 2
         return read_record(os.pread(self.descriptor, end - start, start), keys[number], cid, checked=True)
-
-    def every(self) -> Iterator[Commitment]:
-        rows = self._file_order()
-        if rows is None:
-            yield from self._instead().every()
-            return
-        try:
-            yield from self._records_between(*rows, 0, len(rows[0]))
-        except _NotAsIndexed:
-            raise self.stale() from None
 
     def every_in_parts(self, work: Callable[[Iterator[Commitment]], _Result]) -> Iterator[_Result]:
         rows = self._file_order()

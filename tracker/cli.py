@@ -79,7 +79,7 @@ class TrackerGroup(TyperGroup):
         try:
             result = super().main(*args, **kwargs)
         except TrackerError as error:
-            for problem in error.problems if isinstance(error, RecordProblems) else []:
+            for problem in error.listed if isinstance(error, RecordProblems) else []:
                 render.print_error(problem)
             render.print_error(str(error))
             sys.exit(error.exit_code)
@@ -719,9 +719,17 @@ def _confirm(question: str, yes: bool) -> None:
 
 
 def _check_title(value: str) -> str:
+    if not value.strip():
+        raise typer.BadParameter(f"the title is blank; give what was promised in 1 to {TITLE_MAX} characters")
     if len(value) > TITLE_MAX:
         raise typer.BadParameter(f"the title has {len(value)} characters; at most {TITLE_MAX} are allowed")
     return value
+
+
+def _check_actors(values: list[str] | None) -> list[str] | None:
+    if values and not all(map(str.strip, values)):
+        raise typer.BadParameter("an actor is blank; give a name, e.g. ROK or ASEAN")
+    return values
 
 
 def _check_paragraph(value: int | None) -> int | None:
@@ -745,7 +753,7 @@ def _parse_amount(value: str | None) -> Amount | None:
     try:
         return parse_amount(value)
     except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
+        raise typer.BadParameter(str(error), param_hint="'--amount'") from None
 
 
 @app.command()
@@ -889,6 +897,7 @@ def add(
             "-a",
             metavar="TEXT",
             help="Who promised it (repeatable), e.g. ROK, ASEAN, Japan.",
+            callback=_check_actors,
             autocompletion=_complete_actor,
         ),
     ],
@@ -1035,6 +1044,7 @@ def edit(
             "-a",
             metavar="TEXT",
             help="Who promised it (repeatable; replaces the list).",
+            callback=_check_actors,
             autocompletion=_complete_actor,
             show_default=False,
         ),
@@ -1240,10 +1250,9 @@ def history(
     if edit_number is not None and (on, status, note, evidence) == (None, None, None, None):
         raise UsageProblem("nothing to change: give --date, --status, --note or --evidence with --edit")
     if delete_number is not None:
-        events = numbered_events(before)
-        if 1 <= delete_number <= len(events):
-            event = events[delete_number - 1][2]
-            _confirm(f"Delete event {delete_number} of {found} ({event['date']}, {event['status']})?", yes)
+        delete_event(before, delete_number)  # what cannot be done is said before anyone is asked to confirm it
+        event = numbered_events(before)[delete_number - 1][2]
+        _confirm(f"Delete event {delete_number} of {found} ({event['date']}, {event['status']})?", yes)
 
     def change(transaction: Transaction) -> None:
         current = transaction.require(found)

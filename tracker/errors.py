@@ -22,11 +22,15 @@ class InvalidInputError(TrackerError):
 
 
 class RecordProblems(InvalidInputError):
-    """A record that would not be valid; `problems` lists every way in which it is not (the CLI prints each)."""
+    """A record that would not be valid; `problems` lists every way in which it is not. Its words are `subject` and
+    the one problem, or how many there are, each of which the CLI then prints first (`listed`)."""
 
-    def __init__(self, message: str, problems: list[str]) -> None:
-        super().__init__(message)
+    def __init__(self, subject: str, problems: list[str]) -> None:
+        one = len(problems) == 1
+        super().__init__(f"{subject}: {problems[0]}" if one else f"{subject}: {len(problems)} problems")
+        self.subject = subject
         self.problems = problems
+        self.listed = [] if one else problems
 
 
 class DatabaseError(TrackerError):

@@ -1234,7 +1234,7 @@ def checked_record(record: Any, old_id: str, existing_ids: Iterable[str], today:
     problems += commitment_problems(record, today)
     if problems:
         problems = list(dict.fromkeys(problems))
-        raise RecordProblems(f"'{old_id}' was not changed: {len(problems)} problem(s)", problems)
+        raise RecordProblems(f"'{old_id}' was not changed", problems)
     return record  # type: ignore[no-any-return]
 
 
@@ -1261,7 +1261,7 @@ def checked_fields(
     except RecordProblems as error:
         problems += error.problems
     if problems:
-        raise RecordProblems(f"'{before['id']}' was not changed: {len(problems)} problem(s)", problems)
+        raise RecordProblems(f"'{before['id']}' was not changed", problems)
     return checked
 
 
@@ -1349,11 +1349,11 @@ def _checked_with_numbers(
         shown = {index: number for number, index, _ in numbered_events(original)}
         places = [index for index in range(len(original["history"])) if index != removed]
         numbers = {place + 1: shown[index] for place, index in enumerate(places)}
-        error.problems = [
+        renumbered = [
             re.sub(r"\bevent ([0-9]+)\b", lambda m: f"event {numbers.get(int(m[1]), m[1])}", problem)
             for problem in error.problems
         ]
-        raise
+        raise RecordProblems(error.subject, renumbered) from None
 
 
 def delete_event(commitment: Commitment, number: int, today: str | None = None) -> Commitment:

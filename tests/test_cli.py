@@ -717,7 +717,9 @@ def test_a_folder_as_the_database_is_refused_by_every_command(
     assert sorted(tmp_path.rglob("*")) == before
 
 
-@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+@pytest.mark.parametrize(
+    "name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "//dev/./stdout", "/dev/fd/01", "/proc/thread-self/fd/1"]
+)
 def test_output_named_as_stdout_is_stdout(run: Run, db_path: Path, name: str) -> None:
     before = db_path.read_bytes()
     for command in (["export"], ["export", "--format", "csv"], ["report", "--format", "json", "--as-of", "2021-01-01"]):
@@ -725,6 +727,19 @@ def test_output_named_as_stdout_is_stdout(run: Run, db_path: Path, name: str) ->
         assert (named.exit_code, named.stderr) == (0, ""), named.stderr
         assert named.stdout == run(*command).stdout
         assert named.stdout
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["/dev/stderr", "/dev/fd/2", "/proc/self/fd/2", "/dev//stderr"])
+def test_output_named_as_stderr_is_a_usage_error(run: Run, db_path: Path, name: str) -> None:
+    before = db_path.read_bytes()
+    result = run("export", "--output", name, "--force")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"tracker: error: Invalid value for '--output' / '-o': {name} is stderr; give a file (or leave --output out "
+        "for stdout) (see 'tracker export --help')\n"
+    )
     assert db_path.read_bytes() == before
 
 

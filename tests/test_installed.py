@@ -104,15 +104,42 @@ def run_with_streams(
     )
 
 
+@pytest.mark.parametrize("side", ["", ".index", ".lock"], ids=["database", "index", "lock"])
+@pytest.mark.parametrize(
+    "arguments", [["export", "--output", "/dev/stdout"], ["export", "--format", "csv"], ["list"], ["show", "rcep"]]
+)
+def test_stdout_into_the_database_or_a_side_file_is_refused(db_path: Path, side: str, arguments: list[str]) -> None:
+    """`tracker export >> commitments.json` would corrupt the file it reads: refused, whatever the command."""
+    assert run_with_streams(db_path, ["list"], dict(os.environ), subprocess.DEVNULL).returncode == 0  # the index
+    target = db_path.with_name(db_path.name + side)
+    target.touch()
+    before = {path: path.read_bytes() for path in (db_path, target)}
+    with target.open("ab") as appended:
+        result = run_with_streams(db_path, arguments, dict(os.environ), appended)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"tracker: error: stdout is the database {db_path} or one of its side files; send the output elsewhere\n"
+    )
+    assert {path: path.read_bytes() for path in before} == before
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
 def test_output_to_a_pipe_by_its_name_in_proc_is_refused_as_a_pipe(db_path: Path) -> None:
-    """/dev/stderr on a pipe is a link to a pipe that has no path of its own: it is named as what it is."""
+    """A descriptor's name in /proc (here stdin's, a pipe) is a link to a pipe that has no path of its own: it is
+    named as what it is."""
     before = db_path.read_bytes()
-    result = run_with_streams(db_path, ["export", "--output", "/dev/stderr"], dict(os.environ), subprocess.PIPE)
+    result = subprocess.run(
+        [tracker_executable(), "--db", str(db_path), "export", "--output", "/proc/self/fd/0"],
+        stdin=subprocess.PIPE,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "tracker: error: /dev/stderr is a named pipe (FIFO); give a regular file (or leave --output out)\n"
+        "tracker: error: /proc/self/fd/0 is a named pipe (FIFO); give a regular file (or leave --output out)\n"
     )
     assert db_path.read_bytes() == before
 

@@ -204,16 +204,34 @@ def _check_path(value: str) -> Path:
 
 
 def _check_output(value: str) -> Path | None:
-    """The --output file; None (stdout) for - and for the names of this process's standard output."""
+    """The --output file; None (stdout) for - and for the names of this process's standard output. The names of
+    its standard error are refused: a file there would be replaced, not written to."""
     path = _check_path(value)
-    if value == "-" or value in _STDOUT_NAMES:
+    stream = _standard_stream(value)
+    if value == "-" or stream == 1:
         return None
+    if stream == 2:
+        raise typer.BadParameter(f"{render.safe(value)} is stderr; give a file (or leave --output out for stdout)")
     if path.is_dir():
         raise typer.BadParameter(f"{render.safe(value)} is a directory; give a file's path (or leave --output out)")
     return path
 
 
-_STDOUT_NAMES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+def _standard_stream(value: str) -> int | None:
+    """1 or 2 where `value` names this process's stdout or stderr (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`,
+    however spelt: `//dev/./stdout`, `/dev/fd/01`), else None."""
+    parts = [part for part in value.split("/") if part not in ("", ".")]
+    if not value.startswith("/") or ".." in parts:
+        return None
+    if parts in (["dev", "stdout"], ["dev", "stderr"]):
+        return 1 if parts[1] == "stdout" else 2
+    if (
+        parts[:-1] in (["dev", "fd"], ["proc", "self", "fd"], ["proc", "thread-self", "fd"])
+        and parts[-1].isascii()
+        and parts[-1].isdigit()
+    ):
+        return int(parts[-1]) if int(parts[-1]) in (1, 2) else None
+    return None
 
 
 @app.callback()
@@ -261,6 +279,10 @@ def _store(context: typer.Context, create: bool = True) -> Store:
         raise DatabaseError(
             f"{store.path} is a directory, not a tracker database file; give a file's path, "
             f"e.g. {store.path / 'commitments.json'}"
+        )
+    if store.holds_open_file(1):  # `tracker export >> commitments.json`, or `--output /dev/stdout` so sent
+        raise InvalidInputError(
+            f"stdout is the database {store.path} or one of its side files; send the output elsewhere"
         )
     if not create:
         return store

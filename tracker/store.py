@@ -697,6 +697,25 @@ class Store:
         except OSError:
             return False
 
+    def holds_open_file(self, descriptor: int) -> bool:
+        """Whether the open file `descriptor` (stdout appended to the data file, say) is this database or one of its
+        side files: writing to it would corrupt them."""
+        try:
+            status = os.fstat(descriptor)
+        except OSError:
+            return False
+        if not stat.S_ISREG(status.st_mode):
+            return False
+        with suppress(OSError):  # where the system names the file open at a descriptor (Linux)
+            target = os.readlink(f"/proc/self/fd/{descriptor}")
+            if target.startswith("/") and self.owns(Path(target)):
+                return True
+        for path in (self.path, self.index_path, self.lock_path):
+            with suppress(OSError):
+                if os.path.samestat(os.stat(path), status):
+                    return True
+        return False
+
     def output_target(self, output: Path, force: bool) -> Path:
         """Where an output file given as `output` goes (a link followed): a new file, or with `force` an existing
         regular file; never this database or one of its side files. InvalidInputError naming the problem."""

@@ -13,7 +13,7 @@ from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import bundled_commitments
+from tests.conftest import Run, bundled_commitments
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError, UsageProblem
 from tracker.files import bundled_text
 from tracker.index import LINK, Index, open_index, read_index, signature
@@ -283,6 +283,36 @@ def test_new_file_mode_follows_the_umask(isolated_environment: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(isolated_environment.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("umask", [0o222, 0o777])
+def test_a_restrictive_umask_leaves_every_file_and_folder_usable_by_its_owner(
+    run: Run, isolated_environment: Path, umask: int
+) -> None:
+    """Under umask 222 or 777 a new file would be read-only, or unreadable, to its owner, and a new folder one it
+    cannot write in: the next command could not open the lock, the journal or the index. The tracker gives its
+    owner what it needs (and the umask the rest)."""
+    database = isolated_environment.parent / "made" / "here" / "commitments.json"
+    old = os.umask(umask)
+    try:
+        assert run("--db", str(database), "init").exit_code == 0
+        assert run("--db", str(database), "update", "rcep", "--note", "Signed.").exit_code == 0
+        registered = database.with_name(database.name + ".sources")
+        text = isolated_environment.parent / "statement.txt"
+        text.write_text("1. The ROK will host the next meeting in 2027.\n", encoding="utf-8")
+        added = run("--db", str(database), "extract", str(text), "--date", "2026-01-05", "--all", "--add", "--yes")
+        assert added.exit_code == 0, added.stderr
+    finally:
+        os.umask(old)
+    files = [database, *database.parent.glob(database.name + ".*"), *database.parent.glob(f"{database.name}.*/*")]
+    assert {path.name for path in files} >= {database.name, "commitments.json.lock", "commitments.json.index"}
+    for path in files:
+        wanted = stat.S_IRWXU if path.is_dir() else stat.S_IRUSR | stat.S_IWUSR
+        assert stat.S_IMODE(path.stat().st_mode) & wanted == wanted, path
+        assert stat.S_IMODE(path.stat().st_mode) & umask & ~stat.S_IRWXU == 0, path  # the umask for the others
+    for folder in (database.parent, database.parent.parent, registered, database.with_name(database.name + ".undo")):
+        assert stat.S_IMODE(folder.stat().st_mode) & stat.S_IRWXU == stat.S_IRWXU, folder
+    assert run("--db", str(database), "undo", "--yes").exit_code == 0
 
 
 # --- the index: a cache that is used only while it describes the file exactly --------------------------------------

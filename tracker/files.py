@@ -10,6 +10,7 @@ of a file whose name merely starts the same.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -100,10 +101,46 @@ def read_regular(path: Path, limit: int, follow_links: bool = True, what: str = 
 
 
 def new_file_mode() -> int:
-    """The mode a new file gets under the current umask."""
+    """The mode a new file gets under the current umask, and always read and write for its owner: a umask such as
+    222 or 777 must not leave the tracker's own files unusable to the next command."""
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return 0o666 & ~umask | OWNER_USES
+
+
+OWNER_USES = stat.S_IRUSR | stat.S_IWUSR
+
+
+def make_folder(path: Path, parents: bool = False) -> None:
+    """Create the folder `path` (with `parents`, any folder above it that is missing too) if it is not there,
+    each one its owner may list, enter and write in whatever the umask; FileExistsError if something else is
+    there."""
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists() and (not missing or parents) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    if not missing and not path.is_dir():
+        raise FileExistsError(errno.EEXIST, "not a folder", str(path))
+    for folder in reversed(missing):  # from the top, so that each can be entered to make the next
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue
+        os.chmod(folder, stat.S_IMODE(folder.stat().st_mode) | stat.S_IRWXU)
+
+
+def create_side_file(path: Path) -> None:
+    """Create the empty file `path` (a lock file), read and write for its owner whatever the umask, if nothing is
+    there; nothing if that cannot be done (whatever opens it next says why)."""
+    with suppress(OSError):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.fchmod(descriptor, new_file_mode())
+        finally:
+            os.close(descriptor)
 
 
 def temporary_pattern(names: str) -> re.Pattern[str]:
@@ -164,7 +201,7 @@ def prepare(path: Path, pieces: Iterable[Piece], source: int = -1, mode: int | N
     with `path`'s mode (or `mode`), and flush it to disk."""
     if mode is None:
         try:
-            mode = stat.S_IMODE(path.stat().st_mode)
+            mode = stat.S_IMODE(path.stat().st_mode) | OWNER_USES  # a file the tracker writes, its owner can use
         except FileNotFoundError:
             mode = new_file_mode()
     import tempfile  # not at start-up: reading commands never write
@@ -262,6 +299,8 @@ def locked(lock_path: Path, timeout: float, what: Path) -> Iterator[None]:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         raise DatabaseError(f"the lock file {lock_path} is {kind_of(mode)}, not a regular file; remove it to go on")
+    if mode is None:
+        create_side_file(lock_path)
     lock = FileLock(str(lock_path), timeout=timeout)
     try:
         lock.acquire()

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from tracker import strictjson
 from tracker.errors import DatabaseError
-from tracker.files import Piece, describe_os_error, fsync_directory, prepare, read_regular
+from tracker.files import Piece, describe_os_error, fsync_directory, make_folder, prepare, read_regular
 from tracker.model import future_bound
 
 LIMIT = 100
@@ -150,7 +150,7 @@ class Journal:
         `inode`); its file."""
         self.check()
         try:
-            self.path.mkdir(exist_ok=True)
+            make_folder(self.path)
             pending = self.path / f"{self._next_number():09d}.{inode}.pending"
             prepare(pending, [_compact_json(entry)] if isinstance(entry, dict) else entry).commit()
         except OSError as error:

@@ -17,7 +17,15 @@ import stat
 from pathlib import Path
 
 from tracker.errors import DatabaseError
-from tracker.files import describe_os_error, kind_of, new_file_mode, prepare, read_regular, remove_temporaries
+from tracker.files import (
+    describe_os_error,
+    kind_of,
+    make_folder,
+    new_file_mode,
+    prepare,
+    read_regular,
+    remove_temporaries,
+)
 from tracker.model import slugify
 
 TEXT_LIMIT = 10 * 1024 * 1024  # as a statement `extract` reads
@@ -97,7 +105,7 @@ class Register:
         registered is not stored again. Call with the data file's lock held."""
         if self._folder_mode() is None:
             try:
-                self.path.mkdir()
+                make_folder(self.path)
             except FileExistsError:
                 self._folder_mode()  # something appeared meanwhile: a folder is fine, anything else is refused
         remove_temporaries(self.path, r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9-]+\.txt")  # what a killed writer left

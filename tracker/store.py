@@ -41,6 +41,7 @@ from tracker.files import (
     describe_os_error,
     kind_of,
     locked,
+    make_folder,
     open_regular,
     prepare,
     remove_temporaries,
@@ -757,7 +758,7 @@ class Store:
         if self.exists():
             return False
         if create_directory:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent, parents=True)
         with self.locked():
             if self.exists():
                 return False
@@ -768,7 +769,7 @@ class Store:
         """Create the database from the bundled data set (or `empty`); with `force`, over an existing file, after
         a backup. Returns the backup's path, if one was made.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(self.path.parent, parents=True)
         fresh = [] if empty else parse_database(bundled_text(), "the bundled data set")
         with self.locked():
             if not self.exists():

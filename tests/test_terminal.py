@@ -259,4 +259,8 @@ def test_output_in_a_narrow_encoding_escapes_what_it_cannot_hold_and_leaves_the_
             assert "Caf&#233; &#128512; &#8220;quoted&#8221;" in done.stdout  # the page declares UTF-8
     logged = run_installed("--db", str(db_path), "log", env={"PYTHONIOENCODING": encoding}, encoding="latin-1")
     assert "\\u201c" in logged.stdout  # the curly quote, shown as an escape
+    for text in (["export", "--format", "csv"], ["export", "--format", "markdown"]):  # as `log`, not as JSON
+        exported = run_installed("--db", str(db_path), *text, env={"PYTHONIOENCODING": encoding}, encoding="latin-1")
+        cafe = "Caf\u00e9" if encoding.startswith("latin-1") else "Caf\\xe9"
+        assert f"{cafe} \\U0001f600 \\u201cquoted\\u201d" in exported.stdout, (text, exported.stdout[-300:])
     assert db_path.read_bytes() == data

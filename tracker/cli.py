@@ -1798,7 +1798,7 @@ def export(
         ids = snapshot.ids if every else [c["id"] for c in snapshot.select(filters, today)]
         pieces = formats.export_pieces(snapshot, ids, output_format.value, today, events, ordered=not every)
         if target is None:
-            render.write_pieces(pieces)
+            render.write_pieces(pieces, json=output_format is ExportFormat.JSON)
             return
         formats.write_export(target, pieces)
     render.print_notice(f"exported {len(ids)} commitments to {output}")

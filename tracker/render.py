@@ -266,22 +266,29 @@ def _ascii_stdout() -> IO[bytes] | None:
     return cast("IO[bytes]", stream)
 
 
-def write_pieces(pieces: Iterable[bytes]) -> None:
-    """Write UTF-8 pieces (a piece may end inside a character) to stdout, with the controls that JSON leaves raw (C1,
-    bidirectional) escaped, since stdout may be a terminal. A piece of ASCII (and no DEL) that starts a character
-    goes to stdout's bytes as it is."""
+def write_pieces(pieces: Iterable[bytes], json: bool = True) -> None:
+    """Write UTF-8 pieces (a piece may end inside a character) to stdout. With `json`, the controls that JSON leaves
+    raw (C1, bidirectional) are escaped, since stdout may be a terminal, and on a stdout that is not UTF-8 every
+    character beyond ASCII is a JSON escape (see `_json_for_stdout`); other text (CSV, Markdown: made safe already)
+    goes as stdout's encoding holds it, a character it cannot hold as a visible escape (see `tolerant_streams`). A
+    piece of ASCII (and no DEL) that starts a character goes to stdout's bytes as it is."""
     import codecs
 
     stream = _ascii_stdout()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = _stdout_is_utf8()
+
+    def text(piece: bytes, final: bool = False) -> str:
+        decoded = decoder.decode(piece, final)
+        return _json_for_stdout(json_safe(decoded), utf8) if json else decoded
+
     for piece in pieces:
         if stream is not None and _nothing_to_escape(piece) and not decoder.getstate()[0]:
             stream.write(piece)
             continue
-        sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(piece)), utf8))
+        sys.stdout.write(text(piece))
         sys.stdout.flush()
-    sys.stdout.write(_json_for_stdout(json_safe(decoder.decode(b"", final=True)), utf8))
+    sys.stdout.write(text(b"", final=True))
     sys.stdout.flush()
 
 

@@ -114,6 +114,15 @@ def test_a_screen_at_80_columns_shows_every_id_whole_and_no_line_wider(db_path: 
     assert widest(screen) <= 80
 
 
+def test_columns_set_to_0_is_the_terminal_own_width(db_path: Path) -> None:
+    """COLUMNS=0 (a shell that exports it before it knows the size) once made Rich print nothing at all."""
+    for args in (["list"], ["show", "rcep"], ["report"]):
+        code, screen = on_screen(args, 90, env={"TRACKER_DB": str(db_path), "COLUMNS": "0"})
+        assert code == 0
+        assert "┃" in screen, args
+        assert 80 < widest(screen) <= 90, args
+
+
 def test_list_at_60_columns_keeps_every_id_whole(long_id_database: Path) -> None:
     ids = [commitment["id"] for commitment in load(long_id_database)["commitments"]]
     code, screen = on_screen(["list"], 60, env={"TRACKER_DB": str(long_id_database)})

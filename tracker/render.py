@@ -138,7 +138,13 @@ def console() -> Console:
     """The standard output console: colour only on a terminal, NO_COLOR honoured."""
     from rich.console import Console
 
-    return Console(highlight=False, emoji=False, markup=False)
+    width = None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) == 0:  # Rich would take it for a terminal no column wide, and print nothing
+        import shutil
+
+        width = shutil.get_terminal_size().columns  # the terminal's own width (80 where there is none)
+    return Console(highlight=False, emoji=False, markup=False, width=width)
 
 
 def tolerant_streams() -> None:

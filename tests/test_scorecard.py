@@ -212,7 +212,11 @@ def test_lapsed_and_superseded_are_left_out_of_scores_and_linked_both_ways(run: 
         (["update", "beta", "--status", "superseded", "--by", "beta"], 2, "cannot supersede itself"),
         (["update", "beta", "--status", "fulfilled", "--by", "alpha"], 2, "--by names the successor"),
         (["update", "beta", "--status", "superseded", "--by", "nowhere"], 1, "no commitment 'nowhere'"),
-        (["add", "--title", "x", "--actor", "ROK", "--pillar", "economic"], 2, "give --kind"),
+        (
+            ["add", "--title", "x", "--actor", "ROK", "--pillar", "economic"],
+            2,
+            "Missing option '--kind' / '-k'. Choose from: pledge, agreement",
+        ),
         (["add", "--kind", "promise", "--title", "x", "--actor", "ROK", "--pillar", "economic"], 2, "promise"),
         (
             ["add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--weight", "0"],

@@ -877,12 +877,13 @@ def _check_weight(value: float | None) -> float | None:
     return value
 
 
+_KIND_HELP = "pledge, agreement, aspiration, request or continuation (any case)."
 KindOption = Annotated[
     Kind | None,
     typer.Option(
         "--kind",
         "-k",
-        help="pledge, agreement, aspiration, request or continuation (any case).",
+        help=_KIND_HELP,
         case_sensitive=False,
         show_default=False,
     ),
@@ -926,6 +927,16 @@ def add(
     pillar: Annotated[
         Pillar, typer.Option("--pillar", "-p", help="The ASEAN Community pillar (any case).", case_sensitive=False)
     ],
+    kind: Annotated[
+        Kind,
+        typer.Option(
+            "--kind",
+            "-k",
+            help=_KIND_HELP,
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ],
     summary: Annotated[
         str, typer.Option("--summary", metavar="TEXT", help="One or two sentences in your own words.")
     ] = "",
@@ -956,7 +967,6 @@ def add(
             "--id", metavar="ID", callback=_check_id, help="The id. Default: made from the title's main words."
         ),
     ] = None,
-    kind: KindOption = None,
     weight: WeightOption = None,
 ) -> None:
     """Add a commitment, pending from its source date.
@@ -966,8 +976,6 @@ def add(
 
     Example: tracker add --title "Host the 2021 Summit" --kind pledge --actor ROK --pillar economic
     """
-    if kind is None:
-        raise UsageProblem(f"give --kind: one of {', '.join(KIND_VALUES_ORDERED)} (see 'tracker add --help')")
     today = _today()
     parsed_amount = _parse_amount(amount)
     store = _store(context)

@@ -128,3 +128,12 @@ def test_the_tour_gives_the_output_it_shows(
         assert _shown(produced, expected), (command, produced)
         compared += 1
     assert compared > 15
+
+
+def test_the_csv_columns_are_the_ones_the_readme_lists() -> None:
+    from tracker.formats import CSV_FIELDS, EVENT_CSV_FIELDS
+
+    for fields in (CSV_FIELDS, EVENT_CSV_FIELDS):
+        assert f"`{', '.join(fields)}`" in README
+    help_text = " ".join(README[README.index("#### `tracker export --help`") :].split())
+    assert f"({', '.join(EVENT_CSV_FIELDS)})" in help_text

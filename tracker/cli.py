@@ -1788,7 +1788,7 @@ def export(
     """Export commitments as JSON, CSV or Markdown.
 
     It takes the filters of 'list'. JSON is what 'import' reads back. --format csv --events writes one row per
-    event instead (id, date, status, note, evidence, recorded_at).
+    event instead (id, date, status, note, evidence, recorded_at, recorded_by, actors, by).
 
     Example: tracker export --format csv --pillar economic --output economic.csv
     """

@@ -576,7 +576,7 @@ def show(
         bool, typer.Option("--source", help="Print the paragraph of the source text it cites (as 'tracker source').")
     ] = False,
 ) -> None:
-    """Show one commitment: quote, source, status, history and evidence.
+    """Show one commitment: quote, source, status, history, evidence.
 
     On a terminal: tables (through the pager when long). Elsewhere: plain text, or --format table.
     --source prints the cited paragraph of the source text instead.
@@ -818,7 +818,7 @@ def update(
         typer.Option("--by", metavar="ID", help="With --status superseded: the commitment that replaces it."),
     ] = None,
 ) -> None:
-    """Record what happened: a dated event with status, note, evidence.
+    """Record a dated event: what happened, its status and evidence.
 
     A note or evidence without --status keeps the status the commitment had on that date. --actor scores one
     party of a joint commitment apart from the others.
@@ -1392,7 +1392,7 @@ def log_command(
     as_json: JsonFlag = False,
     no_pager: NoPagerFlag = False,
 ) -> None:
-    """List the events of all commitments, newest first, with evidence.
+    """List every commitment's events, newest first, with evidence.
 
     Newest first by the event's date; on one date, the later recorded first. Each event shows its status change
     (from -> to, 'note' when the status stays, 'new' for a commitment's first event), note, evidence and when it
@@ -1607,7 +1607,7 @@ def scorecard(
     ] = Unassessed.SKIP,
     no_pager: NoPagerFlag = False,
 ) -> None:
-    """Score every commitment for every actor, G7 Research Group style.
+    """Score each commitment for each actor, G7 Research Group style.
 
     Rows are commitments, columns actors; each cell is +1, 0 or -1 (blank where an actor is not a party, · where
     it is not assessed yet), with the mean of each row, of each column and overall, each also as a percentage.

@@ -586,7 +586,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_file_whole(
     monkeypatch.setattr(os, "write", full)
     result = run("update", "rcep", "--status", "fulfilled")
     assert result.exit_code == 1
-    assert result.stderr == "tracker: error: No space left on device\n"
+    assert result.stderr == f"tracker: error: No space left on device: {db_path}\n"
     assert db_path.read_bytes() == original
     assert not list(db_path.parent.glob(".commitments.json*.tmp-*"))
 

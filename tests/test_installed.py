@@ -145,6 +145,34 @@ def test_output_to_a_pipe_by_its_name_in_proc_is_refused_as_a_pipe(db_path: Path
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_lost_on_a_full_disk_says_it_was_the_output(db_path: Path) -> None:
+    for arguments in (["list"], ["show", "rcep"], ["export"], ["export", "--format", "csv"]):
+        with open("/dev/full", "w", encoding="utf-8") as full:
+            result = run_with_streams(db_path, arguments, buffered_environment(), stdout=full)
+        assert result.returncode == 1, arguments
+        assert result.stderr == "tracker: error: the output could not be written: No space left on device\n"
+
+
+def test_a_data_file_that_cannot_be_written_is_named(db_path: Path) -> None:
+    """A file size limit below the data file's size: the write fails (EFBIG), and says which file."""
+    import resource
+
+    before = db_path.read_bytes()
+    limit = len(before) // 2
+    result = subprocess.run(
+        [tracker_executable(), "--db", str(db_path), "update", "rcep", "--note", "Signed."],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"tracker: error: File too large: {db_path}\n"
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_path: Path) -> None:
     """The output of `--version` waits in Python's buffer until the end (unless PYTHONUNBUFFERED is set), and
     that of `show` fails while the command runs: either way, one line and exit 1."""

@@ -226,6 +226,10 @@ def prepare(path: Path, pieces: Iterable[Piece], source: int = -1, mode: int | N
                 write_all(descriptor, b"".join(pending))
             os.fsync(descriptor)
             inode = os.fstat(descriptor).st_ino
+        except OSError as error:  # a disk full, a file too large: say which file could not be written
+            if error.filename is not None:
+                raise
+            raise OSError(error.errno, error.strerror, str(path)) from None
         finally:
             os.close(descriptor)
         os.chmod(temp_name, mode)

@@ -891,17 +891,14 @@ def _check_weight(value: float | None) -> float | None:
     return value
 
 
-_KIND_HELP = "pledge, agreement, aspiration, request or continuation (any case)."
-KindOption = Annotated[
-    Kind | None,
-    typer.Option(
-        "--kind",
-        "-k",
-        help=_KIND_HELP,
-        case_sensitive=False,
-        show_default=False,
-    ),
-]
+_KIND = typer.Option(
+    "--kind",
+    "-k",
+    help="pledge, agreement, aspiration, request or continuation (any case).",
+    case_sensitive=False,
+    show_default=False,
+)
+KindOption = Annotated[Kind | None, _KIND]
 WeightOption = Annotated[
     float | None,
     typer.Option(
@@ -941,16 +938,7 @@ def add(
     pillar: Annotated[
         Pillar, typer.Option("--pillar", "-p", help="The ASEAN Community pillar (any case).", case_sensitive=False)
     ],
-    kind: Annotated[
-        Kind,
-        typer.Option(
-            "--kind",
-            "-k",
-            help=_KIND_HELP,
-            case_sensitive=False,
-            show_default=False,
-        ),
-    ],
+    kind: Annotated[Kind, _KIND],
     summary: Annotated[
         str, typer.Option("--summary", metavar="TEXT", help="One or two sentences in your own words.")
     ] = "",

@@ -153,6 +153,35 @@ def test_output_lost_on_a_full_disk_says_it_was_the_output(db_path: Path) -> Non
         assert result.stderr == "tracker: error: the output could not be written: No space left on device\n"
 
 
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize(
+    "arguments", [["export"], ["export", "--format", "csv"], ["report", "--format", "text"], ["log"]], ids=str
+)
+def test_output_cut_short_by_a_file_size_limit_is_an_error(
+    db_path: Path, tmp_path: Path, unbuffered: str, arguments: list[str]
+) -> None:
+    """A write that fits in part: unbuffered, Python's raw stream says how much it wrote, and what did not fit used
+    to be dropped in silence, exit 0."""
+    import resource
+
+    assert run_with_streams(db_path, ["list"], dict(os.environ), subprocess.DEVNULL).returncode == 0  # the index
+    limit = 4096
+    with (tmp_path / "out").open("wb") as out:
+        result = subprocess.run(
+            [tracker_executable(), "--db", str(db_path), *arguments],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=buffered_environment(unbuffered),
+            timeout=60,
+            check=False,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+        )
+    assert (tmp_path / "out").stat().st_size == limit  # the output is longer: it did not fit
+    assert result.returncode == 1
+    assert result.stderr == "tracker: error: the output could not be written: File too large\n"
+
+
 def test_a_data_file_that_cannot_be_written_is_named(db_path: Path) -> None:
     """A file size limit below the data file's size: the write fails (EFBIG), and says which file."""
     import resource

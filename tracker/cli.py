@@ -94,11 +94,11 @@ class TrackerGroup(TyperGroup):
             sys.exit(1)
         except OSError as error:  # a disk full, a file system gone read-only: writes are atomic, none is half done
             words = str(error.strerror or error)
-            if error.filename:
-                words = f"{words}: {error.filename}"
-            elif not _stdout_flushes():  # the output that failed, as at the end (see `exit_status`)
+            if isinstance(error, render.OutputLost):  # as at the end (see `exit_status`)
                 words = f"the output could not be written: {words}"
                 render.silence(sys.stdout)
+            elif error.filename:
+                words = f"{words}: {error.filename}"
             sys.exit(_failed_after_any_change(words))
         except MemoryError:  # an input too large for this machine (or an endless stream that looks like JSON)
             sys.exit(_failed_after_any_change("out of memory"))
@@ -139,15 +139,6 @@ class TrackerGroup(TyperGroup):
             for example in examples:
                 formatter.write(f"  {example}\n")
         super().format_epilog(ctx, formatter)
-
-
-def _stdout_flushes() -> bool:
-    """Whether what stdout holds can still be written (a failed write leaves it there: the flush fails again)."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def _failed_after_any_change(problem: str) -> int:

@@ -156,9 +156,71 @@ def tolerant_streams() -> None:
         sys.stdout = _Closed("stdout", fails=True)
     if sys.stderr is None:
         sys.stderr = _Closed("stderr", fails=False)
+    _whole_writes_to_stdout()
     for stream in (sys.stdout, sys.stderr):  # "strict", or "surrogateescape" in the C locale: both fail on "é"
         if getattr(stream, "errors", "backslashreplace") != "backslashreplace" and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+
+
+class OutputLost(OSError):
+    """Standard output could not take what was written to it (a disk full, a file size limit): said as such."""
+
+
+class _WholeWrites(io.RawIOBase):
+    """Standard output's descriptor, each write taken whole or failed as OutputLost. Python's own raw stream, which
+    stdout writes to directly when it is unbuffered (PYTHONUNBUFFERED, as container images often set it), may write
+    part of what it is given on a disk nearly full and say so; the layers above drop the rest silently."""
+
+    def __init__(self, raw: io.FileIO) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def isatty(self) -> bool:
+        return self._raw.isatty()
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        try:
+            while done < len(view):
+                written = self._raw.write(view[done:])
+                if not written:  # None: a descriptor left non-blocking that cannot take more now
+                    raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+                done += written
+        except BrokenPipeError:
+            raise  # a reader that has gone: not an error to speak of (see `cli.TrackerGroup`)
+        except OSError as error:
+            raise OutputLost(error.errno, error.strerror or str(error)) from None
+        return done
+
+
+_REPLACED: list[IO[str]] = []  # standard output as Python made it: kept, so that it never closes the descriptor
+
+
+def _whole_writes_to_stdout() -> None:
+    """Put `_WholeWrites` under stdout, buffered as it was, where stdout is Python's own over its descriptor."""
+    stream = sys.stdout
+    layer = getattr(stream, "buffer", None)
+    raw = layer.raw if isinstance(layer, io.BufferedWriter) else layer
+    if not isinstance(stream, io.TextIOWrapper) or not isinstance(raw, io.FileIO) or raw.closed:
+        return
+    stream.flush()
+    whole = _WholeWrites(raw)
+    binary = io.BufferedWriter(whole) if isinstance(layer, io.BufferedWriter) else whole
+    _REPLACED.append(stream)
+    sys.stdout = io.TextIOWrapper(
+        binary,
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=stream.line_buffering,
+        write_through=stream.write_through,
+    )
 
 
 class _Closed(io.TextIOBase):

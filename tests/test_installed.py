@@ -123,6 +123,40 @@ def test_stdout_into_the_database_or_a_side_file_is_refused(db_path: Path, side:
     assert {path: path.read_bytes() for path in before} == before
 
 
+def test_stderr_into_the_database_is_refused_in_silence_and_other_files_beside_it_are_not(
+    db_path: Path, tmp_path: Path
+) -> None:
+    environment = dict(os.environ)
+    statement = tmp_path / "statement.txt"
+    statement.write_text("1. The ROK will host the next meeting in 2027.\n", encoding="utf-8")
+    assert (
+        run_with_streams(db_path, ["update", "rcep", "--note", "Signed."], environment, subprocess.DEVNULL).returncode
+        == 0
+    )
+    assert run_with_streams(db_path, ["init", "--force"], environment, subprocess.DEVNULL).returncode == 0  # a backup
+    backup = next(db_path.parent.glob(db_path.name + ".*.bak"))
+    entry = next(db_path.with_name(db_path.name + ".undo").glob("*.json"))
+    os.link(entry, tmp_path / "entry-elsewhere.json")
+    before = {path: path.read_bytes() for path in (db_path, backup, entry)}
+    for arguments, target in (
+        (["extract", str(statement), "--date", "2021-01-01"], db_path),  # reads no database, but prints into it
+        (["list"], backup),
+        (["list"], tmp_path / "entry-elsewhere.json"),  # a hard link to a journal entry
+    ):
+        with target.open("ab") as appended:
+            result = run_with_streams(db_path, arguments, environment, appended)
+        assert result.returncode == 1, (arguments, target)
+        assert result.stderr.endswith("or one of its side files; send the output elsewhere\n")
+    with db_path.open("ab") as appended:
+        result = run_with_streams(db_path, ["show", "nosuch"], environment, subprocess.PIPE, stderr=appended)
+    assert (result.returncode, result.stdout) == (1, "")  # nothing can say why: stderr is the database
+    assert {path: path.read_bytes() for path in before} == before
+    for beside in (f"{db_path.name}.csv", f"{db_path.name}l", f"{db_path.name}.2020.bak"):  # not side files
+        with db_path.with_name(beside).open("w") as other:
+            assert run_with_streams(db_path, ["list"], environment, other).returncode == 0, beside
+        assert db_path.with_name(beside).read_text(encoding="utf-8").startswith("id\t")
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
 def test_output_to_a_pipe_by_its_name_in_proc_is_refused_as_a_pipe(db_path: Path) -> None:
     """A descriptor's name in /proc (here stdin's, a pipe) is a link to a pipe that has no path of its own: it is

@@ -697,3 +697,15 @@ def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(ru
     assert "actor" in again.stderr
     assert "Traceback" not in first.stderr + again.stderr
     assert db_path.read_bytes() == broken
+
+
+def test_a_file_beside_the_database_that_only_starts_with_its_name_is_no_side_file(run: Run, db_path: Path) -> None:
+    for name in (f"{db_path.name}.csv", f"{db_path.name}.20201231.bak", f"{db_path.name}.index.csv"):
+        target = db_path.with_name(name)
+        result = run("export", "--format", "csv", "--output", str(target))
+        assert result.exit_code == 0, (name, result.stderr)
+        assert target.read_text(encoding="utf-8").startswith("id,title,")
+    for name in (f"{db_path.name}.lock", f"{db_path.name}.20201231T000000Z.bak", f".{db_path.name}.tmp-abcdefgh"):
+        result = run("export", "--output", str(db_path.with_name(name)), "--force")
+        assert result.exit_code == 1, name
+        assert "side files" in result.stderr

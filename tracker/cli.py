@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -273,6 +274,34 @@ def main(
     if context.invoked_subcommand is None:
         sys.stdout.write(context.get_help() + "\n")
         raise typer.Exit(2)
+    _refuse_output_into_the_database(db)
+
+
+def _refuse_output_into_the_database(db: Path | None) -> None:
+    """Refuse, before anything is read or written, a stdout or stderr that is the data file or one of its side files
+    (`tracker export >> commitments.json`, `2>> commitments.json`): what the command printed would corrupt it. A
+    stderr that is one cannot be told why: it is silenced, and the exit status says it."""
+    regular = [number for number in (1, 2) if _is_regular_file(number)]
+    if not regular:
+        return
+    path = db if db is not None else default_path()
+    if not path.name or path.is_dir():  # no file name to have side files by: the command says what is wrong
+        return
+    store = Store(path, lock_timeout=0)
+    if 2 in regular and store.holds_open_file(2):
+        render.silence(sys.stderr)
+        raise typer.Exit(1)
+    if 1 in regular and store.holds_open_file(1):  # or `--output /dev/stdout` so sent
+        raise InvalidInputError(
+            f"stdout is the database {store.path} or one of its side files; send the output elsewhere"
+        )
+
+
+def _is_regular_file(descriptor: int) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(descriptor).st_mode)
+    except OSError:
+        return False
 
 
 def _store(context: typer.Context, create: bool = True) -> Store:
@@ -284,10 +313,6 @@ def _store(context: typer.Context, create: bool = True) -> Store:
         raise DatabaseError(
             f"{store.path} is a directory, not a tracker database file; give a file's path, "
             f"e.g. {store.path / 'commitments.json'}"
-        )
-    if store.holds_open_file(1):  # `tracker export >> commitments.json`, or `--output /dev/stdout` so sent
-        raise InvalidInputError(
-            f"stdout is the database {store.path} or one of its side files; send the output elsewhere"
         )
     if not create:
         return store

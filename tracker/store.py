@@ -684,11 +684,7 @@ class Store:
         the index, the journal, the source register, a backup, a temporary file), links and hard links resolved."""
         resolved = Path(os.path.realpath(candidate))
         directory = Path(os.path.realpath(self.path.parent))
-        if resolved.parent == directory and (
-            resolved.name == self.path.name
-            or resolved.name.startswith(self.path.name + ".")
-            or resolved.name.startswith(f".{self.path.name}.")
-        ):
+        if resolved.parent == directory and self._side_name(resolved.name):
             return True
         for folder in (self.journal_path, self.register.path):
             if Path(os.path.realpath(folder)) in resolved.parents:
@@ -697,6 +693,16 @@ class Store:
             return os.path.samefile(resolved, self.path)
         except OSError:
             return False
+
+    def _side_name(self, name: str) -> bool:
+        """Whether `name`, in the data file's folder, is the data file's or one of its side files' (the lock, the
+        index, the journal, the register, a backup) or a temporary file of theirs (hidden, `.<name>.`...)."""
+        own = self.path.name
+        return (
+            name in (own, f"{own}.lock", f"{own}.index", f"{own}.undo", f"{own}.sources")
+            or name.startswith(f".{own}.")
+            or re.fullmatch(rf"{re.escape(own)}\.{BACKUP_STAMP}", name) is not None
+        )
 
     def holds_open_file(self, descriptor: int) -> bool:
         """Whether the open file `descriptor` (stdout appended to the data file, say) is this database or one of its
@@ -711,11 +717,20 @@ class Store:
             target = os.readlink(f"/proc/self/fd/{descriptor}")
             if target.startswith("/") and self.owns(Path(target)):
                 return True
-        for path in (self.path, self.index_path, self.lock_path):
+        return any(os.path.samestat(status, other) for other in self._side_statuses())
+
+    def _side_statuses(self) -> Iterator[os.stat_result]:
+        """What identifies the data file and each of its side files (and the files in its folders), as they are."""
+        folders = (self.journal_path, self.register.path)
+        paths = [self.path, self.index_path, self.lock_path]
+        with suppress(OSError):
+            paths += [entry for entry in self.path.parent.iterdir() if self._side_name(entry.name)]
+        for folder in folders:
             with suppress(OSError):
-                if os.path.samestat(os.stat(path), status):
-                    return True
-        return False
+                paths += list(folder.iterdir())
+        for path in paths:
+            with suppress(OSError):
+                yield os.stat(path)
 
     def output_target(self, output: Path, force: bool) -> Path:
         """Where an output file given as `output` goes (a link followed): a new file, or with `force` an existing

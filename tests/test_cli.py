@@ -236,8 +236,23 @@ def test_ambiguous_prefix_exits_1_and_lists_the_matches(run: Run, db_path: Path)
         (["update", "rcep"], "nothing to record: give --status, --note or --evidence"),
         (["add", "--kind", "pledge", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
         (["add", "--kind", "pledge", "--title", "", "--actor", "ROK", "--pillar", "economic"], "'--title' / '-t'"),
-        (["add", "--kind", "pledge", "--title", " \t", "--actor", "ROK", "--pillar", "economic"], "title is blank"),
+        (
+            ["add", "--kind", "pledge", "--title", " \t", "--actor", "ROK", "--pillar", "economic"],
+            "title shows nothing",
+        ),
         (["add", "--kind", "pledge", "--title", "x", "--actor", "", "--pillar", "economic"], "'--actor' / '-a'"),
+        (
+            ["add", "--kind", "pledge", "--title", "\u200b\u2060", "--actor", "ROK", "--pillar", "economic"],
+            "shows nothing",
+        ),
+        (
+            ["add", "--kind", "pledge", "--title", "\x01\u202e\u3164", "--actor", "ROK", "--pillar", "economic"],
+            "nothing",
+        ),
+        (
+            ["add", "--kind", "pledge", "--title", "x", "--actor", "\ufeff", "--pillar", "economic"],
+            "name shows nothing",
+        ),
         (
             ["add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--amount", "x"],
             "'--amount'",

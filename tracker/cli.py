@@ -51,6 +51,7 @@ from tracker.model import (
     parse_amount,
     parse_date,
     record_event,
+    shows_anything,
     sorted_commitments,
     successor_loop,
     utc_timestamp,
@@ -771,16 +772,21 @@ def _confirm(question: str, yes: bool) -> None:
 
 
 def _check_title(value: str) -> str:
-    if not value.strip():
-        raise typer.BadParameter(f"the title is blank; give what was promised in 1 to {TITLE_MAX} characters")
+    if not shows_anything(value):
+        raise typer.BadParameter(
+            "the title shows nothing (only spaces or invisible characters); "
+            f"give what was promised in 1 to {TITLE_MAX} characters"
+        )
     if len(value) > TITLE_MAX:
         raise typer.BadParameter(f"the title has {len(value)} characters; at most {TITLE_MAX} are allowed")
     return value
 
 
 def _check_actors(values: list[str] | None) -> list[str] | None:
-    if values and not all(map(str.strip, values)):
-        raise typer.BadParameter("an actor is blank; give a name, e.g. ROK or ASEAN")
+    if values and not all(map(shows_anything, values)):
+        raise typer.BadParameter(
+            "an actor's name shows nothing (only spaces or invisible characters); give a name, e.g. ROK or ASEAN"
+        )
     return values
 
 

@@ -1023,6 +1023,21 @@ def actor_key(name: str) -> str:
     return key
 
 
+def shows_anything(text: str) -> bool:
+    """Whether `text` has a character that shows: not only spaces, controls, format characters (zero-width spaces
+    and joiners, bidirectional marks), lone combining marks and the fillers that render as nothing. What a user types
+    as a title or a name must; data already recorded is held to `commitment_problems` only."""
+    import unicodedata
+
+    return any(
+        unicodedata.category(character) not in _SHOWS_NOTHING and character not in _FILLERS for character in text
+    )
+
+
+_SHOWS_NOTHING = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"})
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers and the blank Braille pattern
+
+
 def actor_name(name: str) -> str:
     """An actor's name as it is stored: spaces at either end dropped, runs of spaces made one."""
     return " ".join(name.split())

@@ -114,13 +114,17 @@ def test_a_screen_at_80_columns_shows_every_id_whole_and_no_line_wider(db_path: 
     assert widest(screen) <= 80
 
 
-def test_columns_set_to_0_is_the_terminal_own_width(db_path: Path) -> None:
-    """COLUMNS=0 (a shell that exports it before it knows the size) once made Rich print nothing at all."""
+def test_columns_or_lines_set_to_0_is_the_terminal_own_size(db_path: Path, tmp_path: Path) -> None:
+    """COLUMNS=0 (a shell that exports it before it knows the size) once made Rich print nothing at all, and
+    LINES=0 sent even a short output through the pager."""
+    paged = tmp_path / "paged.txt"
     for args in (["list"], ["show", "rcep"], ["report"]):
-        code, screen = on_screen(args, 90, env={"TRACKER_DB": str(db_path), "COLUMNS": "0"})
+        environment = {"TRACKER_DB": str(db_path), "COLUMNS": "0", "LINES": "0", "PAGER": f"tee {paged}"}
+        code, screen = on_screen(args, 90, env=environment)
         assert code == 0
         assert "┃" in screen, args
         assert 80 < widest(screen) <= 90, args
+        assert not paged.exists(), args  # 300 rows: it fits
 
 
 def test_list_at_60_columns_keeps_every_id_whole(long_id_database: Path) -> None:

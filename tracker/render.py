@@ -138,13 +138,20 @@ def console() -> Console:
     """The standard output console: colour only on a terminal, NO_COLOR honoured."""
     from rich.console import Console
 
-    width = None
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) == 0:  # Rich would take it for a terminal no column wide, and print nothing
+    # Rich takes COLUMNS=0 for a terminal no column wide, and prints nothing, and LINES=0 for one no line high, all
+    # of whose output is paged: the terminal's own size then (80 by 24 where there is none).
+    width = height = None
+    if _zero("COLUMNS") or _zero("LINES"):
         import shutil
 
-        width = shutil.get_terminal_size().columns  # the terminal's own width (80 where there is none)
-    return Console(highlight=False, emoji=False, markup=False, width=width)
+        size = shutil.get_terminal_size()
+        width, height = (size.columns if _zero("COLUMNS") else None), (size.lines if _zero("LINES") else None)
+    return Console(highlight=False, emoji=False, markup=False, width=width, height=height)
+
+
+def _zero(name: str) -> bool:
+    value = os.environ.get(name, "")
+    return value.isdigit() and int(value) == 0
 
 
 def tolerant_streams() -> None:

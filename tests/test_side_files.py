@@ -18,6 +18,7 @@ import pytest
 from filelock import FileLock
 
 from tests.conftest import Run, load, record, tracker_executable
+from tracker.errors import DatabaseError
 from tracker.files import PreparedFile, bundled_text
 from tracker.index import Index, read_index, signature
 from tracker.journal import Journal
@@ -460,6 +461,33 @@ def test_journal_numbers_past_nine_digits_stay_in_order(run: Run, db_path: Path)
     assert record(db_path, "rcep-signing")["history"][-1]["note"] == "one"
     assert run("undo", "--yes").exit_code == 0
     assert len(record(db_path, "rcep-signing")["history"]) == 1
+
+
+def test_a_journal_entry_that_cannot_be_read_is_not_called_damaged(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry its owner may not read (an old umask of 777 left some so) is a change that can still be undone."""
+    import tracker.files
+    import tracker.journal
+
+    assert run("update", "rcep", "--note", "one").exit_code == 0
+    entry = Store(db_path).journal_path / "000000001.json"
+    entry.chmod(0)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != entry)  # even for root
+    if os.getuid() == 0:  # root reads it anyway: read it as its owner would be refused
+        refuse = tracker.files.read_regular
+
+        def as_its_owner(path: Path, *args: Any, **kwargs: Any) -> bytes:
+            if path == entry:
+                raise DatabaseError(f"the undo journal entry {path} cannot be read: permission denied")
+            return refuse(path, *args, **kwargs)
+
+        monkeypatch.setattr(tracker.journal, "read_regular", as_its_owner)
+    original = db_path.read_bytes()
+    result = run("undo", "--yes")
+    _one_line_error(result, 1, "cannot be read (permission denied)", "give yourself read access")
+    assert "damaged" not in result.stderr
+    assert db_path.read_bytes() == original
 
 
 @pytest.mark.parametrize(

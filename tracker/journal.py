@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -132,6 +133,14 @@ class Journal:
         try:
             identity = file_identity(path)
             text = read_regular(path, ENTRY_LIMIT, follow_links=False, what="undo journal entry")
+        except DatabaseError:
+            if _unreadable(path):  # not damaged: a change that can still be undone, once it can be read
+                raise DatabaseError(
+                    f"the undo journal entry {path} cannot be read (permission denied); give yourself read access "
+                    "to it to undo that change, or 'tracker undo --skip' forgets it"
+                ) from None
+            raise DatabaseError(damaged) from None
+        try:
             identity = identity if file_identity(path) == identity else None
             entry = _as_written(text)
             fast = entry is not None
@@ -231,6 +240,14 @@ class Journal:
             except OSError:
                 return
             total -= sizes[position]
+
+
+def _unreadable(path: Path) -> bool:
+    """Whether `path` is a regular file that this process may not read."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode) and not os.access(path, os.R_OK)
+    except OSError:
+        return False
 
 
 def file_identity(path: Path) -> tuple[int, ...] | None:

@@ -313,6 +313,13 @@ def test_a_restrictive_umask_leaves_every_file_and_folder_usable_by_its_owner(
     for folder in (database.parent, database.parent.parent, registered, database.with_name(database.name + ".undo")):
         assert stat.S_IMODE(folder.stat().st_mode) & stat.S_IRWXU == stat.S_IRWXU, folder
     assert run("--db", str(database), "undo", "--yes").exit_code == 0
+    # As an earlier version left them under such a umask: mended by the next write.
+    lock, journal = database.with_name(database.name + ".lock"), database.with_name(database.name + ".undo")
+    lock.chmod(0o444)
+    journal.chmod(0o555)
+    assert run("--db", str(database), "update", "rcep", "--note", "Again.").exit_code == 0
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o644
+    assert stat.S_IMODE(journal.stat().st_mode) == 0o755
 
 
 # --- the index: a cache that is used only while it describes the file exactly --------------------------------------

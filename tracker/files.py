@@ -122,6 +122,8 @@ def make_folder(path: Path, parents: bool = False) -> None:
         folder = folder.parent
     if not missing and not path.is_dir():
         raise FileExistsError(errno.EEXIST, "not a folder", str(path))
+    if not missing:
+        _owner_uses(path, stat.S_IRWXU)
     for folder in reversed(missing):  # from the top, so that each can be entered to make the next
         try:
             folder.mkdir()
@@ -130,6 +132,15 @@ def make_folder(path: Path, parents: bool = False) -> None:
                 raise
             continue
         os.chmod(folder, stat.S_IMODE(folder.stat().st_mode) | stat.S_IRWXU)
+
+
+def _owner_uses(path: Path, bits: int) -> None:
+    """Give the owner of `path` (this user, not through a link) the permission `bits` it lacks: a side file or folder
+    that a umask such as 222 or 777 once made unusable to its owner is the tracker's to mend."""
+    with suppress(OSError):
+        status = os.lstat(path)
+        if status.st_uid == os.getuid() and status.st_mode & bits != bits and not stat.S_ISLNK(status.st_mode):
+            os.chmod(path, stat.S_IMODE(status.st_mode) | bits)
 
 
 def create_side_file(path: Path) -> None:
@@ -305,6 +316,8 @@ def locked(lock_path: Path, timeout: float, what: Path) -> Iterator[None]:
         raise DatabaseError(f"the lock file {lock_path} is {kind_of(mode)}, not a regular file; remove it to go on")
     if mode is None:
         create_side_file(lock_path)
+    else:
+        _owner_uses(lock_path, OWNER_USES)
     lock = FileLock(str(lock_path), timeout=timeout)
     try:
         lock.acquire()

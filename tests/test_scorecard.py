@@ -208,7 +208,7 @@ def test_lapsed_and_superseded_are_left_out_of_scores_and_linked_both_ways(run: 
 @pytest.mark.parametrize(
     ("args", "code", "words"),
     [
-        (["update", "beta", "--status", "partial", "--actor", "Japan"], 2, "Japan is not an actor of 'beta'"),
+        (["update", "beta", "--status", "partial", "--actor", "Japan"], 2, "'Japan' is not an actor of 'beta'"),
         (["update", "beta", "--status", "superseded", "--by", "beta"], 2, "cannot supersede itself"),
         (["update", "beta", "--status", "fulfilled", "--by", "alpha"], 2, "--by names the successor"),
         (["update", "beta", "--status", "superseded", "--by", "nowhere"], 1, "no commitment 'nowhere'"),

@@ -1187,7 +1187,7 @@ def assessed_actors(commitment: Commitment, actors: Sequence[str]) -> list[str]:
     strangers = [actor for actor in actors if actor_key(actor) not in names]
     if strangers:
         raise UsageProblem(
-            f"{', '.join(strangers)} is not an actor of '{commitment['id']}'; its actors are "
+            f"{', '.join(map(repr, strangers))} is not an actor of '{commitment['id']}'; its actors are "
             f"{', '.join(commitment['actors'])} ('tracker edit {commitment['id']} --actor ...' changes them)"
         )
     wanted = {actor_key(actor) for actor in actors}

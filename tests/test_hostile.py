@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tracker.cli import app
+from tracker.model import shows_anything
 from tracker.store import Store
 
 FRAGMENTS = [
@@ -59,7 +60,7 @@ _CONTROL = re.compile(
 any_text = st.text(st.characters(codec="utf-8"), max_size=60)
 hostile = st.lists(st.one_of(st.sampled_from(FRAGMENTS), any_text), max_size=8).map("".join)
 long_text = st.text(st.characters(codec="utf-8"), min_size=2000, max_size=6000)
-title = st.one_of(hostile, any_text).map(lambda t: t[:80]).filter(lambda t: t.strip() != "")
+title = st.one_of(hostile, any_text).map(lambda t: t[:80]).filter(shows_anything)  # what add takes as a title
 note = st.one_of(hostile, any_text, long_text)
 evidence = st.one_of(hostile, any_text, long_text).filter(lambda t: t.strip() != "")
 

@@ -123,9 +123,7 @@ def test_stdout_into_the_database_or_a_side_file_is_refused(db_path: Path, side:
     assert {path: path.read_bytes() for path in before} == before
 
 
-def test_stderr_into_the_database_is_refused_in_silence_and_other_files_beside_it_are_not(
-    db_path: Path, tmp_path: Path
-) -> None:
+def test_stderr_into_the_database_is_refused_and_other_files_beside_it_are_not(db_path: Path, tmp_path: Path) -> None:
     environment = dict(os.environ)
     statement = tmp_path / "statement.txt"
     statement.write_text("1. The ROK will host the next meeting in 2027.\n", encoding="utf-8")
@@ -149,12 +147,25 @@ def test_stderr_into_the_database_is_refused_in_silence_and_other_files_beside_i
         assert result.stderr.endswith("or one of its side files; send the output elsewhere\n")
     with db_path.open("ab") as appended:
         result = run_with_streams(db_path, ["show", "nosuch"], environment, subprocess.PIPE, stderr=appended)
-    assert (result.returncode, result.stdout) == (1, "")  # nothing can say why: stderr is the database
+    assert result.returncode == 1  # stderr is the database: stdout says why
+    assert result.stdout == (
+        f"tracker: error: stderr is the database {db_path} or one of its side files; send the output elsewhere\n"
+    )
     assert {path: path.read_bytes() for path in before} == before
-    for beside in (f"{db_path.name}.csv", f"{db_path.name}l", f"{db_path.name}.2020.bak"):  # not side files
+    for beside in (f"{db_path.name}.csv", f"{db_path.name}l", f"{db_path.name}.2020.bak", f".{db_path.name}.old"):
         with db_path.with_name(beside).open("w") as other:
             assert run_with_streams(db_path, ["list"], environment, other).returncode == 0, beside
         assert db_path.with_name(beside).read_text(encoding="utf-8").startswith("id\t")
+
+
+def test_a_database_path_that_cannot_be_examined_does_not_stop_a_command_that_does_not_need_it(tmp_path: Path) -> None:
+    statement = tmp_path / "statement.txt"
+    statement.write_text("1. The ROK will host the next meeting in 2027.\n", encoding="utf-8")
+    unexaminable = tmp_path / ("x" * 300) / "commitments.json"  # a name too long for the file system
+    with (tmp_path / "out.txt").open("w") as out:
+        result = run_with_streams(unexaminable, ["extract", str(statement)], dict(os.environ), out)
+    assert result.returncode == 0, result.stderr
+    assert "host the next meeting" in (tmp_path / "out.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")

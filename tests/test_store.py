@@ -322,6 +322,19 @@ def test_a_restrictive_umask_leaves_every_file_and_folder_usable_by_its_owner(
     assert stat.S_IMODE(journal.stat().st_mode) == 0o755
 
 
+def test_the_folder_of_the_database_keeps_the_mode_its_owner_gave_it(run: Run, isolated_environment: Path) -> None:
+    """Only the tracker's own folders (the journal, the register) are mended; the one the file lives in is the
+    user's: write-protected, it stays so (root writes in it anyway, which lets this be checked as root too)."""
+    folder = isolated_environment.parent / "kept"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        result = run("--db", str(folder / "commitments.json"), "init")
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o555, result.stderr
+    finally:
+        folder.chmod(0o755)
+
+
 # --- the index: a cache that is used only while it describes the file exactly --------------------------------------
 
 

@@ -285,17 +285,22 @@ def _refuse_output_into_the_database(db: Path | None) -> None:
     regular = [number for number in (1, 2) if _is_regular_file(number)]
     if not regular:
         return
-    path = db if db is not None else default_path()
-    if not path.name or path.is_dir():  # no file name to have side files by: the command says what is wrong
+    try:
+        path = db if db is not None else default_path()
+        if not path.name or path.is_dir():  # no file name to have side files by: the command says what is wrong
+            return
+        store = Store(path, lock_timeout=0)
+        into = [number for number in regular if store.holds_open_file(number)]
+    except OSError:  # a path that cannot be examined is no database to write into (and the command may not need it)
         return
-    store = Store(path, lock_timeout=0)
-    if 2 in regular and store.holds_open_file(2):
+    words = f"the database {store.path} or one of its side files; send the output elsewhere"
+    if 2 in into:
         render.silence(sys.stderr)
+        if 1 not in into:  # stdout, then, is where it can be said
+            render.print_line(f"tracker: error: stderr is {words}")
         raise typer.Exit(1)
-    if 1 in regular and store.holds_open_file(1):  # or `--output /dev/stdout` so sent
-        raise InvalidInputError(
-            f"stdout is the database {store.path} or one of its side files; send the output elsewhere"
-        )
+    if 1 in into:  # or `--output /dev/stdout` so sent
+        raise InvalidInputError(f"stdout is {words}")
 
 
 def _is_regular_file(descriptor: int) -> bool:

@@ -111,10 +111,10 @@ def new_file_mode() -> int:
 OWNER_USES = stat.S_IRUSR | stat.S_IWUSR
 
 
-def make_folder(path: Path, parents: bool = False) -> None:
+def make_folder(path: Path, parents: bool = False, mend: bool = False) -> None:
     """Create the folder `path` (with `parents`, any folder above it that is missing too) if it is not there,
     each one its owner may list, enter and write in whatever the umask; FileExistsError if something else is
-    there."""
+    there. With `mend`, a folder of the tracker's own that is there is given back what its owner lacks of that."""
     missing: list[Path] = []
     folder = path
     while not folder.exists() and (not missing or parents) and folder.parent != folder:
@@ -122,7 +122,7 @@ def make_folder(path: Path, parents: bool = False) -> None:
         folder = folder.parent
     if not missing and not path.is_dir():
         raise FileExistsError(errno.EEXIST, "not a folder", str(path))
-    if not missing:
+    if not missing and mend:
         _owner_uses(path, stat.S_IRWXU)
     for folder in reversed(missing):  # from the top, so that each can be entered to make the next
         try:
@@ -141,6 +141,12 @@ def _owner_uses(path: Path, bits: int) -> None:
         status = os.lstat(path)
         if status.st_uid == os.getuid() and status.st_mode & bits != bits and not stat.S_ISLNK(status.st_mode):
             os.chmod(path, stat.S_IMODE(status.st_mode) | bits)
+
+
+def _owner_writes(path: Path) -> bool:
+    with suppress(OSError):
+        return bool(os.stat(path).st_mode & stat.S_IWUSR)
+    return False
 
 
 def create_side_file(path: Path) -> None:
@@ -316,7 +322,7 @@ def locked(lock_path: Path, timeout: float, what: Path) -> Iterator[None]:
         raise DatabaseError(f"the lock file {lock_path} is {kind_of(mode)}, not a regular file; remove it to go on")
     if mode is None:
         create_side_file(lock_path)
-    else:
+    elif _owner_writes(what):  # not where the owner has made the database read-only: the write is refused anyway
         _owner_uses(lock_path, OWNER_USES)
     lock = FileLock(str(lock_path), timeout=timeout)
     try:

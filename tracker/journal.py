@@ -159,7 +159,7 @@ class Journal:
         `inode`); its file."""
         self.check()
         try:
-            make_folder(self.path)
+            make_folder(self.path, mend=True)
             pending = self.path / f"{self._next_number():09d}.{inode}.pending"
             prepare(pending, [_compact_json(entry)] if isinstance(entry, dict) else entry).commit()
         except OSError as error:

@@ -105,7 +105,7 @@ class Register:
         registered is not stored again. Call with the data file's lock held."""
         if self._folder_mode() is None:
             try:
-                make_folder(self.path)
+                make_folder(self.path, mend=True)
             except FileExistsError:
                 self._folder_mode()  # something appeared meanwhile: a folder is fine, anything else is refused
         remove_temporaries(self.path, r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9-]+\.txt")  # what a killed writer left

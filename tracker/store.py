@@ -45,6 +45,7 @@ from tracker.files import (
     open_regular,
     prepare,
     remove_temporaries,
+    temporary_pattern,
 )
 from tracker.index import (
     ID_WIDTH,
@@ -697,12 +698,9 @@ class Store:
     def _side_name(self, name: str) -> bool:
         """Whether `name`, in the data file's folder, is the data file's or one of its side files' (the lock, the
         index, the journal, the register, a backup) or a temporary file of theirs (hidden, `.<name>.`...)."""
-        own = self.path.name
-        return (
-            name in (own, f"{own}.lock", f"{own}.index", f"{own}.undo", f"{own}.sources")
-            or name.startswith(f".{own}.")
-            or re.fullmatch(rf"{re.escape(own)}\.{BACKUP_STAMP}", name) is not None
-        )
+        own = re.escape(self.path.name)
+        sides = rf"{own}|{own}\.(?:lock|index|undo|sources|{BACKUP_STAMP})"
+        return re.fullmatch(sides, name) is not None or temporary_pattern(sides).fullmatch(name) is not None
 
     def holds_open_file(self, descriptor: int) -> bool:
         """Whether the open file `descriptor` (stdout appended to the data file, say) is this database or one of its
@@ -717,17 +715,18 @@ class Store:
             target = os.readlink(f"/proc/self/fd/{descriptor}")
             if target.startswith("/") and self.owns(Path(target)):
                 return True
-        return any(os.path.samestat(status, other) for other in self._side_statuses())
+        return any(os.path.samestat(status, other) for other in self._side_statuses(every=status.st_nlink > 1))
 
-    def _side_statuses(self) -> Iterator[os.stat_result]:
-        """What identifies the data file and each of its side files (and the files in its folders), as they are."""
-        folders = (self.journal_path, self.register.path)
+    def _side_statuses(self, every: bool) -> Iterator[os.stat_result]:
+        """What identifies the data file, its index and its lock as they are; with `every`, each of its other side
+        files too (a backup, a journal entry: only a file with another name, a hard link, can be one of those)."""
         paths = [self.path, self.index_path, self.lock_path]
-        with suppress(OSError):
-            paths += [entry for entry in self.path.parent.iterdir() if self._side_name(entry.name)]
-        for folder in folders:
+        if every:
             with suppress(OSError):
-                paths += list(folder.iterdir())
+                paths += [entry for entry in self.path.parent.iterdir() if self._side_name(entry.name)]
+            for folder in (self.journal_path, self.register.path):
+                with suppress(OSError):
+                    paths += list(folder.iterdir())
         for path in paths:
             with suppress(OSError):
                 yield os.stat(path)

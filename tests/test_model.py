@@ -466,3 +466,29 @@ def test_a_number_past_a_floats_range_is_a_problem_not_a_crash(field: str) -> No
         else "amount value 10000000000000000000... (401 characters) is not from 0 to 1,000,000,000,000,000 (10^15)"
     ]
     assert not is_valid(broken)
+
+
+@pytest.mark.parametrize(
+    ("text", "shows"),
+    [
+        ("ROK", True),
+        ("\u0e01\u0e34", True),  # Thai with a vowel mark
+        ("\u092a\u094d\u0930", True),  # Devanagari with a virama
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", True),  # a family emoji, joined
+        ("\U0001fae8", True),  # an emoji newer than some Pythons' Unicode tables
+        ("\uf8ff", True),  # private use: a logo in some fonts
+        ("\u06dd", True),  # the Arabic end of ayah, a format character that shows
+        ("\u1680", True),  # the Ogham space mark, a space that shows
+        ("", False),
+        (" \t\u3000\u00a0", False),
+        ("\u200b\u200c\u200d\u2060\ufeff", False),  # zero-width
+        ("\u202e\u2066", False),  # bidirectional
+        ("\x01\x7f\x9d", False),  # controls
+        ("\u0301\u034f", False),  # combining marks alone
+        ("\u115f\u3164\u2800", False),  # fillers, the blank Braille pattern
+    ],
+)
+def test_a_text_that_shows_nothing_is_told_from_one_that_shows(text: str, shows: bool) -> None:
+    from tracker.model import shows_anything
+
+    assert shows_anything(text) is shows

@@ -2224,7 +2224,9 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
     nothing = "; nothing was added"
     if answer == "t":
         title = typer.prompt("Title", default=candidate.title).strip()
-        if not title or len(title) > TITLE_MAX:
+        if not shows_anything(title):
+            raise InvalidInputError(f"the title shows nothing (only spaces or invisible characters){nothing}")
+        if len(title) > TITLE_MAX:
             raise InvalidInputError(f"the title has {len(title)} characters; give 1 to {TITLE_MAX}{nothing}")
         return {"title": title}
     if answer == "k":
@@ -2237,6 +2239,8 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
         actors = list(dict.fromkeys(name.strip() for name in typed.split(",") if name.strip()))
         if not actors:
             raise InvalidInputError(f"give at least one actor{nothing}")
+        if not all(map(shows_anything, actors)):
+            raise InvalidInputError(f"an actor's name shows nothing (only spaces or invisible characters){nothing}")
         return {"actors": actors}
     typed = typer.prompt("Due date (YYYY-MM-DD, or none)", default=candidate.due or "none").strip()
     if typed.lower() in ("", "none", "-"):

@@ -1030,12 +1030,17 @@ def shows_anything(text: str) -> bool:
     import unicodedata
 
     return any(
-        unicodedata.category(character) not in _SHOWS_NOTHING and character not in _FILLERS for character in text
+        (unicodedata.category(character) not in _SHOWS_NOTHING and character not in _FILLERS)
+        or character in _SHOWN_ANYWAY
+        for character in text
     )
 
 
-_SHOWS_NOTHING = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"})
+# Unassigned (in this Python's Unicode: a newer emoji) and private-use characters may show; a lone surrogate is for
+# the rule on text that is not Unicode to name.
+_SHOWS_NOTHING = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers and the blank Braille pattern
+_SHOWN_ANYWAY = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\u1680")  # signs
 
 
 def actor_name(name: str) -> str:

@@ -1136,6 +1136,24 @@ def test_the_exit_status_is_what_python_would_make_of_the_code_and_the_output_is
     assert errors.getvalue() == said
 
 
+def test_an_interrupted_command_sends_nothing_more_of_what_stdout_holds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Ctrl-C may come half-way through a write: the buffer still holds what went out in part, and flushing it at
+    exit would send that part twice. After an interruption (130) nothing more goes out."""
+    from tracker.cli import exit_status
+
+    target = tmp_path / "out"
+    with target.open("wb") as raw:
+        descriptor = __import__("os").dup(raw.fileno())
+    stream = io.TextIOWrapper(io.BufferedWriter(io.FileIO(descriptor, "w")), encoding="utf-8")
+    stream.write("held in the buffer\n")
+    monkeypatch.setattr("sys.stdout", stream)
+    assert exit_status(130) == 130
+    stream.flush()  # Python's own flush at exit, where the process exits the usual way
+    assert target.read_bytes() == b""
+
+
 def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import load, tracker_executable
+from tests.conftest import load, tracker_executable, write_large_database
 from tracker import __version__
 
 pytestmark = pytest.mark.slow  # the installed command as real processes
@@ -225,6 +225,29 @@ def test_output_cut_short_by_a_file_size_limit_is_an_error(
     assert (tmp_path / "out").stat().st_size == limit  # the output is longer: it did not fit
     assert result.returncode == 1
     assert result.stderr == "tracker: error: the output could not be written: File too large\n"
+
+
+def test_a_stdout_left_non_blocking_is_waited_for_not_cut_short(db_path: Path) -> None:
+    """A pipe left O_NONBLOCK by whatever started the command: a write that would block is retried when the pipe can
+    take it, not an error (nor, unbuffered, a silent loss)."""
+    import time
+
+    write_large_database(db_path, 5)
+    arguments = [tracker_executable(), "--db", str(db_path), "export"]  # larger than a pipe holds
+    whole = subprocess.run(arguments, capture_output=True, timeout=60, check=True).stdout
+    assert len(whole) > 1 << 17
+    for unbuffered in ("", "1"):
+        process = subprocess.Popen(
+            arguments,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=buffered_environment(unbuffered),
+            preexec_fn=lambda: os.set_blocking(1, False),
+        )
+        time.sleep(0.5)  # the pipe fills up meanwhile
+        out, err = process.communicate(timeout=60)
+        assert (process.returncode, err) == (0, b""), unbuffered
+        assert out == whole
 
 
 def test_a_data_file_that_cannot_be_written_is_named(db_path: Path) -> None:

@@ -772,7 +772,7 @@ def _confirm(question: str, yes: bool) -> None:
         return
     if not _stdin_is_terminal():
         raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
-    if not typer.confirm(render.safe(question), default=False):
+    if not typer.confirm(render.safe(question), default=False, err=True):  # on stderr: stdout may be a file
         raise typer.Abort()
 
 
@@ -2422,6 +2422,8 @@ def exit_status(code: object) -> int:
     full) in one line unless what went wrong was said already; status 1, or 0 once the command has changed the
     data file (see `_failed_after_any_change`)."""
     status = 0 if code is None else code if isinstance(code, int) else 1
+    if status == 130:  # interrupted, maybe half-way through a write: what stdout still holds is not to go out
+        render.silence(sys.stdout)
     try:
         if not isinstance(code, int | None):
             sys.stderr.write(f"{code}\n")

@@ -197,8 +197,13 @@ class _WholeWrites(io.RawIOBase):
         try:
             while done < len(view):
                 written = self._raw.write(view[done:])
-                if not written:  # None: a descriptor left non-blocking that cannot take more now
-                    raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+                if written is None:  # a descriptor left non-blocking that cannot take more now: wait until it can
+                    import select
+
+                    select.select([], [self._raw.fileno()], [])
+                    continue
+                if not written:
+                    raise OSError(errno.EIO, os.strerror(errno.EIO))
                 done += written
         except BrokenPipeError:
             raise  # a reader that has gone: not an error to speak of (see `cli.TrackerGroup`)

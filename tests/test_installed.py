@@ -158,6 +158,28 @@ def test_stderr_into_the_database_is_refused_and_other_files_beside_it_are_not(d
         assert db_path.with_name(beside).read_text(encoding="utf-8").startswith("id\t")
 
 
+@pytest.mark.parametrize("arguments", [["--version"], ["--help"], [], ["lsit"], ["--bogus"], ["list", "--bogus"]])
+def test_what_click_prints_before_any_command_runs_is_refused_into_the_database_too(
+    db_path: Path, arguments: list[str]
+) -> None:
+    """A help, a version or a usage error is printed before the command's own code runs: the refusal comes first."""
+    before = db_path.read_bytes()
+    for environment, named in (
+        (dict(os.environ), ["--db", str(db_path)]),
+        ({**os.environ, "TRACKER_DB": str(db_path)}, []),
+    ):
+        with db_path.open("ab") as appended:
+            result = subprocess.run(
+                [tracker_executable(), *named, *arguments],
+                stdout=appended,
+                stderr=appended,
+                env=environment,
+                timeout=60,
+            )
+        assert result.returncode == 1, arguments
+        assert db_path.read_bytes() == before, arguments
+
+
 def test_a_database_path_that_cannot_be_examined_does_not_stop_a_command_that_does_not_need_it(tmp_path: Path) -> None:
     statement = tmp_path / "statement.txt"
     statement.write_text("1. The ROK will host the next meeting in 2027.\n", encoding="utf-8")

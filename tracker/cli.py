@@ -79,6 +79,8 @@ class TrackerGroup(TyperGroup):
         render.forget_errors_said()
         render.tolerant_streams()
         try:
+            arguments = kwargs.get("args", args[0] if args else None)
+            _refuse_output_into_the_database(database_asked_for(sys.argv[1:] if arguments is None else arguments))
             result = super().main(*args, **kwargs)
         except TrackerError as error:
             for problem in error.listed if isinstance(error, RecordProblems) else []:
@@ -275,13 +277,12 @@ def main(
     if context.invoked_subcommand is None:
         sys.stdout.write(context.get_help() + "\n")
         raise typer.Exit(2)
-    _refuse_output_into_the_database(db)
 
 
 def _refuse_output_into_the_database(db: Path | None) -> None:
-    """Refuse, before anything is read or written, a stdout or stderr that is the data file or one of its side files
-    (`tracker export >> commitments.json`, `2>> commitments.json`): what the command printed would corrupt it. A
-    stderr that is one cannot be told why: it is silenced, and the exit status says it."""
+    """Refuse, before anything is read, written or printed (a help, a version, a usage error included), a stdout or
+    stderr that is the data file or one of its side files (`tracker export >> commitments.json`, `2>> ...`): what the
+    command printed would corrupt it. A refused stderr is silenced and the refusal said on stdout (if it can be)."""
     regular = [number for number in (1, 2) if _is_regular_file(number)]
     if not regular:
         return
@@ -2372,6 +2373,26 @@ def extract_command(
 # The options given before a command that take a value (the others are flags); `tests/test_installed.py` checks
 # it against `main`.
 GLOBAL_OPTIONS_WITH_VALUES = frozenset({"--db"})
+
+
+def database_asked_for(arguments: Sequence[str]) -> Path | None:
+    """The data file a command line names, before Click reads it: `--db FILE` (or `--db=FILE`) among the options
+    before the command's name, else TRACKER_DB (an empty one counts as unset); None for the default path."""
+    at = 0
+    while at < len(arguments):
+        argument = arguments[at]
+        if argument == "--db" and at + 1 < len(arguments):
+            return Path(arguments[at + 1])
+        if argument.startswith("--db="):
+            return Path(argument.removeprefix("--db="))
+        if argument in GLOBAL_OPTIONS_WITH_VALUES:
+            at += 2
+        elif argument.startswith("-"):
+            at += 1
+        else:
+            break  # the command's name: what follows is its own
+    named = os.environ.get("TRACKER_DB", "")
+    return Path(named) if named else None
 
 
 def command_asked_for(arguments: Sequence[str]) -> str | None:

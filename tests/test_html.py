@@ -81,6 +81,14 @@ def test_the_page_holds_title_method_headline_charts_scorecard_commitments_and_l
     assert '<h2 id="due-soon">Due soon (180 days)</h2>' in page
 
 
+def test_the_same_report_is_the_same_page_byte_for_byte(run: Run, db_path: Path) -> None:
+    """A report issued again (`--known-on` reproduces one) gives the same bytes: no random chart ids."""
+    pages = [run("report", "--format", "html", "--as-of", "2021-06-30", "--known-on", "2026-11-29") for _ in range(2)]
+    assert pages[0].exit_code == 0
+    assert 'id="chart-' in pages[0].stdout
+    assert pages[0].stdout == pages[1].stdout
+
+
 def test_every_text_from_the_data_is_escaped_and_only_web_addresses_are_links(run: Run, db_path: Path) -> None:
     add_hostile(run)
     page = html_of(run, "--as-of", "2021-06-30")

@@ -120,6 +120,7 @@ def score_chart(points: Sequence[dict[str, Any]]) -> str:
         allow_interruptions=True,
         **_chart_options(labels),
     )
+    chart.uuid = "score"  # its id in the page, the same in every run (pygal draws a random one)
     chart.add("compliance %", values)
     chart.add_xml_filter(_no_script)
     chart.add_xml_filter(_described("Compliance score over time", description))
@@ -143,6 +144,7 @@ def status_chart(points: Sequence[dict[str, Any]]) -> str:
         spacing=2 if len(points) > 40 else 6,
         **_chart_options(labels),
     )
+    chart.uuid = "statuses"  # its id in the page, the same in every run (pygal draws a random one)
     for status in shown:
         chart.add(status.value, [point["by_status"][status.value] for point in points])
     chart.add_xml_filter(_no_script)

@@ -277,3 +277,30 @@ def test_output_in_a_narrow_encoding_escapes_what_it_cannot_hold_and_leaves_the_
         cafe = "Caf\u00e9" if encoding.startswith("latin-1") else "Caf\\xe9"
         assert f"{cafe} \\U0001f600 \\u201cquoted\\u201d" in exported.stdout, (text, exported.stdout[-300:])
     assert db_path.read_bytes() == data
+
+
+def test_the_question_to_confirm_shows_when_stdout_is_a_file(db_path: Path, tmp_path: Path) -> None:
+    """`tracker remove ID > file` on a terminal: the question goes to stderr, where it is seen, not into the file."""
+    controller, terminal = os.openpty()
+    out = tmp_path / "out.txt"
+    before = db_path.read_bytes()
+    with out.open("w") as file:
+        process = subprocess.Popen(
+            [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
+            stdin=terminal,
+            stdout=file,
+            stderr=terminal,
+            env={**os.environ, "TERM": "xterm-256color"},
+        )
+    os.close(terminal)
+    screen = b""
+    while b"?" not in screen and select.select([controller], [], [], 30)[0]:
+        screen += os.read(controller, 4096)
+    os.write(controller, b"n\r")
+    assert process.wait(timeout=30) == 1
+    with_answer = screen.decode("utf-8", "replace")
+    os.close(controller)
+    assert "Remove" in with_answer  # asked where it can be seen
+    assert "rcep-signing" in with_answer
+    assert "?" not in out.read_text(encoding="utf-8")
+    assert db_path.read_bytes() == before

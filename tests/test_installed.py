@@ -180,6 +180,19 @@ def test_what_click_prints_before_any_command_runs_is_refused_into_the_database_
         assert db_path.read_bytes() == before, arguments
 
 
+def test_a_notice_comes_after_the_output_printed_before_it_when_both_go_to_one_file(tmp_path: Path) -> None:
+    statement = tmp_path / "statement.txt"
+    statement.write_text("1. The ROK will host the next meeting next year.\n", encoding="utf-8")
+    together = tmp_path / "together.txt"
+    with together.open("w") as both:
+        command = [tracker_executable(), "extract", str(statement), "--format", "text"]
+        result = subprocess.run(command, stdout=both, stderr=both, env=buffered_environment(), timeout=60)
+    assert result.returncode == 0
+    lines = together.read_text(encoding="utf-8").splitlines()
+    assert any("host the next meeting" in line for line in lines[:-1])
+    assert lines[-1].startswith("tracker: 1 candidate(s) count a time from the statement's date")
+
+
 def test_a_database_path_that_cannot_be_examined_does_not_stop_a_command_that_does_not_need_it(tmp_path: Path) -> None:
     statement = tmp_path / "statement.txt"
     statement.write_text("1. The ROK will host the next meeting in 2027.\n", encoding="utf-8")

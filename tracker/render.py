@@ -287,8 +287,12 @@ def said_an_error() -> bool:
 
 def print_notice(message: str, said: bool = False) -> None:
     """One line on standard error that is not an error (where a database was created, a backup kept); with `said`,
-    one that says what went wrong, as an error would (see `said_an_error`)."""
+    one that says what went wrong, as an error would (see `said_an_error`). What stdout holds goes out first, so that
+    where both go to one file the notice comes after what was printed before it."""
     _errors_said[0] += said
+    if not said:
+        with suppress(OSError, ValueError):  # stdout that fails now fails again, and is said, at the end
+            sys.stdout.flush()
     _said(f"tracker: {safe(message)}")
 
 

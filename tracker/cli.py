@@ -777,12 +777,13 @@ def _confirm(question: str, yes: bool) -> None:
         raise typer.Abort()
 
 
+_TITLE_SHOWS_NOTHING = "the title shows nothing (only spaces or invisible characters)"
+_ACTOR_SHOWS_NOTHING = "an actor's name shows nothing (only spaces or invisible characters)"
+
+
 def _check_title(value: str) -> str:
     if not shows_anything(value):
-        raise typer.BadParameter(
-            "the title shows nothing (only spaces or invisible characters); "
-            f"give what was promised in 1 to {TITLE_MAX} characters"
-        )
+        raise typer.BadParameter(f"{_TITLE_SHOWS_NOTHING}; give what was promised in 1 to {TITLE_MAX} characters")
     if len(value) > TITLE_MAX:
         raise typer.BadParameter(f"the title has {len(value)} characters; at most {TITLE_MAX} are allowed")
     return value
@@ -790,9 +791,7 @@ def _check_title(value: str) -> str:
 
 def _check_actors(values: list[str] | None) -> list[str] | None:
     if values and not all(map(shows_anything, values)):
-        raise typer.BadParameter(
-            "an actor's name shows nothing (only spaces or invisible characters); give a name, e.g. ROK or ASEAN"
-        )
+        raise typer.BadParameter(f"{_ACTOR_SHOWS_NOTHING}; give a name, e.g. ROK or ASEAN")
     return values
 
 
@@ -2226,7 +2225,7 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
     if answer == "t":
         title = typer.prompt("Title", default=candidate.title).strip()
         if not shows_anything(title):
-            raise InvalidInputError(f"the title shows nothing (only spaces or invisible characters){nothing}")
+            raise InvalidInputError(f"{_TITLE_SHOWS_NOTHING}{nothing}")
         if len(title) > TITLE_MAX:
             raise InvalidInputError(f"the title has {len(title)} characters; give 1 to {TITLE_MAX}{nothing}")
         return {"title": title}
@@ -2241,7 +2240,7 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
         if not actors:
             raise InvalidInputError(f"give at least one actor{nothing}")
         if not all(map(shows_anything, actors)):
-            raise InvalidInputError(f"an actor's name shows nothing (only spaces or invisible characters){nothing}")
+            raise InvalidInputError(f"{_ACTOR_SHOWS_NOTHING}{nothing}")
         return {"actors": actors}
     typed = typer.prompt("Due date (YYYY-MM-DD, or none)", default=candidate.due or "none").strip()
     if typed.lower() in ("", "none", "-"):

@@ -26,11 +26,14 @@ class RecordProblems(InvalidInputError):
     the one problem, or how many there are, each of which the CLI then prints first (`listed`)."""
 
     def __init__(self, subject: str, problems: list[str]) -> None:
-        one = len(problems) == 1
-        super().__init__(f"{subject}: {problems[0]}" if one else f"{subject}: {len(problems)} problems")
+        super().__init__(f"{subject}: {problems[0]}" if len(problems) == 1 else f"{subject}: {len(problems)} problems")
         self.subject = subject
         self.problems = problems
-        self.listed = [] if one else problems
+
+    @property
+    def listed(self) -> list[str]:
+        """The problems to print before the words: none where the words hold the one there is."""
+        return [] if len(self.problems) == 1 else self.problems
 
 
 class DatabaseError(TrackerError):

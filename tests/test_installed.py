@@ -491,6 +491,17 @@ def test_remove_asks_on_a_terminal_and_no_keeps_the_file(db_path: Path) -> None:
     assert db_path.read_bytes() == original
 
 
+@pytest.mark.parametrize("key", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_or_ctrl_d_at_a_question_ends_its_line_before_saying_aborted(db_path: Path, key: bytes) -> None:
+    original = db_path.read_bytes()
+    code, output = run_in_terminal(["remove", "rcep"], key, {"TRACKER_DB": str(db_path)})
+    assert code == 1
+    question, _, rest = output.partition("[y/N]: ")
+    assert question.startswith("Remove rcep-signing")
+    assert rest.replace("^C", "").replace("\r\n", "\n") == "\ntracker: error: aborted; nothing was changed\n"
+    assert db_path.read_bytes() == original
+
+
 def test_undo_asks_on_a_terminal_and_yes_goes_ahead(db_path: Path) -> None:
     original = db_path.read_bytes()
     env = {"TRACKER_DB": str(db_path)}

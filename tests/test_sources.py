@@ -197,15 +197,42 @@ def test_a_disk_full_at_the_register_write_adds_nothing(
 ) -> None:
     import tracker.register
 
-    def full(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def full(path: Path, *args: Any, **kwargs: Any) -> Any:  # as the write of its temporary file fails
+        raise OSError(errno.ENOSPC, "No space left on device", str(path.parent / f".{path.name}.tmp-1234abcd"))
 
     monkeypatch.setattr(tracker.register, "prepare", full)
     before = db_path.read_bytes()
-    assert_one_line_error(add_chair(run, "--all", "--yes"), 1, "No space left on device")
+    result = add_chair(run, "--all", "--yes")
+    assert_one_line_error(
+        result,
+        1,
+        f"cannot copy the statement into the source register {register_of(db_path)} (No space left on device); "
+        "nothing was changed",
+    )
+    assert ".tmp-" not in result.stderr  # a name that means nothing to the user
     assert db_path.read_bytes() == before
     assert list(register_of(db_path).iterdir()) == []
     assert run("undo", "--list").stdout.strip() == "nothing to undo"
+
+
+def test_a_register_folder_that_cannot_be_made_adds_nothing(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.register
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(errno.EACCES, "Permission denied", str(register_of(db_path)))
+
+    monkeypatch.setattr(tracker.register, "make_folder", refused)
+    before = db_path.read_bytes()
+    assert_one_line_error(
+        add_chair(run, "--all", "--yes"),
+        1,
+        f"cannot copy the statement into the source register {register_of(db_path)} (Permission denied); "
+        "nothing was changed",
+    )
+    assert db_path.read_bytes() == before
+    assert not register_of(db_path).exists()
 
 
 def test_a_failure_after_the_register_write_adds_nothing_and_the_file_is_reused(

@@ -7,12 +7,12 @@ import math
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TextIO, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -773,8 +773,29 @@ def _confirm(question: str, yes: bool) -> None:
         return
     if not _stdin_is_terminal():
         raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
-    if not typer.confirm(render.safe(question), default=False, err=True):  # on stderr: stdout may be a file
+    with _prompting(sys.stderr):
+        answer = typer.confirm(render.safe(question), default=False, err=True)  # on stderr: stdout may be a file
+    if not answer:
         raise typer.Abort()
+
+
+@contextmanager
+def _prompting(stream: TextIO) -> Iterator[None]:
+    """A prompt written to `stream` and waiting for its answer: Ctrl-C or Ctrl-D there leaves the cursor after the
+    prompt, so the line is ended before anything else is said."""
+    try:
+        yield
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        with suppress(OSError, ValueError, AttributeError):
+            stream.write("\n")
+            stream.flush()
+        raise
+
+
+def _prompt(question: str, default: str | None) -> str:
+    """The answer typed to `question` on stdout (`default` for none)."""
+    with _prompting(sys.stdout):
+        return str(typer.prompt(question, default=default))
 
 
 _TITLE_SHOWS_NOTHING = "the title shows nothing (only spaces or invisible characters)"
@@ -2213,7 +2234,7 @@ def _review(candidates: list[Candidate], marks: list[str | None], statement: Sta
 def _choose(question: str, choices: Sequence[str], default: str | None) -> str:
     """One of `choices` (any case), asked again until the answer is one."""
     while True:
-        answer = str(typer.prompt(question, default=default)).strip().lower()
+        answer = _prompt(question, default).strip().lower()
         if answer in choices:
             return answer
         render.print_line(f"'{answer}' is not one of {', '.join(choices)}")
@@ -2223,7 +2244,7 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
     """The field a review answer changes, with its new value as typed (a free value checked, or InvalidInputError)."""
     nothing = "; nothing was added"
     if answer == "t":
-        title = typer.prompt("Title", default=candidate.title).strip()
+        title = _prompt("Title", candidate.title).strip()
         if not shows_anything(title):
             raise InvalidInputError(f"{_TITLE_SHOWS_NOTHING}{nothing}")
         if len(title) > TITLE_MAX:
@@ -2235,14 +2256,14 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
         pillars = [pillar.value for pillar in Pillar]
         return {"pillar": _choose(f"Pillar ({', '.join(pillars)})", pillars, candidate.pillar)}
     if answer == "w":
-        typed = typer.prompt("Actors, separated by commas", default=", ".join(candidate.actors))
+        typed = _prompt("Actors, separated by commas", ", ".join(candidate.actors))
         actors = list(dict.fromkeys(name.strip() for name in typed.split(",") if name.strip()))
         if not actors:
             raise InvalidInputError(f"give at least one actor{nothing}")
         if not all(map(shows_anything, actors)):
             raise InvalidInputError(f"{_ACTOR_SHOWS_NOTHING}{nothing}")
         return {"actors": actors}
-    typed = typer.prompt("Due date (YYYY-MM-DD, or none)", default=candidate.due or "none").strip()
+    typed = _prompt("Due date (YYYY-MM-DD, or none)", candidate.due or "none").strip()
     if typed.lower() in ("", "none", "-"):
         return {"due": None}
     try:

@@ -108,6 +108,8 @@ class Register:
                 make_folder(self.path, mend=True)
             except FileExistsError:
                 self._folder_mode()  # something appeared meanwhile: a folder is fine, anything else is refused
+            except OSError as error:
+                raise self._not_written(error) from None
         remove_temporaries(self.path, r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[a-z0-9-]+\.txt")  # what a killed writer left
         found = self.find(text)
         if found is not None:
@@ -121,5 +123,14 @@ class Register:
             mode = None
         if mode is not None and not stat.S_ISREG(mode):
             raise DatabaseError(f"{self.path / name} is {kind_of(mode)}, not a source text; move it aside to go on")
-        prepare(self.path / name, [text.encode("utf-8")], mode=new_file_mode() & 0o666).commit()
+        try:
+            prepare(self.path / name, [text.encode("utf-8")], mode=new_file_mode() & 0o666).commit()
+        except OSError as error:  # not the temporary file's name, which means nothing to the user
+            raise self._not_written(error) from None
         return name
+
+    def _not_written(self, error: OSError) -> DatabaseError:
+        return DatabaseError(
+            f"cannot copy the statement into the source register {self.path} ({describe_os_error(error)}); "
+            "nothing was changed"
+        )

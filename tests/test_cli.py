@@ -7,6 +7,7 @@ import json
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -1152,6 +1153,39 @@ def test_an_interrupted_command_sends_nothing_more_of_what_stdout_holds(
     assert exit_status(130) == 130
     stream.flush()  # Python's own flush at exit, where the process exits the usual way
     assert target.read_bytes() == b""
+
+
+def test_ctrl_c_in_a_command_is_130_and_changes_nothing(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.store
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    before = db_path.read_bytes()
+    monkeypatch.setattr(tracker.store.Store, "_commit", interrupted)
+    result = run("update", "rcep-signing", "--note", "Never recorded.")
+    assert result.exit_code == 130
+    assert result.stderr == "tracker: error: aborted; nothing was changed\n"
+    assert db_path.read_bytes() == before
+
+
+def test_ctrl_c_just_after_a_change_says_it_was_made_and_exits_0(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for any other failure once the file has changed: run again, the change would be made twice."""
+    from tracker import render
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "print_line", interrupted)
+    result = run("update", "rcep-signing", "--note", "Recorded all the same.")
+    assert result.exit_code == 0
+    assert result.stderr == f"tracker: the change to {db_path} was made, but then: interrupted\n"
+    notes = [event["note"] for event in json.loads(run("show", "rcep-signing", "--json").stdout)["history"]]
+    assert notes[-1] == "Recorded all the same."
 
 
 def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:

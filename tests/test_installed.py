@@ -325,7 +325,7 @@ def test_output_to_a_full_disk_is_one_error_line_with_or_without_buffering(db_pa
             assert failed.stdout == ""
 
 
-def test_ctrl_c_outside_a_command_ends_it_quietly_with_130(tmp_path: Path) -> None:
+def test_ctrl_c_outside_a_command_ends_it_quietly_by_sigint(tmp_path: Path) -> None:
     """Ctrl-C while Typer makes the command (before the command's own handling of it) is no traceback."""
     script = (
         "import tracker.cli\n"
@@ -334,7 +334,7 @@ def test_ctrl_c_outside_a_command_ends_it_quietly_with_130(tmp_path: Path) -> No
         "from tracker.__main__ import main\nmain()\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
-    assert result.returncode == 130
+    assert result.returncode == -signal.SIGINT  # killed by it, as a shell expects of a program Ctrl-C stopped
     assert result.stderr == ""
 
 
@@ -491,11 +491,14 @@ def test_remove_asks_on_a_terminal_and_no_keeps_the_file(db_path: Path) -> None:
     assert db_path.read_bytes() == original
 
 
-@pytest.mark.parametrize("key", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
-def test_ctrl_c_or_ctrl_d_at_a_question_ends_its_line_before_saying_aborted(db_path: Path, key: bytes) -> None:
+@pytest.mark.parametrize(("key", "status"), [(b"\x03", -signal.SIGINT), (b"\x04", 1)], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_or_ctrl_d_at_a_question_ends_its_line_before_saying_aborted(
+    db_path: Path, key: bytes, status: int
+) -> None:
+    """Ctrl-C ends the process by SIGINT, so that a shell loop that runs it stops too; Ctrl-D is an answer of no."""
     original = db_path.read_bytes()
     code, output = run_in_terminal(["remove", "rcep"], key, {"TRACKER_DB": str(db_path)})
-    assert code == 1
+    assert code == status
     question, _, rest = output.partition("[y/N]: ")
     assert question.startswith("Remove rcep-signing")
     assert rest.replace("^C", "").replace("\r\n", "\n") == "\ntracker: error: aborted; nothing was changed\n"

@@ -454,17 +454,39 @@ def test_the_review_accepts_skips_edits_a_title_changes_a_kind_and_quits(run: Ru
 
 
 @pytest.mark.slow
-def test_an_invalid_title_in_the_review_adds_nothing(run: Run, db_path: Path) -> None:
-    before = db_path.read_bytes()
-    answers = b"a\nt\n" + b"x" * 90 + b"\n"
+def test_an_invalid_value_in_the_review_is_asked_again_and_what_was_accepted_is_kept(run: Run, db_path: Path) -> None:
+    found = candidates(run, CHAIR, "2021-06-08")
+    before = ids(db_path)
+    answers = b"a\nt\n" + b"x" * 90 + b"\n" + b"A title typed again\nd\n2021-01-01\nnext year\n2022-06-30\na\nq\n"
     code, screen = _on_a_terminal(
         ["extract", str(CHAIR), "--date", "2021-06-08", "--add"], {"TRACKER_DB": str(db_path)}, answers
     )
-    assert code == 1, screen
-    assert "tracker: error: the title has 90 characters; give 1 to 80; nothing was added" in screen
+    assert code == 0, screen
+    assert "the title has 90 characters; give 1 to 80; type it again" in screen
+    assert "the due date 2021-01-01 is before the statement's date 2021-06-08; type it again" in screen
+    assert "type it again" in screen.split("next year", 1)[1]  # not a date either
     assert "Traceback" not in screen
-    assert db_path.read_bytes() == before
-    assert not register_of(db_path).exists()
+    assert "tracker: error" not in screen
+    new = {record(db_path, cid)["quote"]: record(db_path, cid) for cid in added_ids(db_path, before)}
+    assert set(new) == {found[0]["quote"], found[1]["quote"]}
+    assert new[found[0]["quote"]]["title"] == found[0]["title"]
+    assert new[found[1]["quote"]]["title"] == "A title typed again"
+    assert new[found[1]["quote"]]["due"] == "2022-06-30"
+
+
+@pytest.mark.slow
+def test_a_default_from_the_statement_is_shown_escaped_at_a_prompt(run: Run, db_path: Path, tmp_path: Path) -> None:
+    statement = tmp_path / "hostile.txt"
+    statement.write_text("The ROK will provide USD 5 million for \x1b]0;PWNED\x07 \u202e training in 2022.\n")
+    code, screen = _on_a_terminal(
+        ["extract", str(statement), "--date", "2021-06-08", "--add"], {"TRACKER_DB": str(db_path)}, b"t\n\nq\n"
+    )
+    assert code == 0, screen
+    title_prompt = screen[screen.index("Title [") :]
+    assert "\\x1b]0;PWNED\\x07" in title_prompt, title_prompt
+    assert "\\u202e" in title_prompt, title_prompt
+    for raw in ("\x1b", "\u202e", "\x07"):
+        assert raw not in screen
 
 
 @pytest.mark.slow

@@ -19,18 +19,37 @@ def main() -> None:
     try:
         from tracker.cli import exit_status, run
     except KeyboardInterrupt:  # Ctrl-C while starting: nothing was done
-        os._exit(130)
+        _end_interrupted()
     try:
         run()
     except SystemExit as stop:
         status = exit_status(stop.code)
     except KeyboardInterrupt:  # Ctrl-C before the command's own handling of it begins (or after it ends)
-        status = exit_status(130)
+        status = exit_status(INTERRUPTED)
     else:
         status = exit_status(0)
     if _watched():
         sys.exit(status)
+    if status == INTERRUPTED:
+        _end_interrupted()
     os._exit(status)
+
+
+INTERRUPTED = 130  # the status a shell gives a program that SIGINT (Ctrl-C) ended
+
+
+def _end_interrupted() -> None:
+    """End as a program that Ctrl-C stopped: killed by SIGINT, not exiting with 130, so that a shell running the
+    tracker in a loop (`for id in ...; do tracker remove "$id"; done`) stops too, as it does for a program that
+    SIGINT killed, and not for one that exited."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    except (OSError, ValueError):
+        pass
+    os._exit(INTERRUPTED)  # where the signal could not end it
 
 
 def _watched() -> bool:

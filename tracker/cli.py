@@ -82,6 +82,8 @@ class TrackerGroup(TyperGroup):
             arguments = kwargs.get("args", args[0] if args else None)
             _refuse_output_into_the_database(database_asked_for(sys.argv[1:] if arguments is None else arguments))
             result = super().main(*args, **kwargs)
+            if result == 130:  # what Typer makes of Ctrl-C in a command
+                raise KeyboardInterrupt
         except TrackerError as error:
             for problem in error.listed if isinstance(error, RecordProblems) else []:
                 render.print_error(problem)
@@ -90,9 +92,15 @@ class TrackerGroup(TyperGroup):
         except typer.TyperException as error:
             render.print_error(_usage_message(error))
             sys.exit(error.exit_code)
-        except (typer.Abort, KeyboardInterrupt):
+        except (typer.Abort, KeyboardInterrupt) as stop:
+            if isinstance(stop, KeyboardInterrupt):  # not at a question, which ends its own line (`_prompting`)
+                render.end_terminal_line()
+            if changed_files():  # Ctrl-C just after the change was made: it stands, as after any other failure
+                sys.exit(_failed_after_any_change("interrupted"))
             render.print_error("aborted; nothing was changed")
-            sys.exit(1)
+            # Ctrl-C (at a question too, where Click makes it an Abort) is 130; an answer of no, or Ctrl-D, is 1.
+            interrupted = isinstance(stop, KeyboardInterrupt) or isinstance(stop.__context__, KeyboardInterrupt)
+            sys.exit(130 if interrupted else 1)
         except BrokenPipeError:
             render.silence(sys.stdout)
             sys.exit(1)
@@ -793,9 +801,11 @@ def _prompting(stream: TextIO) -> Iterator[None]:
 
 
 def _prompt(question: str, default: str | None) -> str:
-    """The answer typed to `question` on stdout (`default` for none)."""
+    """The answer typed to `question` on stdout (`default` for none, shown with its control characters escaped:
+    it may come from the text of a statement)."""
+    shown = question if default is None else f"{question} [{render.safe(default)}]"
     with _prompting(sys.stdout):
-        return str(typer.prompt(question, default=default))
+        return str(typer.prompt(shown, default=default, show_default=False))
 
 
 _TITLE_SHOWS_NOTHING = "the title shows nothing (only spaces or invisible characters)"
@@ -2241,38 +2251,53 @@ def _choose(question: str, choices: Sequence[str], default: str | None) -> str:
 
 
 def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str, Any]:
-    """The field a review answer changes, with its new value as typed (a free value checked, or InvalidInputError)."""
-    nothing = "; nothing was added"
-    if answer == "t":
-        title = _prompt("Title", candidate.title).strip()
-        if not shows_anything(title):
-            raise InvalidInputError(f"{_TITLE_SHOWS_NOTHING}{nothing}")
-        if len(title) > TITLE_MAX:
-            raise InvalidInputError(f"the title has {len(title)} characters; give 1 to {TITLE_MAX}{nothing}")
-        return {"title": title}
+    """The field a review answer changes, with its new value as typed: a free value that breaks a rule is said to
+    be wrong and asked for again (the candidates accepted so far are kept)."""
     if answer == "k":
         return {"kind": _choose(f"Kind ({', '.join(KIND_VALUES_ORDERED)})", KIND_VALUES_ORDERED, candidate.kind)}
     if answer == "p":
         pillars = [pillar.value for pillar in Pillar]
         return {"pillar": _choose(f"Pillar ({', '.join(pillars)})", pillars, candidate.pillar)}
-    if answer == "w":
-        typed = _prompt("Actors, separated by commas", ", ".join(candidate.actors))
-        actors = list(dict.fromkeys(name.strip() for name in typed.split(",") if name.strip()))
-        if not actors:
-            raise InvalidInputError(f"give at least one actor{nothing}")
-        if not all(map(shows_anything, actors)):
-            raise InvalidInputError(f"{_ACTOR_SHOWS_NOTHING}{nothing}")
-        return {"actors": actors}
-    typed = _prompt("Due date (YYYY-MM-DD, or none)", candidate.due or "none").strip()
+    while True:
+        try:
+            if answer == "t":
+                return {"title": _typed_title(_prompt("Title", candidate.title))}
+            if answer == "w":
+                return {"actors": _typed_actors(_prompt("Actors, separated by commas", ", ".join(candidate.actors)))}
+            return {"due": _typed_due(_prompt("Due date (YYYY-MM-DD, or none)", candidate.due or "none"), statement)}
+        except InvalidInputError as problem:
+            render.print_line(f"{problem}; type it again")
+
+
+def _typed_title(typed: str) -> str:
+    title = typed.strip()
+    if not shows_anything(title):
+        raise InvalidInputError(_TITLE_SHOWS_NOTHING)
+    if len(title) > TITLE_MAX:
+        raise InvalidInputError(f"the title has {len(title)} characters; give 1 to {TITLE_MAX}")
+    return title
+
+
+def _typed_actors(typed: str) -> list[str]:
+    actors = list(dict.fromkeys(name.strip() for name in typed.split(",") if name.strip()))
+    if not actors:
+        raise InvalidInputError("give at least one actor")
+    if not all(map(shows_anything, actors)):
+        raise InvalidInputError(_ACTOR_SHOWS_NOTHING)
+    return actors
+
+
+def _typed_due(typed: str, statement: Statement) -> str | None:
+    typed = typed.strip()
     if typed.lower() in ("", "none", "-"):
-        return {"due": None}
+        return None
     try:
         parse_date(typed)
     except ValueError as error:
-        raise InvalidInputError(f"{error}{nothing}") from None
+        raise InvalidInputError(str(error)) from None
     if typed < statement.on:
-        raise InvalidInputError(f"the due date {typed} is before the statement's date {statement.on}{nothing}")
-    return {"due": typed}
+        raise InvalidInputError(f"the due date {typed} is before the statement's date {statement.on}")
+    return typed
 
 
 @app.command("extract")

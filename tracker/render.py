@@ -274,6 +274,14 @@ def print_error(message: str) -> None:
     _said(f"tracker: error: {safe(message)}")
 
 
+def end_terminal_line() -> None:
+    """After Ctrl-C the cursor stands where the terminal showed `^C`: on a terminal, what is said next starts on a
+    line of its own."""
+    with suppress(OSError, ValueError, AttributeError):
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+
+
 def forget_errors_said() -> None:
     """A command starts: no error said yet (one process may run many, as the tests do)."""
     _errors_said[0] = 0

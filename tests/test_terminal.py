@@ -193,6 +193,18 @@ def test_no_pager_in_a_pipe_and_a_missing_pager_prints_straight(
     assert whole_on_a_line("supply-chains-essential-movement", screen)
 
 
+@pytest.mark.parametrize("force_color", ["1", "0", "true"])
+def test_force_color_in_a_pipe_still_gives_plain_rows(run_installed: Invoke, db_path: Path, force_color: str) -> None:
+    """A CI job may set FORCE_COLOR for every program: a script reading the tracker's output must still get rows."""
+    plain = run_installed("list", env={"FORCE_COLOR": ""})
+    forced = run_installed("list", env={"FORCE_COLOR": force_color})
+    assert forced.returncode == 0
+    assert forced.stdout == plain.stdout
+    assert forced.stdout.splitlines()[0] == "id\ttitle\tactors\tpillar\tdue\tstatus"
+    for command in (["show", "rcep"], ["report"], ["scorecard"], ["log"]):
+        assert run_installed(*command, env={"FORCE_COLOR": force_color}).stdout == run_installed(*command).stdout
+
+
 # --- shell completion ---------------------------------------------------------------------------------------------
 
 

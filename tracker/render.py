@@ -252,13 +252,12 @@ class _Closed(io.TextIOBase):
 
 
 def stdout_is_terminal() -> bool:
-    """Whether stdout is a terminal, by Rich's own rules (TTY_COMPATIBLE, FORCE_COLOR), without importing Rich."""
+    """Whether stdout is a terminal, or is to be taken for one (TTY_COMPATIBLE, as Rich reads it), without importing
+    Rich. Not FORCE_COLOR: it asks for colour, and a CI job that sets it for every program must still get plain rows
+    in a pipe, not tables."""
     forced = os.environ.get("TTY_COMPATIBLE", "")
     if forced in ("0", "1"):
         return forced == "1"
-    force_color = os.environ.get("FORCE_COLOR")
-    if force_color is not None:
-        return force_color != ""
     try:
         return sys.stdout.isatty()
     except ValueError:

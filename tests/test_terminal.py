@@ -11,7 +11,7 @@ import select
 import struct
 import subprocess
 import termios
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,12 +26,18 @@ _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 LONG_ID = "long-identifier-to-test-that-no-table-ever-wraps-or-cuts-ids"  # 60 characters, the most an id has
 
 
-def on_screen(args: list[str], columns: int, rows: int = 300, env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Run the installed command on a pseudo-terminal `columns` wide; its exit code and what the screen showed."""
+def on_screen(
+    args: list[str], columns: int, rows: int = 300, env: Mapping[str, str | None] | None = None
+) -> tuple[int, str]:
+    """Run the installed command on a pseudo-terminal `columns` wide; its exit code and what the screen showed. A
+    variable given as None in `env` is unset."""
     controller, terminal = os.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     environment = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}
-    environment.update({"TERM": "xterm-256color", "PAGER": "cat", **(env or {})})
+    given = {"TERM": "xterm-256color", "PAGER": "cat", **(env or {})}
+    environment.update({name: value for name, value in given.items() if value is not None})
+    for name in [name for name, value in given.items() if value is None]:
+        environment.pop(name, None)
     process = subprocess.Popen(
         [tracker_executable(), *args], stdin=terminal, stdout=terminal, stderr=terminal, env=environment
     )
@@ -179,6 +185,27 @@ def test_no_pager_when_asked_or_when_the_output_fits(db_path: Path, tmp_path: Pa
     assert code == 0
     assert not paged.exists()
     assert "rcep-signing" in screen
+
+
+@pytest.mark.parametrize(
+    ("term", "pager", "paged"),
+    [("dumb", None, False), ("", None, False), ("xterm", None, True), ("dumb", "less", True)],
+)
+def test_the_default_pager_only_on_a_terminal_that_can_run_it(
+    db_path: Path, tmp_path: Path, term: str, pager: str | None, paged: bool
+) -> None:
+    """As git: no `less` for TERM=dumb or no TERM (it would stop on a warning), unless PAGER names one."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    called = tmp_path / "less-was-run"
+    fake = tools / "less"
+    fake.write_text(f"#!/bin/sh\ntouch '{called}'\ncat\n", encoding="utf-8")
+    fake.chmod(0o755)
+    env = {"TRACKER_DB": str(db_path), "TERM": term or None, "PAGER": pager, "LESS": None}
+    code, screen = on_screen(["list"], 80, rows=10, env={**env, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
+    assert code == 0
+    assert called.exists() == paged
+    assert whole_on_a_line("supply-chains-essential-movement", screen)
 
 
 def test_no_pager_in_a_pipe_and_a_missing_pager_prints_straight(

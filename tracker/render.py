@@ -726,13 +726,19 @@ def _real_terminal() -> bool:
 DEFAULT_PAGER = "less -FRX"
 
 
+def _capable_terminal() -> bool:
+    """Whether the terminal can run a full-screen pager: as git asks, TERM is set and is not `dumb` (an Emacs shell,
+    `env -i`, some CI terminals), where `less` would stop on a warning. A PAGER named by the user is used anyway."""
+    return os.environ.get("TERM", "") not in ("", "dumb")
+
+
 def page(output: str) -> None:
-    """Show `output` through `$PAGER` (default `less -FRX`), as git does; print it as it is if the pager is
-    empty, `cat`, or cannot be started."""
+    """Show `output` through `$PAGER` (default `less -FRX`, but none on a terminal that cannot run it), as git does;
+    print it as it is if the pager is empty, `cat`, or cannot be started."""
     import shlex
     import subprocess
 
-    command = os.environ.get("PAGER", DEFAULT_PAGER)
+    command = os.environ.get("PAGER", DEFAULT_PAGER if _capable_terminal() else "")
     try:
         args = shlex.split(command)
     except ValueError:

@@ -167,6 +167,21 @@ def test_the_scorecard_table_fits_the_terminal_and_never_splits_an_id(run: Run, 
     assert any(line.startswith("Actors: MSN0 = Member State Number 0") for line in plain)
 
 
+@pytest.mark.parametrize("columns", [40, 120])
+def test_the_column_means_stand_under_their_actors_in_either_layout(run: Run, db_path: Path, columns: int) -> None:
+    screen = run("scorecard", "--as-of", "2021-12-31", env={"TTY_COMPATIBLE": "1", "COLUMNS": str(columns)}).stdout
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip() for line in screen.splitlines()]
+    top = next(number for number, line in enumerate(plain) if line.endswith(" mean      %"))
+    header = plain[top]
+    at = next(number for number, line in enumerate(plain) if number > top and line.split()[:1] == ["mean"])
+    means = plain[at + 1] if plain[at] == "mean" else plain[at]  # stacked: the figures under the title
+    assert header.split()[-4:-2] == ["ASEAN", "ROK"]
+    columns_end = {match.end() for match in re.finditer(r"\S+", header)}
+    figures = [match.end() for match in re.finditer(r"[+-][0-9]\.[0-9]{2}|(?<!\S)-(?!\S)", means)]
+    assert len(figures) == 2, means  # one for each actor
+    assert set(figures) <= columns_end, (header, means)
+
+
 def test_known_on_reproduces_an_earlier_report_byte_for_byte(run: Run, small: Path) -> None:
     args = ["report", "--as-of", "2021-06-30", "--known-on", "2021-05-31"]
     before = {f: run(*args, "--format", f).stdout for f in ("json", "markdown", "text")}

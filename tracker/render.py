@@ -1427,7 +1427,11 @@ def scorecard_view(card: dict[str, Any], width: int = 80, plain: bool = False) -
     column_means = [mean_words(card["columns"][a]) for a in actors]
     for title, index in (("mean", 0), ("%", 1)):
         cells = "".join(f" {words[index]:>{cell_width}}" for words in column_means)
-        lines.append(Text(f"{title:<{label if inline else 2}}{cells}", style="bold"))
+        if inline:
+            lines.append(Text(f"{title:<{label}}{cells}", style="bold"))
+        else:  # as the rows above: the title on a line of its own, the figures under their columns
+            lines.append(Text(title, style="bold"))
+            lines.append(Text(f"{'':<{label}}{cells}", style="bold"))
     overall_mean, overall_share = mean_words(card["overall"])
     convention = "(mean + 1) / 2 x 100" if card["percent_convention"] == "g20" else "mean x 100"
     overall = (

@@ -157,6 +157,27 @@ def test_ids_are_never_split_or_cut_at_any_width(run: Run, long_id_database: Pat
     assert widest(shown) <= columns
 
 
+@pytest.mark.parametrize("columns", [30, 45, 60, 80, 120])
+def test_events_keep_their_number_date_status_and_every_word_of_the_note_at_any_width(
+    run: Run, db_path: Path, columns: int
+) -> None:
+    note = "Signed at the fourth RCEP summit, held online, by all fifteen participating countries."
+    evidence = "https://asean.org/rcep-signed"
+    updated = run("update", "rcep", "--status", "fulfilled", "--date", "2020-11-15", "--note", note, "-e", evidence)
+    assert updated.exit_code == 0
+    terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": str(columns), "NO_COLOR": "1"}
+    for command in (["history", "rcep"], ["show", "rcep"]):
+        screen = _ESCAPE.sub("", run(*command, env=terminal).stdout)
+        assert widest(screen) <= columns, (command, screen)
+        if command[0] == "history":
+            assert re.search(r"(^|\s)#?2\b.*2020-11-15", screen, re.MULTILINE), screen  # the number to --edit
+        assert whole_on_a_line("2020-11-15", screen)
+        assert whole_on_a_line("fulfilled", screen)
+        words = " ".join(" ".join(line.strip(" │").split()) for line in screen.splitlines())
+        assert all(word in words.split() for word in note.split()), (command, screen)
+        assert evidence in "".join(line.strip(" │") for line in screen.splitlines())  # folded only if too long
+
+
 # --- the pager ----------------------------------------------------------------------------------------------------
 
 

@@ -1314,6 +1314,7 @@ def history(
         ShowFormat | None,
         typer.Option("--format", "-f", help="table, text or json.", case_sensitive=False, show_default=False),
     ] = None,
+    no_pager: NoPagerFlag = False,
 ) -> None:
     """List one commitment's events, numbered; correct or delete one.
 
@@ -1335,7 +1336,8 @@ def history(
         elif chosen is ShowFormat.TEXT:
             render.print_plain(render.history_view(before, plain=True))
         else:
-            render.print_renderable(render.history_view(before))
+            view = render.history_view(before, render.console().width)
+            render.print_renderable(view, pager=_paging(context, no_pager))
         return
     if edit_number is not None and (on, status, note, evidence) == (None, None, None, None):
         raise UsageProblem("nothing to change: give --date, --status, --note or --evidence with --edit")

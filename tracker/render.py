@@ -12,7 +12,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -972,15 +972,8 @@ def commitment_detail(
             hint = "'tracker show ID --source' prints the paragraph"
         facts.add_row("", text(hint, style="dim"))
 
-    history = Table(show_edge=False, pad_edge=False, header_style="bold", box=_box(plain))
-    history.add_column("date", no_wrap=True)
-    history.add_column("status", no_wrap=True)
-    history.add_column("note and evidence", ratio=1)
-    history.add_column("recorded", no_wrap=True, style="dim")
-    for event in ordered_history(commitment["history"]):
-        detail = _event_detail(event, multiline=True)
-        recorded = _lines(event["recorded_at"][:10], *([event["recorded_by"]] if event["recorded_by"] else []))
-        history.add_row(text(event["date"]), status_text(Status(event["status"])), detail, recorded)
+    events = [(None, event) for event in ordered_history(commitment["history"])]
+    history = _events_view(events, _recorded_on, width, plain, multiline=True)
 
     parts: list[RenderableType] = [] if id_fits else [text(commitment["id"], style="bold")]
     parts.append(text(commitment["title"], style="bold"))
@@ -993,25 +986,79 @@ def commitment_detail(
     return Group(*parts)
 
 
-def history_view(commitment: Commitment, plain: bool = False) -> RenderableType:
-    """A commitment's events, numbered as `tracker history ID --edit N` and `--delete N` take them."""
+def history_view(commitment: Commitment, width: int = 80, plain: bool = False) -> RenderableType:
+    """A commitment's events, numbered as `tracker history ID --edit N` and `--delete N` take them, for a terminal
+    `width` wide or as plain text."""
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     from tracker.model import numbered_events
 
-    table = Table(show_edge=False, pad_edge=False, header_style="bold", box=_box(plain))
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("note and evidence", ratio=1)
-    table.add_column("recorded", no_wrap=True, style="dim")
-    for number, _, event in numbered_events(commitment):
-        detail = _event_detail(event, multiline=not plain)
-        recorded = event["recorded_at"] + (f" {event['recorded_by']}" if event["recorded_by"] else "")
-        table.add_row(str(number), text(event["date"]), status_text(Status(event["status"])), detail, text(recorded))
+    events = [(number, event) for number, _, event in numbered_events(commitment)]
+    table = _events_view(events, _recorded_at, width, plain, multiline=not plain)
     return Group(text(commitment["id"], style="bold"), text(commitment["title"]), Text(), table)
+
+
+def _recorded_on(event: Event) -> Text:
+    """When an event was recorded (the day) and by whom, on lines of their own."""
+    return _lines(event["recorded_at"][:10], *([event["recorded_by"]] if event["recorded_by"] else []))
+
+
+def _recorded_at(event: Event) -> Text:
+    """When an event was recorded (to the second) and by whom, on one line."""
+    return text(event["recorded_at"] + (f" {event['recorded_by']}" if event["recorded_by"] else ""))
+
+
+NOTE_AT_LEAST = 24  # the fewest columns a table gives an event's note; on a narrower terminal, events are stacked
+
+
+def _events_view(
+    events: Sequence[tuple[int | None, Event]],
+    recorded: Callable[[Event], Text],
+    width: int,
+    plain: bool,
+    multiline: bool,
+) -> RenderableType:
+    """Events (with their numbers, where given) as a table of date, status, note and evidence, and when recorded;
+    where the note would have fewer than NOTE_AT_LEAST columns, each event as a block instead: its number, date and
+    status on a line, then, under them, its note and evidence and when it was recorded, wrapped to the width."""
+    from rich.cells import cell_len
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    numbered = any(number is not None for number, _ in events)
+    statuses = [status_text(Status(event["status"])) for _, event in events]
+    stamps = [recorded(event) for _, event in events]
+    fixed = [
+        *([max(len(str(number)) for number, _ in events)] if numbered and events else []),
+        len("yyyy-mm-dd"),
+        max([len("status"), *(status.cell_len for status in statuses)]),
+        max([len("recorded"), *(cell_len(line) for stamp in stamps for line in stamp.plain.split("\n"))]),
+    ]
+    if plain or width - sum(fixed) - 3 * len(fixed) >= NOTE_AT_LEAST:
+        table = Table(show_edge=False, pad_edge=False, header_style="bold", box=_box(plain))
+        if numbered:
+            table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("date", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        table.add_column("note and evidence", ratio=1)
+        table.add_column("recorded", no_wrap=True, style="dim")
+        for (number, event), status, stamp in zip(events, statuses, stamps, strict=True):
+            cells = [text(event["date"]), status, _event_detail(event, multiline), stamp]
+            table.add_row(*([str(number)] if numbered else []), *cells)
+        return table
+    blocks: list[RenderableType] = []
+    for (number, event), status, stamp in zip(events, statuses, stamps, strict=True):
+        head = Text(f"#{number}  " if number is not None else "", style="bold")
+        head.append_text(text(event["date"]))
+        head.append("  ")
+        head.append_text(status)
+        body = _event_detail(event, multiline=True)
+        body.append("\nrecorded ", style="dim")
+        body.append_text(Text(stamp.plain.replace("\n", " "), style="dim"))
+        blocks += [head, _indented(body)]
+    return Group(*blocks)
 
 
 def _event_detail(event: Event, multiline: bool) -> Text:

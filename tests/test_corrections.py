@@ -7,6 +7,7 @@ import json
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -308,6 +309,25 @@ def _editor(tmp_path: Path, change: str) -> str:
     script = tmp_path / "editor.py"
     script.write_text(EDITOR.format(change=change), encoding="utf-8")
     return f"{sys.executable} {script}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ending", ["SIGTERM", "SIGHUP"])
+def test_a_signal_while_the_editor_runs_leaves_no_copy_behind_and_ends_by_it(
+    db_path: Path, tmp_path: Path, ending: str
+) -> None:
+    script = tmp_path / "editor.py"
+    script.write_text(
+        f"import os, signal, time\nos.kill(os.getppid(), signal.{ending})\ntime.sleep(20)\n", encoding="utf-8"
+    )
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    before = db_path.read_bytes()
+    env = {"TRACKER_DB": str(db_path), "EDITOR": f"{sys.executable} {script}", "VISUAL": "", "TMPDIR": str(temporary)}
+    code, _ = _on_a_terminal(["edit", "rcep"], env)
+    assert code == -getattr(signal, ending)
+    assert list(temporary.iterdir()) == []
+    assert db_path.read_bytes() == before
 
 
 @pytest.mark.slow

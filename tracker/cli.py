@@ -1256,6 +1256,38 @@ def _changed_fields(before: Commitment, after: Commitment) -> set[str]:
     return changed
 
 
+class _Ended(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind, so that what the command made is cleaned up, then end by that signal."""
+
+
+@contextmanager
+def _ended_by_signal_cleanly() -> Iterator[None]:
+    """While an editor runs (for as long as the user likes), SIGTERM or SIGHUP (the terminal closed) unwinds the
+    command, so that the temporary copy of the record is removed, then ends the process by that signal, as it would
+    have ended it."""
+    import signal
+
+    received: list[int] = []
+
+    def unwind(number: int, _: Any) -> None:
+        received.append(number)
+        raise _Ended
+
+    # Only where the signal would end the process: one ignored (under nohup, say) or handled stays so.
+    ending = [number for number in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(number) is signal.SIG_DFL]
+    previous = {number: signal.signal(number, unwind) for number in ending}
+    try:
+        yield
+    except _Ended:
+        pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if received:  # its handler is the default again
+        os.kill(os.getpid(), received[0])
+        raise SystemExit(128 + received[0])  # where the signal did not end it
+
+
 def _edit_in_editor(record: Commitment) -> dict[str, Any]:
     """The record as the user left it after editing its JSON in $VISUAL or $EDITOR (the file is kept nowhere)."""
     import json
@@ -1266,7 +1298,7 @@ def _edit_in_editor(record: Commitment) -> dict[str, Any]:
     from tracker import strictjson
 
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    with tempfile.TemporaryDirectory(prefix="tracker-edit-") as folder:
+    with _ended_by_signal_cleanly(), tempfile.TemporaryDirectory(prefix="tracker-edit-") as folder:
         path = Path(folder) / f"{record['id']}.json"
         path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         try:

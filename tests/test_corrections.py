@@ -515,6 +515,19 @@ def test_add_warns_of_a_repeated_title_or_quote_and_adds_all_the_same(run: Run, 
 
 
 @pytest.mark.slow
+def test_an_answer_that_is_neither_yes_nor_no_is_asked_again_in_words(db_path: Path) -> None:
+    original = db_path.read_bytes()
+    code, screen = _on_a_terminal(["remove", "rcep"], {"TRACKER_DB": str(db_path)}, b"maybe\n\x1b[31m\nn\n")
+    assert code == 1
+    assert "'maybe' is not an answer: type y (yes) or n (no)" in screen
+    assert "'\\x1b[31m' is not an answer" in screen
+    assert screen.count("and its history? [y/N]") == 3
+    assert "Error: invalid input" not in screen
+    assert screen.endswith("tracker: error: aborted; nothing was changed\n")
+    assert db_path.read_bytes() == original
+
+
+@pytest.mark.slow
 def test_import_replace_says_what_it_removes_and_a_no_changes_nothing(run: Run, db_path: Path, tmp_path: Path) -> None:
     exported = tmp_path / "one.json"
     assert run("export", "--search", "marine debris", "--output", str(exported)).exit_code == 0

@@ -781,10 +781,15 @@ def _confirm(question: str, yes: bool) -> None:
         return
     if not _stdin_is_terminal():
         raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
-    with _prompting(sys.stderr):
-        answer = typer.confirm(render.safe(question), default=False, err=True)  # on stderr: stdout may be a file
-    if not answer:
-        raise typer.Abort()
+    while True:
+        with _prompting(sys.stderr):  # on stderr: stdout may be a file
+            typed = typer.prompt(f"{render.safe(question)} [y/N]", default="", show_default=False, err=True)
+        answer = str(typed).strip().lower()
+        if answer in ("y", "yes"):
+            return
+        if answer in ("", "n", "no"):
+            raise typer.Abort()
+        sys.stderr.write(f"'{render.safe(answer)}' is not an answer: type y (yes) or n (no)\n")
 
 
 @contextmanager

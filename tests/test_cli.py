@@ -615,7 +615,7 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(tracker.report, "build_report", broken)
+    monkeypatch.setattr(tracker.report, "merge_report", broken)
     result = run("report")
     assert result.exit_code == 1
     assert result.stderr == (

@@ -430,3 +430,52 @@ def test_a_record_changed_in_a_later_part_drops_the_index_as_read_in_one(
         list(snapshot.every_in_parts(work))
     assert len(four_parts) == forked + 3
     assert not store.index_path.exists()
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [[], ["--as-of", "2021-06-30"], ["--as-of", "2021-06-30", "--known-on", "2026-11-29"]],
+    ids=["today", "as-of", "known-on"],
+)
+def test_a_report_worked_out_in_parts_is_the_one_worked_out_in_one(
+    run: Run, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, four_parts: list[int], dates: list[str]
+) -> None:
+    write_large_database(isolated_environment, 3)
+    assert run("update", "rcep-signing-2", "--status", "fulfilled", "--date", "2021-03-01", "-a", "ROK").exit_code == 0
+    assert run("update", "rcep-signing-2", "--note", "Later.", "--date", "2021-09-01").exit_code == 0  # an earlier
+    monkeypatch.setattr(tracker.parallel, "PER_PART", 10**9)  # rationale as of 2021-06-30, in the last part
+    before = len(four_parts)  # the first read, with no index yet, was done in parts
+    serial = {form: run("report", *dates, "--format", form) for form in ("json", "text", "markdown")}
+    assert len(four_parts) == before
+    monkeypatch.setattr(tracker.parallel, "PER_PART", 1)
+    for form, expected in serial.items():
+        forked = len(four_parts)
+        found = run("report", *dates, "--format", form)
+        assert found.exit_code == 0, found.stderr
+        assert len(four_parts) == forked + 3
+        assert found.stdout == expected.stdout
+    figures = json.loads(serial["json"].stdout)
+    assert figures["total"] == 54
+    if dates == ["--as-of", "2021-06-30"]:
+        row = next(row for row in figures["commitments"] if row["id"] == "rcep-signing-2")
+        assert row["assessed_on"] == "2021-03-01"
+
+
+def test_a_summary_in_doubt_in_a_later_part_reads_the_file_instead(
+    run: Run, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, four_parts: list[int]
+) -> None:
+    """The report never shows what the file does not hold: a summary that is not one the tracker wrote, met by a
+    copy, makes the report read every commitment from the file itself."""
+    ids = write_large_database(isolated_environment, 3)
+    assert run("list").exit_code == 0  # the index
+    expected = run("report", "--format", "json").stdout
+    index = Path(f"{isolated_environment}.index")
+    raw = index.read_bytes()
+    last = max(ids).encode()
+    at = raw.rindex(last)  # its summary, which begins with its id, is after every row and sorted id
+    status = min(raw.find(word, at) for word in (b"pending", b"in-progress") if raw.find(word, at) > 0)
+    index.write_bytes(raw[:status] + b"X" + raw[status + 1 :])  # the same length: the header still holds
+    found = run("report", "--format", "json")
+    assert found.exit_code == 0, found.stderr
+    assert len(four_parts) >= 3
+    assert found.stdout == expected

@@ -312,6 +312,57 @@ def test_the_figures_of_one_pass_are_those_of_the_functions_that_define_them() -
     assert len({item["days_overdue"] for item in figures["overdue"]}) < len(figures["overdue"])  # ties were met
 
 
+def test_a_report_worked_out_in_parts_is_the_report_of_one_pass_to_the_byte() -> None:
+    """`report` works the figures out over consecutive parts of the commitments in id order (in other processes on
+    a large file, each part sent back through `marshal`): cut anywhere, merged, they must be the same, on any date
+    and date of knowledge: actors spelt two ways across a cut, the same source on both sides, earlier rationales."""
+    import itertools
+    import json
+    import marshal
+    import random
+
+    from tracker.report import merge_report, report_part
+
+    chance = random.Random(11)
+    days = ["2020-09-09", "2020-12-31", "2021-03-01", "2021-06-30", "2021-09-01", "2022-01-01"]
+    commitments = []
+    for number in range(60):
+        made = chance.choice(days[:3])
+        events = []
+        for _ in range(chance.randrange(4)):
+            each = event(chance.choice([d for d in days if d >= made]), chance.choice(list(Status)).value, f"n{number}")
+            each["recorded_at"] = chance.choice(["2021-01-01", "2021-07-01", "2026-01-01"]) + "T00:00:00Z"
+            each["actors"] = chance.choice([None, ["ROK"], ["asean"]])
+            events.append(each)
+        c = commitment(
+            f"c{number:03}",
+            *events,
+            actors=chance.choice([["ROK"], ["ASEAN", "ROK"], ["asean", "rok"], ["EU", "Rok"]]),
+            pillar=chance.choice(["economic", "socio-cultural"]),
+            due=chance.choice([None, "2021-01-01", "2021-06-30", "2021-12-31"]),
+            made=made,
+        )
+        c["source"]["document"] = chance.choice(["A", "B", "C"])
+        c["weight"] = chance.choice([1, 0.5, 3])
+        commitments.append(c)
+    by_id = {c["id"]: c for c in commitments}
+    summaries = sorted((summarize(c) for c in commitments), key=lambda s: s["id"])
+
+    def details(ids: list[str]) -> list[Commitment]:
+        return [by_id[i] for i in ids]
+
+    for as_of in days:
+        for known_on in (None, "2021-01-01", "2021-07-01"):
+            whole = json.dumps(build_report(summaries, as_of, details, known_on))
+            for cuts in ([], [1], [30], [59], [7, 8, 40], sorted(chance.sample(range(1, 60), 5))):
+                bounds = [0, *cuts, len(summaries)]
+                parts = [
+                    marshal.loads(marshal.dumps(report_part(summaries[a:b], as_of, known_on)))
+                    for a, b in itertools.pairwise(bounds)
+                ]
+                assert json.dumps(merge_report(parts, as_of, details, known_on)) == whole, (as_of, known_on, cuts)
+
+
 def test_a_mean_a_hair_below_zero_is_zero_not_minus_zero() -> None:
     import math
 

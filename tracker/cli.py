@@ -1602,7 +1602,7 @@ def report(
 
     Example: tracker report --as-of 2021-06-30 --format markdown > briefing.md
     """
-    from tracker.report import build_report
+    from tracker.report import build_report, merge_report, report_part
 
     day = as_of or _today()
     chosen = output_format or (ReportFormat.TEXT if output else _table_or_text(ReportFormat.TABLE, ReportFormat.TEXT))
@@ -1610,14 +1610,21 @@ def report(
         raise UsageProblem("--output writes text, markdown, json or html; --format table is for a terminal")
     store = _store(context)
     target = store.output_target(output, force) if output is not None else None
+    filters = _filters(pillar=pillar, actor=actor, kinds=kind, source=source)
+    page = ""
     with store.reading() as snapshot:
-        commitments = snapshot.select(_filters(pillar=pillar, actor=actor, kinds=kind, source=source), day)
         details: Callable[[list[str]], Iterable[Commitment]] = snapshot.get_each
-        if chosen is ReportFormat.HTML:  # the page shows every commitment whole: each is read once, for both
-            whole = {c["id"]: c for c in snapshot.get_each(c["id"] for c in commitments)}
-            details = functools.partial(map, whole.__getitem__)
-        figures = build_report(commitments, day, details, known_on)
-        page = _report_page(commitments, figures, known_on, details) if chosen is ReportFormat.HTML else ""
+        if filters == Filters() and chosen is not ReportFormat.HTML:  # every commitment: worked out in parts
+            work = functools.partial(report_part, as_of=day, known_on=known_on)
+            figures = merge_report(list(snapshot.summaries_in_parts(work)), day, details, known_on)
+        else:
+            commitments = snapshot.select(filters, day)
+            if chosen is ReportFormat.HTML:  # the page shows every commitment whole: each is read once, for both
+                whole = {c["id"]: c for c in snapshot.get_each(c["id"] for c in commitments)}
+                details = functools.partial(map, whole.__getitem__)
+            figures = build_report(commitments, day, details, known_on)
+            if chosen is ReportFormat.HTML:
+                page = _report_page(commitments, figures, known_on, details)
     if target is not None:
         from tracker.formats import report_markdown, write_export
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -72,6 +73,7 @@ _STATUSES: dict[str | None, Status] = {status.value: status for status in Status
 # A status's text (None for none) by a lookup: an enum member's `.value` is a Python-level property, and a report
 # of a hundred thousand commitments asks for it hundreds of thousands of times.
 _TEXT: dict[Status | None, str | None] = {None: None, **{status: status.value for status in Status}}
+_TEXT_OF_STATUS: dict[Status, str] = {status: status.value for status in Status}
 
 
 # --- scores, as the G7 Research Group computes them -----------------------------------------------------------
@@ -276,30 +278,38 @@ def build_report(
     their latest of all, for the rationale of the per-commitment table (the summaries hold the latest one's).
 
     The figures are those of `tally`, `by_pillar`, `by_actor`, `overdue`, `due_soon` and `commitment_row` over
-    `standings`, worked out in one pass over the commitments (a report may have a hundred thousand).
+    `standings`, worked out in one pass over the commitments (a report may have a hundred thousand): `report_part`
+    over them all, then `merge_report`. Worked out over consecutive parts of the commitments in id order, one
+    `report_part` each (in other processes, say), `merge_report` gives the same figures to the byte.
     """
+    return merge_report([report_part(commitments, as_of, known_on)], as_of, details, known_on)
+
+
+def report_part(commitments: Iterable[Summary], as_of: str, known_on: str | None = None) -> dict[str, Any]:
+    """What one part of the commitments adds to a report (see `build_report`), in values `marshal` can write: the
+    commitments of a part are consecutive in id order (they are sorted by id here)."""
     rows = standings(commitments, as_of, known_on)
     start, end = recent_window(as_of)
     soon = shifted(as_of, DUE_SOON_DAYS)
     day = parse_date(as_of)
     dates: dict[str, date] = {}  # each due date parsed once
-    counts = dict.fromkeys(Status, 0)
+    counts = dict.fromkeys(_TEXT_OF_STATUS.values(), 0)
     means: list[tuple[float, float]] = []  # (mean, weight) of each scored commitment, in the order of the rows
     pillars: dict[str, tuple[list[int], list[tuple[float, float]]]] = {}  # its total (in a list) and its means
     spelling: dict[str, str] = {}  # an actor's key (see `actor_key`): the name it was first spelt with
-    named: dict[str, str] = {}  # each spelling met: that name
-    actor_scores: dict[str, list[tuple[float, float]]] = {}
-    totals: Counter[str] = Counter()
+    keys: dict[str, str] = {}  # each spelling met: its actor's key
+    actor_scores: dict[str, list[int]] = {}  # by actor's key: the sum of its scores (+1, 0, -1) and their count
+    totals: dict[str, int] = {}  # by actor's key
     late: list[dict[str, Any]] = []
     coming: list[dict[str, Any]] = []
     active: list[str] = []
     documents: set[tuple[str, str]] = set()
-    table: list[dict[str, Any] | None] = []
-    earlier: list[tuple[int, Standing, int]] = []  # rows whose rationale is an earlier event's: (place in table, ...)
+    table: list[dict[str, Any]] = []
+    earlier: list[tuple[int, str, int]] = []  # rows whose rationale is an earlier event's: (place, id, event)
     today = known_on is None
     for row in rows:
         c, status, mean = row.commitment, row.status, row.mean
-        counts[status] += 1
+        counts[_TEXT_OF_STATUS[status]] += 1
         pillar = c["pillar"]
         group = pillars.get(pillar)
         if group is None:
@@ -310,15 +320,17 @@ def build_report(
             means.append(pair)
             group[1].append(pair)
         for actor, each in row.actors.items():
-            key = named.get(actor)
-            if key is None:  # a spelling not met before: the name its actor was first spelt with
-                key = named[actor] = spelling.setdefault(actor_key(actor), actor)
-            totals[key] += 1
+            key = keys.get(actor)
+            if key is None:  # a spelling not met before
+                key = keys[actor] = actor_key(actor)
+                spelling.setdefault(key, actor)
+            totals[key] = totals.get(key, 0) + 1
             if row.scored and (score := _SKIPPED[each]) is not None:
                 held = actor_scores.get(key)
                 if held is None:
-                    held = actor_scores[key] = []
-                held.append((score, 1))
+                    held = actor_scores[key] = [0, 0]
+                held[0] += score
+                held[1] += 1
         due = c["due"]
         if due is not None and status not in SETTLED and due <= soon:
             when = dates.get(due)
@@ -357,40 +369,116 @@ def build_report(
             table.append(commitment_row(row, (last, c["rationale"], c["evidence"])))
         elif on_the_date < 0:
             table.append(commitment_row(row, None))
-        else:
-            earlier.append((len(table), row, on_the_date))
-            table.append(None)
+        else:  # its date, note and evidence are filled in by `merge_report`, from the commitment itself
+            earlier.append((len(table), c["id"], on_the_date))
+            table.append(commitment_row(row, None))
+    return {
+        "total": len(rows),
+        "counts": counts,
+        "means": means,
+        "pillars": pillars,
+        "spelling": spelling,
+        "totals": totals,
+        "actor_scores": actor_scores,
+        "overdue": late,
+        "due_soon": coming,
+        "active": active,
+        "documents": sorted(documents),
+        "first": min((row.commitment["made"] for row in rows), default=None),
+        "table": table,
+        "earlier": earlier,
+    }
+
+
+def merge_report(
+    parts: Sequence[dict[str, Any]],
+    as_of: str,
+    details: Callable[[list[str]], Iterable[Commitment]],
+    known_on: str | None = None,
+) -> dict[str, Any]:
+    """The figures of a report (see `build_report`) from the `report_part` of each part of the commitments, the
+    parts in id order."""
+    counts = dict.fromkeys(_TEXT_OF_STATUS.values(), 0)
+    means: list[tuple[float, float]] = []
+    pillars: dict[str, tuple[list[int], list[tuple[float, float]]]] = {}
+    spelling: dict[str, str] = {}
+    totals: dict[str, int] = {}
+    actor_scores: dict[str, list[int]] = {}
+    late: list[dict[str, Any]] = []
+    coming: list[dict[str, Any]] = []
+    active: list[str] = []
+    documents: list[tuple[str, str]] = []
+    table: list[dict[str, Any]] = []
+    earlier: list[tuple[int, str, int]] = []
+    for part in parts:
+        for text, number in part["counts"].items():
+            counts[text] += number
+        means += part["means"]
+        for pillar, (total, scores) in part["pillars"].items():
+            group = pillars.setdefault(pillar, ([0], []))
+            group[0][0] += total[0]
+            group[1].extend(scores)
+        for key, name in part["spelling"].items():
+            spelling.setdefault(key, name)  # the name the actor was first spelt with, in id order
+        for key, number in part["totals"].items():
+            totals[key] = totals.get(key, 0) + number
+        for key, (total, count) in part["actor_scores"].items():
+            held = actor_scores.setdefault(key, [0, 0])
+            held[0] += total
+            held[1] += count
+        late += part["overdue"]
+        coming += part["due_soon"]
+        active += part["active"]
+        documents += part["documents"]  # each part's sorted: the sort below merges them
+        earlier += [(place + len(table), cid, number) for place, cid, number in part["earlier"]]
+        table += part["table"]
     # Sorted as `overdue` and `due_soon` sort: the rows are in the order of their ids, and a sort (reversed or not)
     # is stable, so the ids stay in order within a day.
     late.sort(key=_DAYS_OVERDUE, reverse=True)
     coming.sort(key=_DUE)
     recent_events = recent(details(active), as_of, known_on=known_on) if active else []
     if earlier:
-        events = {each["id"]: each["history"] for each in details([row.commitment["id"] for _, row, _ in earlier])}
-        for place, row, number in earlier:
-            event = events[row.commitment["id"]][number]
-            table[place] = commitment_row(row, (event["date"], event["note"], event["evidence"]))
+        events = {each["id"]: each["history"] for each in details([cid for _, cid, _ in earlier])}
+        for place, cid, number in earlier:
+            event = events[cid][number]
+            table[place] = {
+                **table[place],
+                "assessed_on": event["date"],
+                "rationale": event["note"],
+                "evidence": list(event["evidence"]),
+            }
+    names = {key: spelling[key] for key in totals}
+    firsts = [part["first"] for part in parts if part["first"] is not None]
     return {
         "as_of": as_of,
         "known_on": known_on,
-        "total": len(rows),
-        "by_status": {status.value: number for status, number in counts.items()},
+        "total": sum(part["total"] for part in parts),
+        "by_status": counts,
         "score": mean_score(means),
         "by_pillar": {
             pillar: {"total": total[0], "score": mean_score(scores)}
             for pillar, (total, scores) in sorted(pillars.items())
         },
         "by_actor": {
-            actor: {"total": totals[actor], "score": mean_score(actor_scores.get(actor, []))}
-            for actor in sorted(totals, key=str.casefold)
+            names[key]: {"total": totals[key], "score": _integer_mean(*actor_scores.get(key, (0, 0)))}
+            for key in sorted(totals, key=lambda key: names[key].casefold())
         },
         "overdue": late,
         "recent": recent_events,
         "due_soon": coming,
-        "period": {"from": min((row.commitment["made"] for row in rows), default=None), "to": as_of},
-        "sources": [{"date": made, "document": document} for made, document in sorted(documents)],
+        "period": {"from": min(firsts, default=None), "to": as_of},
+        "sources": [{"date": made, "document": document} for (made, document), _ in groupby(sorted(documents))],
         "commitments": table,
     }
+
+
+def _integer_mean(total: int, count: int) -> dict[str, Any]:
+    """`mean_score` of `count` unweighted scores of +1, 0 or -1 that add up to `total` (integers: their sum is
+    exact in any order)."""
+    if not count:
+        return {"mean": None, "percent": None, "assessed": 0}
+    mean = total / count
+    return {"mean": rounded(mean, 4), "percent": percent(mean), "assessed": count}
 
 
 _DAYS_OVERDUE = itemgetter("days_overdue")

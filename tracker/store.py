@@ -17,6 +17,7 @@ import gc
 import io
 import marshal
 import math
+import operator
 import os
 import re
 import stat
@@ -102,6 +103,7 @@ from tracker.register import Register
 from tracker.storage import load_whole
 
 DEFAULT_LOCK_TIMEOUT = 10.0
+_BY_ID = operator.itemgetter("id")
 _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
 _FEW = 64  # up to this many commitments, a command finds each in the index by bisection; beyond, it reads the index
 _Result = TypeVar("_Result")
@@ -189,6 +191,12 @@ class Snapshot:
         are read and worked in other processes at once (see `parallel`): `work` must return what `marshal` can
         write, and count on nothing but the commitments it is given."""
         yield work(self.get_each(self.ids))
+
+    def summaries_in_parts(self, work: Callable[[list[Summary]], _Result]) -> Iterator[_Result]:
+        """`work` over consecutive parts of every commitment's Summary in id order, each part's result in order. On
+        a large file with a current index, the parts are unpacked and worked in other processes at once (see
+        `parallel`): `work` must return what `marshal` can write, and count on nothing but the summaries given."""
+        yield work(sorted(self.summaries(), key=_BY_ID))
 
     def contains(self, commitment_id: str) -> bool:
         """Whether a commitment has this exact id."""
@@ -496,6 +504,36 @@ class IndexedSnapshot(Snapshot):
             except IndexDoubt:
                 pass  # never show what the file does not hold: read every commitment itself
         return self._instead().summaries()
+
+    def summaries_in_parts(self, work: Callable[[list[Summary]], _Result]) -> Iterator[_Result]:
+        found = self._summaries_in_parts(work) if self._whole is None else None
+        if found is None:  # never show what the file does not hold: read every commitment itself
+            yield from super().summaries_in_parts(work)
+            return
+        yield from found
+
+    def _summaries_in_parts(self, work: Callable[[list[Summary]], _Result]) -> list[_Result] | None:
+        """Each part's result, the summaries unpacked and checked in the part's own process; None if one is in
+        doubt (nothing of the others is kept)."""
+        try:
+            _, file_ids = self.index.rows()
+            packed = self.index.packed_summaries()
+        except IndexDoubt:
+            return None
+        order = sorted(range(len(file_ids)), key=file_ids.__getitem__)
+
+        def part(first: int, stop: int) -> tuple[_Result] | None:
+            try:
+                return (work([unpack_summary(packed[number], file_ids[number]) for number in order[first:stop]]),)
+            except IndexDoubt:
+                return None
+
+        results = []
+        for found in in_parts(part, len(order)):
+            if found is None:
+                return None
+            results.append(found[0])
+        return results
 
     def close(self) -> None:
         os.close(self.descriptor)

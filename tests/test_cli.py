@@ -1188,6 +1188,31 @@ def test_ctrl_c_just_after_a_change_says_it_was_made_and_exits_0(
     assert notes[-1] == "Recorded all the same."
 
 
+def test_ctrl_c_just_after_the_file_is_renamed_in_place_says_the_change_stands_and_can_be_undone(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the rename that puts the new version in place and the tracker's note that it did, Ctrl-C must not
+    make it say that nothing was changed, nor lose the change's undo entry."""
+    import tracker.files
+
+    real = tracker.files.fsync_directory
+    note = "Recorded just before Ctrl-C."
+
+    def interrupted(folder: Path) -> None:
+        real(folder)
+        if folder == db_path.parent and note in db_path.read_text(encoding="utf-8"):
+            raise KeyboardInterrupt  # once the new version is in place, before anything else is done
+
+    monkeypatch.setattr(tracker.files, "fsync_directory", interrupted)
+    result = run("update", "rcep-signing", "--note", note)
+    assert result.exit_code == 0
+    assert result.stderr == f"tracker: the change to {db_path} was made, but then: interrupted\n"
+    monkeypatch.setattr(tracker.files, "fsync_directory", real)
+    assert "update rcep-signing" in run("undo", "--list").stdout
+    assert run("undo", "--yes").exit_code == 0
+    assert note not in db_path.read_text(encoding="utf-8")
+
+
 def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 

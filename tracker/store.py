@@ -1263,6 +1263,14 @@ class Store:
             new_version.commit()
             _CHANGED.add(self.path)
         except BaseException:
+            if _holds(self.path, new_version.inode):  # in place (Ctrl-C, say, came after the rename): it stands
+                _CHANGED.add(self.path)
+                with suppress(OSError):
+                    if pending is not None:
+                        journal.confirm(pending)  # or the next write confirms it (see `Journal.recover`)
+                    if undoing is not None:
+                        undoing.unlink()
+                raise
             new_version.discard()
             if pending is not None:
                 _unlink_quietly(pending)
@@ -1400,6 +1408,14 @@ class Store:
             self._journal.drop(entry.path)
             return
         self._commit(snapshot, JournalStep(changes, undoing=entry))
+
+
+def _holds(path: Path, inode: int) -> bool:
+    """Whether the file at `path` is now the one with `inode` (a new version put in place)."""
+    try:
+        return os.stat(path).st_ino == inode
+    except OSError:
+        return False
 
 
 def _copy(commitment: Commitment) -> Commitment:

@@ -312,6 +312,20 @@ def _editor(tmp_path: Path, change: str) -> str:
 
 
 @pytest.mark.slow
+def test_ctrl_c_while_the_editor_runs_is_the_editors_and_the_edit_goes_on(db_path: Path, tmp_path: Path) -> None:
+    """As with git: an editor such as vim takes Ctrl-C for itself; the tracker, which the terminal sends it too,
+    must neither stop nor kill the editor and lose what is being edited."""
+    editor = _editor(
+        tmp_path,
+        "import os, signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "os.kill(os.getppid(), signal.SIGINT); time.sleep(0.5); record['title'] = 'Edited after a Ctrl-C'",
+    )
+    code, screen = _on_a_terminal(["edit", "rcep"], {"TRACKER_DB": str(db_path), "EDITOR": editor, "VISUAL": ""})
+    assert code == 0, screen
+    assert record(db_path, "rcep-signing")["title"] == "Edited after a Ctrl-C"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["SIGTERM", "SIGHUP"])
 def test_a_signal_while_the_editor_runs_leaves_no_copy_behind_and_ends_by_it(
     db_path: Path, tmp_path: Path, ending: str

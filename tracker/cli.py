@@ -1262,35 +1262,67 @@ def _changed_fields(before: Commitment, after: Commitment) -> set[str]:
 
 
 class _Ended(BaseException):
-    """SIGTERM or SIGHUP arrived: unwind, so that what the command made is cleaned up, then end by that signal."""
+    """SIGTERM or SIGHUP arrived while the editor ran: unwind, so that the temporary copy is removed."""
 
 
-@contextmanager
-def _ended_by_signal_cleanly() -> Iterator[None]:
-    """While an editor runs (for as long as the user likes), SIGTERM or SIGHUP (the terminal closed) unwinds the
-    command, so that the temporary copy of the record is removed, then ends the process by that signal, as it would
-    have ended it."""
-    import signal
+class _EditorSignals:
+    """The signals of a terminal while `edit` waits for its editor, as git handles them. Ctrl-C belongs to the
+    editor (vim's users press it all the time): the tracker lets it pass, and the editor, which gets it too, decides.
+    SIGTERM or SIGHUP (the terminal closed) cuts the wait short; then, once the temporary copy is removed, the
+    process ends by that signal, as it would have ended at once. One that comes while the copy is written or removed
+    waits for that to be done. Signals that were ignored or handled (under nohup, say) stay so."""
 
-    received: list[int] = []
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._waiting = False
+        self._previous: dict[int, Any] = {}
 
-    def unwind(number: int, _: Any) -> None:
-        received.append(number)
-        raise _Ended
+    def __enter__(self) -> _EditorSignals:
+        import signal
 
-    # Only where the signal would end the process: one ignored (under nohup, say) or handled stays so.
-    ending = [number for number in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(number) is signal.SIG_DFL]
-    previous = {number: signal.signal(number, unwind) for number in ending}
-    try:
-        yield
-    except _Ended:
-        pass
-    finally:
-        for number, handler in previous.items():
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(number) is signal.SIG_DFL:
+                self._previous[number] = signal.signal(number, self._arrived)
+        return self
+
+    def _arrived(self, number: int, _: Any) -> None:
+        self.received.append(number)
+        if self._waiting:
+            self._waiting = False
+            raise _Ended
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """While the editor runs: Ctrl-C is the editor's; SIGTERM and SIGHUP end the wait."""
+        import signal
+
+        if self.received:
+            raise _Ended
+        interrupt = signal.getsignal(signal.SIGINT)
+        own = interrupt is signal.default_int_handler  # Python's own (a handler set by a host program is left)
+        if own:
+            signal.signal(signal.SIGINT, _let_pass)  # a handled signal is the default again in the editor
+        self._waiting = True
+        try:
+            yield
+        finally:
+            self._waiting = False
+            if own:
+                signal.signal(signal.SIGINT, interrupt)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: Any) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
             signal.signal(number, handler)
-    if received:  # its handler is the default again
-        os.kill(os.getpid(), received[0])
-        raise SystemExit(128 + received[0])  # where the signal did not end it
+        if self.received:  # the temporary copy is gone: end as the signal would have ended the process
+            if self.received[0] in self._previous:
+                os.kill(os.getpid(), self.received[0])
+            raise SystemExit(128 + self.received[0])  # where the signal did not end it
+
+
+def _let_pass(*_: Any) -> None:
+    """Ctrl-C while the editor runs: the editor's to handle."""
 
 
 def _edit_in_editor(record: Commitment) -> dict[str, Any]:
@@ -1303,11 +1335,12 @@ def _edit_in_editor(record: Commitment) -> dict[str, Any]:
     from tracker import strictjson
 
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    with _ended_by_signal_cleanly(), tempfile.TemporaryDirectory(prefix="tracker-edit-") as folder:
+    with _EditorSignals() as signals, tempfile.TemporaryDirectory(prefix="tracker-edit-") as folder:
         path = Path(folder) / f"{record['id']}.json"
         path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         try:
-            finished = subprocess.run([*shlex.split(editor), str(path)], check=False)
+            with signals.waiting():
+                finished = subprocess.run([*shlex.split(editor), str(path)], check=False)
         except (OSError, ValueError) as error:
             raise InvalidInputError(f"cannot run the editor {editor!r}: {error}; set EDITOR, or give options") from None
         if finished.returncode != 0:

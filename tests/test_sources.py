@@ -475,6 +475,24 @@ def test_an_invalid_value_in_the_review_is_asked_again_and_what_was_accepted_is_
 
 
 @pytest.mark.slow
+def test_typed_bytes_that_are_not_utf8_are_asked_again_and_an_actor_typed_twice_is_one(run: Run, db_path: Path) -> None:
+    found = candidates(run, CHAIR, "2021-06-08")
+    before = ids(db_path)
+    answers = b"a\nt\nCaf\xe9 title\nA fine title\nw\nROK, R\xf6K\nROK, rok, Japan\na\nq\n"
+    code, screen = _on_a_terminal(
+        ["extract", str(CHAIR), "--date", "2021-06-08", "--add"], {"TRACKER_DB": str(db_path)}, answers
+    )
+    assert code == 0, screen
+    assert "the title holds bytes that are not UTF-8 (set the terminal to UTF-8); type it again" in screen
+    assert "an actor's name holds bytes that are not UTF-8 (set the terminal to UTF-8); type it again" in screen
+    assert "actors: ROK, Japan" in screen
+    new = {record(db_path, cid)["quote"]: record(db_path, cid) for cid in added_ids(db_path, before)}
+    assert set(new) == {found[0]["quote"], found[1]["quote"]}  # the first, accepted before, is kept
+    assert new[found[1]["quote"]]["title"] == "A fine title"
+    assert new[found[1]["quote"]]["actors"] == ["ROK", "Japan"]
+
+
+@pytest.mark.slow
 def test_a_default_from_the_statement_is_shown_escaped_at_a_prompt(run: Run, db_path: Path, tmp_path: Path) -> None:
     statement = tmp_path / "hostile.txt"
     statement.write_text("The ROK will provide USD 5 million for \x1b]0;PWNED\x07 \u202e training in 2022.\n")

@@ -36,6 +36,7 @@ from tracker.model import (
     Status,
     Summary,
     Unassessed,
+    actor_key,
     check_actor,
     check_successors,
     checked_fields,
@@ -2348,22 +2349,42 @@ def _edited(answer: str, candidate: Candidate, statement: Statement) -> dict[str
             render.print_line(f"{problem}; type it again")
 
 
+_NOT_UNICODE = "holds bytes that are not UTF-8 (set the terminal to UTF-8)"
+
+
 def _typed_title(typed: str) -> str:
     title = typed.strip()
     if not shows_anything(title):
         raise InvalidInputError(_TITLE_SHOWS_NOTHING)
+    if _lone_surrogate(title):
+        raise InvalidInputError(f"the title {_NOT_UNICODE}")
     if len(title) > TITLE_MAX:
         raise InvalidInputError(f"the title has {len(title)} characters; give 1 to {TITLE_MAX}")
     return title
 
 
 def _typed_actors(typed: str) -> list[str]:
-    actors = list(dict.fromkeys(name.strip() for name in typed.split(",") if name.strip()))
+    named: dict[str, str] = {}  # each actor once, as first spelt: `ROK, rok` is one actor
+    for name in typed.split(","):
+        if name.strip():
+            named.setdefault(actor_key(name), name.strip())
+    actors = list(named.values())
     if not actors:
         raise InvalidInputError("give at least one actor")
     if not all(map(shows_anything, actors)):
         raise InvalidInputError(_ACTOR_SHOWS_NOTHING)
+    if any(map(_lone_surrogate, actors)):
+        raise InvalidInputError(f"an actor's name {_NOT_UNICODE}")
     return actors
+
+
+def _lone_surrogate(text: str) -> bool:
+    """Whether typed text holds a lone surrogate: what Python makes of a byte that is not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _typed_due(typed: str, statement: Statement) -> str | None:

@@ -356,11 +356,12 @@ def test_the_question_to_confirm_shows_when_stdout_is_a_file(db_path: Path, tmp_
     screen = b""
     while b"?" not in screen and select.select([controller], [], [], 30)[0]:
         screen += os.read(controller, 4096)
-    os.write(controller, b"n\r")
+    os.write(controller, b"maybe\rn\r")
     assert process.wait(timeout=30) == 1
     with_answer = screen.decode("utf-8", "replace")
     os.close(controller)
     assert "Remove" in with_answer  # asked where it can be seen
     assert "rcep-signing" in with_answer
-    assert "?" not in out.read_text(encoding="utf-8")
+    assert with_answer.rstrip().endswith("[y/N]:")  # the whole question, its last space too
+    assert out.read_text(encoding="utf-8") == ""  # nothing of the question (not even a space), asked twice
     assert db_path.read_bytes() == before

@@ -784,13 +784,26 @@ def _confirm(question: str, yes: bool) -> None:
         raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
     while True:
         with _prompting(sys.stderr):  # on stderr: stdout may be a file
-            typed = typer.prompt(f"{render.safe(question)} [y/N]", default="", show_default=False, err=True)
-        answer = str(typed).strip().lower()
+            answer = _answer_on_stderr(f"{render.safe(question)} [y/N]: ").strip().lower()
         if answer in ("y", "yes"):
             return
         if answer in ("", "n", "no"):
             raise typer.Abort()
         sys.stderr.write(f"'{render.safe(answer)}' is not an answer: type y (yes) or n (no)\n")
+
+
+def _answer_on_stderr(prompt: str) -> str:
+    """The line typed after `prompt`, which goes to stderr, all of it (Click's prompts write their last character
+    to stdout, which may be a file). Ctrl-C or Ctrl-D: typer.Abort, as Click's."""
+    try:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+    except KeyboardInterrupt:
+        raise typer.Abort() from None  # Ctrl-C (still its context: see TrackerGroup.main)
+    if not line:
+        raise typer.Abort()  # Ctrl-D
+    return line.removesuffix("\n")
 
 
 @contextmanager

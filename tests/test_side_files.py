@@ -341,6 +341,27 @@ def test_a_crafted_index_whose_summary_names_another_id_is_not_shown(run: Run, d
     assert not store.index_path.exists()  # dropped, to be written anew
 
 
+@pytest.mark.parametrize("damage", [b"\x00\x00", b"Q"], ids=["zeroed", "a letter changed"])
+def test_an_index_damaged_on_disk_where_a_summary_stays_well_formed_is_not_shown(
+    run: Run, db_path: Path, damage: bytes
+) -> None:
+    """A bad sector or a stray write in a title or a source's name leaves the summary well formed: its CRC-32
+    catches it, and the file is read instead."""
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    expected = {form: run("report", "--format", form).stdout for form in ("json", "text")}
+    listed = run("list").stdout
+    title = record(db_path, "cooperation-fund")["title"].encode()
+    raw = store.index_path.read_bytes()
+    at = raw.index(title) + 5  # inside the title, in that commitment's summary
+    store.index_path.write_bytes(raw[:at] + damage + raw[at + len(damage) :])  # the same size: the header holds
+    assert run("list").stdout == listed
+    assert not store.index_path.exists()  # dropped, to be written anew
+    assert run("list").stdout == listed
+    store.index_path.write_bytes(raw[:at] + damage + raw[at + len(damage) :])
+    assert {form: run("report", "--format", form).stdout for form in ("json", "text")} == expected
+
+
 # --- 6. FIFOs, devices, directories and links as the data file or a side file ------------------------------------
 
 

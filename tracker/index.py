@@ -44,6 +44,7 @@ import operator
 import os
 import re
 import struct
+import zlib
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -53,7 +54,7 @@ from tracker.errors import DatabaseError
 from tracker.files import Piece, open_regular
 from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary, text_key
 
-INDEX_VERSION = 10
+INDEX_VERSION = 11
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -86,8 +87,11 @@ SUMMARY_FIELDS = tuple(Summary.__annotations__)
 
 
 def pack_summary(summary: Summary) -> bytes:
-    """A Summary as the index keeps it: its values, in the order of SUMMARY_FIELDS."""
-    return marshal.dumps(_summary_values(summary))
+    """A Summary as the index keeps it: its values, in the order of SUMMARY_FIELDS, then the CRC-32 of those bytes
+    (four bytes, little-endian), so that an index damaged on disk (a bad sector, a stray write) is caught, not
+    shown, even where the damage leaves a summary well formed."""
+    packed = marshal.dumps(_summary_values(summary))
+    return packed + zlib.crc32(packed).to_bytes(4, "little")
 
 
 _summary_values = operator.itemgetter(*SUMMARY_FIELDS)
@@ -98,10 +102,13 @@ _STATUS_OR_NONE = STATUS_VALUES | {None}
 
 
 def unpack_summary(packed: bytes, expected_id: str) -> Summary:
-    """A packed Summary, checked for shape and for the id it must have; IndexDoubt otherwise. The checks are the
-    cheapest that still catch a summary the tracker did not write (a hundred thousand are unpacked for a `list`)."""
+    """A packed Summary, checked against its CRC-32, for shape and for the id it must have; IndexDoubt otherwise.
+    The checks are the cheapest that still catch a summary damaged or not written by the tracker (a hundred
+    thousand are unpacked for a `list`)."""
+    if len(packed) < 5 or zlib.crc32(memoryview(packed)[:-4]) != int.from_bytes(packed[-4:], "little"):
+        raise IndexDoubt(f"the summary of {expected_id!r} is damaged")
     try:
-        values = marshal.loads(packed)
+        values = marshal.loads(packed)  # the check at the end is not read
     except (EOFError, ValueError, TypeError):
         raise IndexDoubt("a summary cannot be read") from None
     if type(values) is not tuple or len(values) != len(SUMMARY_FIELDS):

@@ -341,6 +341,24 @@ def test_a_crafted_index_whose_summary_names_another_id_is_not_shown(run: Run, d
     assert not store.index_path.exists()  # dropped, to be written anew
 
 
+def test_every_one_bit_error_in_a_packed_summary_is_caught() -> None:
+    from tracker.index import IndexDoubt, pack_summary, unpack_summary
+    from tracker.layout import parse_database
+    from tracker.model import summarize
+
+    commitment = parse_database(bundled_text(), "bundled")[0]
+    packed = pack_summary(summarize(commitment))
+    assert unpack_summary(packed, commitment["id"])["title"] == commitment["title"]
+    for bit in range(8 * len(packed)):
+        damaged = bytearray(packed)
+        damaged[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(IndexDoubt):
+            unpack_summary(bytes(damaged), commitment["id"])
+    for cut in (0, 1, 4, len(packed) - 1):
+        with pytest.raises(IndexDoubt):
+            unpack_summary(packed[:cut], commitment["id"])
+
+
 @pytest.mark.parametrize("damage", [b"\x00\x00", b"Q"], ids=["zeroed", "a letter changed"])
 def test_an_index_damaged_on_disk_where_a_summary_stays_well_formed_is_not_shown(
     run: Run, db_path: Path, damage: bytes

@@ -95,6 +95,8 @@ def pack_summary(summary: Summary) -> bytes:
 
 
 _summary_values = operator.itemgetter(*SUMMARY_FIELDS)
+# The CRC-32 of any bytes followed by their own CRC-32 (little-endian) is this constant: one pass checks a summary.
+_CRC_RESIDUE = 0x2144DF1C
 
 
 _TEXT_OR_NONE = (str, type(None))
@@ -105,7 +107,7 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
     """A packed Summary, checked against its CRC-32, for shape and for the id it must have; IndexDoubt otherwise.
     The checks are the cheapest that still catch a summary damaged or not written by the tracker (a hundred
     thousand are unpacked for a `list`)."""
-    if len(packed) < 5 or zlib.crc32(memoryview(packed)[:-4]) != int.from_bytes(packed[-4:], "little"):
+    if len(packed) < 5 or zlib.crc32(packed) != _CRC_RESIDUE:
         raise IndexDoubt(f"the summary of {expected_id!r} is damaged")
     try:
         values = marshal.loads(packed)  # the check at the end is not read

@@ -431,16 +431,18 @@ def test_export_never_writes_into_the_register(run: Run, db_path: Path) -> None:
 # --- the review on a terminal -----------------------------------------------------------------------------------
 
 
+def _review(db_path: Path, answers: bytes, *options: str) -> tuple[int, str]:
+    """`extract --add` of the chair's statement on a terminal, with `answers` typed; exit code and screen."""
+    arguments = ["extract", str(CHAIR), "--date", "2021-06-08", *options, "--add"]
+    return _on_a_terminal(arguments, {"TRACKER_DB": str(db_path)}, answers)
+
+
 @pytest.mark.slow
 def test_the_review_accepts_skips_edits_a_title_changes_a_kind_and_quits(run: Run, db_path: Path) -> None:
     found = candidates(run, CHAIR, "2021-06-08")
     before = ids(db_path)
     answers = b"t\nA title edited by hand\na\ns\nk\nrequest\na\nq\n"
-    code, screen = _on_a_terminal(
-        ["extract", str(CHAIR), "--date", "2021-06-08", "--document", "MLC", "--add"],
-        {"TRACKER_DB": str(db_path)},
-        answers,
-    )
+    code, screen = _review(db_path, answers, "--document", "MLC")
     assert code == 0, screen
     assert "Candidate 1 of 6" in screen
     assert "Candidate 4 of 6" in screen
@@ -458,9 +460,7 @@ def test_an_invalid_value_in_the_review_is_asked_again_and_what_was_accepted_is_
     found = candidates(run, CHAIR, "2021-06-08")
     before = ids(db_path)
     answers = b"a\nt\n" + b"x" * 90 + b"\n" + b"A title typed again\nd\n2021-01-01\nnext year\n2022-06-30\na\nq\n"
-    code, screen = _on_a_terminal(
-        ["extract", str(CHAIR), "--date", "2021-06-08", "--add"], {"TRACKER_DB": str(db_path)}, answers
-    )
+    code, screen = _review(db_path, answers)
     assert code == 0, screen
     assert "the title has 90 characters; give 1 to 80; type it again" in screen
     assert "the due date 2021-01-01 is before the statement's date 2021-06-08; type it again" in screen
@@ -479,9 +479,7 @@ def test_typed_bytes_that_are_not_utf8_are_asked_again_and_an_actor_typed_twice_
     found = candidates(run, CHAIR, "2021-06-08")
     before = ids(db_path)
     answers = b"a\nt\nCaf\xe9 title\nA fine title\nw\nROK, R\xf6K\nROK, rok, Japan\na\nq\n"
-    code, screen = _on_a_terminal(
-        ["extract", str(CHAIR), "--date", "2021-06-08", "--add"], {"TRACKER_DB": str(db_path)}, answers
-    )
+    code, screen = _review(db_path, answers)
     assert code == 0, screen
     assert "the title holds bytes that are not UTF-8 (set the terminal to UTF-8); type it again" in screen
     assert "an actor's name holds bytes that are not UTF-8 (set the terminal to UTF-8); type it again" in screen

@@ -766,6 +766,28 @@ def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(ru
     assert db_path.read_bytes() == broken
 
 
+def test_a_csv_export_over_a_record_not_where_the_index_says_reads_the_whole_file_in_the_same_command(
+    run: Run, db_path: Path
+) -> None:
+    from tests.test_store import forge_index_over_a_change
+
+    store = Store(db_path)
+    with store.transaction("many") as transaction:
+        base = transaction.get("rcep-signing")
+        for number in range(70):
+            transaction.put({**base, "id": f"copy-{number:02d}"})
+    assert run("list").exit_code == 0
+    forge_index_over_a_change(store, b'"id": "copy-41"', b'"id": "copy-4x"')
+    found = run("export", "--format", "csv")
+    assert found.exit_code == 0, found.stderr
+    assert found.stderr == ""
+    assert not store.index_path.exists()  # dropped, to be written anew
+    assert run("export", "--format", "csv").stdout == found.stdout  # the file read whole, then through a new index
+    ids = [line.split(",")[0] for line in found.stdout.splitlines()[1:]]
+    assert "copy-4x" in ids
+    assert "copy-41" not in ids
+
+
 def test_a_file_beside_the_database_that_only_starts_with_its_name_is_no_side_file(run: Run, db_path: Path) -> None:
     for name in (f"{db_path.name}.csv", f"{db_path.name}.20201231.bak", f"{db_path.name}.index.csv"):
         target = db_path.with_name(name)

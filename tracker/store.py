@@ -189,7 +189,9 @@ class Snapshot:
         """`work` over consecutive parts of every commitment (each given one at a time, in whatever order is
         cheapest to read: see `get`), each part's result in order. On a large file with a current index, the parts
         are read and worked in other processes at once (see `parallel`): `work` must return what `marshal` can
-        write, and count on nothing but the commitments it is given."""
+        write, and count on nothing but the commitments it is given. Where a record is not where the index says,
+        the index is dropped and `work` done again over the whole file, read and checked: no result is given
+        before every part is done."""
         yield work(self.get_each(self.ids))
 
     def summaries_in_parts(self, work: Callable[[list[Summary]], _Result]) -> Iterator[_Result]:
@@ -425,10 +427,13 @@ class IndexedSnapshot(Snapshot):
             except _NotAsIndexed:
                 return None
 
+        results = []
         for found in in_parts(part, len(rows[0])):
-            if found is None:
-                raise self.stale()
-            yield found[0]
+            if found is None:  # a record not where the index says: nothing read through it is used
+                yield from self._instead().every_in_parts(work)
+                return
+            results.append(found[0])
+        yield from results
 
     def _file_order(self) -> tuple[list[str], list[str], array[int]] | None:
         """Each record's document key, its commitment's id and where it starts, from a current index, in the file's

@@ -101,6 +101,14 @@ def percent(mean: float, convention: Percent = Percent.G20) -> float:
     return rounded((mean + 1) / 2 * 100 if convention is Percent.G20 else mean * 100, 1)
 
 
+def score_figures(mean: float | None, assessed: int, convention: Percent = Percent.G20) -> dict[str, Any]:
+    """A score as every report gives it: the mean (to four places), as a percentage by `convention`, and how many
+    scores it is the mean of; mean and percent None where there is none (`mean` None)."""
+    if mean is None:
+        return {"mean": None, "percent": None, "assessed": 0}
+    return {"mean": rounded(mean, 4), "percent": percent(mean, convention), "assessed": assessed}
+
+
 def mean_score(
     scores: Iterable[tuple[float, float]], convention: Percent = Percent.G20, weighted: bool = False
 ) -> dict[str, Any]:
@@ -108,10 +116,10 @@ def mean_score(
     counted; mean and percent None when none was."""
     pairs = list(scores)
     if not pairs:
-        return {"mean": None, "percent": None, "assessed": 0}
+        return score_figures(None, 0)
     total = sum(weight for _, weight in pairs) if weighted else len(pairs)
     mean = sum(score * (weight if weighted else 1) for score, weight in pairs) / total
-    return {"mean": rounded(mean, 4), "percent": percent(mean, convention), "assessed": len(pairs)}
+    return score_figures(mean, len(pairs), convention)
 
 
 def scored(row: Standing) -> bool:
@@ -142,9 +150,8 @@ def score(statuses: Iterable[Status]) -> dict[str, Any]:
     counts = Counter(statuses)
     assessed = sum(n for status, n in counts.items() if SCORES[status] is not None)
     if not assessed:
-        return {"mean": None, "percent": None, "assessed": 0}
-    mean = sum((SCORES[status] or 0) * n for status, n in counts.items()) / assessed
-    return {"mean": rounded(mean, 4), "percent": percent(mean), "assessed": assessed}
+        return score_figures(None, 0)
+    return score_figures(sum((SCORES[status] or 0) * n for status, n in counts.items()) / assessed, assessed)
 
 
 # The figures of a report, one function each, as they are defined: `build_report` works them all out in one pass
@@ -475,10 +482,7 @@ def merge_report(
 def _integer_mean(total: int, count: int) -> dict[str, Any]:
     """`mean_score` of `count` unweighted scores of +1, 0 or -1 that add up to `total` (integers: their sum is
     exact in any order)."""
-    if not count:
-        return {"mean": None, "percent": None, "assessed": 0}
-    mean = total / count
-    return {"mean": rounded(mean, 4), "percent": percent(mean), "assessed": count}
+    return score_figures(total / count if count else None, count)
 
 
 _DAYS_OVERDUE = itemgetter("days_overdue")

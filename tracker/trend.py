@@ -20,7 +20,7 @@ from tracker.model import (
     parse_date,
     summary_status_as_of,
 )
-from tracker.report import cell, percent, rounded
+from tracker.report import cell, score_figures
 
 
 class Every(StrEnum):
@@ -180,9 +180,9 @@ def trend(
 def _score(sums: dict[int, int], assessed: int) -> dict[str, Any]:
     """The mean score, as `report.mean_score` gives it, from exact sums."""
     if not assessed:
-        return {"mean": None, "percent": None, "assessed": 0}
+        return score_figures(None, 0)
     mean = float(sum((Fraction(total, denominator) for denominator, total in sums.items()), Fraction(0)) / assessed)
-    return {"mean": rounded(mean, 4), "percent": percent(mean), "assessed": assessed}
+    return score_figures(mean, assessed)
 
 
 def trend_document(

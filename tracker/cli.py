@@ -1914,18 +1914,8 @@ def export(
     output_format: Annotated[
         ExportFormat, typer.Option("--format", "-f", help="The format.", case_sensitive=False)
     ] = ExportFormat.JSON,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write to this file instead of stdout (- or /dev/stdout is stdout).",
-            parser=_check_output,
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --output file if it exists.")] = False,
+    output: OutputOption = None,
+    force: ForceFlag = False,
     status: StatusFilter = None,
     pillar: PillarFilter = None,
     actor: ActorFilter = None,
@@ -2533,22 +2523,32 @@ def extract_command(
 GLOBAL_OPTIONS_WITH_VALUES = frozenset({"--db"})
 
 
-def database_asked_for(arguments: Sequence[str]) -> Path | None:
-    """The data file a command line names, before Click reads it: `--db FILE` (or `--db=FILE`) among the options
-    before the command's name, else TRACKER_DB (an empty one counts as unset); None for the default path."""
+def _leading_options(arguments: Sequence[str]) -> tuple[list[tuple[str, str | None]], str | None]:
+    """The options before the command's name, before Click reads them, each with its value (`--db FILE`,
+    `--db=FILE`; None for a flag, or a value missing), and the command's name: the first argument that is not an
+    option (None if there is none)."""
+    options: list[tuple[str, str | None]] = []
     at = 0
     while at < len(arguments):
         argument = arguments[at]
-        if argument == "--db" and at + 1 < len(arguments):
-            return Path(arguments[at + 1])
-        if argument.startswith("--db="):
-            return Path(argument.removeprefix("--db="))
         if argument in GLOBAL_OPTIONS_WITH_VALUES:
+            options.append((argument, arguments[at + 1] if at + 1 < len(arguments) else None))
             at += 2
         elif argument.startswith("-"):
+            name, equals, value = argument.partition("=")
+            options.append((name, value if equals else None))
             at += 1
         else:
-            break  # the command's name: what follows is its own
+            return options, argument  # the command's name: what follows is its own
+    return options, None
+
+
+def database_asked_for(arguments: Sequence[str]) -> Path | None:
+    """The data file a command line names, before Click reads it: `--db FILE` (or `--db=FILE`) among the options
+    before the command's name, else TRACKER_DB (an empty one counts as unset); None for the default path."""
+    for option, value in _leading_options(arguments)[0]:
+        if option == "--db" and value is not None:
+            return Path(value)
     named = os.environ.get("TRACKER_DB", "")
     return Path(named) if named else None
 
@@ -2556,17 +2556,10 @@ def database_asked_for(arguments: Sequence[str]) -> Path | None:
 def command_asked_for(arguments: Sequence[str]) -> str | None:
     """The command that a command line runs, if it names one of this app's commands and asks for nothing else of
     the app as a whole (its help, its version, shell completion): the first argument that is not an option."""
-    names = {_command_name(info) for info in app.registered_commands}
-    at = 0
-    while at < len(arguments):
-        argument = arguments[at]
-        if argument in GLOBAL_OPTIONS_WITH_VALUES:
-            at += 2
-        elif argument.startswith("--db=") or argument == "--no-pager":
-            at += 1
-        else:
-            return argument if argument in names else None
-    return None
+    options, name = _leading_options(arguments)
+    if any(option != "--db" and (option, value) != ("--no-pager", None) for option, value in options):
+        return None
+    return name if name in {_command_name(info) for info in app.registered_commands} else None
 
 
 def _command_name(info: typer.models.CommandInfo) -> str | None:

@@ -427,12 +427,10 @@ class IndexedSnapshot(Snapshot):
             except _NotAsIndexed:
                 return None
 
-        results = []
-        for found in in_parts(part, len(rows[0])):
-            if found is None:  # a record not where the index says: nothing read through it is used
-                yield from self._instead().every_in_parts(work)
-                return
-            results.append(found[0])
+        results = _all_parts(part, len(rows[0]))
+        if results is None:  # a record not where the index says: nothing read through it is used
+            yield from self._instead().every_in_parts(work)
+            return
         yield from results
 
     def _file_order(self) -> tuple[list[str], list[str], array[int]] | None:
@@ -533,12 +531,7 @@ class IndexedSnapshot(Snapshot):
             except IndexDoubt:
                 return None
 
-        results = []
-        for found in in_parts(part, len(order)):
-            if found is None:
-                return None
-            results.append(found[0])
-        return results
+        return _all_parts(part, len(order))
 
     def close(self) -> None:
         os.close(self.descriptor)
@@ -1413,6 +1406,17 @@ class Store:
             self._journal.drop(entry.path)
             return
         self._commit(snapshot, JournalStep(changes, undoing=entry))
+
+
+def _all_parts(part: Callable[[int, int], tuple[_Result] | None], count: int) -> list[_Result] | None:
+    """Each part's result, in order (see `parallel.in_parts`), where `part` gives it in a tuple; None as soon as one
+    gives None (the other processes are then stopped)."""
+    results = []
+    for found in in_parts(part, count):
+        if found is None:
+            return None
+        results.append(found[0])
+    return results
 
 
 def _holds(path: Path, inode: int) -> bool:

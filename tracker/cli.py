@@ -55,6 +55,7 @@ from tracker.model import (
     shows_anything,
     sorted_commitments,
     successor_loop,
+    surrogate_in,
     utc_timestamp,
 )
 from tracker.store import (
@@ -2359,7 +2360,7 @@ def _typed_title(typed: str) -> str:
     title = typed.strip()
     if not shows_anything(title):
         raise InvalidInputError(_TITLE_SHOWS_NOTHING)
-    if _lone_surrogate(title):
+    if surrogate_in(title):
         raise InvalidInputError(f"the title {_NOT_UNICODE}")
     if len(title) > TITLE_MAX:
         raise InvalidInputError(f"the title has {len(title)} characters; give 1 to {TITLE_MAX}")
@@ -2376,18 +2377,9 @@ def _typed_actors(typed: str) -> list[str]:
         raise InvalidInputError("give at least one actor")
     if not all(map(shows_anything, actors)):
         raise InvalidInputError(_ACTOR_SHOWS_NOTHING)
-    if any(map(_lone_surrogate, actors)):
+    if any(map(surrogate_in, actors)):
         raise InvalidInputError(f"an actor's name {_NOT_UNICODE}")
     return actors
-
-
-def _lone_surrogate(text: str) -> bool:
-    """Whether typed text holds a lone surrogate: what Python makes of a byte that is not UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _typed_due(typed: str, statement: Statement) -> str | None:

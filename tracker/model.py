@@ -804,7 +804,7 @@ def _event_date_problems(dates: list[tuple[int, str]], source_date: str, bound: 
     return problems
 
 
-def _surrogate_in(text: str) -> bool:
+def surrogate_in(text: str) -> bool:
     """Whether a text holds a lone surrogate: the one thing UTF-8 cannot encode (faster than a pattern, which would
     also take a millisecond of start-up to compile)."""
     try:
@@ -817,7 +817,7 @@ def _surrogate_in(text: str) -> bool:
 def _holds_surrogate(value: Any) -> bool:
     """Whether any text in `value` (keys too), whatever its shape, holds a lone surrogate."""
     if isinstance(value, str):
-        return _surrogate_in(value)
+        return surrogate_in(value)
     if isinstance(value, dict):
         return any(_holds_surrogate(key) or _holds_surrogate(item) for key, item in value.items())
     return isinstance(value, list) and any(_holds_surrogate(item) for item in value)
@@ -831,7 +831,7 @@ def has_surrogate(commitment: dict[str, Any]) -> bool:
     for event in commitment["history"]:
         texts.append(event["note"])
         texts += event["evidence"]
-    return _surrogate_in("\n".join(texts))
+    return surrogate_in("\n".join(texts))
 
 
 # --- changes ----------------------------------------------------------------------------------------------------

@@ -351,6 +351,65 @@ def test_csv_export_of_every_commitment_is_that_of_a_filter_that_keeps_them_all(
         assert every.stdout.count("\n") > 18
 
 
+_JSON_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(codec="utf-8"))
+)
+_JSON_VALUES = st.recursive(
+    _JSON_LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    head=st.dictionaries(st.text(max_size=5).filter(lambda key: key != "rows"), _JSON_VALUES, max_size=3),
+    items=st.lists(_JSON_VALUES, max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=8), max_size=4),
+)
+def test_items_written_ahead_make_the_document_written_whole(
+    head: dict[str, object], items: list[object], cuts: list[int]
+) -> None:
+    """A report's rows written as JSON in its parts' processes, then put in their place, give the bytes that
+    writing the whole report at once gives (controls escaped as `json_text` escapes them), and read back whole."""
+    from tracker import render
+
+    bounds = [0, *sorted(min(cut, len(items)) for cut in cuts), len(items)]
+    parts = [items[start:stop] for start, stop in itertools.pairwise(bounds)]
+    written = [render.json_items(part) for part in parts]
+    assert all(each is not None for each in written)
+    chunks = [each for each in written if each is not None]
+    assert [render.read_items(each) for each in chunks] == parts
+    whole = {**head, "rows": items}
+    expected = render.json_text(whole).encode("utf-8")
+    assert b"".join(render.json_pieces({**head, "rows": []}, chunks)) == expected
+    assert json.loads(expected) == json.loads(json.dumps(whole))
+
+
+def test_items_written_ahead_are_read_back_where_orjson_cannot_write_the_rest(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    from tracker import render
+
+    rows = [{"id": "a", "title": "caf\u00e9 \u0085"}, {"id": "b", "score": 0.3333}]
+    assert render.json_items([{"title": "lone \ud800"}]) is None  # the caller keeps those rows as they are
+    chunks = [render.json_items(rows[:1]), b"", render.json_items(rows[1:])]
+    assert None not in chunks
+    written = [each for each in chunks if each is not None]
+    for head in ({"note": "lone \ud800", "rows": []}, {"n": 2**70, "rows": []}, {"plain": "text", "rows": []}):
+        whole = {**head, "rows": rows}
+        expected = (render.json_text(whole) + "\n").encode("utf-8", "surrogatepass")
+        assert b"".join([*render.json_pieces(head, written), b"\n"]) == expected
+        render.print_json(head, written)
+        assert capsysbinary.readouterr().out == expected
+    with pytest.raises(ValueError, match="empty array"):
+        render.json_pieces({"rows": [], "last": 1}, written)
+
+
 def test_pieces_and_json_on_stdout_are_escaped_whether_written_as_bytes_or_as_text(
     capsysbinary: pytest.CaptureFixture[bytes],
 ) -> None:

@@ -458,6 +458,9 @@ def test_a_report_worked_out_in_parts_is_the_one_worked_out_in_one(
         assert found.exit_code == 0, found.stderr
         assert len(four_parts) == forked + 3
         assert found.stdout == expected.stdout
+        written = isolated_environment.parent / f"report.{form}"
+        assert run("report", *dates, "--format", form, "--output", str(written)).exit_code == 0
+        assert written.read_text(encoding="utf-8") == expected.stdout
     figures = json.loads(serial["json"].stdout)
     assert figures["total"] == 54
     if dates == ["--as-of", "2021-06-30"]:

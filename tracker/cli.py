@@ -1613,6 +1613,30 @@ def _report_page(
     return report_html(figures, document, card, full)
 
 
+def _rows_written(work: Callable[[list[Summary]], dict[str, Any]], summaries: list[Summary]) -> dict[str, Any]:
+    """`work`, a `report.report_part`, with the part's per-commitment rows written as JSON already (see
+    `render.json_items`) in the process that works the part out, unless a row waits for an earlier event's note
+    (filled in by `merge_report`) or orjson cannot write them."""
+    part = work(summaries)
+    if not part["earlier"] and (written := render.json_items(part["table"])) is not None:
+        part["table"] = written
+    return part
+
+
+def _rows_apart(parts: list[dict[str, Any]]) -> list[bytes]:
+    """The rows that each part of a report wrote as JSON (see `_rows_written`), taken out of the parts (their tables
+    left empty) where every part wrote its own; else none, and those written are read back into their parts."""
+    written = [part["table"] for part in parts if isinstance(part["table"], bytes)]
+    if len(written) == len(parts):
+        for part in parts:
+            part["table"] = []
+        return written
+    for part in parts:
+        if isinstance(part["table"], bytes):
+            part["table"] = render.read_items(part["table"])
+    return []
+
+
 @app.command()
 def report(
     context: typer.Context,
@@ -1660,11 +1684,16 @@ def report(
     target = store.output_target(output, force) if output is not None else None
     filters = _filters(pillar=pillar, actor=actor, kinds=kind, source=source)
     page = ""
+    rows: list[bytes] = []  # the per-commitment table's rows, written as JSON already
     with store.reading() as snapshot:
         details: Callable[[list[str]], Iterable[Commitment]] = snapshot.get_each
         if filters == Filters() and chosen is not ReportFormat.HTML:  # every commitment: worked out in parts
             work = functools.partial(report_part, as_of=day, known_on=known_on)
-            figures = merge_report(list(snapshot.summaries_in_parts(work)), day, details, known_on)
+            if chosen is ReportFormat.JSON:
+                work = functools.partial(_rows_written, work)
+            parts = list(snapshot.summaries_in_parts(work))
+            rows = _rows_apart(parts)
+            figures = merge_report(parts, day, details, known_on)
         else:
             commitments = snapshot.select(filters, day)
             if chosen is ReportFormat.HTML:  # the page shows every commitment whole: each is read once, for both
@@ -1676,18 +1705,21 @@ def report(
     if target is not None:
         from tracker.formats import report_markdown, write_export
 
-        document = {
-            ReportFormat.HTML: lambda: page,
-            ReportFormat.MARKDOWN: lambda: report_markdown(figures),
-            ReportFormat.JSON: lambda: render.json_text(figures) + "\n",
-            ReportFormat.TEXT: lambda: render.plain_text(render.report_view(figures, plain=True)),
-        }[chosen]()
-        write_export(target, [document.encode("utf-8", "surrogatepass")])
+        if chosen is ReportFormat.JSON:
+            pieces = [*render.json_pieces(figures, rows), b"\n"]
+        else:
+            document = {
+                ReportFormat.HTML: lambda: page,
+                ReportFormat.MARKDOWN: lambda: report_markdown(figures),
+                ReportFormat.TEXT: lambda: render.plain_text(render.report_view(figures, plain=True)),
+            }[chosen]()
+            pieces = [document.encode("utf-8", "surrogatepass")]
+        write_export(target, pieces)
         render.print_notice(f"wrote the report ({chosen.value}) to {output}")
     elif chosen is ReportFormat.HTML:
         render.print_html(page)
     elif chosen is ReportFormat.JSON:
-        render.print_json(figures)
+        render.print_json(figures, rows)
     elif chosen is ReportFormat.MARKDOWN:
         from tracker.formats import report_markdown
 

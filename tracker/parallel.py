@@ -11,6 +11,7 @@ the same way.
 
 from __future__ import annotations
 
+import fcntl
 import marshal
 import os
 import signal
@@ -23,6 +24,7 @@ from tracker.errors import DatabaseError
 
 PER_PART = 10_000  # the fewest records worth a process of their own
 MOST_PARTS = 8
+_PIPE_SIZE = 1 << 20  # Linux's default limit for a process without privileges
 
 
 def _cores() -> int:
@@ -108,6 +110,8 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, 
         reading, writing = os.pipe()
     except OSError:
         return None
+    with suppress(OSError):  # a larger buffer than the 64 KiB a pipe starts with: a part's result may be megabytes
+        fcntl.fcntl(writing, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     try:
         pid = os.fork()
     except OSError:

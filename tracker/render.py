@@ -109,8 +109,8 @@ def _nothing_to_escape(piece: bytes) -> bool:
 def json_text(value: Any) -> str:
     """Pretty JSON whose strings cannot carry terminal controls: those JSON leaves raw are escaped as \\uXXXX.
     orjson writes it (the standard library's indenting encoder is pure Python, and slow on a large file) unless it
-    cannot: an integer past 64 bits, a key that is not a string. (Every float shown is finite: the rules refuse
-    others in the data, and figures are means of scores.)"""
+    cannot: an integer past 64 bits, a key that is not a string, a lone surrogate. (Every float shown is finite: the
+    rules refuse others in the data, and figures are means of scores.)"""
     import orjson
 
     try:
@@ -120,6 +120,70 @@ def json_text(value: Any) -> str:
     import json  # only for what orjson does not write
 
     return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def json_items(items: Sequence[Any]) -> bytes | None:
+    """The items of an array written as JSON ahead of the document that holds them (in another process, say): the
+    UTF-8 of orjson, without the brackets, laid out as `json_text` lays out the items of an array that is the value
+    of a key of the document's top object (b"" for none). None where orjson cannot write them (see `json_text`).
+    `print_json` and `json_pieces` take them; `read_items` reads them back."""
+    if not items:
+        return b""
+    import orjson
+
+    try:
+        document = orjson.dumps(items, option=orjson.OPT_INDENT_2)
+    except TypeError:
+        return None
+    # b'[\n  {\n    "id": ...\n  }\n]': the items one level deeper, as they stand in the top object
+    return document[len(b"[\n  ") : -len(b"\n]")].replace(b"\n", b"\n  ")
+
+
+def read_items(written: bytes) -> list[Any]:
+    """The items that `json_items` wrote."""
+    import orjson
+
+    return cast("list[Any]", orjson.loads(b"[" + written + b"]"))
+
+
+def json_pieces(value: dict[str, Any], items: Sequence[bytes] = ()) -> list[bytes]:
+    """`json_text(value)` in UTF-8, in pieces, where the value of the last key of `value` is an array left empty,
+    whose items are written already (see `json_items`), each in turn of `items`."""
+    document = _json_bytes(value, items)
+    if document is None:
+        return [json_text(_with_items(value, items)).encode("utf-8", "surrogatepass")]
+    return [piece if _nothing_to_escape(piece) else json_safe(piece.decode("utf-8")).encode() for piece in document]
+
+
+def _json_bytes(value: Any, items: Sequence[bytes] = ()) -> list[bytes] | None:
+    """orjson's JSON of `value` (the value of its last key's empty array holding `items`: see `json_pieces`) in
+    pieces; None where orjson cannot write it."""
+    import orjson
+
+    try:
+        document = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    except TypeError:
+        return None
+    written = [each for each in items if each]
+    if not written:
+        return [document]
+    if not document.endswith(_EMPTY_LAST):
+        raise ValueError("the items written ahead belong in an empty array, the value of the top object's last key")
+    pieces = [document[: -len(_EMPTY_LAST)], b"[\n    "]
+    for number, each in enumerate(written):
+        pieces += [b",\n    ", each] if number else [each]
+    return [*pieces, b"\n  ]\n}"]
+
+
+_EMPTY_LAST = b"[]\n}"
+
+
+def _with_items(value: dict[str, Any], items: Sequence[bytes]) -> dict[str, Any]:
+    """`value` with the items written ahead (see `json_pieces`) read back into the array they belong in."""
+    if not any(items):
+        return value
+    last = next(reversed(value))
+    return {**value, last: [item for each in items if each for item in read_items(each)]}
 
 
 def json_safe(document: str) -> str:
@@ -324,23 +388,16 @@ def print_line(message: str) -> None:
     _plain(sys.stdout, safe(message))
 
 
-def print_json(value: Any) -> None:
+def print_json(value: Any, items: Sequence[bytes] = ()) -> None:
     """`json_text` and a newline to stdout; orjson's own bytes, where they hold nothing to escape (all ASCII, no
-    DEL) and stdout takes ASCII as it is, so that a large document is neither decoded nor encoded again."""
-    import orjson
-
-    stream = _ascii_stdout()
-    try:
-        document = orjson.dumps(value, option=orjson.OPT_INDENT_2) if stream is not None else None
-    except TypeError:
-        document = None
-    if stream is None or document is None or not _nothing_to_escape(document):
-        text = json_text(value) if document is None else json_safe(document.decode("utf-8"))
-        _plain(sys.stdout, _json_for_stdout(text, _stdout_is_utf8()))
+    DEL) and stdout takes ASCII as it is, so that a large document is neither decoded nor encoded again. `items`:
+    those of the array that is the value of the last key of `value`, written already (see `json_pieces`)."""
+    document = _json_bytes(value, items) if _ascii_stdout() is not None else None
+    if document is not None:
+        write_pieces([*document, b"\n"])
         return
-    stream.write(document)
-    stream.write(b"\n")
-    stream.flush()
+    text = json_text(_with_items(value, items))
+    _plain(sys.stdout, _json_for_stdout(text, _stdout_is_utf8()))
 
 
 def _ascii_stdout() -> IO[bytes] | None:

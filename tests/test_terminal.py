@@ -365,3 +365,45 @@ def test_the_question_to_confirm_shows_when_stdout_is_a_file(db_path: Path, tmp_
     assert with_answer.rstrip().endswith("[y/N]:")  # the whole question, its last space too
     assert out.read_text(encoding="utf-8") == ""  # nothing of the question (not even a space), asked twice
     assert db_path.read_bytes() == before
+
+
+def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(db_path: Path, tmp_path: Path) -> None:
+    """`tracker remove ID 2>/dev/null` on a terminal: the question goes to the terminal itself (/dev/tty), as git
+    asks, not into stderr where nobody sees it; the answer is read, and a refusal still changes nothing."""
+    log = tmp_path / "errors.log"
+    before = db_path.read_bytes()
+    for answer, code in ((b"maybe\rn\r", 1), (b"y\r", 0)):
+        controller, terminal = os.openpty()
+        with log.open("w") as errors:
+            process = subprocess.Popen(
+                [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
+                stdin=terminal,
+                stdout=terminal,
+                stderr=errors,
+                env={**os.environ, "TERM": "xterm-256color"},
+                start_new_session=True,  # a session of its own, whose controlling terminal is this one
+                preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+            )
+        os.close(terminal)
+        screen = b""
+        while b"[y/N]" not in screen and select.select([controller], [], [], 30)[0]:
+            screen += os.read(controller, 4096)
+        os.write(controller, answer)
+        while select.select([controller], [], [], 5)[0]:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        assert process.wait(timeout=30) == code
+        os.close(controller)
+        shown = screen.decode("utf-8", "replace")
+        assert "Remove rcep-signing" in shown, shown
+        assert "[y/N]:" not in log.read_text(encoding="utf-8")
+        if code == 1:
+            assert "'maybe' is not an answer" in shown
+            assert db_path.read_bytes() == before
+    listed = [tracker_executable(), "--db", str(db_path), "list"]
+    assert "rcep-signing" not in subprocess.run(listed, capture_output=True, text=True, check=True).stdout

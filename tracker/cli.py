@@ -783,22 +783,39 @@ def _confirm(question: str, yes: bool) -> None:
         return
     if not _stdin_is_terminal():
         raise UsageProblem("not on a terminal, so nobody can confirm; pass --yes to go ahead")
-    while True:
-        with _prompting(sys.stderr):  # on stderr: stdout may be a file
-            answer = _answer_on_stderr(f"{render.safe(question)} [y/N]: ").strip().lower()
-        if answer in ("y", "yes"):
-            return
-        if answer in ("", "n", "no"):
-            raise typer.Abort()
-        sys.stderr.write(f"'{render.safe(answer)}' is not an answer: type y (yes) or n (no)\n")
+    with _asking() as stream:
+        while True:
+            with _prompting(stream):
+                answer = _answer(stream, f"{render.safe(question)} [y/N]: ").strip().lower()
+            if answer in ("y", "yes"):
+                return
+            if answer in ("", "n", "no"):
+                raise typer.Abort()
+            stream.write(f"'{render.safe(answer)}' is not an answer: type y (yes) or n (no)\n")
 
 
-def _answer_on_stderr(prompt: str) -> str:
-    """The line typed after `prompt`, which goes to stderr, all of it (Click's prompts write their last character
-    to stdout, which may be a file). Ctrl-C or Ctrl-D: typer.Abort, as Click's."""
+@contextmanager
+def _asking() -> Iterator[TextIO]:
+    """Where a question goes: stderr (stdout may be a file), or, where stderr is not a terminal (`2>/dev/null`, `2>
+    log`), the process's terminal itself, as git and ssh ask, so that the question is seen."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        yield sys.stderr
+        return
     try:
-        sys.stderr.write(prompt)
-        sys.stderr.flush()
+        terminal = open("/dev/tty", "w", encoding=sys.stdin.encoding, errors="backslashreplace")  # noqa: SIM115
+    except (OSError, LookupError, TypeError):  # none (a daemon, Windows): stderr, as before
+        yield sys.stderr
+        return
+    with terminal:
+        yield terminal
+
+
+def _answer(stream: TextIO, prompt: str) -> str:
+    """The line typed after `prompt`, which goes to `stream` (not stdout), all of it (Click's prompts write their
+    last character to stdout, which may be a file). Ctrl-C or Ctrl-D: typer.Abort, as Click's."""
+    try:
+        stream.write(prompt)
+        stream.flush()
         line = sys.stdin.readline()
     except KeyboardInterrupt:
         raise typer.Abort() from None  # Ctrl-C (still its context: see TrackerGroup.main)

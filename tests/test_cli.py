@@ -295,6 +295,7 @@ def test_a_file_that_is_not_a_database_is_refused_in_one_line(
 
 def test_version_and_help_with_examples(run: Run) -> None:
     assert run("--version").stdout == f"tracker {__version__}\n"
+    assert run("-V").stdout == f"tracker {__version__}\n"
     for command in ("list", "show", "init", "update", "add", "remove", "undo", "report", "export", "import"):
         result = run(command, "--help")
         assert result.exit_code == 0
@@ -1246,3 +1247,13 @@ def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytes
     assert errors.getvalue() == ""
     monkeypatch.setattr("sys.stdout", None)  # closed before the start, and nothing wrote to it
     assert exit_status(0) == 0
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("LIST", "'list'"), ("Update", "'update'"), ("lsit", "'list'")])
+def test_a_command_in_other_capitals_or_misspelt_is_named(run: Run, db_path: Path, typed: str, meant: str) -> None:
+    before = db_path.read_bytes()
+    result = run(typed)
+    assert result.exit_code == 2
+    assert f"No such command '{typed}'. Did you mean {meant}" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == before

@@ -562,7 +562,7 @@ def test_the_options_before_a_command_that_take_a_value_are_known() -> None:
     with_values = {name for param in group.params if not getattr(param, "is_flag", True) for name in param.opts}
     assert with_values == GLOBAL_OPTIONS_WITH_VALUES
     flags = {name for param in group.params if getattr(param, "is_flag", False) for name in param.opts}
-    assert flags - {"--version", "--install-completion", "--show-completion"} == {"--no-pager"}
+    assert flags - {"--version", "-V", "--install-completion", "--show-completion"} == {"--no-pager"}
 
 
 def test_the_installed_command_still_knows_every_command(run_installed: Invoke, db_path: Path) -> None:

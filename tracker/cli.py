@@ -138,6 +138,17 @@ class TrackerGroup(TyperGroup):
             render.silence(sys.stdout)
             raise typer.Exit(0) from None  # see `_failed_after_any_change`
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """Typer's, which suggests commands spelt like an unknown one; and one in other capitals (`LIST`) too."""
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as error:  # Click's UsageError: "No such command 'LIST'."
+            typed = args[0] if args else ""
+            message = getattr(error, "message", None)
+            if isinstance(message, str) and "Did you mean" not in message and typed.lower() in self.commands:
+                error.message = f"{message.rstrip('.')}. Did you mean {typed.lower()!r}?"
+            raise
+
     def format_epilog(self, ctx: Any, formatter: Any) -> None:
         """After the list of commands, one example of each, taken from its own help, so they cannot drift."""
         examples = []
@@ -275,7 +286,7 @@ def main(
         ),
     ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """Track diplomatic commitments: what was promised, what happened since, with dated evidence.

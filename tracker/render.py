@@ -131,12 +131,14 @@ def json_items(items: Sequence[Any]) -> bytes | None:
         return b""
     import orjson
 
-    try:
-        document = orjson.dumps(items, option=orjson.OPT_INDENT_2)
+    try:  # laid out in a top object, as they stand in the document (no new line to indent afterwards)
+        document = orjson.dumps({"": items}, option=orjson.OPT_INDENT_2)
     except TypeError:
         return None
-    # b'[\n  {\n    "id": ...\n  }\n]': the items one level deeper, as they stand in the top object
-    return document[len(b"[\n  ") : -len(b"\n]")].replace(b"\n", b"\n  ")
+    return document[len(_ITEMS_BEFORE) : -len(_ITEMS_AFTER)]
+
+
+_ITEMS_BEFORE, _ITEMS_AFTER = b'{\n  "": [\n    ', b"\n  ]\n}"
 
 
 def read_items(written: bytes) -> list[Any]:

@@ -42,8 +42,16 @@ def on_screen(
         [tracker_executable(), *args], stdin=terminal, stdout=terminal, stderr=terminal, env=environment
     )
     os.close(terminal)
+    output = drained(controller)
+    os.close(controller)
+    code = process.wait(timeout=30)
+    return code, _ESCAPE.sub("", output.decode("utf-8", "replace").replace("\r\n", "\n"))
+
+
+def drained(controller: int, seconds: float = 30) -> bytes:
+    """All that a pseudo-terminal shows until the command on it has finished (or shows nothing for `seconds`)."""
     output = b""
-    while select.select([controller], [], [], 30)[0]:
+    while select.select([controller], [], [], seconds)[0]:
         try:
             chunk = os.read(controller, 65536)
         except OSError:  # the other end closed: the command has finished
@@ -51,9 +59,7 @@ def on_screen(
         if not chunk:
             break
         output += chunk
-    os.close(controller)
-    code = process.wait(timeout=30)
-    return code, _ESCAPE.sub("", output.decode("utf-8", "replace").replace("\r\n", "\n"))
+    return output
 
 
 def whole_on_a_line(commitment_id: str, screen: str) -> bool:
@@ -389,14 +395,7 @@ def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(db_path: 
         while b"[y/N]" not in screen and select.select([controller], [], [], 30)[0]:
             screen += os.read(controller, 4096)
         os.write(controller, answer)
-        while select.select([controller], [], [], 5)[0]:
-            try:
-                chunk = os.read(controller, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            screen += chunk
+        screen += drained(controller)
         assert process.wait(timeout=30) == code
         os.close(controller)
         shown = screen.decode("utf-8", "replace")

@@ -267,3 +267,29 @@ def _float_free(value: Any) -> bool:
     if isinstance(value, list):
         return all(map(_float_free, value))
     return True
+
+
+def test_a_lone_surrogate_in_any_text_of_a_record_is_refused_by_both_checks() -> None:
+    """Every string of a record (an event's `recorded_by` too), given a lone surrogate, makes the record invalid,
+    for the quick check and for the one that names problems: the canonical encoder cannot write it."""
+    recorded = copy.deepcopy(BUNDLED[0])
+    recorded["history"][0]["recorded_by"] = "analyst"
+    assert is_valid(recorded, future_bound())
+    records = [recorded, *BUNDLED[1:], *GENERATED[:40]]
+    checked: set[tuple[Any, ...]] = set()
+    for record in records:
+        for path in paths(record):
+            value = record
+            for step in path:
+                value = value[step]
+            if not isinstance(value, str):
+                continue
+            broken = copy.deepcopy(record)
+            parent = broken
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = value + "\ud800"
+            assert not is_valid(broken, future_bound()), path
+            assert any("not Unicode" in problem for problem in commitment_problems(broken)), path
+            checked.add(tuple(step if isinstance(step, str) else 0 for step in path))
+    assert ("history", 0, "recorded_by") in checked

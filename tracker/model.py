@@ -829,8 +829,9 @@ def has_surrogate(commitment: dict[str, Any]) -> bool:
     texts = [commitment["title"], commitment["summary"], commitment["quote"], source["document"], source["file"] or ""]
     texts += commitment["actors"]
     for event in commitment["history"]:
-        texts.append(event["note"])
+        texts += [event["note"], event.get("recorded_by") or "", event.get("by") or ""]
         texts += event["evidence"]
+        texts += event.get("actors") or []
     return surrogate_in("\n".join(texts))
 
 

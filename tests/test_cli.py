@@ -490,6 +490,20 @@ def test_remove_needs_yes_off_a_terminal_and_undo_brings_it_back(run: Run, db_pa
     assert db_path.read_bytes() == original
 
 
+def test_a_question_nobody_would_see_is_not_asked(run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stdin a terminal, but stderr not one and no terminal to write the question to: refused, as off a terminal."""
+    import tracker.cli
+
+    monkeypatch.setattr(tracker.cli, "_stdin_is_terminal", lambda: True)
+    original = db_path.read_bytes()
+    refused = run("remove", "rcep", input="y\n")
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "tracker: error: stderr is not a terminal, so nobody would see the question; pass --yes to go on\n"
+    )
+    assert db_path.read_bytes() == original
+
+
 def test_update_report_undo_report_round_trip(run: Run, db_path: Path) -> None:
     before = json.loads(run("report", "--format", "json", "--as-of", "2021-06-30").stdout)
     assert before["score"] == {"mean": 0.0, "percent": 50.0, "assessed": 3}
@@ -1249,7 +1263,9 @@ def test_output_that_cannot_be_written_at_the_end_is_an_error(monkeypatch: pytes
     assert exit_status(0) == 0
 
 
-@pytest.mark.parametrize(("typed", "meant"), [("LIST", "'list'"), ("Update", "'update'"), ("lsit", "'list'")])
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("LIST", "'list'?"), ("Update", "'update'?"), ("Report", "'report'?"), ("lsit", "'list'?")]
+)
 def test_a_command_in_other_capitals_or_misspelt_is_named(run: Run, db_path: Path, typed: str, meant: str) -> None:
     before = db_path.read_bytes()
     result = run(typed)

@@ -4,6 +4,7 @@ screen, the pager, and shell completion from the database."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
@@ -373,13 +374,19 @@ def test_the_question_to_confirm_shows_when_stdout_is_a_file(db_path: Path, tmp_
     assert db_path.read_bytes() == before
 
 
-def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(db_path: Path, tmp_path: Path) -> None:
-    """`tracker remove ID 2>/dev/null` on a terminal: the question goes to the terminal itself (/dev/tty), as git
-    asks, not into stderr where nobody sees it; the answer is read, and a refusal still changes nothing."""
+@pytest.mark.parametrize("controlling", ["the same", "none", "another"])
+def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(
+    db_path: Path, tmp_path: Path, controlling: str
+) -> None:
+    """`tracker remove ID 2>/dev/null` on a terminal: the question goes to the terminal the answer is read from,
+    not into stderr where nobody sees it, whatever the process's controlling terminal is (the same, none as under
+    setsid, or another); the answer is read, and a refusal still changes nothing."""
     log = tmp_path / "errors.log"
     before = db_path.read_bytes()
     for answer, code in ((b"maybe\rn\r", 1), (b"y\r", 0)):
         controller, terminal = os.openpty()
+        other_controller, other = os.openpty()
+        control = {"the same": terminal, "none": None, "another": other}[controlling]
         with log.open("w") as errors:
             process = subprocess.Popen(
                 [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
@@ -387,10 +394,12 @@ def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(db_path: 
                 stdout=terminal,
                 stderr=errors,
                 env={**os.environ, "TERM": "xterm-256color"},
-                start_new_session=True,  # a session of its own, whose controlling terminal is this one
-                preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+                start_new_session=True,  # a session of its own, with the controlling terminal chosen here
+                pass_fds=(terminal, other),
+                preexec_fn=None if control is None else functools.partial(fcntl.ioctl, control, termios.TIOCSCTTY, 0),
             )
         os.close(terminal)
+        os.close(other)
         screen = b""
         while b"[y/N]" not in screen and select.select([controller], [], [], 30)[0]:
             screen += os.read(controller, 4096)
@@ -398,6 +407,7 @@ def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(db_path: 
         screen += drained(controller)
         assert process.wait(timeout=30) == code
         os.close(controller)
+        os.close(other_controller)
         shown = screen.decode("utf-8", "replace")
         assert "Remove rcep-signing" in shown, shown
         assert "[y/N]:" not in log.read_text(encoding="utf-8")

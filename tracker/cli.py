@@ -139,14 +139,14 @@ class TrackerGroup(TyperGroup):
             raise typer.Exit(0) from None  # see `_failed_after_any_change`
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        """Typer's, which suggests commands spelt like an unknown one; and one in other capitals (`LIST`) too."""
+        """Typer's, which suggests commands spelt like an unknown one; one in other capitals (`Report`) alone."""
         try:
             return super().resolve_command(ctx, args)
         except typer.TyperException as error:  # Click's UsageError: "No such command 'LIST'."
             typed = args[0] if args else ""
             message = getattr(error, "message", None)
-            if isinstance(message, str) and "Did you mean" not in message and typed.lower() in self.commands:
-                error.message = f"{message.rstrip('.')}. Did you mean {typed.lower()!r}?"
+            if isinstance(message, str) and typed.lower() in self.commands:  # that one, not those spelt alike
+                error.message = f"{message.partition('. Did you mean')[0].rstrip('.')}. Did you mean {typed.lower()!r}?"
             raise
 
     def format_epilog(self, ctx: Any, formatter: Any) -> None:
@@ -808,16 +808,16 @@ def _confirm(question: str, yes: bool) -> None:
 @contextmanager
 def _asking() -> Iterator[TextIO]:
     """Where a question goes: stderr (stdout may be a file), or, where stderr is not a terminal (`2>/dev/null`, `2>
-    log`), the process's terminal itself, as git and ssh ask, so that the question is seen."""
+    log`), the terminal the answer is read from, so that the question is seen (as git asks on the terminal). A
+    UsageProblem where it cannot be written to: a question nobody sees is not asked."""
     if sys.stderr is not None and sys.stderr.isatty():
         yield sys.stderr
         return
-    try:
-        terminal = open("/dev/tty", "w", encoding=sys.stdin.encoding, errors="backslashreplace")  # noqa: SIM115
-    except (OSError, LookupError, TypeError):  # none (a daemon, Windows): stderr, as before
-        yield sys.stderr
-        return
-    with terminal:
+    try:  # never made the controlling terminal of a process that has none (as under setsid)
+        descriptor = os.open(os.ttyname(sys.stdin.fileno()), os.O_WRONLY | os.O_NOCTTY)
+    except (OSError, AttributeError, ValueError):
+        raise UsageProblem("stderr is not a terminal, so nobody would see the question; pass --yes to go on") from None
+    with open(descriptor, "w", encoding=sys.stdin.encoding, errors="backslashreplace") as terminal:
         yield terminal
 
 

@@ -11,7 +11,6 @@ the same way.
 
 from __future__ import annotations
 
-import fcntl
 import marshal
 import os
 import signal
@@ -110,6 +109,8 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, 
         reading, writing = os.pipe()
     except OSError:
         return None
+    import fcntl  # here, not at the top: parts are made on Linux only, and Windows has no fcntl
+
     with suppress(OSError):  # a larger buffer than the 64 KiB a pipe starts with: a part's result may be megabytes
         fcntl.fcntl(writing, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     try:

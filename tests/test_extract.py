@@ -219,6 +219,10 @@ def test_amounts(words: str, expected: dict[str, Any] | None) -> None:
         ("They will meet next year.", ("2021-12-31", False)),
         ("They will work together for the next five years.", ("2025-09-09", False)),
         ("They will implement the commitments made at the Summit in 2019.", (None, False)),
+        ("They will finish it within 7979 years.", ("9999-09-09", False)),
+        ("They will finish it within 7980 years.", (None, False)),  # past the last year a date can have
+        (f"They will finish it within {'9' * 5000} years.", (None, False)),
+        ("They will finish it within \u0663 years.", ("2023-09-09", False)),  # an Arabic-Indic three
     ],
 )
 def test_due_dates_with_a_statement_date(sentence: str, expected: tuple[str | None, bool]) -> None:

@@ -270,6 +270,8 @@ def test_a_failure_after_the_register_write_adds_nothing_and_the_file_is_reused(
             "there is no candidate 7; the candidates are numbered 1 to 6",
         ),
         (["--date", "2021-06-08", "--add", "--pick", "1,x"], "is not a list of candidate numbers"),
+        (["--date", "2021-06-08", "--add", "--pick", "\u00b2"], "is not a list of candidate numbers"),
+        (["--date", "2021-06-08", "--add", "--pick", "9" * 5000], "is not a list of candidate numbers"),
         (["--date", "2021-06-08", "--add", "--pick", "1", "--format", "json"], "leave out --format and --explain"),
     ],
 )

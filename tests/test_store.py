@@ -673,3 +673,15 @@ def test_a_journal_that_cannot_take_a_change_stops_it_before_the_data_changes(st
         store.init(force=True)
     assert store.path.read_bytes() == original
     assert not list(store.path.parent.glob("*.bak"))
+
+
+@pytest.mark.parametrize("key", ["\u00b2", "\u2460", "\u0661\u0662", "9" * 5000, "0", "18446744073709551616", "-1"])
+def test_a_document_id_that_is_not_a_whole_number_of_ascii_digits_is_refused(key: str) -> None:
+    """TinyDB's document ids are whole numbers: a key of other digits (superscripts, circled, Arabic-Indic), of more
+    digits than a number may have, or out of range names the key, never a failure of the reader."""
+    document = json.loads(bundled_text())
+    table = document["commitments"]
+    first = next(iter(table))
+    table[key] = table.pop(first)
+    with pytest.raises(DatabaseError, match="is not a whole number"):
+        parse_database(json.dumps(document, ensure_ascii=False), "test.json")

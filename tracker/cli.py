@@ -259,6 +259,7 @@ def _standard_stream(value: str) -> int | None:
         parts[:-1] in (["dev", "fd"], ["proc", "self", "fd"], ["proc", "thread-self", "fd"])
         and parts[-1].isascii()
         and parts[-1].isdigit()
+        and len(parts[-1]) <= 9
     ):
         return int(parts[-1]) if int(parts[-1]) in (1, 2) else None
     return None
@@ -2199,7 +2200,9 @@ def _check_pick(value: str | None) -> str | None:
     if value is None:
         return None
     parts = [part.strip() for part in value.split(",")]
-    if not parts or not all(part.isdigit() and int(part) >= 1 for part in parts):
+    if not parts or not all(
+        part.isascii() and part.isdigit() and 0 < len(part) <= 18 and int(part) >= 1 for part in parts
+    ):
         raise typer.BadParameter(f"'{value}' is not a list of candidate numbers; give e.g. 1,3,5")
     return value
 

@@ -775,8 +775,9 @@ def due_date(sentence: str, statement_date: date | None) -> tuple[str | None, bo
         if statement_date is None:
             return None, True
         count = relative["count"] or relative["count2"]
-        years = int(count) if count.isdigit() else _NUMBER_WORDS[count.lower()]
-        return _add_years(statement_date, years), False
+        years = _NUMBER_WORDS[count.lower()] if not count.isdecimal() else int(count) if len(count) <= 4 else None
+        if years is not None and statement_date.year + years <= _LAST_YEAR:  # not "within 99999 years"
+            return _add_years(statement_date, years), False
     if _YEAR_END.search(sentence):
         return (None, True) if statement_date is None else (f"{statement_date.year}-12-31", False)
     if _NEXT_YEAR.search(sentence):
@@ -788,6 +789,9 @@ def _month_end(year: int, month: int) -> str:
     import calendar
 
     return date(year, month, calendar.monthrange(year, month)[1]).isoformat()
+
+
+_LAST_YEAR = date.max.year
 
 
 def _add_years(start: date, years: int) -> str:

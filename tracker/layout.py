@@ -407,7 +407,7 @@ def parse_document(text: str, origin: str) -> tuple[dict[str, dict[str, Any]], i
     seen: set[str] = set()
     bound = future_bound()
     for position, (key, record) in enumerate(table.items(), start=1):
-        if not key.isdigit() or not 0 < int(key) < 1 << 64:
+        if not (key.isascii() and key.isdigit() and len(key) <= 20) or not 0 < int(key) < 1 << 64:
             raise DatabaseError(f"{origin}: document id {key!r} is not a whole number, as TinyDB needs")
         problems = [] if is_valid(record, bound) else commitment_problems(record)  # the first is quicker
         if problems:

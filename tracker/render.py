@@ -217,7 +217,7 @@ def console() -> Console:
 
 def _zero(name: str) -> bool:
     value = os.environ.get(name, "")
-    return value.isdigit() and int(value) == 0
+    return value != "" and value.strip("0") == ""  # "0", or "00": never int() of what the environment holds
 
 
 def tolerant_streams() -> None:

@@ -499,7 +499,7 @@ def test_a_question_nobody_would_see_is_not_asked(run: Run, db_path: Path, monke
     refused = run("remove", "rcep", input="y\n")
     assert refused.exit_code == 2
     assert refused.stderr == (
-        "tracker: error: stderr is not a terminal, so nobody would see the question; pass --yes to go on\n"
+        "tracker: error: the question cannot be shown on the terminal stdin is; pass --yes to go on\n"
     )
     assert db_path.read_bytes() == original
 
@@ -1272,4 +1272,25 @@ def test_a_command_in_other_capitals_or_misspelt_is_named(run: Run, db_path: Pat
     assert result.exit_code == 2
     assert f"No such command '{typed}'. Did you mean {meant}" in result.stderr
     assert result.stderr.count("\n") == 1
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"TRACKER_USER": "ab\udcff"}, "TRACKER_USER holds bytes that are not UTF-8; set it to a name in UTF-8"),
+        (
+            {"TRACKER_USER": "", "LOGNAME": "ab\udcff"},
+            "the user name in the environment is not UTF-8; set TRACKER_USER to a name in UTF-8",
+        ),
+    ],
+)
+def test_a_user_name_that_is_not_utf8_is_named_as_the_problem(
+    run: Run, db_path: Path, env: dict[str, str], said: str
+) -> None:
+    """Bytes that are not UTF-8 in the name an event is recorded by: the variable is the problem, not the data."""
+    before = db_path.read_bytes()
+    refused = run("update", "rcep", "--note", "Checked.", env=env)
+    assert refused.exit_code == 2
+    assert refused.stderr == f"tracker: error: {said}\n"
     assert db_path.read_bytes() == before

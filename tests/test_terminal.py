@@ -374,13 +374,14 @@ def test_the_question_to_confirm_shows_when_stdout_is_a_file(db_path: Path, tmp_
     assert db_path.read_bytes() == before
 
 
+@pytest.mark.parametrize("stderr", ["a file", "another terminal"])
 @pytest.mark.parametrize("controlling", ["the same", "none", "another"])
 def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(
-    db_path: Path, tmp_path: Path, controlling: str
+    db_path: Path, tmp_path: Path, controlling: str, stderr: str
 ) -> None:
     """`tracker remove ID 2>/dev/null` on a terminal: the question goes to the terminal the answer is read from,
-    not into stderr where nobody sees it, whatever the process's controlling terminal is (the same, none as under
-    setsid, or another); the answer is read, and a refusal still changes nothing."""
+    not into stderr where nobody sees it (a file, or another terminal), whatever the process's controlling terminal
+    is (the same, none as under setsid, or another); the answer is read, and a refusal still changes nothing."""
     log = tmp_path / "errors.log"
     before = db_path.read_bytes()
     for answer, code in ((b"maybe\rn\r", 1), (b"y\r", 0)):
@@ -392,7 +393,7 @@ def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(
                 [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
                 stdin=terminal,
                 stdout=terminal,
-                stderr=errors,
+                stderr=errors if stderr == "a file" else other,
                 env={**os.environ, "TERM": "xterm-256color"},
                 start_new_session=True,  # a session of its own, with the controlling terminal chosen here
                 pass_fds=(terminal, other),
@@ -406,13 +407,59 @@ def test_the_question_shows_on_the_terminal_when_stderr_goes_elsewhere(
         os.write(controller, answer)
         screen += drained(controller)
         assert process.wait(timeout=30) == code
+        elsewhere = drained(other_controller, 1).decode("utf-8", "replace") + log.read_text(encoding="utf-8")
         os.close(controller)
         os.close(other_controller)
         shown = screen.decode("utf-8", "replace")
         assert "Remove rcep-signing" in shown, shown
-        assert "[y/N]:" not in log.read_text(encoding="utf-8")
+        assert "[y/N]:" not in elsewhere
         if code == 1:
             assert "'maybe' is not an answer" in shown
             assert db_path.read_bytes() == before
     listed = [tracker_executable(), "--db", str(db_path), "list"]
     assert "rcep-signing" not in subprocess.run(listed, capture_output=True, text=True, check=True).stdout
+
+
+def test_a_question_is_refused_where_stdin_is_a_terminal_s_other_end_and_answers_stdin_cannot_read_are_not_answers(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """stdin the controlling side of a pseudo-terminal (whose name opens a new one): the question could be shown to
+    nobody, so it is not asked (exit 2). Bytes that stdin's encoding cannot read are asked again, not a failure."""
+    before = db_path.read_bytes()
+    controller, terminal = os.openpty()
+    with (tmp_path / "errors.log").open("w") as errors:
+        refused = subprocess.run(
+            [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
+            stdin=controller,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            timeout=30,
+            check=False,
+            start_new_session=True,
+        )
+    os.close(controller)
+    os.close(terminal)
+    assert refused.returncode == 2
+    said = (tmp_path / "errors.log").read_text(encoding="utf-8")
+    assert said == "tracker: error: the question cannot be shown on the terminal stdin is; pass --yes to go on\n"
+    controller, terminal = os.openpty()
+    process = subprocess.Popen(
+        [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env={**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "ascii"},
+    )
+    os.close(terminal)
+    screen = b""
+    while b"[y/N]" not in screen and select.select([controller], [], [], 30)[0]:
+        screen += os.read(controller, 4096)
+    os.write(controller, "\u00e9\r".encode() + b"\xff\rn\r")
+    screen += drained(controller)
+    assert process.wait(timeout=30) == 1
+    os.close(controller)
+    shown = screen.decode("utf-8", "replace")
+    assert shown.count("is not an answer: type y (yes) or n (no)") == 2, shown
+    assert "internal error" not in shown
+    assert "aborted; nothing was changed" in shown
+    assert db_path.read_bytes() == before

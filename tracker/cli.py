@@ -375,11 +375,16 @@ def _recorded_by() -> str | None:
 
     name = os.environ.get("TRACKER_USER", "").strip()
     if name:
+        if surrogate_in(name):
+            raise UsageProblem("TRACKER_USER holds bytes that are not UTF-8; set it to a name in UTF-8")
         return name
     try:
-        return getpass.getuser() or None
+        name = getpass.getuser()
     except (KeyError, OSError):
         return None
+    if surrogate_in(name):  # from LOGNAME or USER
+        raise UsageProblem("the user name in the environment is not UTF-8; set TRACKER_USER to a name in UTF-8")
+    return name or None
 
 
 def _successor(store: Store, by: str, commitment_id: str) -> str:
@@ -808,29 +813,54 @@ def _confirm(question: str, yes: bool) -> None:
 
 @contextmanager
 def _asking() -> Iterator[TextIO]:
-    """Where a question goes: stderr (stdout may be a file), or, where stderr is not a terminal (`2>/dev/null`, `2>
-    log`), the terminal the answer is read from, so that the question is seen (as git asks on the terminal). A
-    UsageProblem where it cannot be written to: a question nobody sees is not asked."""
-    if sys.stderr is not None and sys.stderr.isatty():
+    """Where a question goes: the terminal the answer is read from (stdin). stderr where it is that terminal (stdout
+    may be a file); else that terminal opened by its name (`2>/dev/null`, `2>log`, or stderr on another terminal),
+    never made the controlling terminal of a process that has none (as under setsid). A UsageProblem where it cannot
+    be: a question nobody sees is not asked."""
+    if _same_terminal(sys.stderr, sys.stdin):
         yield sys.stderr
         return
-    try:  # never made the controlling terminal of a process that has none (as under setsid)
-        descriptor = os.open(os.ttyname(sys.stdin.fileno()), os.O_WRONLY | os.O_NOCTTY)
+    try:
+        name = os.ttyname(sys.stdin.fileno())
+        if os.path.basename(name) == "ptmx":  # stdin is a pseudo-terminal's other end: opening it makes a new one
+            raise OSError(name)
+        descriptor = os.open(name, os.O_WRONLY | os.O_NOCTTY)
     except (OSError, AttributeError, ValueError):
-        raise UsageProblem("stderr is not a terminal, so nobody would see the question; pass --yes to go on") from None
+        raise UsageProblem("the question cannot be shown on the terminal stdin is; pass --yes to go on") from None
     with open(descriptor, "w", encoding=sys.stdin.encoding, errors="backslashreplace") as terminal:
         yield terminal
 
 
+def _same_terminal(stream: TextIO | None, other: TextIO | None) -> bool:
+    try:
+        return bool(
+            stream is not None
+            and other is not None
+            and stream.isatty()
+            and os.fstat(stream.fileno()).st_rdev == os.fstat(other.fileno()).st_rdev
+        )
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
 def _answer(stream: TextIO, prompt: str) -> str:
     """The line typed after `prompt`, which goes to `stream` (not stdout), all of it (Click's prompts write their
-    last character to stdout, which may be a file). Ctrl-C or Ctrl-D: typer.Abort, as Click's."""
+    last character to stdout, which may be a file); bytes that stdin's encoding cannot read are shown as U+FFFD.
+    Ctrl-C, Ctrl-D or a terminal gone (hung up, closed): typer.Abort, as Click's."""
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        with suppress(ValueError, LookupError):
+            reconfigure(errors="replace")
     try:
         stream.write(prompt)
         stream.flush()
         line = sys.stdin.readline()
     except KeyboardInterrupt:
         raise typer.Abort() from None  # Ctrl-C (still its context: see TrackerGroup.main)
+    except UnicodeError:  # an encoding that cannot read any answer (UTF-16 with no byte order mark)
+        raise UsageProblem(f"an answer cannot be read in stdin's encoding ({sys.stdin.encoding}); pass --yes") from None
+    except OSError:
+        raise typer.Abort() from None
     if not line:
         raise typer.Abort()  # Ctrl-D
     return line.removesuffix("\n")

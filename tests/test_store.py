@@ -685,3 +685,21 @@ def test_a_document_id_that_is_not_a_whole_number_of_ascii_digits_is_refused(key
     table[key] = table.pop(first)
     with pytest.raises(DatabaseError, match="is not a whole number"):
         parse_database(json.dumps(document, ensure_ascii=False), "test.json")
+
+
+@pytest.mark.parametrize(
+    ("meta", "named"),
+    [
+        ({"1": {"schema_version": 3, "note": "kept?"}}, "'note'"),
+        ({"1": {"schema_version": 3}, "2": {"x": 1}}, "'2'"),
+        ({"1": {"schema_version": 3, "x\ud800": 1}}, "'x\\\\ud800'"),
+    ],
+)
+def test_what_the_meta_table_holds_beside_the_schema_version_is_refused_not_dropped(
+    meta: dict[str, Any], named: str
+) -> None:
+    """The next write would rewrite `_meta` with the schema version alone: anything else there is named, not lost."""
+    document = json.loads(bundled_text())
+    document["_meta"] = meta
+    with pytest.raises(DatabaseError, match=f"the table '_meta' holds {named}, which this tracker does not keep"):
+        parse_database(json.dumps(document), "test.json")

@@ -401,6 +401,13 @@ def parse_document(text: str, origin: str) -> tuple[dict[str, dict[str, Any]], i
     if unknown or document.get("_default"):
         extra = ", ".join(sorted(unknown)) or "_default"
         raise DatabaseError(f"{origin} has table(s) this tracker does not keep: {extra} (only '{TABLE}')")
+    meta = document[META]
+    if set(meta) != {META_DOCUMENT} or set(meta[META_DOCUMENT]) != {"schema_version"}:
+        strangers = sorted({*meta} - {META_DOCUMENT}) or sorted({*meta[META_DOCUMENT]} - {"schema_version"})
+        raise DatabaseError(
+            f"{origin}: the table '{META}' holds {', '.join(map(repr, strangers))}, which this tracker does not keep "
+            f"(only the schema version, in document '{META_DOCUMENT}')"
+        )
     table = document.get(TABLE, {})
     if not isinstance(table, dict):
         raise DatabaseError(f"{origin}: the table '{TABLE}' is not an object of documents keyed by document id")

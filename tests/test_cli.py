@@ -1281,7 +1281,7 @@ def test_a_command_in_other_capitals_or_misspelt_is_named(run: Run, db_path: Pat
         ({"TRACKER_USER": "ab\udcff"}, "TRACKER_USER holds bytes that are not UTF-8; set it to a name in UTF-8"),
         (
             {"TRACKER_USER": "", "LOGNAME": "ab\udcff"},
-            "the user name in the environment is not UTF-8; set TRACKER_USER to a name in UTF-8",
+            "LOGNAME holds bytes that are not UTF-8; set TRACKER_USER to a name in UTF-8",
         ),
     ],
 )

@@ -229,6 +229,12 @@ def test_due_dates_with_a_statement_date(sentence: str, expected: tuple[str | No
     assert due_date(sentence, date(2020, 9, 9)) == expected
 
 
+@pytest.mark.parametrize("sentence", ["They will meet next year.", "They will work for the next five years."])
+def test_no_due_date_after_the_last_day_a_date_can_have(sentence: str) -> None:
+    assert due_date(sentence, date(9999, 12, 31)) == (None, False)
+    assert due_date(sentence, date(9990, 1, 1))[0] is not None
+
+
 def test_relative_due_dates_need_the_statement_date(run: Any, tmp_path: Path) -> None:
     assert due_date("They will meet next year.", None) == (None, True)
     statement = tmp_path / "s.txt"

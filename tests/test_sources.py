@@ -271,7 +271,7 @@ def test_a_failure_after_the_register_write_adds_nothing_and_the_file_is_reused(
         ),
         (["--date", "2021-06-08", "--add", "--pick", "1,x"], "is not a list of candidate numbers"),
         (["--date", "2021-06-08", "--add", "--pick", "\u00b2"], "is not a list of candidate numbers"),
-        (["--date", "2021-06-08", "--add", "--pick", "9" * 5000], "is not a list of candidate numbers"),
+        (["--date", "2021-06-08", "--add", "--pick", "9" * 5000], f"'{'9' * 40}...' is not a list of candidate"),
         (["--date", "2021-06-08", "--add", "--pick", "1", "--format", "json"], "leave out --format and --explain"),
     ],
 )

@@ -687,19 +687,25 @@ def test_a_document_id_that_is_not_a_whole_number_of_ascii_digits_is_refused(key
         parse_database(json.dumps(document, ensure_ascii=False), "test.json")
 
 
+@pytest.mark.parametrize("old", [None, "schema-v2.json"], ids=["current", "version 2"])
 @pytest.mark.parametrize(
-    ("meta", "named"),
+    ("extra", "named"),
     [
-        ({"1": {"schema_version": 3, "note": "kept?"}}, "'note'"),
-        ({"1": {"schema_version": 3}, "2": {"x": 1}}, "'2'"),
-        ({"1": {"schema_version": 3, "x\ud800": 1}}, "'x\\\\ud800'"),
+        ({"1": {"note": "kept?"}}, "'note'"),
+        ({"2": {"x": 1}}, "'2'"),
+        ({"1": {"x\ud800": 1}}, "'x\\\\ud800'"),
+        ({str(number): {} for number in range(2, 12)}, "'10', '11', '2' and 7 more"),
     ],
 )
 def test_what_the_meta_table_holds_beside_the_schema_version_is_refused_not_dropped(
-    meta: dict[str, Any], named: str
+    old: str | None, extra: dict[str, Any], named: str
 ) -> None:
-    """The next write would rewrite `_meta` with the schema version alone: anything else there is named, not lost."""
-    document = json.loads(bundled_text())
-    document["_meta"] = meta
+    """The next write (or the upgrade of an older file) would rewrite `_meta` with the schema version alone:
+    anything else there is named, not lost."""
+    text = bundled_text() if old is None else (Path(__file__).parent / "data" / old).read_text(encoding="utf-8")
+    document = json.loads(text)
+    meta = document["_meta"]
+    for key, fields in extra.items():
+        meta[key] = {**meta.get(key, {}), **fields}
     with pytest.raises(DatabaseError, match=f"the table '_meta' holds {named}, which this tracker does not keep"):
         parse_database(json.dumps(document), "test.json")

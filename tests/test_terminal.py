@@ -443,6 +443,22 @@ def test_a_question_is_refused_where_stdin_is_a_terminal_s_other_end_and_answers
     said = (tmp_path / "errors.log").read_text(encoding="utf-8")
     assert said == "tracker: error: the question cannot be shown on the terminal stdin is; pass --yes to go on\n"
     controller, terminal = os.openpty()
+    other_controller, other = os.openpty()
+    refused = subprocess.run(  # stderr the other end of a pseudo-terminal too: every such end is the same device
+        [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
+        stdin=controller,
+        stdout=subprocess.DEVNULL,
+        stderr=other_controller,
+        timeout=30,
+        check=False,
+        start_new_session=True,
+    )
+    assert refused.returncode == 2
+    assert b"the question cannot be shown on the terminal stdin is" in drained(other, 1)
+    for each in (controller, terminal, other_controller, other):
+        os.close(each)
+    assert db_path.read_bytes() == before
+    controller, terminal = os.openpty()
     process = subprocess.Popen(
         [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
         stdin=terminal,

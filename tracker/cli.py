@@ -382,8 +382,9 @@ def _recorded_by() -> str | None:
         name = getpass.getuser()
     except (KeyError, OSError):
         return None
-    if surrogate_in(name):  # from LOGNAME or USER
-        raise UsageProblem("the user name in the environment is not UTF-8; set TRACKER_USER to a name in UTF-8")
+    if surrogate_in(name):  # from the first of these that is set, as getpass looks (the password database is text)
+        variable = next((each for each in ("LOGNAME", "USER", "LNAME", "USERNAME") if os.environ.get(each)), "")
+        raise UsageProblem(f"{variable} holds bytes that are not UTF-8; set TRACKER_USER to a name in UTF-8")
     return name or None
 
 
@@ -817,16 +818,26 @@ def _asking() -> Iterator[TextIO]:
     may be a file); else that terminal opened by its name (`2>/dev/null`, `2>log`, or stderr on another terminal),
     never made the controlling terminal of a process that has none (as under setsid). A UsageProblem where it cannot
     be: a question nobody sees is not asked."""
+    cannot = UsageProblem("the question cannot be shown on the terminal stdin is; pass --yes to go on")
+    ttyname = getattr(os, "ttyname", None)
+    if ttyname is None:  # Windows: stdin's terminal is the console, where stderr shows if it is a terminal
+        if sys.stderr is None or not sys.stderr.isatty():
+            raise cannot
+        yield sys.stderr
+        return
+    try:
+        name = ttyname(sys.stdin.fileno())
+    except (OSError, AttributeError, ValueError):
+        raise cannot from None
+    if os.path.basename(name) == "ptmx":  # a pseudo-terminal's other end: whoever sees it is a program, not a person
+        raise cannot
     if _same_terminal(sys.stderr, sys.stdin):
         yield sys.stderr
         return
     try:
-        name = os.ttyname(sys.stdin.fileno())
-        if os.path.basename(name) == "ptmx":  # stdin is a pseudo-terminal's other end: opening it makes a new one
-            raise OSError(name)
         descriptor = os.open(name, os.O_WRONLY | os.O_NOCTTY)
-    except (OSError, AttributeError, ValueError):
-        raise UsageProblem("the question cannot be shown on the terminal stdin is; pass --yes to go on") from None
+    except OSError:
+        raise cannot from None
     with open(descriptor, "w", encoding=sys.stdin.encoding, errors="backslashreplace") as terminal:
         yield terminal
 
@@ -2233,7 +2244,8 @@ def _check_pick(value: str | None) -> str | None:
     if not parts or not all(
         part.isascii() and part.isdigit() and 0 < len(part) <= 18 and int(part) >= 1 for part in parts
     ):
-        raise typer.BadParameter(f"'{value}' is not a list of candidate numbers; give e.g. 1,3,5")
+        shown = value if len(value) <= 40 else f"{value[:40]}..."
+        raise typer.BadParameter(f"'{shown}' is not a list of candidate numbers; give e.g. 1,3,5")
     return value
 
 

@@ -757,7 +757,13 @@ def due_date(sentence: str, statement_date: date | None) -> tuple[str | None, bo
     """(the due date the sentence sets or None, whether it named a relative time that needs the statement date).
 
     "in 2020" or "by 2027" is the end of that year, "by March 2021" the end of that month, "2021-2025" the end of
-    2025; "later in the year", "next year" and "for the next five years" count from the statement date."""
+    2025; "later in the year", "next year" and "for the next five years" count from the statement date. None where
+    that would be after the last day a date can have (9999-12-31)."""
+    due, relative = _due_date(sentence, statement_date)
+    return (due if due is None or len(due) == len("9999-12-31") else None), relative
+
+
+def _due_date(sentence: str, statement_date: date | None) -> tuple[str | None, bool]:
     for match in _BY_DATE.finditer(sentence):
         if _PAST_MARK.search(sentence[: match.start()][-60:]):
             continue

@@ -396,18 +396,12 @@ def parse_document(text: str, origin: str) -> tuple[dict[str, dict[str, Any]], i
         document = strictjson.loads(text)
     except strictjson.JSONProblem as problem:
         raise DatabaseError(f"{origin} is not a tracker database: {problem}") from None
+    _check_meta(document, origin)  # before an upgrade, which writes the table anew
     document, version = upgrade(document, origin, doc_id)
     unknown = set(document) - {META, TABLE, "_default"}
     if unknown or document.get("_default"):
         extra = ", ".join(sorted(unknown)) or "_default"
         raise DatabaseError(f"{origin} has table(s) this tracker does not keep: {extra} (only '{TABLE}')")
-    meta = document[META]
-    if set(meta) != {META_DOCUMENT} or set(meta[META_DOCUMENT]) != {"schema_version"}:
-        strangers = sorted({*meta} - {META_DOCUMENT}) or sorted({*meta[META_DOCUMENT]} - {"schema_version"})
-        raise DatabaseError(
-            f"{origin}: the table '{META}' holds {', '.join(map(repr, strangers))}, which this tracker does not keep "
-            f"(only the schema version, in document '{META_DOCUMENT}')"
-        )
     table = document.get(TABLE, {})
     if not isinstance(table, dict):
         raise DatabaseError(f"{origin}: the table '{TABLE}' is not an object of documents keyed by document id")
@@ -423,6 +417,21 @@ def parse_document(text: str, origin: str) -> tuple[dict[str, dict[str, Any]], i
             raise DatabaseError(f"{origin}: id '{record['id']}' appears more than once")
         seen.add(record["id"])
     return {META: document[META], TABLE: table}, version
+
+
+def _check_meta(document: Any, origin: str) -> None:
+    """DatabaseError if the table `_meta` holds anything beside the schema version, which a write would drop (its
+    shape is `migrations.version_of`'s to check)."""
+    meta = document.get(META) if isinstance(document, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get(META_DOCUMENT), dict):
+        return
+    strangers = sorted({*meta} - {META_DOCUMENT}) or sorted({*meta[META_DOCUMENT]} - {"schema_version"})
+    if strangers:
+        named = ", ".join(map(repr, strangers[:3])) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
+        raise DatabaseError(
+            f"{origin}: the table '{META}' holds {named}, which this tracker does not keep (only the schema version, "
+            f"in document '{META_DOCUMENT}')"
+        )
 
 
 def parse_database(text: str, origin: str) -> list[Commitment]:

@@ -426,38 +426,26 @@ def test_a_question_is_refused_where_stdin_is_a_terminal_s_other_end_and_answers
     """stdin the controlling side of a pseudo-terminal (whose name opens a new one): the question could be shown to
     nobody, so it is not asked (exit 2). Bytes that stdin's encoding cannot read are asked again, not a failure."""
     before = db_path.read_bytes()
-    controller, terminal = os.openpty()
-    with (tmp_path / "errors.log").open("w") as errors:
-        refused = subprocess.run(
-            [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
-            stdin=controller,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            timeout=30,
-            check=False,
-            start_new_session=True,
-        )
-    os.close(controller)
-    os.close(terminal)
-    assert refused.returncode == 2
-    said = (tmp_path / "errors.log").read_text(encoding="utf-8")
-    assert said == "tracker: error: the question cannot be shown on the terminal stdin is; pass --yes to go on\n"
-    controller, terminal = os.openpty()
-    other_controller, other = os.openpty()
-    refused = subprocess.run(  # stderr the other end of a pseudo-terminal too: every such end is the same device
-        [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
-        stdin=controller,
-        stdout=subprocess.DEVNULL,
-        stderr=other_controller,
-        timeout=30,
-        check=False,
-        start_new_session=True,
-    )
-    assert refused.returncode == 2
-    assert b"the question cannot be shown on the terminal stdin is" in drained(other, 1)
-    for each in (controller, terminal, other_controller, other):
-        os.close(each)
-    assert db_path.read_bytes() == before
+    log = tmp_path / "errors.log"
+    for stderr in ("a file", "another terminal's other end"):  # every such end is one device, as stdin's
+        controller, terminal = os.openpty()
+        other_controller, other = os.openpty()
+        with log.open("w") as errors:
+            refused = subprocess.run(
+                [tracker_executable(), "--db", str(db_path), "remove", "rcep"],
+                stdin=controller,
+                stdout=subprocess.DEVNULL,
+                stderr=errors if stderr == "a file" else other_controller,
+                timeout=30,
+                check=False,
+                start_new_session=True,
+            )
+        said = log.read_text(encoding="utf-8").encode() + drained(other, 1)
+        for each in (controller, terminal, other_controller, other):
+            os.close(each)
+        assert refused.returncode == 2
+        assert b"tracker: error: the question cannot be shown on the terminal stdin is; pass --yes to go on" in said
+        assert db_path.read_bytes() == before
     controller, terminal = os.openpty()
     process = subprocess.Popen(
         [tracker_executable(), "--db", str(db_path), "remove", "rcep"],

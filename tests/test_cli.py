@@ -1294,3 +1294,20 @@ def test_a_user_name_that_is_not_utf8_is_named_as_the_problem(
     assert refused.exit_code == 2
     assert refused.stderr == f"tracker: error: {said}\n"
     assert db_path.read_bytes() == before
+
+
+def test_an_error_about_a_name_of_a_hundred_thousand_characters_stays_a_short_line(run: Run, db_path: Path) -> None:
+    """A hostile file's table named with 200,000 characters: the error says what is wrong and what would be valid,
+    in one line of about a thousand characters, the middle left out and counted."""
+    document = json.loads(db_path.read_text(encoding="utf-8"))
+    document["A" * 200_000] = {}
+    db_path.write_text(json.dumps(document), encoding="utf-8")
+    before = db_path.read_bytes()
+    refused = run("list")
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1
+    assert len(refused.stderr) < 1100
+    assert refused.stderr.startswith(f"tracker: error: {db_path} has table(s) this tracker does not keep: AAA")
+    assert "characters left out] AAA" in refused.stderr
+    assert refused.stderr.endswith("AAA (only 'commitments')\n")
+    assert db_path.read_bytes() == before

@@ -235,6 +235,18 @@ def test_no_due_date_after_the_last_day_a_date_can_have(sentence: str) -> None:
     assert due_date(sentence, date(9990, 1, 1))[0] is not None
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("They will meet next year.", "0002-12-31"),
+        ("They will meet later in the year.", "0001-12-31"),
+        ("They will work for the next five years.", "0006-01-01"),
+    ],
+)
+def test_due_dates_in_the_first_years_have_four_digits(sentence: str, expected: str) -> None:
+    assert due_date(sentence, date(1, 1, 1)) == (expected, False)
+
+
 def test_relative_due_dates_need_the_statement_date(run: Any, tmp_path: Path) -> None:
     assert due_date("They will meet next year.", None) == (None, True)
     statement = tmp_path / "s.txt"

@@ -775,7 +775,7 @@ def _due_date(sentence: str, statement_date: date | None) -> tuple[str | None, b
     for match in _YEAR_RANGE.finditer(sentence):
         year = int(match["year"])
         if statement_date is None or year >= statement_date.year:
-            return f"{year}-12-31", False
+            return _year_end(year), False
     relative = _NEXT_YEARS.search(sentence)
     if relative:
         if statement_date is None:
@@ -785,10 +785,16 @@ def _due_date(sentence: str, statement_date: date | None) -> tuple[str | None, b
         if years is not None and statement_date.year + years <= _LAST_YEAR:  # not "within 99999 years"
             return _add_years(statement_date, years), False
     if _YEAR_END.search(sentence):
-        return (None, True) if statement_date is None else (f"{statement_date.year}-12-31", False)
+        return (None, True) if statement_date is None else (_year_end(statement_date.year), False)
     if _NEXT_YEAR.search(sentence):
-        return (None, True) if statement_date is None else (f"{statement_date.year + 1}-12-31", False)
+        return (None, True) if statement_date is None else (_year_end(statement_date.year + 1), False)
     return None, False
+
+
+def _year_end(year: int) -> str:
+    """The last day of a year, as ISO writes it (four digits: year 1 is 0001); past 9999, longer, which `due_date`
+    leaves out."""
+    return f"{year:04d}-12-31"
 
 
 def _month_end(year: int, month: int) -> str:

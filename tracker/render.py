@@ -334,9 +334,21 @@ _errors_said = [0]  # how many error lines this command has printed (see `said_a
 
 
 def print_error(message: str) -> None:
-    """One line on standard error: `tracker: error: ...`."""
+    """One line on standard error: `tracker: error: ...`, of at most about ERROR_MOST characters: the middle of a
+    longer one (a name of a hundred thousand characters from a hostile file) is left out, and says how much."""
     _errors_said[0] += 1
-    _said(f"tracker: error: {safe(message)}")
+    _said(f"tracker: error: {shortened(safe(message))}")
+
+
+ERROR_MOST = 1000
+
+
+def shortened(line: str, most: int = ERROR_MOST) -> str:
+    """`line`, or its start and end with what is left out between them counted, if it is longer than `most`."""
+    if len(line) <= most:
+        return line
+    head, tail = most * 3 // 4, most // 5
+    return f"{line[:head]} [{len(line) - head - tail} characters left out] {line[-tail:]}"
 
 
 def end_terminal_line() -> None:

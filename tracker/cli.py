@@ -2241,9 +2241,7 @@ def _check_pick(value: str | None) -> str | None:
     if value is None:
         return None
     parts = [part.strip() for part in value.split(",")]
-    if not parts or not all(
-        part.isascii() and part.isdigit() and 0 < len(part) <= 18 and int(part) >= 1 for part in parts
-    ):
+    if not parts or not all(part.isascii() and part.isdigit() and len(part) <= 18 and int(part) >= 1 for part in parts):
         shown = value if len(value) <= 40 else f"{value[:40]}..."
         raise typer.BadParameter(f"'{shown}' is not a list of candidate numbers; give e.g. 1,3,5")
     return value

@@ -1275,6 +1275,24 @@ def test_a_command_in_other_capitals_or_misspelt_is_named(run: Run, db_path: Pat
     assert db_path.read_bytes() == before
 
 
+def test_a_user_name_from_the_account_database_that_is_not_utf8_says_where_it_came_from(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No variable names the user: the name comes from the system's account database, which is then named."""
+    import getpass
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "ab\udcff")
+    env = {"TRACKER_USER": "", "LOGNAME": "", "USER": "", "LNAME": "", "USERNAME": ""}
+    before = db_path.read_bytes()
+    refused = run("update", "rcep", "--note", "Checked.", env=env)
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "tracker: error: your user name in the system's account database holds bytes that are not UTF-8; "
+        "set TRACKER_USER to a name in UTF-8\n"
+    )
+    assert db_path.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("env", "said"),
     [

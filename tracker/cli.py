@@ -382,9 +382,12 @@ def _recorded_by() -> str | None:
         name = getpass.getuser()
     except (KeyError, OSError):
         return None
-    if surrogate_in(name):  # from the first of these that is set, as getpass looks (the password database is text)
-        variable = next((each for each in ("LOGNAME", "USER", "LNAME", "USERNAME") if os.environ.get(each)), "")
-        raise UsageProblem(f"{variable} holds bytes that are not UTF-8; set TRACKER_USER to a name in UTF-8")
+    if surrogate_in(name):  # from the first of these that is set, as getpass looks, else the account database
+        where = next(
+            (each for each in ("LOGNAME", "USER", "LNAME", "USERNAME") if os.environ.get(each)),
+            "your user name in the system's account database",
+        )
+        raise UsageProblem(f"{where} holds bytes that are not UTF-8; set TRACKER_USER to a name in UTF-8")
     return name or None
 
 

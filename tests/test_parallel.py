@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,6 +115,45 @@ def test_an_error_in_this_process_ends_the_others(four_parts: list[int]) -> None
 
     with pytest.raises(DatabaseError, match=r"^here$"):
         list(in_parts(failing_here, 10))
+
+
+def test_a_lead_makes_the_first_part_larger_and_the_parts_still_cover_every_record_once(
+    four_parts: list[int],
+) -> None:
+    assert tracker.parallel.part_bounds(10, 4) == [0, 2, 5, 7, 10]
+    assert tracker.parallel.part_bounds(100_000, 2, 0.15) == [0, 53_488, 100_000]
+    assert tracker.parallel.part_bounds(7, 1, 0.15) == [0, 7]
+    for count, parts, lead in [(20, 2, 0.15), (1_000_003, 8, 0.15), (40, 4, 0.5), (999, 3, 0.0)]:
+        bounds = tracker.parallel.part_bounds(count, parts, lead)
+        sizes = [stop - start for start, stop in itertools.pairwise(bounds)]
+        assert (bounds[0], bounds[-1], len(sizes)) == (0, count, parts)
+        assert sizes[0] >= max(sizes[1:])
+        assert min(sizes) > 0
+    found = list(in_parts(lambda start, stop: list(range(start, stop)), 40, lead=0.5))
+    assert [len(part) for part in found] == [13, 9, 9, 9]
+    assert [number for part in found for number in part] == list(range(40))
+
+
+def test_a_copy_writes_a_large_result_and_ends_before_this_process_reads_it(four_parts: list[int]) -> None:
+    """A copy's result is written where it need not wait for this process to read it (a pipe holds 64 KiB to
+    1 MiB): each copy ends while this process is still at work on its own part."""
+    parent = os.getpid()
+
+    def ended(pid: int) -> bool:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"  # a zombie: ended, not yet waited for
+
+    def large(start: int, stop: int) -> bytes:
+        if os.getpid() == parent:
+            deadline = time.monotonic() + 20
+            while not all(map(ended, four_parts)) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert all(map(ended, four_parts)), "a copy did not end before its result was read"
+        return bytes([start]) * (4 << 20)
+
+    found = list(in_parts(large, 8))
+    assert [part[:1] * len(part) == part and len(part) == 4 << 20 for part in found] == [True] * 4
+    assert [part[0] for part in found] == [0, 2, 4, 6]
 
 
 def test_few_records_or_one_core_are_one_part(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -341,6 +341,24 @@ def test_a_crafted_index_whose_summary_names_another_id_is_not_shown(run: Run, d
     assert not store.index_path.exists()  # dropped, to be written anew
 
 
+def test_a_crafted_index_that_repeats_a_commitment_is_not_shown(run: Run, db_path: Path) -> None:
+    """A row and summary repeated in place of the next (each well formed, its CRC right): `list` and the report read
+    the file instead, and show each commitment once."""
+    store = Store(db_path)
+
+    def repeat(index: Index) -> tuple[Any, ...]:
+        ids, summaries = list(index.ids), list(index.summaries)
+        ids[1], summaries[1] = ids[0], summaries[0]
+        return index.keys, ids, index.spans, summaries
+
+    _forge_index(store, repeat)
+    ids = sorted(c["id"] for c in load(db_path)["commitments"])
+    assert sorted(row.split("\t")[0] for row in run("list").stdout.splitlines()[1:]) == ids
+    _forge_index(store, repeat)
+    report = json.loads(run("report", "--format", "json").stdout)
+    assert [row["id"] for row in report["commitments"]] == ids
+
+
 def test_every_one_bit_error_in_a_packed_summary_is_caught() -> None:
     from tracker.index import IndexDoubt, pack_summary, unpack_summary
     from tracker.layout import parse_database

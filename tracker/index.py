@@ -115,7 +115,7 @@ def unpack_summary(packed: bytes, expected_id: str) -> Summary:
         raise IndexDoubt("a summary cannot be read") from None
     if type(values) is not tuple or len(values) != len(SUMMARY_FIELDS):
         raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
-    summary: dict[str, Any] = dict(zip(SUMMARY_FIELDS, values, strict=True))
+    summary: dict[str, Any] = dict(zip(SUMMARY_FIELDS, values, strict=False))  # as many: checked above
     try:
         if not _well_formed(summary):
             raise IndexDoubt(f"the summary of {expected_id!r} is not one the tracker wrote")
@@ -523,6 +523,21 @@ class IndexFile:
         self._rows = keys, ids
         return self._rows
 
+    def ids(self) -> list[str]:
+        """Every id, in file order; IndexDoubt unless each is there once (the keys are not read: see `rows`)."""
+        if self._rows is not None:
+            return self._rows[1]
+        raw = self.read(self.sections[0], ROW * self.count)
+        try:
+            ids = [
+                cid.rstrip(b"\x00").decode("ascii") for (cid,) in struct.iter_unpack(f"{KEY_WIDTH}x{ID_WIDTH}s", raw)
+            ]
+        except UnicodeDecodeError:
+            raise IndexDoubt("a row of the index is not text") from None
+        if len(set(ids)) != len(ids):
+            raise IndexDoubt("an id is in the index twice")
+        return ids
+
     def sorted_ids(self) -> list[str]:
         """Every id, sorted; IndexDoubt unless they are."""
         raw = self.read(self.sections[2], ID_WIDTH * self.count)
@@ -559,14 +574,17 @@ class IndexFile:
 
     def packed_summaries(self) -> list[bytes]:
         """Every packed summary, in file order."""
-        offsets = self.offsets()
-        blob = self.read(self.sections[4], self.total)
+        blob, offsets = self.summaries_at_once()
         return [blob[begin:end] for begin, end in itertools.pairwise(offsets)]
+
+    def summaries_at_once(self) -> tuple[bytes, array[int]]:
+        """Every packed summary, in file order, back to back, and where each begins and the last ends (N + 1)."""
+        offsets = self.offsets()
+        return self.read(self.sections[4], self.total), offsets
 
     def summaries(self) -> list[Summary]:
         """Every Summary, in file order, each checked against its row."""
-        _, ids = self.rows()
-        return list(map(unpack_summary, self.packed_summaries(), ids))
+        return list(map(unpack_summary, self.packed_summaries(), self.ids()))
 
     def load(self, header: int, footer: int) -> Index:
         """The whole index in memory, every part checked."""

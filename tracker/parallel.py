@@ -3,7 +3,7 @@
 Reading a data file whose index is gone (deleted, or left behind by a change made elsewhere, such as a git pull)
 checks and summarizes every record in Python, about 30 µs each on one core. On Linux, with many records and more
 than one core, the records are split into consecutive parts: this process does the first, and a forked copy of it
-each of the others, sending its result back through a pipe. The results come back in file order, so the first
+each of the others, writing its result to a file in memory. The results come back in file order, so the first
 problem found is the one a single process would have found first. A copy that fails in any other way has its part
 done again here; nothing else changes. A large import is checked, and a CSV export of every commitment written,
 the same way.
@@ -12,6 +12,7 @@ the same way.
 from __future__ import annotations
 
 import marshal
+import mmap
 import os
 import signal
 import sys
@@ -23,7 +24,6 @@ from tracker.errors import DatabaseError
 
 PER_PART = 10_000  # the fewest records worth a process of their own
 MOST_PARTS = 8
-_PIPE_SIZE = 1 << 20  # Linux's default limit for a process without privileges
 
 
 def _cores() -> int:
@@ -75,12 +75,13 @@ def _threaded() -> bool:
     return threading is not None and threading.active_count() > 1
 
 
-def in_parts(work: Callable[[int, int], Any], count: int) -> Generator[Any]:
+def in_parts(work: Callable[[int, int], Any], count: int, lead: float = 0.0) -> Generator[Any]:
     """`work(start, stop)` for consecutive parts of `range(count)`, in order: each part's result, or its
     DatabaseError raised when its turn comes. `work` must return values that `marshal` can write. Stopping early
-    (a caller that has seen enough) stops the other processes."""
-    parts = parts_for(count)
-    bounds = [count * number // parts for number in range(parts + 1)]
+    (a caller that has seen enough) stops the other processes. The first part, done in this process, is larger
+    than the others by `lead` of one of them (see `part_bounds`)."""
+    bounds = part_bounds(count, parts_for(count), lead)
+    parts = len(bounds) - 1
     children: list[tuple[int, int] | None] = []
     try:
         for number in range(1, parts):  # one at a time, so that an interruption leaves none unstopped
@@ -101,42 +102,46 @@ def in_parts(work: Callable[[int, int], Any], count: int) -> Generator[Any]:
                 _stop(child)
 
 
+def part_bounds(count: int, parts: int, lead: float = 0.0) -> list[int]:
+    """Where each of `parts` consecutive parts of `range(count)` begins, and the last ends: equal parts, but for the
+    first, larger by `lead` of one of them. A copy writes its result after its work, and this process reads it back
+    after its own: where a result is large (a report's rows, say), a copy given less ends first, and the writing
+    and reading of its result is done while this process works on."""
+    return [0, *(int(count * (number + lead) / (parts + lead)) for number in range(1, parts)), count]
+
+
+LARGE_RESULT_LEAD = 0.15  # a part's rows: writing and reading them back costs about a sixth of working them out
+
+
 def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, int] | None:
-    """A copy of this process that does `work(start, stop)` and writes what came of it to a pipe; its process id
-    and the pipe's reading end. None if no process can be made (the caller does the part itself)."""
+    """A copy of this process that does `work(start, stop)` and writes what came of it to a file in memory; its
+    process id and that file. None if no process can be made (the caller does the part itself)."""
     parent = os.getpid()
-    try:
-        reading, writing = os.pipe()
+    try:  # a file in memory, not a pipe: the copy writes all it has at once, and ends, whether read yet or not
+        channel = os.memfd_create("tracker-part", os.MFD_CLOEXEC)
     except OSError:
         return None
-    import fcntl  # here, not at the top: parts are made on Linux only, and Windows has no fcntl
-
-    with suppress(OSError):  # a larger buffer than the 64 KiB a pipe starts with: a part's result may be megabytes
-        fcntl.fcntl(writing, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
     try:
         pid = os.fork()
     except OSError:
-        os.close(reading)
-        os.close(writing)
+        os.close(channel)
         return None
     if pid == 0:  # the copy: it must never return into the caller's code, whatever happens
         status = 1
         try:
             _end_with(parent)
-            os.close(reading)
             try:
                 payload = marshal.dumps((True, work(start, stop)))
             except DatabaseError as error:
                 payload = marshal.dumps((False, str(error)))
-            with open(writing, "wb") as pipe:
-                pipe.write(payload)
+            with open(channel, "wb") as file:
+                file.write(payload)
             status = 0
         except BaseException:  # the parent does the part again, and reports whatever goes wrong
             pass
         finally:
             os._exit(status)
-    os.close(writing)
-    return pid, reading
+    return pid, channel
 
 
 def _end_with(parent: int) -> None:
@@ -156,29 +161,34 @@ _PR_SET_PDEATHSIG = 1
 
 def _collect(child: tuple[int, int]) -> tuple[bool, Any] | None:
     """What a copy sent: (True, its result) or (False, the words of its DatabaseError); None if it failed."""
-    pid, reading = child
-    with open(reading, "rb", closefd=False) as pipe:  # if this is interrupted, `_stop` ends the copy
-        payload = pipe.read()
-    os.close(reading)
+    pid, channel = child
     try:
-        _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)  # if this is interrupted, `_stop` ends the copy
     except ChildProcessError:  # SIGCHLD ignored (as a program may hand it on): the kernel has reaped the copy itself
-        status = 0  # whatever it sent is whole only if it reads back whole, below
-    if status != 0 or not payload:
-        return None
-    try:
-        found = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
+        status = 0  # whatever it wrote is whole only if it reads back whole, below
+    found = _written(channel) if status == 0 else None
+    os.close(channel)
     return found if isinstance(found, tuple) and len(found) == 2 else None
+
+
+def _written(channel: int) -> Any:
+    """What a copy that has ended wrote to its file in memory; None if nothing, or nothing that reads back whole."""
+    try:
+        size = os.fstat(channel).st_size
+        if not size:
+            return None
+        with mmap.mmap(channel, size, access=mmap.ACCESS_READ) as written:
+            return marshal.loads(written)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
 
 
 def _stop(child: tuple[int, int]) -> None:
     """End a copy whose result is not wanted, and let go of it."""
-    pid, reading = child
+    pid, channel = child
     with suppress(OSError):
         os.kill(pid, signal.SIGKILL)
     with suppress(OSError):
         os.waitpid(pid, 0)
     with suppress(OSError):
-        os.close(reading)
+        os.close(channel)

@@ -117,9 +117,14 @@ def mean_score(
     pairs = list(scores)
     if not pairs:
         return score_figures(None, 0)
-    total = sum(weight for _, weight in pairs) if weighted else len(pairs)
-    mean = sum(score * (weight if weighted else 1) for score, weight in pairs) / total
+    if weighted:
+        mean = sum(score * weight for score, weight in pairs) / sum(map(_WEIGHT, pairs))
+    else:  # added in C, in the same order: the same sum to the bit
+        mean = sum(map(_SCORE, pairs)) / len(pairs)
     return score_figures(mean, len(pairs), convention)
+
+
+_SCORE, _WEIGHT = itemgetter(0), itemgetter(1)
 
 
 def scored(row: Standing) -> bool:

@@ -98,7 +98,7 @@ from tracker.model import (
     summarize,
     utc_timestamp,
 )
-from tracker.parallel import in_parts
+from tracker.parallel import LARGE_RESULT_LEAD, in_parts
 from tracker.register import Register
 from tracker.storage import load_whole
 
@@ -519,15 +519,19 @@ class IndexedSnapshot(Snapshot):
         """Each part's result, the summaries unpacked and checked in the part's own process; None if one is in
         doubt (nothing of the others is kept)."""
         try:
-            _, file_ids = self.index.rows()
-            packed = self.index.packed_summaries()
+            file_ids = self.index.ids()
+            packed, offsets = self.index.summaries_at_once()  # each part takes its own out of them
         except IndexDoubt:
             return None
         order = sorted(range(len(file_ids)), key=file_ids.__getitem__)
 
         def part(first: int, stop: int) -> tuple[_Result] | None:
             try:
-                return (work([unpack_summary(packed[number], file_ids[number]) for number in order[first:stop]]),)
+                summaries = [
+                    unpack_summary(packed[offsets[number] : offsets[number + 1]], file_ids[number])
+                    for number in order[first:stop]
+                ]
+                return (work(summaries),)
             except IndexDoubt:
                 return None
 
@@ -1410,9 +1414,10 @@ class Store:
 
 def _all_parts(part: Callable[[int, int], tuple[_Result] | None], count: int) -> list[_Result] | None:
     """Each part's result, in order (see `parallel.in_parts`), where `part` gives it in a tuple; None as soon as one
-    gives None (the other processes are then stopped)."""
+    gives None (the other processes are then stopped). The results are large (a report's or an export's rows): the
+    first part, done in this process, leads."""
     results = []
-    for found in in_parts(part, count):
+    for found in in_parts(part, count, LARGE_RESULT_LEAD):
         if found is None:
             return None
         results.append(found[0])

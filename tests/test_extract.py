@@ -203,6 +203,14 @@ def test_paragraph_numbers_out_of_sequence_do_not_open_a_paragraph() -> None:
         ("EUR 1.5 billion", {"value": 1_500_000_000, "currency": "EUR", "per": None}),
         ("10 billion won", {"value": 10_000_000_000, "currency": "KRW", "per": None}),
         ("in 2020 and 2021", None),
+        ("USD 14bn", {"value": 14_000_000_000, "currency": "USD", "per": None}),
+        ("$20m a year", {"value": 20_000_000, "currency": "USD", "per": "year"}),
+        ("$3,000,000.", {"value": 3_000_000, "currency": "USD", "per": None}),
+        # A number that goes on past what the pattern reads is no sum at all, not its first digits.
+        ("USD 1e308 million", None),
+        ("USD 1.5e3", None),
+        ("USD 1,0000", None),
+        ("$5k", None),
     ],
 )
 def test_amounts(words: str, expected: dict[str, Any] | None) -> None:

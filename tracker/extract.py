@@ -868,7 +868,7 @@ _NUMBER = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _SCALE_WORD = r"(?:[\s-]*(?P<scale>thousand|million|billion|trillion|mn|bn|m)\b)?"
 _AMOUNT_BEFORE = re.compile(
     r"(?P<currency>\bUSD|\bUS\$|\bU\.S\.\s?\$|\bEUR|\bKRW|\bJPY|\bGBP|\bCNY|\bRMB|\bSGD|\bAUD|\bA\$|\bS\$|[$€₩¥£])"
-    r"\s?" + _NUMBER + _SCALE_WORD,
+    r"\s?" + _NUMBER + _SCALE_WORD + r"(?![^\W_]|[.,]\d)",  # not the first digits of "1e308" or "1,0000"
     re.IGNORECASE,
 )
 _AMOUNT_AFTER = re.compile(

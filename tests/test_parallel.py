@@ -3,6 +3,7 @@ the same first problem, and the same words for it; a copy that fails has its par
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,6 +156,59 @@ def test_a_copy_writes_a_large_result_and_ends_before_this_process_reads_it(four
     found = list(in_parts(large, 8))
     assert [part[:1] * len(part) == part and len(part) == 4 << 20 for part in found] == [True] * 4
     assert [part[0] for part in found] == [0, 2, 4, 6]
+
+
+def test_a_python_without_memfd_create_still_works_in_parts(
+    four_parts: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some prebuilt Pythons lack os.memfd_create: the copies write to an unnamed temporary file instead."""
+    monkeypatch.delattr(os, "memfd_create")
+    parent = os.getpid()
+
+    def where(start: int, stop: int) -> tuple[int, list[int]]:
+        return os.getpid(), squares(start, stop)
+
+    found = list(in_parts(where, 10))
+    assert [part for _, part in found] == [squares(0, 2), squares(2, 5), squares(5, 7), squares(7, 10)]
+    assert [pid == parent for pid, _ in found] == [True, False, False, False]
+
+
+def test_each_copy_holds_its_own_result_file_and_no_other(four_parts: list[int]) -> None:
+    def held(start: int, stop: int) -> list[str]:
+        links = []
+        for name in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+                links.append(os.readlink(f"/proc/self/fd/{name}"))
+        return [link for link in links if "tracker-part" in link]
+
+    found = list(in_parts(held, 8))
+    assert [len(part) for part in found] == [3, 1, 1, 1]  # this process holds every copy's until it reads it back
+
+
+def test_an_interruption_while_reading_a_result_back_signals_no_copy_already_waited_for(
+    four_parts: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy that has been waited for is gone, and its process id free to be another process's: it is never sent
+    a signal, whatever happens next."""
+    import marshal
+    import types
+
+    def interrupted(data: Any) -> Any:
+        raise KeyboardInterrupt
+
+    signalled: list[int] = []
+    kill = os.kill
+
+    def recorded_kill(pid: int, number: int) -> None:
+        signalled.append(pid)
+        kill(pid, number)
+
+    monkeypatch.setattr(os, "kill", recorded_kill)
+    monkeypatch.setattr(tracker.parallel, "marshal", types.SimpleNamespace(dumps=marshal.dumps, loads=interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        list(in_parts(squares, 10))
+    assert four_parts[0] not in signalled
+    assert sorted(signalled) == sorted(four_parts[1:])
 
 
 def test_few_records_or_one_core_are_one_part(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -816,3 +816,28 @@ def test_a_file_beside_the_database_that_only_starts_with_its_name_is_no_side_fi
         result = run("export", "--output", str(db_path.with_name(name)), "--force")
         assert result.exit_code == 1, name
         assert "side files" in result.stderr
+
+
+def test_a_crafted_index_with_keys_out_of_order_still_shows_each_commitment(run: Run, db_path: Path) -> None:
+    """Two rows' keys swapped: a lookup by bisection misses the commitments there, which the index's own sorted ids
+    hold; the whole file is read instead (not an internal error, nor "no such commitment")."""
+    store = Store(db_path)
+    holder: list[list[str]] = []
+
+    def swap(index: Index) -> tuple[Any, ...]:
+        keys = list(index.keys)
+        keys[3], keys[4] = keys[4], keys[3]
+        holder.append(list(index.ids))
+        return keys, index.ids, index.spans, index.summaries
+
+    _forge_index(store, swap)
+    ids = holder[0]
+    for commitment_id in (ids[3], ids[4]):
+        result = run("show", commitment_id, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["title"] == record(db_path, commitment_id)["title"]
+    _forge_index(store, swap)
+    absent = run("show", "no-such-commitment-here")
+    assert absent.exit_code == 1
+    assert "no-such-commitment-here" in absent.stderr
+    assert store.index_path.exists()  # an id that is nowhere is no reason to doubt the index

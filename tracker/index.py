@@ -464,6 +464,11 @@ class IndexFile:
             found.append(candidate)
         return found
 
+    def has_id(self, commitment_id: str) -> bool:
+        """Whether the sorted ids hold this one (by bisection)."""
+        number = bisect.bisect_left(_Section(self.count, self.sorted_id), commitment_id)
+        return number < self.count and self.sorted_id(number) == commitment_id
+
     def sorted_id(self, number: int) -> str:
         raw = self.read(self.sections[2] + ID_WIDTH * number, ID_WIDTH)
         return raw.rstrip(b"\x00").decode("ascii", "replace")

@@ -85,11 +85,15 @@ def in_parts(work: Callable[[int, int], Any], count: int, lead: float = 0.0) -> 
     children: list[tuple[int, int] | None] = []
     try:
         for number in range(1, parts):  # one at a time, so that an interruption leaves none unstopped
-            children.append(_fork(work, bounds[number], bounds[number + 1]))
+            channels = [child[1] for child in children if child is not None]  # not for this copy to hold open
+            children.append(_fork(work, bounds[number], bounds[number + 1], channels))
         yield work(bounds[0], bounds[1])
         for number, child in enumerate(children, start=1):
-            found = _collect(child) if child is not None else None
-            children[number - 1] = None  # collected: nothing left to stop
+            found = None
+            if child is not None:
+                status = _wait(child[0])
+                children[number - 1] = None  # ended and waited for: nothing to stop (its process id may be reused)
+                found = _read_back(child[1], status)
             if found is None:  # no copy, or one that failed: do its part here
                 yield work(bounds[number], bounds[number + 1])
             elif found[0]:
@@ -113,13 +117,13 @@ def part_bounds(count: int, parts: int, lead: float = 0.0) -> list[int]:
 LARGE_RESULT_LEAD = 0.15  # a part's rows: writing and reading them back costs about a sixth of working them out
 
 
-def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, int] | None:
+def _fork(work: Callable[[int, int], Any], start: int, stop: int, others: list[int]) -> tuple[int, int] | None:
     """A copy of this process that does `work(start, stop)` and writes what came of it to a file in memory; its
-    process id and that file. None if no process can be made (the caller does the part itself)."""
+    process id and that file. None if no process can be made (the caller does the part itself). `others`: the
+    files of the copies made before, which this one closes (it has no use for them, and would keep them)."""
     parent = os.getpid()
-    try:  # a file in memory, not a pipe: the copy writes all it has at once, and ends, whether read yet or not
-        channel = os.memfd_create("tracker-part", os.MFD_CLOEXEC)
-    except OSError:
+    channel = _channel()
+    if channel is None:
         return None
     try:
         pid = os.fork()
@@ -130,6 +134,8 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, 
         status = 1
         try:
             _end_with(parent)
+            for other in others:
+                os.close(other)
             try:
                 payload = marshal.dumps((True, work(start, stop)))
             except DatabaseError as error:
@@ -142,6 +148,22 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int) -> tuple[int, 
         finally:
             os._exit(status)
     return pid, channel
+
+
+def _channel() -> int | None:
+    """A file for a copy's result: a file in memory (Linux's memfd_create), not a pipe, so that the copy writes all
+    it has at once and ends, whether read yet or not; an unnamed temporary file where Python was built without
+    memfd_create (as some prebuilt Pythons are). None if neither can be made."""
+    try:
+        if hasattr(os, "memfd_create"):
+            return os.memfd_create("tracker-part", os.MFD_CLOEXEC)
+        import tempfile
+
+        descriptor, name = tempfile.mkstemp(prefix="tracker-part-")
+        os.unlink(name)
+        return descriptor
+    except OSError:
+        return None
 
 
 def _end_with(parent: int) -> None:
@@ -159,28 +181,28 @@ def _end_with(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _collect(child: tuple[int, int]) -> tuple[bool, Any] | None:
-    """What a copy sent: (True, its result) or (False, the words of its DatabaseError); None if it failed."""
-    pid, channel = child
+def _wait(pid: int) -> int:
+    """The exit status of a copy, once it has ended (if this is interrupted, `_stop` ends the copy)."""
     try:
-        _, status = os.waitpid(pid, 0)  # if this is interrupted, `_stop` ends the copy
+        return os.waitpid(pid, 0)[1]
     except ChildProcessError:  # SIGCHLD ignored (as a program may hand it on): the kernel has reaped the copy itself
-        status = 0  # whatever it wrote is whole only if it reads back whole, below
-    found = _written(channel) if status == 0 else None
-    os.close(channel)
-    return found if isinstance(found, tuple) and len(found) == 2 else None
+        return 0  # whatever it wrote is whole only if it reads back whole (see `_read_back`)
 
 
-def _written(channel: int) -> Any:
-    """What a copy that has ended wrote to its file in memory; None if nothing, or nothing that reads back whole."""
+def _read_back(channel: int, status: int) -> tuple[bool, Any] | None:
+    """What a copy that has ended with `status` wrote to its file: (True, its result) or (False, the words of its
+    DatabaseError); None if it failed, or what it wrote does not read back whole. The file is closed."""
     try:
         size = os.fstat(channel).st_size
-        if not size:
+        if status != 0 or not size:
             return None
         with mmap.mmap(channel, size, access=mmap.ACCESS_READ) as written:
-            return marshal.loads(written)
+            found = marshal.loads(written)
     except (OSError, EOFError, ValueError, TypeError):
         return None
+    finally:
+        os.close(channel)
+    return found if isinstance(found, tuple) and len(found) == 2 else None
 
 
 def _stop(child: tuple[int, int]) -> None:

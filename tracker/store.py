@@ -292,10 +292,16 @@ class IndexedSnapshot(Snapshot):
         return self._instead().ids
 
     def position(self, commitment_id: str) -> int:
-        """Where this id stands in the file; KeyError if it is not there, IndexDoubt if the index does not hold up."""
-        number = self.index.position(doc_key(commitment_id))
-        if self.index.row(number)[1] != commitment_id:
-            raise KeyError(commitment_id)
+        """Where this id stands in the file; KeyError if it is not there, IndexDoubt if the index does not hold up
+        (among them, an id that its rows, searched by bisection, do not have, but its sorted ids do)."""
+        try:
+            number = self.index.position(doc_key(commitment_id))
+            if self.index.row(number)[1] != commitment_id:
+                raise KeyError(commitment_id)
+        except KeyError:
+            if self.index.has_id(commitment_id):
+                raise IndexDoubt("the index's rows and its sorted ids disagree") from None
+            raise
         return number
 
     def contains(self, commitment_id: str) -> bool:

@@ -197,3 +197,39 @@ def test_a_stale_lock_left_by_a_killed_process_does_not_block(db_path: Path) -> 
     result = _run(db_path, "update", "rcep", "--note", "after the holder died")
     assert result.returncode == 0, result.stderr
     assert record(db_path, "rcep-signing")["history"][-1]["note"] == "after the holder died"
+
+
+_INTERRUPTED_WHILE_IMPORTING = """
+import os, signal, sys
+
+
+class Interrupting:  # sends this process SIGINT from the first module that orjson imports as it sets itself up
+    armed = fired = False
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "orjson":
+            Interrupting.armed = True
+        elif Interrupting.armed and not Interrupting.fired and not name.startswith("orjson"):
+            Interrupting.fired = True
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, Interrupting())
+try:
+    from tracker.fastjson import orjson
+except KeyboardInterrupt:
+    set_up = sys.modules["orjson"]
+    print("interrupted", set_up.dumps({"set up": True}).decode(), Interrupting.fired)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no way to hold a signal back on this platform")
+def test_ctrl_c_while_orjson_sets_itself_up_is_an_interruption_after_it_not_a_crash() -> None:
+    """A Ctrl-C that lands while orjson imports the Python modules it needs used to kill the process with SIGSEGV
+    (orjson does not survive a failed setup); it now comes as a KeyboardInterrupt once orjson is set up."""
+    ran = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert ran.returncode == 0, (ran.returncode, ran.stderr)
+    assert ran.stdout == 'interrupted {"set up":true} True\n'

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import orjson
-
 from tracker import strictjson
 from tracker.errors import DatabaseError, InvalidInputError
+from tracker.fastjson import orjson
 from tracker.files import describe_os_error, prepare
 from tracker.index import Index
 from tracker.layout import (

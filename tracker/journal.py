@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tracker import strictjson
+from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece, describe_os_error, fsync_directory, make_folder, prepare, read_regular
 from tracker.model import future_bound
@@ -264,7 +264,7 @@ def _as_written(text: bytes) -> Any:
     sorted keys, as `_compact_json` writes it): then no key is written twice, and every number and string reads as
     the strict reader reads it. None for any other text, which the strict reader reads (more slowly: 1.26 s against
     0.90 s for the entry of an import of 100,000 commitments)."""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     try:
         entry = orjson.loads(text)
@@ -298,7 +298,7 @@ def _well_formed(entry: Any, from_orjson: bool = False) -> bool:
 def additions_entry(action: str, at: str, added: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
     """The JSON text, in pieces made as they are written, of the entry of a change that adds commitments, each
     given by its id and its compact JSON text (as `_compact_json` writes it)."""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     yield b'{"action":%b,"at":%b,"changes":[' % (orjson.dumps(action), orjson.dumps(at))
     for number, (commitment_id, after) in enumerate(added):
@@ -313,7 +313,7 @@ def additions_entry(action: str, at: str, added: Iterable[tuple[str, bytes]]) ->
 def _compact_json(entry: dict[str, Any]) -> bytes:
     """An entry as compact JSON with sorted keys: by orjson (an import's entry holds every commitment it adds), by
     the standard library for what orjson does not write (an integer past 64 bits)."""
-    from tracker.fastjson import orjson  # not at start-up: only a write needs it
+    orjson = fastjson.orjson  # not at start-up: only a write needs it
 
     try:
         return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)

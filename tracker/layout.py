@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
-from tracker import strictjson
+from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
 from tracker.index import Index, Signature, links_of, pack_summary
@@ -51,7 +51,7 @@ def canonical_json(value: Any, commitment: bool = False) -> bytes:
     (`1e-7` for `1e-07`); a value holding a float is written by the standard library. With `commitment`, `value`
     is a valid commitment, whose only floats can be its weight and its amount's value."""
     if _float_free_commitment(value) if commitment else _float_free(value):
-        from tracker.fastjson import orjson  # not at start-up: `list` and `report` read the index, not JSON
+        orjson = fastjson.orjson  # not at start-up: `list` and `report` read the index, not JSON
 
         try:
             return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
@@ -272,7 +272,7 @@ def compact(text: bytes | memoryview) -> bytes:
     """A valid record's JSON text as compact JSON with sorted keys, as an undo journal entry holds it: by orjson, in
     C, unless orjson reads it otherwise or not at all (a paragraph number past 64 bits), then by the standard
     library, exactly."""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     try:
         record = orjson.loads(text)
@@ -299,7 +299,7 @@ def _parse_record(raw: bytes, bound: str, where: str) -> Commitment | None:
     it is; DatabaseError (`where` and the problem) for a record that breaks a rule. orjson parses and `is_valid`
     checks; on any doubt the standard library's parser and the model's own rules decide, as they always did
     (orjson reads an integer past 64 bits as a float, and refuses NaN where the strict reader names it)."""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     try:
         record = orjson.loads(raw)
@@ -338,7 +338,7 @@ def read_record(
     if raw[: len(prefix)] != prefix:
         return None
     view = memoryview(raw)[len(prefix) :]  # as `body` gives it, without a copy of the text
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     try:
         record: Any = orjson.loads(view)

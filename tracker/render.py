@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from tracker import fastjson
 from tracker.model import (
     Commitment,
     Event,
@@ -111,7 +112,7 @@ def json_text(value: Any) -> str:
     orjson writes it (the standard library's indenting encoder is pure Python, and slow on a large file) unless it
     cannot: an integer past 64 bits, a key that is not a string, a lone surrogate. (Every float shown is finite: the
     rules refuse others in the data, and figures are means of scores.)"""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     try:
         return json_safe(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8"))
@@ -129,7 +130,7 @@ def json_items(items: Sequence[Any]) -> bytes | None:
     `print_json` and `json_pieces` take them; `read_items` reads them back."""
     if not items:
         return b""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     try:  # laid out in a top object, as they stand in the document (no new line to indent afterwards)
         document = orjson.dumps({"": items}, option=orjson.OPT_INDENT_2)
@@ -143,7 +144,7 @@ _ITEMS_BEFORE, _ITEMS_AFTER = b'{\n  "": [\n    ', b"\n  ]\n}"
 
 def read_items(written: bytes) -> list[Any]:
     """The items that `json_items` wrote."""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     return cast("list[Any]", orjson.loads(b"[" + written + b"]"))
 
@@ -160,7 +161,7 @@ def json_pieces(value: dict[str, Any], items: Sequence[bytes] = ()) -> list[byte
 def _json_bytes(value: Any, items: Sequence[bytes] = ()) -> list[bytes] | None:
     """orjson's JSON of `value` (the value of its last key's empty array holding `items`: see `json_pieces`) in
     pieces; None where orjson cannot write it."""
-    from tracker.fastjson import orjson
+    orjson = fastjson.orjson
 
     try:
         document = orjson.dumps(value, option=orjson.OPT_INDENT_2)

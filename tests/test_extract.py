@@ -211,6 +211,9 @@ def test_paragraph_numbers_out_of_sequence_do_not_open_a_paragraph() -> None:
         ("USD 1.5e3", None),
         ("USD 1,0000", None),
         ("$5k", None),
+        ("USD 5 million.12", {"value": 5_000_000, "currency": "USD", "per": None}),  # a footnote's number after it
+        ("USD 14 million,2021", {"value": 14_000_000, "currency": "USD", "per": None}),
+        ("US$1.5bn,3", {"value": 1_500_000_000, "currency": "USD", "per": None}),
     ],
 )
 def test_amounts(words: str, expected: dict[str, Any] | None) -> None:

@@ -200,7 +200,10 @@ def test_a_stale_lock_left_by_a_killed_process_does_not_block(db_path: Path) -> 
 
 
 _INTERRUPTED_WHILE_IMPORTING = """
-import os, signal, sys
+import os, signal, sys, threading, time
+
+if sys.argv[1:] == ["thread"]:  # another thread, which the kernel may hand the signal to
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
 
 
 class Interrupting:  # sends this process SIGINT from the first module that orjson imports as it sets itself up
@@ -224,12 +227,17 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no way to hold a signal back on this platform")
-def test_ctrl_c_while_orjson_sets_itself_up_is_an_interruption_after_it_not_a_crash() -> None:
+@pytest.mark.parametrize("threads", [[], ["thread"]])
+def test_ctrl_c_while_orjson_sets_itself_up_is_an_interruption_after_it_not_a_crash(threads: list[str]) -> None:
     """A Ctrl-C that lands while orjson imports the Python modules it needs used to kill the process with SIGSEGV
-    (orjson does not survive a failed setup); it now comes as a KeyboardInterrupt once orjson is set up."""
+    (orjson does not survive a failed setup); it now comes as a KeyboardInterrupt once orjson is set up, in a
+    process with one thread or more."""
     ran = subprocess.run(
-        [sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", _INTERRUPTED_WHILE_IMPORTING, *threads],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert ran.returncode == 0, (ran.returncode, ran.stderr)
     assert ran.stdout == 'interrupted {"set up":true} True\n'

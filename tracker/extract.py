@@ -865,10 +865,12 @@ _CURRENCY_AFTER = {
     "aud": "AUD",
 }
 _NUMBER = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_SCALE_WORD = r"(?:[\s-]*(?P<scale>thousand|million|billion|trillion|mn|bn|m)\b)?"
+_SCALE_NAMED = r"[\s-]*(?P<scale>thousand|million|billion|trillion|mn|bn|m)\b"
+_SCALE_WORD = rf"(?:{_SCALE_NAMED})?"
 _AMOUNT_BEFORE = re.compile(
     r"(?P<currency>\bUSD|\bUS\$|\bU\.S\.\s?\$|\bEUR|\bKRW|\bJPY|\bGBP|\bCNY|\bRMB|\bSGD|\bAUD|\bA\$|\bS\$|[$€₩¥£])"
-    r"\s?" + _NUMBER + _SCALE_WORD + r"(?![^\W_]|[.,]\d)",  # not the first digits of "1e308" or "1,0000"
+    # with no scale word, the number is not the first digits of "1e308" or "1,0000" ("USD 5 million.12" has one)
+    r"\s?" + _NUMBER + rf"(?:{_SCALE_NAMED}|(?![^\W_]|[.,]\d))",
     re.IGNORECASE,
 )
 _AMOUNT_AFTER = re.compile(

@@ -158,11 +158,17 @@ def test_a_copy_writes_a_large_result_and_ends_before_this_process_reads_it(four
     assert [part[0] for part in found] == [0, 2, 4, 6]
 
 
+@pytest.mark.parametrize("missing", [["memfd_create"], ["memfd_create", "O_TMPFILE"]])
 def test_a_python_without_memfd_create_still_works_in_parts(
-    four_parts: list[int], monkeypatch: pytest.MonkeyPatch
+    four_parts: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, missing: list[str]
 ) -> None:
-    """Some prebuilt Pythons lack os.memfd_create: the copies write to an unnamed temporary file instead."""
-    monkeypatch.delattr(os, "memfd_create")
+    """Some prebuilt Pythons lack os.memfd_create: the copies write to a temporary file with no name instead (one
+    whose name is taken away at once, where the system cannot make one with none), and leave none behind."""
+    import tempfile
+
+    for name in missing:
+        monkeypatch.delattr(os, name)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     parent = os.getpid()
 
     def where(start: int, stop: int) -> tuple[int, list[int]]:
@@ -171,6 +177,7 @@ def test_a_python_without_memfd_create_still_works_in_parts(
     found = list(in_parts(where, 10))
     assert [part for _, part in found] == [squares(0, 2), squares(2, 5), squares(5, 7), squares(7, 10)]
     assert [pid == parent for pid, _ in found] == [True, False, False, False]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_each_copy_holds_its_own_result_file_and_no_other(four_parts: list[int]) -> None:

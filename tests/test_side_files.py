@@ -841,3 +841,60 @@ def test_a_crafted_index_with_keys_out_of_order_still_shows_each_commitment(run:
     assert absent.exit_code == 1
     assert "no-such-commitment-here" in absent.stderr
     assert store.index_path.exists()  # an id that is nowhere is no reason to doubt the index
+
+
+def _in_sorted_ids(store: Store, commitment_id: str, replaced_by: str, offset: int = 0) -> None:
+    """Write `replaced_by` in the index's sorted ids (its rows left as they are) where the id `offset` places after
+    `commitment_id` stands."""
+    from tracker.index import _HEAD, ID_WIDTH, _sections
+
+    with store.reading():
+        pass
+    data = bytearray(store.index_path.read_bytes())
+    count = _HEAD.unpack_from(data)[7]
+    at = _sections(count)[2]
+    found = [bytes(data[at + ID_WIDTH * n : at + ID_WIDTH * (n + 1)]).rstrip(b"\x00") for n in range(count)]
+    place = at + ID_WIDTH * (found.index(commitment_id.encode()) + offset)
+    data[place : place + ID_WIDTH] = replaced_by.encode().ljust(ID_WIDTH, b"\x00")
+    store.index_path.write_bytes(bytes(data))
+
+
+def test_an_id_twice_in_the_sorted_ids_is_not_two_commitments(run: Run, db_path: Path) -> None:
+    ids = sorted(c["id"] for c in load(db_path)["commitments"])
+    wanted = next(cid for cid in ids if sum(other.startswith(cid[:4]) for other in ids) == 1)
+    following = ids[ids.index(wanted) + 1]
+    _in_sorted_ids(Store(db_path), following, wanted)  # the id after it made the same: sorted, but twice
+    shown = run("show", wanted[:4], "--json")
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["id"] == wanted
+
+
+@pytest.mark.parametrize("forgery", ["renamed in the rows and the sorted ids", "left out of the sorted ids"])
+def test_an_index_that_leaves_out_a_commitment_never_lets_add_write_it_twice(
+    run: Run, db_path: Path, forgery: str
+) -> None:
+    """An index whose list of ids leaves out a commitment that the file holds: `add` of that id must neither write
+    its key twice (the file would then be unreadable) nor replace the commitment; `show` finds it."""
+    store = Store(db_path)
+    target = "rcep-signing"
+
+    def forge() -> None:
+        if forgery.startswith("renamed"):
+
+            def rename(index: Index) -> tuple[Any, ...]:
+                return index.keys, [("q-fake" if cid == target else cid) for cid in index.ids], *index[3:5]
+
+            _forge_index(store, rename)
+        else:
+            _in_sorted_ids(store, target, target + "0")  # sorts where it stood
+
+    forge()
+    before = db_path.read_bytes()
+    added = run("add", "--id", target, "--title", "Again", "--actor", "ROK", "--pillar", "economic", "--kind", "pledge")
+    assert added.exit_code == 1
+    assert f"a commitment with id '{target}' already exists" in added.stderr
+    assert db_path.read_bytes() == before
+    forge()
+    shown = run("show", target, "--json")
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["title"] == record(db_path, target)["title"]

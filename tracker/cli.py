@@ -1157,7 +1157,7 @@ def add(
             recorded_by=_recorded_by(),
         )
         transaction.action = f"add {commitment['id']}"
-        transaction.put(commitment)
+        transaction.put(commitment, new=True)
 
     (added,) = _write(store, "add", change).changes
     assert added.after is not None
@@ -1325,7 +1325,7 @@ def edit(
                 history = [{**e, "by": edited["id"]} if e["by"] == found else e for e in replaced["history"]]
                 transaction.put({**replaced, "history": history})  # type: ignore[typeddict-item]
                 written["relinked"].append(other)
-        transaction.put(edited)
+        transaction.put(edited, new=edited["id"] != found)
         check_successors(edited, _lookup(transaction), before=current, looped=looped)  # a new id: one others name?
 
     result = _write(store, "edit", change)
@@ -2377,7 +2377,7 @@ def _add_candidates(
                 note="Recorded with tracker extract --add"
                 + (f" from paragraph {candidate.paragraph}." if candidate.paragraph is not None else "."),
             )
-            transaction.put(commitment)
+            transaction.put(commitment, new=True)
             added.append((commitment["id"], candidate.quote))
         transaction.action = f"extract --add {source_file}: {len(added)} commitment(s)"
 

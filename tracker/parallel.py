@@ -159,6 +159,8 @@ def _channel() -> int | None:
             return os.memfd_create("tracker-part", os.MFD_CLOEXEC)
         import tempfile
 
+        with suppress(OSError, AttributeError):  # a file that never has a name (Linux 3.11, most file systems)
+            return os.open(tempfile.gettempdir(), os.O_TMPFILE | os.O_RDWR, 0o600)
         descriptor, name = tempfile.mkstemp(prefix="tracker-part-")
         os.unlink(name)
         return descriptor

@@ -162,6 +162,10 @@ class Snapshot:
         """The commitment with this exact id, validated; the caller may change it."""
         raise NotImplementedError
 
+    def stale(self) -> DatabaseError:
+        """The error for a snapshot found not to hold up: its ids leave out a commitment it holds."""
+        return DatabaseError("the data file's commitments are not as they were listed; run the command again")
+
     def get_each(self, ids: Iterable[str]) -> Iterator[Commitment]:
         """The commitments with these exact ids, one at a time, in that order (see `get`)."""
         return map(self.get, ids)
@@ -292,16 +296,17 @@ class IndexedSnapshot(Snapshot):
         return self._instead().ids
 
     def position(self, commitment_id: str) -> int:
-        """Where this id stands in the file; KeyError if it is not there, IndexDoubt if the index does not hold up
-        (among them, an id that its rows, searched by bisection, do not have, but its sorted ids do)."""
+        """Where this id stands in the file; KeyError if it is not there, IndexDoubt if the index does not hold up:
+        among them, an id that its sorted ids have but its rows (searched by bisection) do not, or a row with the
+        id's key that names another id."""
         try:
             number = self.index.position(doc_key(commitment_id))
-            if self.index.row(number)[1] != commitment_id:
-                raise KeyError(commitment_id)
         except KeyError:
             if self.index.has_id(commitment_id):
                 raise IndexDoubt("the index's rows and its sorted ids disagree") from None
             raise
+        if self.index.row(number)[1] != commitment_id:
+            raise IndexDoubt("a row of the index names another id")  # a key is its own id's alone
         return number
 
     def contains(self, commitment_id: str) -> bool:
@@ -323,7 +328,7 @@ class IndexedSnapshot(Snapshot):
             matches = self.index.ids_with_prefix(wanted) if wanted and self._whole is None else []
         except IndexDoubt:
             matches = []
-        if matches and all(self.contains(match) for match in matches):
+        if matches and len(set(matches)) == len(matches) and all(self.contains(match) for match in matches):
             return resolve_id(matches, wanted)  # the one match, or the same error as over every id
         return resolve_id(self.ids, wanted)  # not found: the closest ids, from all of them
 
@@ -636,13 +641,19 @@ class Transaction:
             self.changes[commitment_id] = Change(commitment_id, before, before)
         return self.changes[commitment_id]
 
-    def put(self, commitment: Commitment, checked: bool = False) -> None:
+    def put(self, commitment: Commitment, checked: bool = False, new: bool = False) -> None:
         """Insert `commitment` (a copy of it), or replace the one with its id; `checked`: the caller has just
-        checked it by the model's rules and hands it over (an import), so it is neither checked again nor copied."""
+        checked it by the model's rules and hands it over (an import), so it is neither checked again nor copied;
+        `new`: the caller chose its id as one that `ids` does not hold (a commitment added, or given a new id), so
+        that one the file holds all the same means the list was wrong (an index that does not hold up), not a
+        commitment to replace."""
         problems = [] if checked else commitment_problems(commitment)
         if problems:
             raise InvalidInputError(f"commitment '{commitment.get('id')}' {problems[0]}")
-        self._remember(commitment["id"]).after = commitment if checked else _copy(commitment)
+        change = self._remember(commitment["id"])
+        if new and change.before is not None:
+            raise self._snapshot.stale()
+        change.after = commitment if checked else _copy(commitment)
 
     def delete(self, commitment_id: str) -> None:
         """Remove the commitment with this exact id."""
@@ -1155,6 +1166,8 @@ class Store:
                 edits.append((place, 1, key, commitment_id, commitment))
             elif commitment is not None:
                 place = bisect.bisect_left(file_rows[0], key) if file_rows is not None else index.insertion_point(key)
+                if place < index.count and (file_rows[0][place] if file_rows is not None else index.key(place)) == key:
+                    raise snapshot.stale()  # a key that a row holds already: never written twice
                 edits.append((place, 0, key, commitment_id, commitment))
         edits.sort(key=lambda edit: edit[:3])
         file_ids = file_rows[1] if file_rows is not None else []

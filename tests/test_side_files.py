@@ -898,3 +898,67 @@ def test_an_index_that_leaves_out_a_commitment_never_lets_add_write_it_twice(
     shown = run("show", target, "--json")
     assert shown.exit_code == 0, shown.stderr
     assert json.loads(shown.stdout)["title"] == record(db_path, target)["title"]
+
+
+def _row_as_another_id(store: Store, target: str) -> None:
+    """Forge the index so that `target`'s row, span kept, names a made-up id under that id's own key (one that sorts
+    where the row stands), with a summary to match: nothing in the index says the file holds `target`."""
+    from tracker.index import doc_key, pack_summary, unpack_summary
+
+    def other(index: Index) -> tuple[Any, ...]:
+        keys, ids, summaries = list(index.keys), list(index.ids), list(index.summaries)
+        at = ids.index(target)
+        low, high = (keys[at - 1] if at else ""), (keys[at + 1] if at + 1 < len(keys) else "9" * 20)
+        made_up = next(f"zz-other-{n}" for n in itertools.count() if low < doc_key(f"zz-other-{n}") < high)
+        keys[at], ids[at] = doc_key(made_up), made_up
+        summaries[at] = pack_summary({**unpack_summary(summaries[at], target), "id": made_up})
+        return keys, ids, index.spans, summaries
+
+    _forge_index(store, other)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [
+            "add",
+            "--id",
+            "rcep-signing",
+            "--title",
+            "Again",
+            "--actor",
+            "ROK",
+            "--pillar",
+            "economic",
+            "--kind",
+            "pledge",
+        ],
+        ["edit", "cooperation-fund", "--id", "rcep-signing"],
+    ],
+)
+def test_an_index_that_calls_a_commitment_by_another_id_never_lets_a_write_give_its_key_twice(
+    run: Run, db_path: Path, command: list[str]
+) -> None:
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    _row_as_another_id(store, "rcep-signing")
+    before = db_path.read_bytes()
+    result = run(*command)
+    assert result.exit_code == 1
+    assert "'rcep-signing'" in result.stderr
+    assert db_path.read_bytes() == before
+    assert run("show", "rcep-signing").exit_code == 0
+
+
+def test_extract_add_over_an_index_that_renames_a_commitment_is_no_internal_error(run: Run, db_path: Path) -> None:
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    _row_as_another_id(store, "rcep-signing")
+    statement = db_path.parent / "statement.txt"
+    statement.write_text("1. The ROK will provide USD 3 million to the new fund by 2027.\n", encoding="utf-8")
+    result = run("extract", str(statement), "--date", "2026-01-05", "--add", "--all", "--yes")
+    assert "internal error" not in result.stderr
+    assert result.exit_code in (0, 1), result.stderr
+    assert {c["id"] for c in load(db_path)["commitments"]} >= {"rcep-signing"}
+    ids = [c["id"] for c in load(db_path)["commitments"]]
+    assert len(ids) == len(set(ids))

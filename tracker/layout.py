@@ -148,6 +148,16 @@ def is_record_start(head: bytes) -> bool:
     return len(head) >= 6 and head[:5] == b'    "' and head[5:6].isdigit()
 
 
+def written_key(head: bytes) -> str | None:
+    """The document key that bytes read at a span's start (at least KEY_HEAD of them) write a record under; None if
+    they do not begin a record."""
+    matched = _KEY_PREFIX.match(head)
+    return None if matched is None else matched[1].decode()
+
+
+KEY_HEAD = 27  # `    "` (5), up to 19 digits and `": ` (3)
+
+
 def index_records(
     data: bytes,
     file_signature: Signature,

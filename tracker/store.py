@@ -72,6 +72,7 @@ from tracker.layout import (
     EMPTY,
     FOOTER,
     HEADER,
+    KEY_HEAD,
     SCHEMA_VERSION,
     compact,
     doc_key,
@@ -82,6 +83,7 @@ from tracker.layout import (
     parse_database,
     read_record,
     record_bytes,
+    written_key,
 )
 from tracker.model import (
     Commitment,
@@ -355,7 +357,13 @@ class IndexedSnapshot(Snapshot):
     def get_each(self, ids: Iterable[str]) -> Iterator[Commitment]:
         wanted = list(ids)
         if self._whole is not None or len(wanted) < _FEW:  # a few: bisect the index for each
-            yield from super().get_each(wanted)
+            doubted = self._whole is not None
+            try:
+                yield from super().get_each(wanted)
+            except KeyError:
+                if doubted or self._whole is None:
+                    raise
+                raise self.stale() from None  # an id the index gave, found in doubt, that the file does not hold
             return
         try:  # many: the index's rows and spans read once, then each commitment's bytes
             places = self.places()
@@ -1166,8 +1174,15 @@ class Store:
                 edits.append((place, 1, key, commitment_id, commitment))
             elif commitment is not None:
                 place = bisect.bisect_left(file_rows[0], key) if file_rows is not None else index.insertion_point(key)
-                if place < index.count and (file_rows[0][place] if file_rows is not None else index.key(place)) == key:
-                    raise snapshot.stale()  # a key that a row holds already: never written twice
+                row_key = file_rows[0].__getitem__ if file_rows is not None else index.key
+                # Never a key written twice: not one a row holds, nor one the file holds beside where it goes (the
+                # keys are in order) under rows that say otherwise.
+                around = range(max(place - 1, 0), min(place + 1, index.count))
+                if (place < index.count and row_key(place) == key) or any(
+                    written_key(os.pread(snapshot.descriptor, KEY_HEAD, starts[near])) != row_key(near)
+                    for near in around
+                ):
+                    raise snapshot.stale()
                 edits.append((place, 0, key, commitment_id, commitment))
         edits.sort(key=lambda edit: edit[:3])
         file_ids = file_rows[1] if file_rows is not None else []

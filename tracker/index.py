@@ -357,6 +357,26 @@ class _Section(Sequence[Any]):
         return self._item(number)
 
 
+def _row_texts(raw: bytes, column: str) -> list[str]:
+    """The text in one column of each row (`column`: `_KEYS` or `_IDS`), its NUL padding left off; IndexDoubt if one
+    is not ASCII."""
+    try:
+        return [field.rstrip(b"\x00").decode("ascii") for (field,) in struct.iter_unpack(column, raw)]
+    except UnicodeDecodeError:
+        raise IndexDoubt("a row of the index is not text") from None
+
+
+_KEYS, _IDS = f"{KEY_WIDTH}s{ID_WIDTH}x", f"{KEY_WIDTH}x{ID_WIDTH}s"
+
+
+def _unique_ids(raw: bytes) -> list[str]:
+    """The id of each row; IndexDoubt unless each is there once."""
+    ids = _row_texts(raw, _IDS)
+    if len(set(ids)) != len(ids):
+        raise IndexDoubt("an id is in the index twice")
+    return ids
+
+
 class IndexFile:
     """The index on disk, for one version of the data file, read a piece at a time from the open `descriptor`.
     Every method that reads raises IndexDoubt where what it reads does not hold up."""
@@ -509,22 +529,14 @@ class IndexFile:
     # --- every commitment ----------------------------------------------------------------------------------------
 
     def rows(self) -> tuple[list[str], list[str]]:
-        """Every document key and id, in file order; IndexDoubt unless the keys are sorted and unique. Read and
-        checked once (a merge asks for them several times): not to be changed by the caller."""
+        """Every document key and id, in file order; IndexDoubt unless the keys are in order and each id there once.
+        Read and checked once (a merge asks for them several times): not to be changed by the caller."""
         if self._rows is not None:
             return self._rows
         raw = self.read(self.sections[0], ROW * self.count)
-        try:
-            keys = [
-                key.rstrip(b"\x00").decode("ascii") for key, _ in struct.iter_unpack(f"{KEY_WIDTH}s{ID_WIDTH}s", raw)
-            ]
-            ids = [
-                cid.rstrip(b"\x00").decode("ascii") for _, cid in struct.iter_unpack(f"{KEY_WIDTH}s{ID_WIDTH}s", raw)
-            ]
-        except UnicodeDecodeError:
-            raise IndexDoubt("a row of the index is not text") from None
-        if not all(map(str.__lt__, keys, keys[1:])) or len(set(ids)) != len(ids):
-            raise IndexDoubt("the index's keys are not in order, or an id is there twice")
+        keys, ids = _row_texts(raw, _KEYS), _unique_ids(raw)
+        if not all(map(str.__lt__, keys, keys[1:])):
+            raise IndexDoubt("the index's keys are not in order")
         self._rows = keys, ids
         return self._rows
 
@@ -532,16 +544,7 @@ class IndexFile:
         """Every id, in file order; IndexDoubt unless each is there once (the keys are not read: see `rows`)."""
         if self._rows is not None:
             return self._rows[1]
-        raw = self.read(self.sections[0], ROW * self.count)
-        try:
-            ids = [
-                cid.rstrip(b"\x00").decode("ascii") for (cid,) in struct.iter_unpack(f"{KEY_WIDTH}x{ID_WIDTH}s", raw)
-            ]
-        except UnicodeDecodeError:
-            raise IndexDoubt("a row of the index is not text") from None
-        if len(set(ids)) != len(ids):
-            raise IndexDoubt("an id is in the index twice")
-        return ids
+        return _unique_ids(self.read(self.sections[0], ROW * self.count))
 
     def sorted_ids(self) -> list[str]:
         """Every id, sorted; IndexDoubt unless they are."""
@@ -604,7 +607,7 @@ class IndexFile:
         """Every start, key and offset, each in one pass in C (no object per commitment is decoded): before a write
         copies records by their spans and places new ones by bisection."""
         raw = self.read(self.sections[0], ROW * self.count)
-        keys = list(map(_first, struct.iter_unpack(f"{KEY_WIDTH}s{ID_WIDTH}x", raw)))
+        keys = list(map(_first, struct.iter_unpack(_KEYS, raw)))
         # NUL-padded ASCII compares as its text does: strictly increasing keys are sorted and unique.
         if not raw.isascii() or not all(map(bytes.__lt__, keys, itertools.islice(keys, 1, None))):
             raise IndexDoubt("the index's keys are not text in order")

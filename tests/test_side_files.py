@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -489,6 +490,86 @@ def test_reading_works_where_the_index_cannot_be_written_or_removed(
     for command in (["list"], ["show", "rcep"], ["report"], ["export"]):
         result = run(*command)
         assert result.exit_code == 0, (command, result.stderr)
+
+
+def test_a_write_stands_where_its_index_cannot_be_written(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is written in another thread while the data file is; where that fails (a full disk), the change
+    stands, the index goes, and the next read writes it again."""
+    assert run("list").exit_code == 0
+    import tracker.files
+    import tracker.store
+
+    real_prepare_body = tracker.files.prepare_body
+
+    def full(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name.endswith(".index"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_prepare_body(path, *args, **kwargs)
+
+    monkeypatch.setattr(tracker.store, "prepare_body", full)
+    store = Store(db_path)
+    result = run("update", "rcep", "--note", "Without an index.")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Without an index."
+    assert not store.index_path.exists()
+    assert not [p.name for p in db_path.parent.iterdir() if ".tmp-" in p.name]
+    monkeypatch.setattr(tracker.store, "prepare_body", real_prepare_body)
+    assert run("list").exit_code == 0
+    assert read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER)) is not None
+
+
+def test_a_write_where_no_thread_can_start_writes_its_index_after_the_file(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A limit on processes (`ulimit -u`) refuses the thread that writes the index meanwhile: it is written after
+    the data file, as a cache must be."""
+    assert run("list").exit_code == 0
+
+    def refused(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    result = run("update", "rcep", "--note", "In one thread.")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "In one thread."
+    store = Store(db_path)
+    index = read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    assert "rcep-signing" in index.ids
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()])
+def test_a_write_that_fails_drops_the_index_written_meanwhile(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    """The data file cannot be written (a full disk, Ctrl-C) once the new index's body is on disk: the body goes,
+    and the data file and its index stay byte for byte."""
+    store = Store(db_path)
+    assert store.load()
+    data, index = db_path.read_bytes(), store.index_path.read_bytes()
+    import tracker.store
+
+    def failing(path: Path, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + SECONDS
+        while any(thread.name == "index" for thread in threading.enumerate()):  # the index's body, written
+            assert time.monotonic() < deadline, "the index's body was never written"
+            time.sleep(0.001)
+        assert list(db_path.parent.glob(f".{db_path.name}.index.tmp-*"))
+        raise failure
+
+    monkeypatch.setattr(tracker.store, "prepare", failing)
+
+    def change(transaction: Any) -> None:
+        commitment = transaction.get("rcep-signing")
+        transaction.put({**commitment, "summary": commitment["summary"] + " Changed."})
+
+    with pytest.raises(type(failure)):
+        store.write("a change", change)
+    assert db_path.read_bytes() == data
+    assert store.index_path.read_bytes() == index
+    assert not [p.name for p in db_path.parent.iterdir() if ".tmp-" in p.name]
 
 
 # --- 8. the lock timeout ---------------------------------------------------------------------------------------

@@ -216,6 +216,53 @@ _WRITE_AT = 1 << 20
 def prepare(path: Path, pieces: Iterable[Piece], source: int = -1, mode: int | None = None) -> PreparedFile:
     """Write the pieces (bytes, or ranges copied from the open file `source`) to a temporary file beside `path`,
     with `path`'s mode (or `mode`), and flush it to disk."""
+    return prepare_body(path, 0, pieces, source, mode).finish(b"")
+
+
+class UnfinishedFile(NamedTuple):
+    """A new version of `path` written and flushed to disk but for its first bytes, left as room: what
+    `prepare_body` leaves for `finish`, which writes them once they are known."""
+
+    path: Path
+    temp: Path
+    descriptor: int
+    room: int
+    mode: int
+
+    def finish(self, head: bytes) -> PreparedFile:
+        """Write the first bytes (as many as the room left for them) and flush them: only they are left to write
+        to disk. The descriptor is closed, whatever happens."""
+        try:
+            try:
+                if len(head) != self.room:
+                    raise ValueError(f"{len(head)} bytes for a room of {self.room}")
+                if head:
+                    _write_at(self.descriptor, head, 0)
+                    os.fsync(self.descriptor)
+                inode = os.fstat(self.descriptor).st_ino
+            except OSError as error:
+                raise _naming(error, self.path) from None
+            finally:
+                os.close(self.descriptor)
+            os.chmod(self.temp, self.mode)
+        except BaseException:
+            self.temp.unlink(missing_ok=True)
+            raise
+        return PreparedFile(self.path, self.temp, inode)
+
+    def discard(self) -> None:
+        """Drop the new version; the file stays as it was."""
+        with suppress(OSError):
+            os.close(self.descriptor)
+        with suppress(OSError):
+            self.temp.unlink(missing_ok=True)
+
+
+def prepare_body(
+    path: Path, room: int, pieces: Iterable[Piece], source: int = -1, mode: int | None = None
+) -> UnfinishedFile:
+    """`prepare`, but the pieces go after `room` bytes left for `UnfinishedFile.finish` to write (an index's
+    header, which names the data file's signature, known only once the data file is in place)."""
     if mode is None:
         try:
             mode = stat.S_IMODE(path.stat().st_mode) | OWNER_USES  # a file the tracker writes, its owner can use
@@ -226,6 +273,8 @@ def prepare(path: Path, pieces: Iterable[Piece], source: int = -1, mode: int | N
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
     try:
         try:
+            if room:
+                os.lseek(descriptor, room, os.SEEK_SET)
             pending: list[bytes | memoryview] = []  # small pieces written together, a megabyte at a time
             size = 0
             for piece in pieces:
@@ -242,18 +291,28 @@ def prepare(path: Path, pieces: Iterable[Piece], source: int = -1, mode: int | N
             if pending:
                 write_all(descriptor, b"".join(pending))
             os.fsync(descriptor)
-            inode = os.fstat(descriptor).st_ino
         except OSError as error:  # a disk full, a file too large: say which file could not be written
-            if error.filename is not None:
-                raise
-            raise OSError(error.errno, error.strerror, str(path)) from None
-        finally:
-            os.close(descriptor)
-        os.chmod(temp_name, mode)
+            raise _naming(error, path) from None
     except BaseException:
+        with suppress(OSError):
+            os.close(descriptor)
         Path(temp_name).unlink(missing_ok=True)
         raise
-    return PreparedFile(path, Path(temp_name), inode)
+    return UnfinishedFile(path, Path(temp_name), descriptor, room, mode)
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The error itself if it names a file, else the same error naming `path`."""
+    if error.filename is not None:
+        return error
+    return OSError(error.errno, error.strerror, str(path))
+
+
+def _write_at(descriptor: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(descriptor, view, offset)
+        view, offset = view[written:], offset + written
 
 
 def atomic_write(path: Path, content: str | bytes) -> None:

@@ -288,6 +288,16 @@ def header(file_signature: Signature, count: int, total: int, links: int) -> byt
     return _HEAD.pack(MAGIC, INDEX_VERSION, *file_signature, count, total, links)
 
 
+UNSIGNED: Signature = (0, 0, 0, 0, 0)  # no file's: in a header written before the data file it names is in place
+HEADER_SIZE = _HEAD.size
+
+
+def signed(head: bytes, file_signature: Signature) -> bytes:
+    """An index header (made with UNSIGNED) naming the data file with `file_signature` instead."""
+    _, _, *_, count, total, links = _HEAD.unpack(head)
+    return header(file_signature, count, total, links)
+
+
 def row(key: str, commitment_id: str) -> bytes:
     """One row of the index: a document key and an id, NUL-padded."""
     return _padded(key, KEY_WIDTH) + _padded(commitment_id, ID_WIDTH)

@@ -21,6 +21,7 @@ import operator
 import os
 import re
 import stat
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -38,6 +39,7 @@ from tracker.errors import (
 )
 from tracker.files import (
     Piece,
+    UnfinishedFile,
     bundled_text,
     describe_os_error,
     kind_of,
@@ -45,13 +47,16 @@ from tracker.files import (
     make_folder,
     open_regular,
     prepare,
+    prepare_body,
     remove_temporaries,
     temporary_pattern,
 )
 from tracker.index import (
+    HEADER_SIZE,
     ID_WIDTH,
     QUOTE,
     TITLE,
+    UNSIGNED,
     Index,
     IndexDoubt,
     IndexFile,
@@ -63,6 +68,7 @@ from tracker.index import (
     pack_summary,
     row,
     signature,
+    signed,
     successor_link,
     text_link,
     unpack_summary,
@@ -968,7 +974,7 @@ class Store:
         del data
         encoded = index.to_bytes()  # once, for the file and for this command
         if write_index:
-            self._write_index(lambda _: ([encoded], None))
+            self._write_index(encoded)
         in_memory = IndexFile.in_memory(index, encoded)
         return IndexedSnapshot(self.path, self.index_path, descriptor, in_memory, self._full_snapshot)
 
@@ -1086,7 +1092,7 @@ class Store:
                 entry = additions_entry(action, utc_timestamp(), afters)
                 step = JournalStep([], action=action, entry=entry)
                 if snapshot.index.count == 0:  # into an empty database: the export is the file, its index the index
-                    return self._write_file([data], step, None, lambda sig: (incoming.encoded(sig), None))
+                    return self._write_file([data], step, None, (incoming.encoded(UNSIGNED), None))
                 changed: dict[str, Encoded | None] = {}
                 taken = 0
                 for number, (key, commitment_id) in enumerate(zip(incoming.keys, incoming.ids, strict=True)):
@@ -1133,7 +1139,7 @@ class Store:
         ids = [commitment["id"] for commitment in ordered]
         pieces, spans = layout(records)
         index = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries, links)
-        return self._write_file(pieces, step, None, lambda sig: (index.encoded(sig), None))
+        return self._write_file(pieces, step, None, (index.encoded(UNSIGNED), None))
 
     def _write_spliced(
         self,
@@ -1258,34 +1264,40 @@ class Store:
         except IndexDoubt:
             raise snapshot.stale() from None
 
-        def index_pieces(file_signature: Signature) -> tuple[list[Piece], IndexFile]:
-            return [
-                header(file_signature, count, total, links),
-                *rows,
-                new_starts.tobytes(),
-                ids_pieces,
-                new_offsets.tobytes(),
-                *blob,
-                *link_pieces,
-            ], index
-
-        return self._write_file(pieces, step, snapshot, index_pieces)
+        index_pieces: list[Piece] = [
+            header(UNSIGNED, count, total, links),
+            *rows,
+            new_starts.tobytes(),
+            ids_pieces,
+            new_offsets.tobytes(),
+            *blob,
+            *link_pieces,
+        ]
+        return self._write_file(pieces, step, snapshot, (index_pieces, index))
 
     def _write_file(
         self,
         pieces: list[Piece],
         step: JournalStep | None,
         source: IndexedSnapshot | None,
-        index_pieces: Callable[[Signature], tuple[list[Piece], IndexFile | None]],
+        index: tuple[list[Piece], IndexFile | None],
     ) -> list[str]:
         """Write the data file from its pieces (bytes, or ranges of the `source` file), with its journal entry,
-        then its index. The data file and the journal change together or not at all; what cannot be done after the
-        data file has changed (make the change undoable, write the index) is said, not raised."""
+        then its index, from its pieces (the first its header, made with UNSIGNED; the others bytes, or ranges of
+        the old index file). The data file and the journal change together or not at all; what cannot be done after
+        the data file has changed (make the change undoable, write the index) is said, not raised. The index is
+        written meanwhile, in another thread (both are mostly copying and flushing in the kernel), all but its
+        header, which names the data file's signature, known once the data file is in place."""
         if source is not None:
             for piece in pieces:  # each merged range once, not each commitment
                 if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
                     raise source.stale()  # never copy from a file that no longer matches its index
-        new_version = prepare(self.path, pieces, source=source.descriptor if source is not None else -1)
+        index_body = _IndexBody(self.path, self.index_path, *index)
+        try:
+            new_version = prepare(self.path, pieces, source=source.descriptor if source is not None else -1)
+        except BaseException:
+            index_body.discard()
+            raise
         journal = self._journal
         warnings: list[str] = []
         pending: Path | None = None
@@ -1299,6 +1311,7 @@ class Store:
             new_version.commit()
             _CHANGED.add(self.path)
         except BaseException:
+            index_body.discard()
             if _holds(self.path, new_version.inode):  # in place (Ctrl-C, say, came after the rename): it stands
                 _CHANGED.add(self.path)
                 with suppress(OSError):
@@ -1322,17 +1335,14 @@ class Store:
             except OSError as error:
                 warnings.append(f"recorded, but it cannot be undone: {describe_os_error(error)} ({pending})")
             journal.trim()
-        self._write_index(index_pieces)
+        index_body.finish()
         return warnings
 
-    def _write_index(self, index_pieces: Callable[[Signature], tuple[list[Piece], IndexFile | None]]) -> None:
-        """Write the index of the data file as it is now, from pieces (bytes, or ranges of an old index file)."""
+    def _write_index(self, encoded: bytes) -> None:
+        """Write the index of the data file as it was read, from its bytes (signed with that version's signature)."""
         try:
-            pieces, source = index_pieces(signature(self.path.stat()))
-            if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
-                pieces = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in pieces]
-            prepare(self.index_path, pieces, source=source.descriptor if source is not None else -1).commit()
-        except (OSError, IndexDoubt, DatabaseError):
+            prepare(self.index_path, [encoded]).commit()
+        except OSError:
             # The index is only a cache: a read-only directory, say, just means no fast path.
             _unlink_quietly(self.index_path)
 
@@ -1456,6 +1466,54 @@ def _all_parts(part: Callable[[int, int], tuple[_Result] | None], count: int) ->
             return None
         results.append(found[0])
     return results
+
+
+class _IndexBody:
+    """A data file's new index, written to a temporary file in another thread from the moment it is started: all
+    but its header, which `finish` writes once the data file is in place (the header names its signature). Where
+    no thread can be started (a limit on processes), `finish` writes it all. The index is a cache: where it cannot
+    be written, it is removed, and the next read that checks the whole file writes it again."""
+
+    def __init__(self, data_path: Path, path: Path, pieces: list[Piece], source: IndexFile | None) -> None:
+        head, *body = pieces
+        if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
+            body = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in body]
+        self._data_path, self._path = data_path, path
+        self._head = bytes(head)
+        self._body, self._source = body, source.descriptor if source is not None else -1
+        self._written: UnfinishedFile | None = None
+        self._thread: threading.Thread | None = threading.Thread(target=self._write, name="index")
+        try:
+            self._thread.start()
+        except RuntimeError:  # "can't start new thread"
+            self._thread = None
+
+    def _write(self) -> None:
+        try:
+            self._written = prepare_body(self._path, HEADER_SIZE, self._body, self._source)
+        except Exception:  # OSError, DatabaseError (the old index changed): no index, see `finish`
+            self._written = None
+
+    def finish(self) -> None:
+        """Wait for the body, then write the header for the data file as it is now, and put the index in place."""
+        if self._thread is None:
+            self._write()
+        else:
+            self._thread.join()
+        try:
+            if self._written is None:
+                raise OSError("the index could not be written")
+            self._written.finish(signed(self._head, signature(os.stat(self._data_path)))).commit()
+        except (OSError, DatabaseError):
+            # A read-only directory, a full disk: no fast path until the next full read writes the index.
+            _unlink_quietly(self._path)
+
+    def discard(self) -> None:
+        """Wait for the body, and drop it: the old index stays."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._written is not None:
+            self._written.discard()
 
 
 def _holds(path: Path, inode: int) -> bool:

@@ -10,6 +10,7 @@ import io
 import itertools
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -178,6 +179,40 @@ def test_a_python_without_memfd_create_still_works_in_parts(
     assert [part for _, part in found] == [squares(0, 2), squares(2, 5), squares(5, 7), squares(7, 10)]
     assert [pid == parent for pid, _ in found] == [True, False, False, False]
     assert list(tmp_path.iterdir()) == []
+
+
+LAST_DESCRIPTOR = """
+import os, resource, sys
+import tracker.parallel
+from tracker.parallel import in_parts
+
+tracker.parallel.parts_for = lambda count: 2
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+held = []
+while True:
+    try:
+        held.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError:
+        break
+for descriptor in held[: int(sys.argv[1])]:
+    os.close(descriptor)
+def part(start, stop):
+    os.close(os.open(os.devnull, os.O_RDONLY))  # a file opened in each part: a module imported, say
+    return os.getpid()
+pids = list(in_parts(part, 2))
+print(sum(pid != os.getpid() for pid in pids))
+"""
+
+
+@pytest.mark.parametrize(("free", "copies"), [(1, 0), (2, 1)])
+def test_a_copy_never_takes_the_last_descriptor_this_process_may_open(free: int, copies: int) -> None:
+    """Under `ulimit -n`, with one descriptor left, the result file of a copy would take it, and the next file this
+    process opens (importing a module, say) would fail: the part is done here instead. With two left, a copy does
+    it."""
+    done = subprocess.run(
+        [sys.executable, "-c", LAST_DESCRIPTOR, str(free)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", f"{copies}\n")
 
 
 def test_each_copy_holds_its_own_result_file_and_no_other(four_parts: list[int]) -> None:

@@ -153,19 +153,30 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int, others: list[i
 def _channel() -> int | None:
     """A file for a copy's result: a file in memory (Linux's memfd_create), not a pipe, so that the copy writes all
     it has at once and ends, whether read yet or not; an unnamed temporary file where Python was built without
-    memfd_create (as some prebuilt Pythons are). None if neither can be made."""
+    memfd_create (as some prebuilt Pythons are). None if neither can be made, or if it would take the last
+    descriptor this process may open (under `ulimit -n`): this process still has files to open, a module among them."""
     try:
-        if hasattr(os, "memfd_create"):
-            return os.memfd_create("tracker-part", os.MFD_CLOEXEC)
-        import tempfile
-
-        with suppress(OSError, AttributeError):  # a file that never has a name (Linux 3.11, most file systems)
-            return os.open(tempfile.gettempdir(), os.O_TMPFILE | os.O_RDWR, 0o600)
-        descriptor, name = tempfile.mkstemp(prefix="tracker-part-")
-        os.unlink(name)
-        return descriptor
+        descriptor = _new_channel()
     except OSError:
         return None
+    try:
+        os.close(os.dup(descriptor))
+    except OSError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def _new_channel() -> int:
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("tracker-part", os.MFD_CLOEXEC)
+    import tempfile
+
+    with suppress(OSError, AttributeError):  # a file that never has a name (Linux 3.11, most file systems)
+        return os.open(tempfile.gettempdir(), os.O_TMPFILE | os.O_RDWR, 0o600)
+    descriptor, name = tempfile.mkstemp(prefix="tracker-part-")
+    os.unlink(name)
+    return descriptor
 
 
 def _end_with(parent: int) -> None:

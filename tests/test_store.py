@@ -85,6 +85,27 @@ def test_file_is_canonical_sorted_and_readable(store: Store) -> None:
     assert text.endswith("}\n")
 
 
+def test_an_index_built_in_this_process_gives_the_summaries_its_file_gives(store: Store) -> None:
+    """A full read builds the index in memory from the records it has checked, and uses its summaries unchecked
+    (they are its own); the file it writes, read by the next command, is checked, and says the same."""
+    store.load()
+    store.index_path.unlink()
+    with store.reading() as snapshot:
+        assert isinstance(snapshot, IndexedSnapshot)
+        assert snapshot.index.built_here
+        built = snapshot.summaries()
+        in_parts = [summary for part in snapshot.summaries_in_parts(lambda found: found) for summary in part]
+    with store.reading() as snapshot:
+        assert isinstance(snapshot, IndexedSnapshot)
+        assert not snapshot.index.built_here
+        assert snapshot.summaries() == built
+        assert [summary for part in snapshot.summaries_in_parts(lambda found: found) for summary in part] == in_parts
+    assert sorted(built, key=lambda summary: summary["id"]) == in_parts
+    written = current_index(store)
+    assert written is not None
+    assert [summary["id"] for summary in built] == written.ids
+
+
 def test_a_write_keeps_the_file_canonical_and_changes_only_one_record(store: Store) -> None:
     before = store.path.read_text(encoding="utf-8").splitlines()
     change_summary(store, "Changed.")

@@ -7,7 +7,8 @@ time, and where any of them differ (an edit by hand, a git merge, a crash betwee
 it is ignored, and the next read that validates the whole file writes it anew. The change time cannot be set by a
 user (`touch -d` sets the modification time and changes the change time), so an edit in place that keeps size and
 modification time is still seen. An index is never trusted beyond that: its spans must tile the file exactly, its
-ids must be sorted, and each summary is checked when it is used; on any doubt the file is read in full.
+ids must be sorted, and each summary is checked when it is used (unless this process has just built the
+index, in memory, from the records it checked); on any doubt the file is read in full.
 
 The file is laid out so that a command reads only what it needs, with `pread`, never the whole index:
 
@@ -413,6 +414,14 @@ class IndexFile:
         self._starts: array[int] | None = None
         self._offsets: array[int] | None = None
         self._rows: tuple[list[str], list[str]] | None = None
+        # Built by this process from records it has read and checked (`in_memory`): its summaries are its own.
+        self.built_here = False
+
+    def unpack(self, packed: bytes, expected_id: str) -> Summary:
+        """One of this index's packed summaries: checked (`unpack_summary`) unless the index was built here."""
+        if self.built_here:
+            return dict(zip(SUMMARY_FIELDS, marshal.loads(packed), strict=True))  # type: ignore[return-value]
+        return unpack_summary(packed, expected_id)
 
     def read(self, at: int, size: int) -> bytes:
         """`size` bytes at `at`, all of them, or IndexDoubt."""
@@ -439,7 +448,9 @@ class IndexFile:
         data = index.to_bytes() if data is None else data
         count, total = len(index.keys), sum(map(len, index.summaries))
         links = (len(data) - _sections(count)[4] - total) // LINK
-        return cls(-1, len(data), index.signature, count, total, links, data)
+        built = cls(-1, len(data), index.signature, count, total, links, data)
+        built.built_here = True
+        return built
 
     # --- one commitment ------------------------------------------------------------------------------------------
 
@@ -481,7 +492,7 @@ class IndexFile:
 
     def summary(self, position: int) -> Summary:
         """The Summary at `position`, checked against its row (IndexDoubt if it does not hold up)."""
-        return unpack_summary(self.packed_summary(position), self.row(position)[1])
+        return self.unpack(self.packed_summary(position), self.row(position)[1])
 
     def ids_with_prefix(self, prefix: str) -> list[str]:
         """The ids that start with `prefix`, sorted (by bisection on the sorted ids)."""
@@ -602,7 +613,7 @@ class IndexFile:
 
     def summaries(self) -> list[Summary]:
         """Every Summary, in file order, each checked against its row."""
-        return list(map(unpack_summary, self.packed_summaries(), self.ids()))
+        return list(map(self.unpack, self.packed_summaries(), self.ids()))
 
     def load(self, header: int, footer: int) -> Index:
         """The whole index in memory, every part checked."""

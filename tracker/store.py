@@ -549,11 +549,12 @@ class IndexedSnapshot(Snapshot):
         except IndexDoubt:
             return None
         order = sorted(range(len(file_ids)), key=file_ids.__getitem__)
+        unpack = self.index.unpack
 
         def part(first: int, stop: int) -> tuple[_Result] | None:
             try:
                 summaries = [
-                    unpack_summary(packed[offsets[number] : offsets[number + 1]], file_ids[number])
+                    unpack(packed[offsets[number] : offsets[number + 1]], file_ids[number])
                     for number in order[first:stop]
                 ]
                 return (work(summaries),)

@@ -541,25 +541,31 @@ def test_a_write_where_no_thread_can_start_writes_its_index_after_the_file(
 
 
 @pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()])
-def test_a_write_that_fails_drops_the_index_written_meanwhile(
+def test_a_write_that_fails_drops_the_index_and_the_journal_entry_written_meanwhile(
     db_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
 ) -> None:
-    """The data file cannot be written (a full disk, Ctrl-C) once the new index's body is on disk: the body goes,
-    and the data file and its index stay byte for byte."""
+    """The data file cannot be written (a full disk, Ctrl-C) once the new index's body and the journal entry,
+    written in other threads meanwhile, are on disk: both go, and the data file, its index and the journal stay
+    byte for byte."""
     store = Store(db_path)
     assert store.load()
     data, index = db_path.read_bytes(), store.index_path.read_bytes()
-    import tracker.store
+    import tracker.files
 
-    def failing(path: Path, *args: Any, **kwargs: Any) -> Any:
+    real_write = tracker.files.UnfinishedFile.write
+
+    def failing(self: tracker.files.UnfinishedFile, *args: Any, **kwargs: Any) -> None:
+        if self.path != db_path:
+            return real_write(self, *args, **kwargs)
         deadline = time.monotonic() + SECONDS
-        while any(thread.name == "index" for thread in threading.enumerate()):  # the index's body, written
-            assert time.monotonic() < deadline, "the index's body was never written"
+        while {"index", "journal"} & {thread.name for thread in threading.enumerate()}:  # both written
+            assert time.monotonic() < deadline, "the index or the journal entry was never written"
             time.sleep(0.001)
         assert list(db_path.parent.glob(f".{db_path.name}.index.tmp-*"))
+        assert list(store.journal_path.glob("*.pending"))
         raise failure
 
-    monkeypatch.setattr(tracker.store, "prepare", failing)
+    monkeypatch.setattr(tracker.files.UnfinishedFile, "write", failing)
 
     def change(transaction: Any) -> None:
         commitment = transaction.get("rcep-signing")
@@ -570,6 +576,8 @@ def test_a_write_that_fails_drops_the_index_written_meanwhile(
     assert db_path.read_bytes() == data
     assert store.index_path.read_bytes() == index
     assert not [p.name for p in db_path.parent.iterdir() if ".tmp-" in p.name]
+    assert not list(store.journal_path.iterdir())
+    assert Journal(store.journal_path).entries() == []
 
 
 # --- 8. the lock timeout ---------------------------------------------------------------------------------------

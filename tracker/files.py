@@ -219,50 +219,23 @@ def prepare(path: Path, pieces: Iterable[Piece], source: int = -1, mode: int | N
     return prepare_body(path, 0, pieces, source, mode).finish(b"")
 
 
-class UnfinishedFile(NamedTuple):
-    """A new version of `path` written and flushed to disk but for its first bytes, left as room: what
-    `prepare_body` leaves for `finish`, which writes them once they are known."""
-
-    path: Path
-    temp: Path
-    descriptor: int
-    room: int
-    mode: int
-
-    def finish(self, head: bytes) -> PreparedFile:
-        """Write the first bytes (as many as the room left for them) and flush them: only they are left to write
-        to disk. The descriptor is closed, whatever happens."""
-        try:
-            try:
-                if len(head) != self.room:
-                    raise ValueError(f"{len(head)} bytes for a room of {self.room}")
-                if head:
-                    _write_at(self.descriptor, head, 0)
-                    os.fsync(self.descriptor)
-                inode = os.fstat(self.descriptor).st_ino
-            except OSError as error:
-                raise _naming(error, self.path) from None
-            finally:
-                os.close(self.descriptor)
-            os.chmod(self.temp, self.mode)
-        except BaseException:
-            self.temp.unlink(missing_ok=True)
-            raise
-        return PreparedFile(self.path, self.temp, inode)
-
-    def discard(self) -> None:
-        """Drop the new version; the file stays as it was."""
-        with suppress(OSError):
-            os.close(self.descriptor)
-        with suppress(OSError):
-            self.temp.unlink(missing_ok=True)
-
-
 def prepare_body(
     path: Path, room: int, pieces: Iterable[Piece], source: int = -1, mode: int | None = None
 ) -> UnfinishedFile:
     """`prepare`, but the pieces go after `room` bytes left for `UnfinishedFile.finish` to write (an index's
     header, which names the data file's signature, known only once the data file is in place)."""
+    unfinished = begin(path, room, mode)
+    try:
+        unfinished.write(pieces, source)
+    except BaseException:
+        unfinished.discard()
+        raise
+    return unfinished
+
+
+def begin(path: Path, room: int = 0, mode: int | None = None) -> UnfinishedFile:
+    """A new, empty temporary file beside `path`, to be written (`UnfinishedFile.write`) after `room` bytes left
+    for `UnfinishedFile.finish`, with `path`'s mode (or `mode`) once finished."""
     if mode is None:
         try:
             mode = stat.S_IMODE(path.stat().st_mode) | OWNER_USES  # a file the tracker writes, its owner can use
@@ -271,10 +244,35 @@ def prepare_body(
     import tempfile  # not at start-up: reading commands never write
 
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
+    unfinished = UnfinishedFile(path, Path(temp_name), descriptor, room, mode, 0)
     try:
         try:
             if room:
                 os.lseek(descriptor, room, os.SEEK_SET)
+            return unfinished._replace(inode=os.fstat(descriptor).st_ino)
+        except OSError as error:
+            raise _naming(error, path) from None
+    except BaseException:
+        unfinished.discard()
+        raise
+
+
+class UnfinishedFile(NamedTuple):
+    """A new version of `path` being written to the temporary file `temp` (open as `descriptor`, with `inode`):
+    the pieces (`write`), then its first `room` bytes (`finish`), which may be known only after the rest."""
+
+    path: Path
+    temp: Path
+    descriptor: int
+    room: int
+    mode: int
+    inode: int
+
+    def write(self, pieces: Iterable[Piece], source: int = -1) -> None:
+        """Write the pieces (bytes, or ranges copied from the open file `source`) in order, and flush them to disk.
+        The file is left to `finish` or `discard`."""
+        descriptor = self.descriptor
+        try:
             pending: list[bytes | memoryview] = []  # small pieces written together, a megabyte at a time
             size = 0
             for piece in pieces:
@@ -292,13 +290,34 @@ def prepare_body(
                 write_all(descriptor, b"".join(pending))
             os.fsync(descriptor)
         except OSError as error:  # a disk full, a file too large: say which file could not be written
-            raise _naming(error, path) from None
-    except BaseException:
+            raise _naming(error, self.path) from None
+
+    def finish(self, head: bytes) -> PreparedFile:
+        """Write the first bytes (as many as the room left for them) and flush them: only they are left to write
+        to disk. The descriptor is closed, whatever happens; the file is removed if this fails."""
+        try:
+            try:
+                if len(head) != self.room:
+                    raise ValueError(f"{len(head)} bytes for a room of {self.room}")
+                if head:
+                    _write_at(self.descriptor, head, 0)
+                    os.fsync(self.descriptor)
+            except OSError as error:
+                raise _naming(error, self.path) from None
+            finally:
+                os.close(self.descriptor)
+            os.chmod(self.temp, self.mode)
+        except BaseException:
+            self.temp.unlink(missing_ok=True)
+            raise
+        return PreparedFile(self.path, self.temp, self.inode)
+
+    def discard(self) -> None:
+        """Drop the new version; the file stays as it was."""
         with suppress(OSError):
-            os.close(descriptor)
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return UnfinishedFile(path, Path(temp_name), descriptor, room, mode)
+            os.close(self.descriptor)
+        with suppress(OSError):
+            self.temp.unlink(missing_ok=True)
 
 
 def _naming(error: OSError, path: Path) -> OSError:

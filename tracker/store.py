@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from tracker.errors import (
     DatabaseError,
@@ -39,7 +39,7 @@ from tracker.errors import (
 )
 from tracker.files import (
     Piece,
-    UnfinishedFile,
+    begin,
     bundled_text,
     describe_os_error,
     kind_of,
@@ -115,6 +115,7 @@ _BY_ID = operator.itemgetter("id")
 _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
 _FEW = 64  # up to this many commitments, a command finds each in the index by bisection; beyond, it reads the index
 _Result = TypeVar("_Result")
+_Value = TypeVar("_Value")
 
 
 def read_text(path: Path) -> str:
@@ -1286,32 +1287,51 @@ class Store:
         """Write the data file from its pieces (bytes, or ranges of the `source` file), with its journal entry,
         then its index, from its pieces (the first its header, made with UNSIGNED; the others bytes, or ranges of
         the old index file). The data file and the journal change together or not at all; what cannot be done after
-        the data file has changed (make the change undoable, write the index) is said, not raised. The index is
-        written meanwhile, in another thread (both are mostly copying and flushing in the kernel), all but its
-        header, which names the data file's signature, known once the data file is in place."""
+        the data file has changed (make the change undoable, write the index) is said, not raised.
+
+        The journal entry and the index are written in other threads while the data file is (the copying and
+        flushing is the kernel's, and an import's entry is made as it is written), all but the index's header,
+        which names the data file's signature, known once the data file is in place."""
         if source is not None:
             for piece in pieces:  # each merged range once, not each commitment
                 if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
                     raise source.stale()  # never copy from a file that no longer matches its index
         index_body = _IndexBody(self.path, self.index_path, *index)
         try:
-            new_version = prepare(self.path, pieces, source=source.descriptor if source is not None else -1)
+            data_file = begin(self.path)
         except BaseException:
             index_body.discard()
             raise
         journal = self._journal
+        recording: _Meanwhile[Path] | None = None
+        if step is not None and step.action is not None:
+            entry = step.entry if step.entry is not None else _journal_entry(step.action, step.changes)
+            recording = _Meanwhile(functools.partial(journal.prepare, entry, data_file.inode), "journal")
         warnings: list[str] = []
         pending: Path | None = None
         undoing: Path | None = None
         try:
-            if step is not None and step.action is not None:
-                entry = step.entry if step.entry is not None else _journal_entry(step.action, step.changes)
-                pending = journal.prepare(entry, new_version.inode)
+            try:
+                data_file.write(pieces, source=source.descriptor if source is not None else -1)
+            except BaseException:
+                data_file.discard()
+                raise
+            new_version = data_file.finish(b"")
+        except BaseException:
+            if recording is not None and (recorded := recording.outcome()) is not None:
+                _unlink_quietly(recorded)
+            index_body.discard()
+            raise
+        try:
+            if recording is not None:
+                pending = recording.result()
             if step is not None and step.undoing is not None:
                 undoing = journal.begin_undo(step.undoing, new_version.inode)
             new_version.commit()
             _CHANGED.add(self.path)
         except BaseException:
+            if pending is None and recording is not None:
+                pending = recording.outcome()
             index_body.discard()
             if _holds(self.path, new_version.inode):  # in place (Ctrl-C, say, came after the rename): it stands
                 _CHANGED.add(self.path)
@@ -1469,11 +1489,52 @@ def _all_parts(part: Callable[[int, int], tuple[_Result] | None], count: int) ->
     return results
 
 
+class _Meanwhile(Generic[_Value]):
+    """`work()`, run in another thread from now on; where no thread can be started (a limit on processes), run
+    when its result is asked for."""
+
+    def __init__(self, work: Callable[[], _Value], name: str) -> None:
+        self._work = work
+        self._value: _Value | None = None
+        self._error: BaseException | None = None
+        self._done = False
+        self._thread: threading.Thread | None = threading.Thread(target=self._run, name=name)
+        try:
+            self._thread.start()
+        except RuntimeError:  # "can't start new thread"
+            self._thread = None
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as error:  # raised again by `result`, in the thread that asks
+            self._error = error
+        self._done = True
+
+    def result(self) -> _Value:
+        """What `work()` returned, once it has; what it raised is raised here."""
+        if self._thread is None:
+            if not self._done:
+                self._run()
+        else:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def outcome(self) -> _Value | None:
+        """What `work()` returned, once it has, or None if it raised or was never run (no thread): for a caller that
+        is giving up and must undo what it made."""
+        if self._thread is not None:
+            self._thread.join()
+        return self._value if self._done and self._error is None else None
+
+
 class _IndexBody:
-    """A data file's new index, written to a temporary file in another thread from the moment it is started: all
-    but its header, which `finish` writes once the data file is in place (the header names its signature). Where
-    no thread can be started (a limit on processes), `finish` writes it all. The index is a cache: where it cannot
-    be written, it is removed, and the next read that checks the whole file writes it again."""
+    """A data file's new index, written to a temporary file in another thread from the moment it is made: all but
+    its header, which `finish` writes once the data file is in place (the header names its signature). The index
+    is a cache: where it cannot be written, it is removed, and the next read that checks the whole file writes it
+    again."""
 
     def __init__(self, data_path: Path, path: Path, pieces: list[Piece], source: IndexFile | None) -> None:
         head, *body = pieces
@@ -1481,40 +1542,22 @@ class _IndexBody:
             body = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in body]
         self._data_path, self._path = data_path, path
         self._head = bytes(head)
-        self._body, self._source = body, source.descriptor if source is not None else -1
-        self._written: UnfinishedFile | None = None
-        self._thread: threading.Thread | None = threading.Thread(target=self._write, name="index")
-        try:
-            self._thread.start()
-        except RuntimeError:  # "can't start new thread"
-            self._thread = None
-
-    def _write(self) -> None:
-        try:
-            self._written = prepare_body(self._path, HEADER_SIZE, self._body, self._source)
-        except Exception:  # OSError, DatabaseError (the old index changed): no index, see `finish`
-            self._written = None
+        descriptor = source.descriptor if source is not None else -1
+        self._body = _Meanwhile(functools.partial(prepare_body, path, HEADER_SIZE, body, descriptor), "index")
 
     def finish(self) -> None:
         """Wait for the body, then write the header for the data file as it is now, and put the index in place."""
-        if self._thread is None:
-            self._write()
-        else:
-            self._thread.join()
         try:
-            if self._written is None:
-                raise OSError("the index could not be written")
-            self._written.finish(signed(self._head, signature(os.stat(self._data_path)))).commit()
-        except (OSError, DatabaseError):
-            # A read-only directory, a full disk: no fast path until the next full read writes the index.
-            _unlink_quietly(self._path)
+            written = self._body.result()
+            written.finish(signed(self._head, signature(os.stat(self._data_path)))).commit()
+        except Exception:  # a full disk, a read-only folder, the old index changed: no fast path until the next
+            _unlink_quietly(self._path)  # full read writes the index again
 
     def discard(self) -> None:
         """Wait for the body, and drop it: the old index stays."""
-        if self._thread is not None:
-            self._thread.join()
-        if self._written is not None:
-            self._written.discard()
+        written = self._body.outcome()
+        if written is not None:
+            written.discard()
 
 
 def _holds(path: Path, inode: int) -> bool:

@@ -215,6 +215,42 @@ def test_a_copy_never_takes_the_last_descriptor_this_process_may_open(free: int,
     assert (done.returncode, done.stderr, done.stdout) == (0, "", f"{copies}\n")
 
 
+CTRL_C_WHILE_FORKING = """
+import os, signal, sys
+import logging  # its after-fork hook is where the KeyboardInterrupt used to be raised, printed and dropped
+import tracker.parallel
+from tracker.parallel import in_parts
+
+tracker.parallel.parts_for = lambda count: 3
+sent = []
+
+def ctrl_c_once():
+    if not sent:
+        sent.append(True)
+        os.kill(os.getpid(), signal.SIGINT)
+
+os.register_at_fork(after_in_parent=ctrl_c_once)
+try:
+    print(list(in_parts(lambda start, stop: list(range(start, stop)), 3)))
+except KeyboardInterrupt:
+    print("interrupted")
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("a copy is left")
+except ChildProcessError:
+    pass
+"""
+
+
+def test_a_ctrl_c_while_forking_a_copy_stops_the_command() -> None:
+    """A SIGINT that comes while a copy is forked (in Python's after-fork hooks) is a KeyboardInterrupt once the
+    fork is done, not an error printed and dropped; no copy is left."""
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_FORKING], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", "interrupted\n")
+
+
 def test_each_copy_holds_its_own_result_file_and_no_other(four_parts: list[int]) -> None:
     def held(start: int, stop: int) -> list[str]:
         links = []

@@ -540,11 +540,11 @@ def test_a_write_where_no_thread_can_start_writes_its_index_after_the_file(
     assert "rcep-signing" in index.ids
 
 
-@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()])
+@pytest.mark.parametrize("failure", [OSError(errno.EIO, "Input/output error"), KeyboardInterrupt()])
 def test_a_write_that_fails_drops_the_index_and_the_journal_entry_written_meanwhile(
     db_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
 ) -> None:
-    """The data file cannot be written (a full disk, Ctrl-C) once the new index's body and the journal entry,
+    """The data file cannot be written (a disk error, Ctrl-C) once the new index's body and the journal entry,
     written in other threads meanwhile, are on disk: both go, and the data file, its index and the journal stay
     byte for byte."""
     store = Store(db_path)
@@ -578,6 +578,90 @@ def test_a_write_that_fails_drops_the_index_and_the_journal_entry_written_meanwh
     assert not [p.name for p in db_path.parent.iterdir() if ".tmp-" in p.name]
     assert not list(store.journal_path.iterdir())
     assert Journal(store.journal_path).entries() == []
+
+
+def test_a_write_that_runs_out_of_room_meanwhile_takes_its_steps_one_after_the_other(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk with room for the new data file but not for it and the new index at once: the first try, with the
+    index written meanwhile, fails; everything it wrote goes, and the steps are taken one after the other, as
+    before the index was written meanwhile: the change is made (a cache never costs one)."""
+    assert run("list").exit_code == 0
+    import tracker.files
+
+    real_write = tracker.files.UnfinishedFile.write
+    tries: list[bool] = []
+
+    def cramped(self: tracker.files.UnfinishedFile, *args: Any, **kwargs: Any) -> None:
+        if self.path == db_path:
+            deadline = time.monotonic() + SECONDS
+            while "index" in {thread.name for thread in threading.enumerate()}:
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+            index_meanwhile = bool(list(db_path.parent.glob(f".{db_path.name}.index.tmp-*")))
+            tries.append(index_meanwhile)
+            if index_meanwhile:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(tracker.files.UnfinishedFile, "write", cramped)
+    result = run("update", "rcep", "--note", "On a full disk.")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert tries == [True, False]
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "On a full disk."
+    store = Store(db_path)
+    assert read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER)) is not None
+    assert [entry.action for entry in Journal(store.journal_path).entries()] == ["update rcep-signing"]
+    assert not [p.name for p in db_path.parent.iterdir() if ".tmp-" in p.name]
+    assert not list(store.journal_path.glob("*.pending"))
+
+
+def test_a_journal_entry_that_runs_out_of_descriptors_meanwhile_is_written_after_the_file(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under `ulimit -n`, the journal entry written meanwhile can find no descriptor left: the write is taken
+    again one step after the other, and the change recorded once."""
+    assert run("list").exit_code == 0
+    real_prepare = Journal.prepare
+
+    def short_of_descriptors(self: Journal, *args: Any, **kwargs: Any) -> Path:
+        if threading.current_thread() is not threading.main_thread():
+            raise DatabaseError("cannot record the change") from OSError(errno.EMFILE, "Too many open files")
+        return real_prepare(self, *args, **kwargs)
+
+    monkeypatch.setattr(Journal, "prepare", short_of_descriptors)
+    result = run("update", "rcep", "--note", "Few descriptors.")
+    assert (result.exit_code, result.stderr) == (0, "")
+    store = Store(db_path)
+    assert [entry.action for entry in Journal(store.journal_path).entries()] == ["update rcep-signing"]
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Few descriptors."
+    assert not [p.name for p in db_path.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_data_file_changed_in_place_as_a_write_ends_gets_no_index_that_trusts_it(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program edits the data file in place (the same size) in the moment after a write puts it in place
+    and before the index is: the index, signed once the file is in place, must not name the edited file."""
+    assert run("list").exit_code == 0
+    store = Store(db_path)
+    real_trim = Journal.trim
+
+    def edit_in_place(self: Journal) -> None:
+        real_trim(self)
+        data = db_path.read_bytes()
+        at = data.index(b'"title": "') + len(b'"title": "')
+        with db_path.open("r+b") as file:
+            file.seek(at)
+            file.write(b"X")
+
+    monkeypatch.setattr(Journal, "trim", edit_in_place)
+    result = run("update", "rcep", "--note", "Edited behind.")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER)) is None
+    monkeypatch.setattr(Journal, "trim", real_trim)
+    titles = [commitment["title"] for commitment in json.loads(run("list", "--json").stdout)]
+    assert [title for title in titles if title.startswith("X")], titles
 
 
 # --- 8. the lock timeout ---------------------------------------------------------------------------------------

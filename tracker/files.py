@@ -194,6 +194,7 @@ class PreparedFile(NamedTuple):
     path: Path
     temp: Path
     inode: int
+    written: os.stat_result  # the file as written: what renaming it into place leaves, but its change time
 
     def commit(self) -> None:
         """Put the new version in place in one atomic rename, and sync the directory."""
@@ -302,6 +303,7 @@ class UnfinishedFile(NamedTuple):
                 if head:
                     _write_at(self.descriptor, head, 0)
                     os.fsync(self.descriptor)
+                written = os.fstat(self.descriptor)
             except OSError as error:
                 raise _naming(error, self.path) from None
             finally:
@@ -310,7 +312,7 @@ class UnfinishedFile(NamedTuple):
         except BaseException:
             self.temp.unlink(missing_ok=True)
             raise
-        return PreparedFile(self.path, self.temp, self.inode)
+        return PreparedFile(self.path, self.temp, self.inode, written)
 
     def discard(self) -> None:
         """Drop the new version; the file stays as it was."""

@@ -166,7 +166,7 @@ class Journal:
             raise DatabaseError(
                 f"cannot record the change in the undo journal {self.path} ({describe_os_error(error)}); "
                 "nothing was changed"
-            ) from None
+            ) from error  # the cause: a write that ran out of room tries again, one step after the other
         return pending
 
     def confirm(self, pending: Path) -> None:

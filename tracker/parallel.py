@@ -125,9 +125,32 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int, others: list[i
     channel = _channel()
     if channel is None:
         return None
+    # A Ctrl-C while forking would raise KeyboardInterrupt in Python's after-fork hooks (logging's, say), which
+    # only print it and go on: the command would ignore it. So it is noted meanwhile, and raised after.
+    noted: list[int] = []
+    before = signal.getsignal(signal.SIGINT)
+    held = False
+    if before is not None:  # a handler set outside Python cannot be put back: then none is set here
+        with suppress(ValueError):  # not the main thread, where alone a KeyboardInterrupt is raised
+            signal.signal(signal.SIGINT, lambda number, _: noted.append(number))
+            held = True
     try:
         pid = os.fork()
     except OSError:
+        pid = -1
+    finally:
+        if held:
+            signal.signal(signal.SIGINT, before)
+    if pid == 0 and noted:  # the copy: the command is being stopped
+        os._exit(1)
+    if pid != 0 and noted:
+        if pid > 0:
+            _stop((pid, channel))
+        else:
+            os.close(channel)
+        signal.raise_signal(signal.SIGINT)  # as it came: a KeyboardInterrupt, or whatever `before` does
+        return None  # a handler that goes on: the part is done here
+    if pid < 0:
         os.close(channel)
         return None
     if pid == 0:  # the copy: it must never return into the caller's code, whatever happens

@@ -12,6 +12,7 @@ not change, records the change in the journal and replaces the file atomically, 
 from __future__ import annotations
 
 import bisect
+import errno
 import functools
 import gc
 import io
@@ -712,7 +713,7 @@ class JournalStep(NamedTuple):
     changes: list[Change]
     action: str | None = None
     undoing: Entry | None = None
-    entry: Iterable[Piece] | None = None  # the entry's JSON text, in pieces made as it is written
+    entry: Callable[[], Iterable[Piece]] | None = None  # the entry's JSON text, in pieces made as it is written
 
 
 LOCK_TIMEOUT_MAX = 86_400.0
@@ -1086,12 +1087,16 @@ class Store:
                 self._check_replaceable()
                 view = memoryview(data)
                 spans, links = incoming.spans, incoming.links or []
-                keyed = enumerate(zip(incoming.keys, incoming.ids, strict=True))
-                afters = (  # each record's object, after its `    "<key>": `, made compact as the entry is written
-                    (cid, compact(view[spans[2 * number] + len(key) + 8 : spans[2 * number + 1]]))
-                    for number, (key, cid) in keyed
-                )
-                entry = additions_entry(action, utc_timestamp(), afters)
+                at = utc_timestamp()
+
+                def entry() -> Iterator[bytes]:
+                    keyed = enumerate(zip(incoming.keys, incoming.ids, strict=True))
+                    afters = (  # each record's object, after its `    "<key>": `, made compact as it is written
+                        (cid, compact(view[spans[2 * number] + len(key) + 8 : spans[2 * number + 1]]))
+                        for number, (key, cid) in keyed
+                    )
+                    return additions_entry(action, at, afters)
+
                 step = JournalStep([], action=action, entry=entry)
                 if snapshot.index.count == 0:  # into an empty database: the export is the file, its index the index
                     return self._write_file([data], step, None, (incoming.encoded(UNSIGNED), None))
@@ -1291,22 +1296,33 @@ class Store:
 
         The journal entry and the index are written in other threads while the data file is (the copying and
         flushing is the kernel's, and an import's entry is made as it is written), all but the index's header,
-        which names the data file's signature, known once the data file is in place."""
+        which names the data file's signature, known once the data file is in place. Where that runs out of room
+        (disk space, a quota, file descriptors) that one after the other would not, everything written meanwhile is
+        removed and the steps are taken one after the other, as a cache must never cost a change."""
+        try:
+            return self._write_steps(pieces, step, source, index, meanwhile=True)
+        except _Cramped:
+            return self._write_steps(pieces, step, source, index, meanwhile=False)
+
+    def _write_steps(
+        self,
+        pieces: list[Piece],
+        step: JournalStep | None,
+        source: IndexedSnapshot | None,
+        index: tuple[list[Piece], IndexFile | None],
+        meanwhile: bool,
+    ) -> list[str]:
         if source is not None:
             for piece in pieces:  # each merged range once, not each commitment
                 if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
                     raise source.stale()  # never copy from a file that no longer matches its index
-        index_body = _IndexBody(self.path, self.index_path, *index)
-        try:
-            data_file = begin(self.path)
-        except BaseException:
-            index_body.discard()
-            raise
+        data_file = begin(self.path)  # first, so that what is written meanwhile can never take its descriptor
+        index_body = _IndexBody(self.path, self.index_path, *index, meanwhile=meanwhile)
         journal = self._journal
         recording: _Meanwhile[Path] | None = None
         if step is not None and step.action is not None:
-            entry = step.entry if step.entry is not None else _journal_entry(step.action, step.changes)
-            recording = _Meanwhile(functools.partial(journal.prepare, entry, data_file.inode), "journal")
+            entry = step.entry() if step.entry is not None else _journal_entry(step.action, step.changes)
+            recording = _Meanwhile(functools.partial(journal.prepare, entry, data_file.inode), "journal", meanwhile)
         warnings: list[str] = []
         pending: Path | None = None
         undoing: Path | None = None
@@ -1317,10 +1333,12 @@ class Store:
                 data_file.discard()
                 raise
             new_version = data_file.finish(b"")
-        except BaseException:
+        except BaseException as error:
             if recording is not None and (recorded := recording.outcome()) is not None:
                 _unlink_quietly(recorded)
             index_body.discard()
+            if meanwhile and _cramped(error):
+                raise _Cramped from error
             raise
         try:
             if recording is not None:
@@ -1329,7 +1347,7 @@ class Store:
                 undoing = journal.begin_undo(step.undoing, new_version.inode)
             new_version.commit()
             _CHANGED.add(self.path)
-        except BaseException:
+        except BaseException as error:
             if pending is None and recording is not None:
                 pending = recording.outcome()
             index_body.discard()
@@ -1347,6 +1365,8 @@ class Store:
             if undoing is not None:
                 with suppress(OSError):
                     journal.cancel_undo(undoing)
+            if meanwhile and _cramped(error):
+                raise _Cramped from error
             raise
         if undoing is not None:
             _unlink_quietly(undoing)  # if it stays, the next writer sees that the undo happened and removes it
@@ -1356,7 +1376,7 @@ class Store:
             except OSError as error:
                 warnings.append(f"recorded, but it cannot be undone: {describe_os_error(error)} ({pending})")
             journal.trim()
-        index_body.finish()
+        index_body.finish(new_version.written)
         return warnings
 
     def _write_index(self, encoded: bytes) -> None:
@@ -1493,14 +1513,16 @@ class _Meanwhile(Generic[_Value]):
     """`work()`, run in another thread from now on; where no thread can be started (a limit on processes), run
     when its result is asked for."""
 
-    def __init__(self, work: Callable[[], _Value], name: str) -> None:
+    def __init__(self, work: Callable[[], _Value], name: str, start: bool = True) -> None:
+        """`start` false: no thread, `work()` runs when its result is asked for."""
         self._work = work
         self._value: _Value | None = None
         self._error: BaseException | None = None
         self._done = False
-        self._thread: threading.Thread | None = threading.Thread(target=self._run, name=name)
+        self._thread: threading.Thread | None = threading.Thread(target=self._run, name=name) if start else None
         try:
-            self._thread.start()
+            if self._thread is not None:
+                self._thread.start()
         except RuntimeError:  # "can't start new thread"
             self._thread = None
 
@@ -1536,20 +1558,29 @@ class _IndexBody:
     is a cache: where it cannot be written, it is removed, and the next read that checks the whole file writes it
     again."""
 
-    def __init__(self, data_path: Path, path: Path, pieces: list[Piece], source: IndexFile | None) -> None:
+    def __init__(
+        self, data_path: Path, path: Path, pieces: list[Piece], source: IndexFile | None, meanwhile: bool = True
+    ) -> None:
+        """`meanwhile` false: no thread, the body is written by `finish`, after the data file."""
         head, *body = pieces
         if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
             body = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in body]
         self._data_path, self._path = data_path, path
         self._head = bytes(head)
         descriptor = source.descriptor if source is not None else -1
-        self._body = _Meanwhile(functools.partial(prepare_body, path, HEADER_SIZE, body, descriptor), "index")
+        work = functools.partial(prepare_body, path, HEADER_SIZE, body, descriptor)
+        self._body = _Meanwhile(work, "index", meanwhile)
 
-    def finish(self) -> None:
-        """Wait for the body, then write the header for the data file as it is now, and put the index in place."""
+    def finish(self, written: os.stat_result) -> None:
+        """Wait for the body, then write the header for the data file in place, and put the index in place; none if
+        the file is no longer as it was `written` (changed in place by another program since, say)."""
         try:
-            written = self._body.result()
-            written.finish(signed(self._head, signature(os.stat(self._data_path)))).commit()
+            body = self._body.result()
+            now = os.stat(self._data_path)
+            if _identity(now) != _identity(written):
+                body.discard()
+                raise OSError("the data file changed once in place")
+            body.finish(signed(self._head, signature(now))).commit()
         except Exception:  # a full disk, a read-only folder, the old index changed: no fast path until the next
             _unlink_quietly(self._path)  # full read writes the index again
 
@@ -1558,6 +1589,29 @@ class _IndexBody:
         written = self._body.outcome()
         if written is not None:
             written.discard()
+
+
+_CRAMPED = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE})
+
+
+class _Cramped(Exception):
+    """A write that took its journal entry and index meanwhile ran out of room; nothing was changed, and nothing it
+    wrote is left."""
+
+
+def _cramped(error: BaseException | None) -> bool:
+    """Whether `error`, or what caused it, says the disk or the process ran out of room: space, a quota, file
+    descriptors."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in _CRAMPED:
+            return True
+        error = error.__cause__
+    return False
+
+
+def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
+    """What renaming a file into place leaves as it was (unlike its change time)."""
+    return status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev
 
 
 def _holds(path: Path, inode: int) -> bool:

@@ -16,6 +16,7 @@ import argparse
 import itertools
 import statistics
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,10 +53,11 @@ def main() -> None:
     database = arguments.database.resolve()
     env = {"PATH": "/usr/bin:/bin", "HOME": str(database.parent), "TRACKER_DB": str(database)}
     notes = itertools.count()
+    run_mark = time.strftime("%Y%m%dT%H%M%S")  # a note new to the file in each run, not a repeated event
     floor = [PYTHON, "-c", FLOOR, str(database), f"{database}.index"]
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(arguments.repeat):
-        update = [TRACKER, "update", arguments.some_id, "--note", f"write floor {next(notes)}"]
+        update = [TRACKER, "update", arguments.some_id, "--note", f"write floor {run_mark} {next(notes)}"]
         times[0].append(measure(update, env)[0])
         times[1].append(measure(floor, env)[0])
     for leftover in database.parent.glob(f"{database.name}*.floor"):

@@ -100,6 +100,11 @@ _summary_values = operator.itemgetter(*SUMMARY_FIELDS)
 _CRC_RESIDUE = 0x2144DF1C
 
 
+def _unpack_own(packed: bytes, expected_id: str) -> Summary:
+    """A packed Summary that this process has just made from a record it checked: nothing to check again."""
+    return dict(zip(SUMMARY_FIELDS, marshal.loads(packed), strict=True))  # type: ignore[return-value]
+
+
 _TEXT_OR_NONE = (str, type(None))
 _STATUS_OR_NONE = STATUS_VALUES | {None}
 
@@ -417,11 +422,11 @@ class IndexFile:
         # Built by this process from records it has read and checked (`in_memory`): its summaries are its own.
         self.built_here = False
 
-    def unpack(self, packed: bytes, expected_id: str) -> Summary:
-        """One of this index's packed summaries: checked (`unpack_summary`) unless the index was built here."""
-        if self.built_here:
-            return dict(zip(SUMMARY_FIELDS, marshal.loads(packed), strict=True))  # type: ignore[return-value]
-        return unpack_summary(packed, expected_id)
+    @property
+    def unpack(self) -> Callable[[bytes, str], Summary]:
+        """What reads one of this index's packed summaries: `unpack_summary`, which checks it, unless the index was
+        built here."""
+        return _unpack_own if self.built_here else unpack_summary
 
     def read(self, at: int, size: int) -> bytes:
         """`size` bytes at `at`, all of them, or IndexDoubt."""

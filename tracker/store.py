@@ -1316,18 +1316,21 @@ class Store:
             for piece in pieces:  # each merged range once, not each commitment
                 if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
                     raise source.stale()  # never copy from a file that no longer matches its index
-        data_file = begin(self.path)  # first, so that what is written meanwhile can never take its descriptor
-        index_body = _IndexBody(self.path, self.index_path, *index, meanwhile=meanwhile)
         journal = self._journal
+        data_file = begin(self.path)  # first, so that what is written meanwhile can never take its descriptor
+        index_body: _IndexBody | None = None
         recording: _Meanwhile[Path] | None = None
-        if step is not None and step.action is not None:
-            entry = step.entry() if step.entry is not None else _journal_entry(step.action, step.changes)
-            recording = _Meanwhile(functools.partial(journal.prepare, entry, data_file.inode), "journal", meanwhile)
         warnings: list[str] = []
         pending: Path | None = None
         undoing: Path | None = None
         try:
             try:
+                index_body = _IndexBody(self.path, self.index_path, *index, meanwhile=meanwhile)
+                if step is not None and step.action is not None:
+                    entry = step.entry() if step.entry is not None else _journal_entry(step.action, step.changes)
+                    recording = _Meanwhile(
+                        functools.partial(journal.prepare, entry, data_file.inode), "journal", meanwhile
+                    )
                 data_file.write(pieces, source=source.descriptor if source is not None else -1)
             except BaseException:
                 data_file.discard()
@@ -1336,10 +1339,12 @@ class Store:
         except BaseException as error:
             if recording is not None and (recorded := recording.outcome()) is not None:
                 _unlink_quietly(recorded)
-            index_body.discard()
+            if index_body is not None:
+                index_body.discard()
             if meanwhile and _cramped(error):
                 raise _Cramped from error
             raise
+        assert index_body is not None  # made before the data file was written
         try:
             if recording is not None:
                 pending = recording.result()

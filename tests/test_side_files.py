@@ -638,6 +638,61 @@ def test_a_journal_entry_that_runs_out_of_descriptors_meanwhile_is_written_after
     assert not [p.name for p in db_path.parent.iterdir() if ".tmp-" in p.name]
 
 
+def test_a_journal_entry_whose_folder_cannot_be_synced_is_not_left_to_count_twice(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal's folder cannot be synced once its entry is in place (a full disk): the entry goes with the first
+    try, so that the second, whose data file may take the first one's freed inode, is the only one recorded."""
+    assert run("update", "rcep", "--note", "First.").exit_code == 0
+    import tracker.files
+
+    real_sync = tracker.files.fsync_directory
+    failed: list[Path] = []
+
+    def full_once(directory: Path) -> None:
+        if directory.name.endswith(".undo") and not failed:
+            failed.append(directory)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_sync(directory)
+
+    monkeypatch.setattr(tracker.files, "fsync_directory", full_once)
+    result = run("update", "wto", "--note", "Second.")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert failed
+    store = Store(db_path)
+    actions = [entry.action for entry in Journal(store.journal_path).entries()]
+    assert actions == ["update rcep-signing", "update wto-candidate-support"]
+    assert not [p.name for p in store.journal_path.iterdir() if not p.name.endswith(".json")]
+    monkeypatch.setattr(tracker.files, "fsync_directory", real_sync)
+    assert run("update", "cooperation-fund", "--note", "Third.").exit_code == 0  # settles, as any write does
+    assert len(Journal(store.journal_path).entries()) == 3
+    for _ in range(3):
+        undone = run("undo", "--yes")
+        assert (undone.exit_code, undone.stderr) == (0, "")
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] != "First."
+
+
+def test_a_journal_folder_that_runs_out_of_descriptors_meanwhile_is_read_after_the_file(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing the journal's folder finds no descriptor left (`ulimit -n`) in the thread that writes the entry
+    meanwhile: the write is taken again one step after the other."""
+    assert run("list").exit_code == 0
+    real_scandir = os.scandir
+
+    def short(path: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            raise OSError(errno.EMFILE, "Too many open files")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", short)
+    result = run("update", "rcep", "--note", "Few descriptors.")
+    assert (result.exit_code, result.stderr) == (0, "")
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    store = Store(db_path)
+    assert [entry.action for entry in Journal(store.journal_path).entries()] == ["update rcep-signing"]
+
+
 def test_a_data_file_changed_in_place_as_a_write_ends_gets_no_index_that_trusts_it(
     run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

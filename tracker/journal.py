@@ -22,6 +22,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -70,7 +71,8 @@ class Journal:
         try:
             return list(os.scandir(self.path))
         except OSError as error:
-            raise DatabaseError(f"the undo journal {self.path} cannot be read: {describe_os_error(error)}") from None
+            problem = f"the undo journal {self.path} cannot be read: {describe_os_error(error)}"
+            raise DatabaseError(problem) from error  # the cause: see `prepare`
 
     def _numbered(self) -> list[tuple[int, Path]]:
         """The recorded changes' files, oldest first: regular files named `<number>.json`, nothing else."""
@@ -158,11 +160,15 @@ class Journal:
         """Write `entry` (or its JSON text, in pieces) as a change not yet made (the data file's new version has
         `inode`); its file."""
         self.check()
+        pending: Path | None = None
         try:
             make_folder(self.path, mend=True)
             pending = self.path / f"{self._next_number():09d}.{inode}.pending"
             prepare(pending, [_compact_json(entry)] if isinstance(entry, dict) else entry).commit()
         except OSError as error:
+            if pending is not None:  # in place, but the folder not synced: it is not recorded
+                with suppress(OSError):
+                    pending.unlink(missing_ok=True)
             raise DatabaseError(
                 f"cannot record the change in the undo journal {self.path} ({describe_os_error(error)}); "
                 "nothing was changed"

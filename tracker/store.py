@@ -40,6 +40,7 @@ from tracker.errors import (
 )
 from tracker.files import (
     Piece,
+    UnfinishedFile,
     begin,
     bundled_text,
     describe_os_error,
@@ -1302,6 +1303,7 @@ class Store:
         try:
             return self._write_steps(pieces, step, source, index, meanwhile=True)
         except _Cramped:
+            self._settle()  # as after any write that failed: nothing of the first try may pass for the second's
             return self._write_steps(pieces, step, source, index, meanwhile=False)
 
     def _write_steps(
@@ -1317,7 +1319,7 @@ class Store:
                 if isinstance(piece, tuple) and not _is_record_range(source.descriptor, *piece):
                     raise source.stale()  # never copy from a file that no longer matches its index
         journal = self._journal
-        data_file = begin(self.path)  # first, so that what is written meanwhile can never take its descriptor
+        data_file: UnfinishedFile | None = None
         index_body: _IndexBody | None = None
         recording: _Meanwhile[Path] | None = None
         warnings: list[str] = []
@@ -1325,6 +1327,7 @@ class Store:
         undoing: Path | None = None
         try:
             try:
+                data_file = begin(self.path)  # first, so that what is written meanwhile never takes its descriptor
                 index_body = _IndexBody(self.path, self.index_path, *index, meanwhile=meanwhile)
                 if step is not None and step.action is not None:
                     entry = step.entry() if step.entry is not None else _journal_entry(step.action, step.changes)
@@ -1333,7 +1336,8 @@ class Store:
                     )
                 data_file.write(pieces, source=source.descriptor if source is not None else -1)
             except BaseException:
-                data_file.discard()
+                if data_file is not None:
+                    data_file.discard()
                 raise
             new_version = data_file.finish(b"")
         except BaseException as error:

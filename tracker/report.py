@@ -315,7 +315,7 @@ def report_part(commitments: Iterable[Summary], as_of: str, known_on: str | None
     late: list[dict[str, Any]] = []
     coming: list[dict[str, Any]] = []
     active: list[str] = []
-    documents: set[tuple[str, str]] = set()
+    documents: set[str] = set()  # each source's date (ten characters) and document, joined: they sort as the pairs
     table: list[dict[str, Any]] = []
     earlier: list[tuple[int, str, int]] = []  # rows whose rationale is an earlier event's: (place, id, event)
     today = known_on is None
@@ -371,7 +371,7 @@ def report_part(commitments: Iterable[Summary], as_of: str, known_on: str | None
         last = c["last"]
         if last >= start and any(start <= pair[0] <= end for pair in history_pairs(c)):
             active.append(c["id"])
-        documents.add((c["made"], c["source_document"]))
+        documents.add(c["made"] + c["source_document"])
         if today and last <= as_of:  # the latest event on the date is the latest of all: the summary has it
             table.append(commitment_row(row, (last, c["rationale"], c["evidence"])))
             continue
@@ -419,7 +419,7 @@ def merge_report(
     late: list[dict[str, Any]] = []
     coming: list[dict[str, Any]] = []
     active: list[str] = []
-    documents: list[tuple[str, str]] = []
+    documents: list[str] = []
     table: list[dict[str, Any]] = []
     earlier: list[tuple[int, str, int]] = []
     for part in parts:
@@ -479,7 +479,7 @@ def merge_report(
         "recent": recent_events,
         "due_soon": coming,
         "period": {"from": min(firsts, default=None), "to": as_of},
-        "sources": [{"date": made, "document": document} for (made, document), _ in groupby(sorted(documents))],
+        "sources": [{"date": source[:10], "document": source[10:]} for source, _ in groupby(sorted(documents))],
         "commitments": table,
     }
 

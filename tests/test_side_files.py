@@ -150,7 +150,7 @@ def test_undo_reverts_only_the_change_it_asked_about(run: Run, db_path: Path) ->
     assert db_path.read_bytes() == original
 
 
-# --- 2. a failed command never changes the data file; a change that cannot be undone says so ------------------
+# --- 2. a failed command never changes the data file; a change whose undo entry is not marked done says so -----
 
 
 def test_a_full_disk_at_the_journal_leaves_the_data_file_unchanged(
@@ -173,9 +173,11 @@ def test_a_full_disk_at_the_journal_leaves_the_data_file_unchanged(
     assert [e["status"] for e in record(db_path, "rcep-signing")["history"]].count("fulfilled") == 1
 
 
-def test_a_journal_that_fails_after_the_change_says_it_cannot_be_undone_and_exits_0(
+def test_a_journal_that_fails_after_the_change_says_so_exits_0_and_the_next_command_settles_it(
     run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    before = db_path.read_bytes()
+
     def refuse(self: Journal, pending: Path) -> None:
         raise OSError(errno.EACCES, "Permission denied")
 
@@ -183,9 +185,11 @@ def test_a_journal_that_fails_after_the_change_says_it_cannot_be_undone_and_exit
         patched.setattr(Journal, "confirm", refuse)
         result = run("update", "rcep", "--note", "kept")
     assert result.exit_code == 0
-    assert result.stderr.startswith("tracker: recorded, but it cannot be undone: Permission denied")
+    assert result.stderr.startswith("tracker: recorded, but the undo journal could not mark it done: Permission denied")
+    assert result.stderr.rstrip().endswith("the next command that writes or undoes does")
     assert record(db_path, "rcep-signing")["history"][-1]["note"] == "kept"
-    assert run("update", "rcep", "--note", "next").exit_code == 0  # the next write settles the journal
+    assert run("undo", "--yes").exit_code == 0  # it settles the journal first: the change is the one it undoes
+    assert db_path.read_bytes() == before
     assert [p.name for p in Store(db_path).journal_path.iterdir() if not p.name.endswith(".json")] == []
 
 

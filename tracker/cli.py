@@ -405,7 +405,8 @@ def _lookup(transaction: Transaction) -> Callable[[str], Commitment | None]:
 
 
 def _write(store: Store, action: str, change: Any) -> WriteResult:
-    """Run one write and say anything the user must know about it (e.g. that it cannot be undone)."""
+    """Run one write and say anything the user must know about it (e.g. that its undo entry is not yet marked
+    done)."""
     result = store.write(action, change)
     for warning in result.warnings:
         render.print_notice(warning)

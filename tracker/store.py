@@ -683,7 +683,8 @@ class Transaction:
 
 
 class WriteResult(NamedTuple):
-    """What a committed write did, and anything the user should know about it (e.g. it cannot be undone)."""
+    """What a committed write did, and anything the user should know about it (e.g. its undo entry is not yet
+    marked done)."""
 
     changes: list[Change]
     warnings: list[str]
@@ -1383,7 +1384,10 @@ class Store:
             try:
                 journal.confirm(pending)
             except OSError as error:
-                warnings.append(f"recorded, but it cannot be undone: {describe_os_error(error)} ({pending})")
+                warnings.append(
+                    f"recorded, but the undo journal could not mark it done: {describe_os_error(error)} ({pending}); "
+                    "the next command that writes or undoes does"
+                )
             journal.trim()
         index_body.finish(new_version.written)
         return warnings

@@ -676,6 +676,24 @@ def test_a_journal_entry_whose_folder_cannot_be_synced_is_not_left_to_count_twic
     assert record(db_path, "rcep-signing")["history"][-1]["note"] != "First."
 
 
+def test_a_folder_that_cannot_be_synced_is_named_in_the_error(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init --force` on a disk that cannot sync the database's folder: the line names the folder."""
+    real_fsync = os.fsync
+
+    def full_folders(descriptor: int) -> None:
+        if os.path.isdir(f"/proc/self/fd/{descriptor}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", full_folders)
+    result = run("init", "--force", "--empty")
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert result.stderr.count("\n") <= 2, result.stderr
+    assert f"No space left on device: {db_path.parent}" in result.stderr, result.stderr
+
+
 def test_a_journal_folder_that_runs_out_of_descriptors_meanwhile_is_read_after_the_file(
     run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

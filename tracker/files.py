@@ -181,11 +181,15 @@ def remove_temporaries(directory: Path, names: str) -> None:
 
 
 def fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
+    """Flush a directory's entries to disk (a rename in it, say); an OSError names the directory."""
     try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        raise _naming(error, directory) from None
 
 
 class PreparedFile(NamedTuple):

@@ -1,6 +1,6 @@
 """The modules import one way, down the layers: cli -> formats, render, report -> store -> storage, journal,
-layout -> index, register -> migrations, files, extract -> model, strictjson, parallel -> errors, fastjson. A
-function-level import counts like any other: it would only hide a cycle."""
+layout -> index, register -> migrations, files, extract -> model, strictjson, parallel -> errors, fastjson ->
+interrupts. A function-level import counts like any other: it would only hide a cycle."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "tracker"
 
 LAYERS = [
+    ["interrupts"],
     ["errors", "fastjson"],
     ["model", "strictjson", "parallel"],
     ["files", "migrations", "extract", "validate"],

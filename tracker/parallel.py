@@ -21,6 +21,7 @@ from contextlib import suppress
 from typing import Any
 
 from tracker.errors import DatabaseError
+from tracker.interrupts import raise_again, sigint_noted
 
 PER_PART = 10_000  # the fewest records worth a process of their own
 MOST_PARTS = 8
@@ -127,20 +128,11 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int, others: list[i
         return None
     # A Ctrl-C while forking would raise KeyboardInterrupt in Python's after-fork hooks (logging's, say), which
     # only print it and go on: the command would ignore it. So it is noted meanwhile, and raised after.
-    noted: list[int] = []
-    before = signal.getsignal(signal.SIGINT)
-    held = False
-    if before is not None:  # a handler set outside Python cannot be put back: then none is set here
-        with suppress(ValueError):  # not the main thread, where alone a KeyboardInterrupt is raised
-            signal.signal(signal.SIGINT, lambda number, _: noted.append(number))
-            held = True
-    try:
-        pid = os.fork()
-    except OSError:
-        pid = -1
-    finally:
-        if held:
-            signal.signal(signal.SIGINT, before)
+    with sigint_noted() as noted:
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
     if pid == 0 and noted:  # the copy: the command is being stopped
         os._exit(1)
     if pid != 0 and noted:
@@ -148,7 +140,7 @@ def _fork(work: Callable[[int, int], Any], start: int, stop: int, others: list[i
             _stop((pid, channel))
         else:
             os.close(channel)
-        signal.raise_signal(signal.SIGINT)  # as it came: a KeyboardInterrupt, or whatever `before` does
+        raise_again()
         return None  # a handler that goes on: the part is done here
     if pid < 0:
         os.close(channel)

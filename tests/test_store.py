@@ -525,13 +525,14 @@ def test_a_spliced_index_is_the_one_a_full_read_writes_links_included(store: Sto
 
 
 def _index_contents(store: Store) -> tuple[Any, ...]:
-    """What an index file says, section by section (packed summaries unpacked: marshal's bytes for equal values
-    depend on which objects were shared)."""
+    """What an index file says, section by section, digests included (packed summaries unpacked: marshal's bytes
+    for equal values depend on which objects were shared)."""
     index = open_index(store.index_path, signature(store.path.stat()))
     assert index is not None
     try:
         links = index.read(index.links_at, LINK * index.links)
-        return index.rows(), list(index.starts(len(HEADER), len(FOOTER))), index.sorted_ids(), index.summaries(), links
+        starts = list(index.starts(len(HEADER), len(FOOTER)))
+        return index.rows(), starts, index.sorted_ids(), index.summaries(), links, index.digests()
     finally:
         index.close()
 

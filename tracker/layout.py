@@ -22,7 +22,7 @@ from typing import Any, cast
 from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
-from tracker.index import Index, Signature, links_of, pack_summary
+from tracker.index import Index, Reuse, Signature, links_of, pack_summary, record_digest
 from tracker.index import doc_id as doc_id
 from tracker.index import doc_key as doc_key
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
@@ -164,13 +164,15 @@ def index_records(
     origin: str,
     canonical: bool = False,
     admit: Callable[[list[str]], bool] | None = None,
+    reuse: Reuse | None = None,
 ) -> Index | None:
     """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
     in that layout, or not in its order, or a document id is not the one its commitment's id gives (then only a
     whole-document read can say what it is), or, with `canonical`, a commitment is not written exactly as the
     tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment. `admit`, if
     given, is asked first, with the document keys that the records are written under (nothing parsed yet): None
-    unless it says yes."""
+    unless it says yes. `reuse`: what an earlier index of the file knows, whose row, summary and links of a
+    commitment written in the same bytes are taken instead of parsing and checking it again."""
     spans = record_spans(data)
     if spans is None:
         return None
@@ -182,30 +184,63 @@ def index_records(
     ids: list[str] = []
     summaries: list[bytes] = []
     links: list[bytes] = []
+    digests: list[bytes] = []
+    owners: list[bytes] = []  # the document ids of the commitments `reuse` knew
     count = len(spans) // 2
-    for found in in_parts(lambda first, stop: _index_part(data, spans, first, stop, origin, canonical), count):
+
+    def part(first: int, stop: int) -> _Part | None:
+        return _index_part(data, spans, first, stop, origin, canonical, reuse)
+
+    for found in in_parts(part, count):
         if found is None:
             return None
         keys += found[0]
         ids += found[1]
-        summaries += found[2]
+        if reuse is not None and found[5]:  # where `reuse` knew a commitment: its place there
+            summaries += [reuse.packed(item) if type(item) is int else item for item in found[2]]
+        else:
+            summaries += found[2]
         links += found[3]
+        digests.append(found[4])
+        owners.append(found[5])
     if any(first >= second for first, second in itertools.pairwise(keys)):
         return None  # out of order or repeated: the whole-document read says which
-    return Index(file_signature, keys, ids, spans, summaries, links)
+    reused = b"".join(owners)
+    if reuse is not None and reused:
+        links += reuse.links(reused)
+    return Index(file_signature, keys, ids, spans, summaries, links, b"".join(digests), checked=not reused)
 
 
-_Part = tuple[list[str], list[str], list[bytes], list[bytes]]
+_Part = tuple[list[str], list[str], list[Any], list[bytes], bytes, bytes]
 
 
-def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: str, canonical: bool) -> _Part | None:
-    """The keys, ids, packed summaries and links of the records `first` to `stop` (see `index_records`)."""
+def _index_part(
+    data: bytes, spans: array[int], first: int, stop: int, origin: str, canonical: bool, reuse: Reuse | None
+) -> _Part | None:
+    """The keys, ids, packed summaries, links and digests of the records `first` to `stop` (see `index_records`),
+    and the document ids of those that `reuse` knew (for each, its place there stands for its summary, which is not
+    sent back from a copy to the process that has it already; its links are `reuse`'s too)."""
     keys: list[str] = []
     ids: list[str] = []
-    summaries: list[bytes] = []
+    summaries: list[bytes | int] = []
     links: list[bytes] = []
+    digests = bytearray()
+    owners = bytearray()
     bound = future_bound()
+    view = memoryview(data)
     for number in range(first, stop):
+        digest = record_digest(view[spans[2 * number] : spans[2 * number + 1]])
+        digests += digest
+        if reuse is not None:
+            matched = _KEY_PREFIX.match(data, spans[2 * number], spans[2 * number + 1])
+            key = "" if matched is None else matched[1].decode()
+            place = reuse.take(key, digest) if key else None
+            if place is not None:
+                keys.append(key)
+                ids.append(reuse.row(place))
+                summaries.append(place)
+                owners += int(key).to_bytes(8, "big")
+                continue
         found = _record_at(data, spans, number, bound, origin, canonical)
         if found is None:
             return None
@@ -215,7 +250,7 @@ def _index_part(data: bytes, spans: array[int], first: int, stop: int, origin: s
         summary = summarize(record)
         summaries.append(pack_summary(summary))
         links += links_of(summary)
-    return keys, ids, summaries, links
+    return keys, ids, summaries, links, bytes(digests), bytes(owners)
 
 
 def _record_at(

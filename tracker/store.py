@@ -54,6 +54,7 @@ from tracker.files import (
     temporary_pattern,
 )
 from tracker.index import (
+    DIGEST,
     HEADER_SIZE,
     ID_WIDTH,
     QUOTE,
@@ -68,9 +69,11 @@ from tracker.index import (
     links_of,
     open_index,
     pack_summary,
+    record_digest,
     row,
     signature,
     signed,
+    stale_index,
     successor_link,
     text_link,
     unpack_summary,
@@ -950,7 +953,8 @@ class Store:
                     pass
             if index is not None:
                 index.close()
-            return self._read_whole(descriptor, file_signature)
+            # An index that is not this version's (the file changed since) still knows the commitments that did not.
+            return self._read_whole(descriptor, file_signature, reuse=index is None and not whole)
         except BaseException:
             with suppress(OSError):
                 os.close(descriptor)
@@ -966,12 +970,17 @@ class Store:
                 os.close(descriptor)
             raise
 
-    def _read_whole(self, descriptor: int, file_signature: Signature, write_index: bool = True) -> Snapshot:
+    def _read_whole(
+        self, descriptor: int, file_signature: Signature, write_index: bool = True, reuse: bool = False
+    ) -> Snapshot:
         """Read and check every commitment of the open file, and index it if it is in the canonical layout (the
-        next command writes the index, if not `write_index`)."""
+        next command writes the index, if not `write_index`). With `reuse`, the summaries of the commitments written
+        as the index file (which describes another version of the file) last saw them are taken from it."""
         with _gc_paused():
             data = _read_all(descriptor, self.path)
-            index = index_records(data, file_signature, str(self.path))
+            earlier = stale_index(self.index_path, len(data)) if reuse else None
+            index = index_records(data, file_signature, str(self.path), reuse=earlier)
+            del earlier
             if index is None:
                 commitments, version = self._load_whole(data)
                 os.close(descriptor)
@@ -1104,13 +1113,15 @@ class Store:
                     return self._write_file([data], step, None, (incoming.encoded(UNSIGNED), None))
                 changed: dict[str, Encoded | None] = {}
                 taken = 0
+                digests = incoming.digests or bytes(DIGEST * len(incoming.ids))  # none known: all zero
                 for number, (key, commitment_id) in enumerate(zip(incoming.keys, incoming.ids, strict=True)):
                     own = int(key).to_bytes(8, "big")  # each record's links end in its own document id
                     first = taken
                     while taken < len(links) and links[taken][-8:] == own:
                         taken += 1
                     start, end = spans[2 * number], spans[2 * number + 1]
-                    changed[commitment_id] = (view[start:end], incoming.summaries[number], links[first:taken])
+                    digest = digests[DIGEST * number : DIGEST * number + DIGEST]
+                    changed[commitment_id] = (view[start:end], incoming.summaries[number], links[first:taken], digest)
                 if taken != len(links):
                     return None  # links that follow no record: not an index `index_records` made
                 try:
@@ -1141,13 +1152,14 @@ class Store:
         """Write a whole canonical file, then its index."""
         ordered = in_file_order(commitments)
         encoded = _encoded(ordered)
-        records: list[Piece] = [text for text, _, _ in encoded]
-        summaries = [packed for _, packed, _ in encoded]
-        links = [link for _, _, linked in encoded for link in linked]
+        records: list[Piece] = [text for text, _, _, _ in encoded]
+        summaries = [packed for _, packed, _, _ in encoded]
+        links = [link for _, _, linked, _ in encoded for link in linked]
+        digests = b"".join(digest for _, _, _, digest in encoded)
         keys = [doc_key(commitment["id"]) for commitment in ordered]
         ids = [commitment["id"] for commitment in ordered]
         pieces, spans = layout(records)
-        index = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries, links)
+        index = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries, links, digests)
         return self._write_file(pieces, step, None, (index.encoded(UNSIGNED), None))
 
     def _write_spliced(
@@ -1215,7 +1227,7 @@ class Store:
 
         records: list[Piece] = []  # runs of old records as one range each, and new records' bytes
         runs: list[tuple[int, int] | None] = []  # for each entry of `records`: the old positions it copies
-        new_summaries: list[tuple[str, str, bytes]] = []
+        new_summaries: list[tuple[str, str, bytes, bytes]] = []
         gone_links: list[bytes] = []  # the links of the commitments replaced or removed, and of those put
         new_links: list[bytes] = []
         previous = 0
@@ -1229,26 +1241,28 @@ class Store:
                 except IndexDoubt:
                     raise snapshot.stale() from None
             if commitment is not None:
-                text, packed, linked = commitment
+                text, packed, linked, digest = commitment
                 records.append(text)
                 runs.append(None)
-                new_summaries.append((key, commitment_id, packed))
+                new_summaries.append((key, commitment_id, packed, digest))
                 new_links += linked
             previous = position + replaced
         if previous < index.count:
             records.append((starts[previous], starts[index.count] - 2))
             runs.append((previous, index.count))
         pieces, _ = layout(records)
-        # The index: rows, starts, ids and summaries, the unchanged runs copied from the old index file.
+        # The index: rows, starts, ids, summaries and digests, the unchanged runs copied from the old index file.
         rows: list[Piece] = []
+        digests: list[Piece] = []
         new_starts = array("q")
         blob: list[Piece] = []
         new_offsets = array("q", [0])
         offset, total, fresh = len(HEADER), 0, iter(new_summaries)
         for record, run in zip(records, runs, strict=True):
             if run is None:
-                key, commitment_id, packed = next(fresh)
+                key, commitment_id, packed, digest = next(fresh)
                 rows.append(row(key, commitment_id))
+                digests.append(digest)
                 new_starts.append(offset)
                 blob.append(packed)
                 total += len(packed)
@@ -1258,6 +1272,7 @@ class Store:
                 continue
             first, last = run
             rows.append(index.section_range(0, first, last))
+            digests.append(index.digest_range(first, last))
             shift = offset - starts[first]
             new_starts.extend(map(shift.__add__, starts[first:last]))
             blob.append(index.summary_range(first, last, offsets))
@@ -1281,6 +1296,7 @@ class Store:
             new_offsets.tobytes(),
             *blob,
             *link_pieces,
+            *digests,
         ]
         return self._write_file(pieces, step, snapshot, (index_pieces, index))
 
@@ -1681,18 +1697,20 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
             yield from _read_range(snapshot, *piece)
 
 
-Encoded = tuple[bytes | memoryview, bytes, list[bytes]]  # a commitment's bytes in the file, packed summary, links
+# A commitment's bytes in the file, packed summary, links and digest.
+Encoded = tuple[bytes | memoryview, bytes, list[bytes], bytes]
 
 
 def _encoded(commitments: list[Commitment]) -> list[Encoded]:
-    """Each commitment's bytes in the file, packed summary and links, in order (the work of a large import is
-    shared among processes: see `parallel`)."""
+    """Each commitment's bytes in the file, packed summary, links and digest, in order (the work of a large import
+    is shared among processes: see `parallel`)."""
 
     def part(first: int, stop: int) -> list[Encoded]:
         found: list[Encoded] = []
         for commitment in commitments[first:stop]:
             summary = summarize(commitment)
-            found.append((record_bytes(commitment), pack_summary(summary), links_of(summary)))
+            text = record_bytes(commitment)
+            found.append((text, pack_summary(summary), links_of(summary), record_digest(text)))
         return found
 
     return [item for found in in_parts(part, len(commitments)) for item in found]

@@ -1,0 +1,228 @@
+"""A full read after the data file changed (an edit by hand, a git merge, a copy from elsewhere) takes what the
+earlier index knew of every commitment whose bytes are the same, and parses and checks only the others."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tracker.index
+import tracker.layout
+import tracker.parallel
+from tests.conftest import Run, write_large_database
+from tracker.index import DIGEST, open_index, record_digest, signature
+from tracker.layout import FOOTER, HEADER, parse_database
+from tracker.store import Store
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The numbers of the records that full reads in this process parse and check, in order."""
+    numbers: list[int] = []
+    original: Callable[..., Any] = tracker.layout._record_at
+
+    def counting(data: bytes, spans: Any, number: int, *rest: Any) -> Any:
+        numbers.append(number)
+        return original(data, spans, number, *rest)
+
+    monkeypatch.setattr(tracker.layout, "_record_at", counting)
+    return numbers
+
+
+def _index_file(store: Store) -> tuple[Any, ...]:
+    """What the index beside the file says of it, section by section, summaries unpacked (see test_store)."""
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None, "the index does not describe the file"
+    try:
+        links = index.read(index.links_at, 17 * index.links)
+        starts = list(index.starts(len(HEADER), len(FOOTER)))
+        return index.rows(), starts, index.sorted_ids(), index.summaries(), links, index.digests()
+    finally:
+        index.close()
+
+
+def _as_if_read_without_index(store: Store) -> tuple[Any, ...]:
+    """The index that a read of the file as it is, with no index beside it, writes (the index is put back)."""
+    kept = store.index_path.with_name("kept")
+    shutil.copyfile(store.index_path, kept)
+    store.index_path.unlink()
+    store.load()
+    written = _index_file(store)
+    os.replace(kept, store.index_path)
+    return written
+
+
+def _replace_once(path: Path, old: bytes, new: bytes, start: int = 0) -> None:
+    data = path.read_bytes()
+    at = data.index(old, start)
+    path.write_bytes(data[:at] + new + data[at + len(old) :])
+
+
+def test_an_edit_by_hand_has_only_the_commitment_it_changed_parsed_again(store: Store, parsed: list[int]) -> None:
+    store.load()
+    _replace_once(store.path, b'"title": "Sign the Regional', b'"title": "Edited: Regional')
+    expected = _as_if_read_without_index(store)
+    parsed.clear()
+    commitments = store.load()
+    assert len(parsed) == 1
+    assert next(c for c in commitments if c["id"] == "rcep-signing")["title"].startswith("Edited: ")
+    assert commitments == sorted(parse_database(store.path.read_text(encoding="utf-8"), "x"), key=lambda c: c["id"])
+    assert _index_file(store) == expected  # the edited summary, title link and digest included
+    parsed.clear()
+    store.load()
+    assert parsed == []  # the index written describes the file
+
+
+def test_a_file_whose_bytes_are_the_same_has_nothing_parsed_again(store: Store, parsed: list[int]) -> None:
+    store.load()
+    before = _index_file(store)
+    os.utime(store.path)  # `touch`; a git checkout of the same bytes; a copy back
+    parsed.clear()
+    store.load()
+    assert parsed == []
+    assert _index_file(store) == before
+
+
+def test_digests_in_the_index_are_those_of_the_records_in_the_file(store: Store) -> None:
+    store.load()
+    data = store.path.read_bytes()
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None
+    try:
+        starts, digests = index.starts(len(HEADER), len(FOOTER)), index.digests()
+        expected = b"".join(record_digest(data[starts[n] : starts[n + 1] - 2]) for n in range(index.count))
+    finally:
+        index.close()
+    assert digests == expected
+    assert len(digests) == DIGEST * 18
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        (b'"pillar": "economic"', b'"pillar": "economics"', "pillar"),
+        (b'"weight": 1\n', b'"weight": 1,\n      "weight": 1\n', "weight"),
+    ],
+    ids=["rule", "key written twice"],
+)
+def test_a_commitment_broken_by_hand_is_caught_with_the_earlier_index_beside_the_file(
+    run: Run, db_path: Path, old: bytes, new: bytes, words: str
+) -> None:
+    assert run("list").exit_code == 0  # indexed
+    _replace_once(db_path, old, new)
+    broken = db_path.read_bytes()
+    for command in (["list"], ["show", "cooperation-fund"], ["update", "cooperation-fund", "--note", "x"]):
+        result = run(*command)
+        assert result.exit_code == 1, command
+        assert words in result.stderr
+        assert "Traceback" not in result.stderr
+        assert db_path.read_bytes() == broken
+
+
+def _index_region(store: Store, section: str) -> tuple[int, int]:
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None
+    try:
+        if section == "digests":
+            return index.digests_at, index.digests_at + DIGEST * index.count
+        offsets = index.offsets()
+        return index.summary_range(3, 4, offsets)
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("section", ["digests", "summary"])
+def test_what_is_damaged_in_the_earlier_index_is_not_taken(store: Store, parsed: list[int], section: str) -> None:
+    store.load()
+    begin, end = _index_region(store, section)
+    damaged = bytearray(store.index_path.read_bytes())
+    damaged[begin + (end - begin) // 2] ^= 0x55
+    store.index_path.write_bytes(bytes(damaged))
+    os.utime(store.path)
+    expected = _as_if_read_without_index(store)
+    store.index_path.write_bytes(bytes(damaged))
+    parsed.clear()
+    store.load()
+    assert parsed == ([3] if section == "summary" else [(end - begin) // 2 // DIGEST])
+    assert _index_file(store) == expected
+
+
+def test_the_index_of_another_database_gives_only_the_commitments_written_alike(
+    tmp_path: Path, parsed: list[int]
+) -> None:
+    first, second = Store(tmp_path / "first.json"), Store(tmp_path / "second.json")
+    write_large_database(first.path, 2)
+    write_large_database(second.path, 3)  # the same 36 commitments, and 18 more
+    _replace_once(second.path, b'"note": "', b'"note": "Changed. ')
+    first.load()
+    second.load()
+    expected = _index_file(second)
+    shutil.copyfile(first.index_path, second.index_path)  # the index of another file: its signature is not this one's
+    parsed.clear()
+    assert second.load() == sorted(parse_database(second.path.read_text(encoding="utf-8"), "x"), key=lambda c: c["id"])
+    assert len(parsed) == 18 + 1
+    assert _index_file(second) == expected
+
+
+def test_a_summary_taken_from_the_earlier_index_is_checked_where_it_is_used(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.load()
+    os.utime(store.path)
+    checked: list[str] = []
+    original = tracker.index.unpack_summary
+
+    def counting(packed: bytes, expected_id: str) -> Any:
+        checked.append(expected_id)
+        return original(packed, expected_id)
+
+    monkeypatch.setattr(tracker.index, "unpack_summary", counting)
+    with store.reading() as snapshot:
+        snapshot.summaries()
+    assert len(checked) == 18  # as a bulk read through any index on disk checks them
+    store.index_path.unlink()
+    checked.clear()
+    with store.reading() as snapshot:
+        snapshot.summaries()
+    assert checked == []  # every record checked by this process: its own summaries
+
+
+def test_an_index_rebuilt_in_parts_from_an_earlier_one_is_the_one_built_in_one(
+    run: Run, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_large_database(isolated_environment, 4)
+    assert run("list").exit_code == 0
+    index = isolated_environment.with_name(isolated_environment.name + ".index")
+    earlier = index.read_bytes()
+    text = isolated_environment.read_bytes()
+    _replace_once(isolated_environment, b'"note": "', b'"note": "Changed. ', len(text) // 2)
+    outcomes = []
+    for per_part, earlier_index in ((10**9, None), (10**9, earlier), (1, earlier)):
+        monkeypatch.setattr(tracker.parallel, "PER_PART", per_part)
+        monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
+        index.unlink(missing_ok=True)
+        if earlier_index is not None:
+            index.write_bytes(earlier_index)
+        result = run("list")
+        assert result.exit_code == 0, result.stderr
+        outcomes.append((result.stdout, index.read_bytes()))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[2] == outcomes[0]
+    assert outcomes[0][1] != earlier
+
+
+def test_an_earlier_index_larger_than_its_file_could_have_had_is_not_read(store: Store, parsed: list[int]) -> None:
+    store.load()
+    os.utime(store.path)
+    size = store.index_path.stat().st_size
+    assert tracker.index.stale_index(store.index_path, (size - 4096) // 2) is not None
+    assert tracker.index.stale_index(store.index_path, (size - 4096) // 2 - 1) is None  # not read: too large
+    store.path.write_bytes(store.path.read_bytes())
+    parsed.clear()
+    store.load()
+    assert parsed == []

@@ -3,8 +3,10 @@ earlier index knew of every commitment whose bytes are the same, and parses and 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,8 @@ import tracker.index
 import tracker.layout
 import tracker.parallel
 from tests.conftest import Run, write_large_database
-from tracker.index import DIGEST, open_index, record_digest, signature
+from tracker.files import key_path, private_key
+from tracker.index import DIGEST, NO_DIGEST, digester, open_index, signature
 from tracker.layout import FOOTER, HEADER, parse_database
 from tracker.store import Store
 
@@ -95,11 +98,14 @@ def test_digests_in_the_index_are_those_of_the_records_in_the_file(store: Store)
     assert index is not None
     try:
         starts, digests = index.starts(len(HEADER), len(FOOTER)), index.digests()
-        expected = b"".join(record_digest(data[starts[n] : starts[n + 1] - 2]) for n in range(index.count))
+        expected = b"".join(store.digest(data[starts[n] : starts[n + 1] - 2]) for n in range(index.count))
     finally:
         index.close()
     assert digests == expected
     assert len(digests) == DIGEST * 18
+    assert NO_DIGEST not in {digests[at : at + DIGEST] for at in range(0, len(digests), DIGEST)}
+    plain = hashlib.sha256(data[starts[0] : starts[1] - 2]).digest()[:DIGEST]
+    assert digests[:DIGEST] != plain  # keyed: not what anyone could compute from the file alone
 
 
 @pytest.mark.parametrize(
@@ -226,3 +232,55 @@ def test_an_earlier_index_larger_than_its_file_could_have_had_is_not_read(store:
     parsed.clear()
     store.load()
     assert parsed == []
+
+
+def test_an_index_made_by_another_user_vouches_for_nothing(
+    store: Store, parsed: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data file and its index brought from elsewhere (a folder copied whole, a repository that holds the index):
+    its digests were made with another key, so every record is parsed and checked, and a summary it holds that
+    does not match its record (forged) is never shown."""
+    store.load()
+    os.utime(store.path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "someone else"))
+    parsed.clear()
+    foreign = Store(store.path)
+    assert foreign.load() == sorted(parse_database(store.path.read_text(encoding="utf-8"), "x"), key=lambda c: c["id"])
+    assert len(parsed) == 18
+
+
+def test_the_private_key_is_made_once_for_its_owner_and_made_again_if_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "tracker" / "cache-key"
+    key = private_key(path)
+    assert key is not None
+    assert len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert private_key(path) == key
+    path.write_bytes(b"short")
+    again = private_key(path)
+    assert again is not None
+    assert len(again) == 32
+    assert again != key
+    assert digester(key)(b"x") != digester(again)(b"x")
+    assert key_path().parent == Path(os.environ["XDG_DATA_HOME"]) / "tracker"
+
+
+def test_without_a_private_key_nothing_is_taken_and_nothing_fails(
+    store: Store, parsed: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not a folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocked))  # the key cannot be made under a file
+    assert private_key(key_path()) is None
+    keyless = Store(store.path)
+    keyless.load()
+    index = open_index(keyless.index_path, signature(keyless.path.stat()))
+    assert index is not None
+    try:
+        assert index.digests() == bytes(DIGEST * 18)
+    finally:
+        index.close()
+    os.utime(store.path)
+    parsed.clear()
+    Store(store.path).load()
+    assert len(parsed) == 18

@@ -393,6 +393,43 @@ def default_path() -> Path:
     return platformdirs.user_data_path("tracker", appauthor=False) / "commitments.json"
 
 
+KEY_SIZE = 32
+
+
+def private_key(path: Path) -> bytes | None:
+    """The 32 random bytes kept at `path`, readable by their owner only, made the first time they are asked for (or
+    made again where what is there is not 32 bytes); None where they cannot be read or made (a read-only home, say).
+    Nothing is lost with them: they only key what a cache holds."""
+    for _ in range(2):
+        try:
+            descriptor = open_regular(path, follow_links=False, what="key")
+        except FileNotFoundError:
+            descriptor = -1
+        except (OSError, DatabaseError):
+            return None
+        if descriptor >= 0:
+            try:
+                key = os.read(descriptor, KEY_SIZE + 1)
+            except OSError:
+                return None
+            finally:
+                os.close(descriptor)
+            if len(key) == KEY_SIZE:
+                return key
+        try:
+            make_folder(path.parent, parents=True)
+            prepare(path, [os.urandom(KEY_SIZE)], mode=OWNER_USES).commit()
+        except (OSError, DatabaseError):
+            return None
+    return None
+
+
+def key_path() -> Path:
+    """Where this user's private key for the tracker's caches is kept (see `private_key`): beside the default data
+    file, in the platform's user data directory, never beside a data file kept elsewhere (a shared folder)."""
+    return default_path().with_name("cache-key")
+
+
 @contextmanager
 def locked(lock_path: Path, timeout: float, what: Path) -> Iterator[None]:
     """Hold the cross-process lock on `lock_path` (for the file `what`), waiting up to `timeout` seconds for it."""

@@ -533,7 +533,9 @@ def read_canonical_import(store: Store, data: bytes, origin: str) -> Index | Non
     summary and links; None for anything else, which `read_import` then reads (and writes canonically or merges) or
     explains. Whether the store holds any of them is asked before any record is parsed."""
     try:
-        return index_records(data, (0, 0, 0, 0, 0), origin, canonical=True, admit=store.holds_none)
+        return index_records(
+            data, (0, 0, 0, 0, 0), origin, canonical=True, admit=store.holds_none, digester_of=lambda: store.digest
+        )
     except DatabaseError:
         return None
 

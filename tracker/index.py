@@ -25,10 +25,11 @@ The file is laid out so that a command reads only what it needs, with `pread`, n
     links    L entries of 17 bytes, sorted: a tag (t title, q quote, s successor), an 8-byte key (the title's or
              quote's fingerprint, or the document id of the commitment that supersedes this one) and this
              commitment's document id; what `add` and `show` find by bisection instead of reading every summary
-    digests  N digests of 16 bytes in file order: the first 16 bytes of the SHA-256 of each commitment's bytes in
-             the data file, from its key to its closing brace (all zero: not known); so that when the file has
-             changed (an edit by hand, a git merge), the next full read takes the summary of every commitment
-             whose bytes are the same from this index, and parses and checks only the others (see `Reuse`)
+    digests  N digests of 16 bytes in file order: the first 16 bytes of the SHA-256 of the user's private key and
+             each commitment's bytes in the data file, from its key to its closing brace (all zero: not known);
+             so that when the file has changed (an edit by hand, a git merge), the next full read takes the
+             summary of every commitment whose bytes are the same from this index, and parses and checks only the
+             others (see `digester`, `Reuse`)
 
 `show` and `update` of one commitment read about twenty rows, two starts and one summary. The order of the keys
 and of the starts is proved where it is relied on: a one-record read checks the record's own bytes (its key, its
@@ -298,12 +299,29 @@ def successor_link(commitment_id: str) -> bytes:
 DIGEST = 16
 
 
-def record_digest(record: bytes | memoryview) -> bytes:
-    """What the index keeps of a commitment's bytes in the data file (its span, key included) to know them again:
-    the first 16 bytes of their SHA-256 (in the processor, on most: twice as fast as BLAKE2b here)."""
+NO_DIGEST = bytes(DIGEST)
+Digester = Callable[[bytes | memoryview], bytes]
+
+
+def digester(key: bytes | None) -> Digester:
+    """What gives the digest the index keeps of a commitment's bytes in the data file (its span, key included), to
+    know them again: the first 16 bytes of the SHA-256 of `key`, this user's private key (`files.private_key`), and
+    those bytes. Only this user's tracker can make such a digest, so an index brought from elsewhere (a folder
+    copied whole, a repository that holds one) can never vouch for a record it did not check: its digests match
+    nothing. (SHA-256 is computed in the processor, on most: twice as fast as BLAKE2b here; cut short, it cannot be
+    extended to longer bytes.) Without a key, NO_DIGEST for every record: none is known again."""
+    if key is None:
+        return lambda record: NO_DIGEST
     import hashlib
 
-    return hashlib.sha256(record).digest()[:DIGEST]
+    keyed = hashlib.sha256(key)
+
+    def digest(record: bytes | memoryview) -> bytes:
+        began = keyed.copy()
+        began.update(record)
+        return began.digest()[:DIGEST]
+
+    return digest
 
 
 def header(file_signature: Signature, count: int, total: int, links: int) -> bytes:
@@ -337,7 +355,7 @@ class Index(NamedTuple):
     spans: array[int]  # start and end of each commitment's bytes, two numbers per id
     summaries: list[bytes]  # each a packed Summary
     links: list[bytes] | None = None  # every link (see `links_of`); None: those of the summaries
-    digests: bytes | None = None  # each commitment's `record_digest`, in file order, back to back; None: not known
+    digests: bytes | None = None  # each commitment's digest (see `digester`), in file order; None: not known
     checked: bool = True  # whether every summary was made by this process, from a record it checked (not `Reuse`d)
 
     def position(self, key: str) -> int:
@@ -670,7 +688,7 @@ class IndexFile:
         return self.sections[4] + offsets[first], self.sections[4] + offsets[last]
 
     def digests(self) -> bytes:
-        """Every commitment's `record_digest`, in file order, back to back (all zero where not known)."""
+        """Every commitment's digest (see `digester`), in file order, back to back (all zero where not known)."""
         return self.read(self.digests_at, DIGEST * self.count)
 
     def digest_range(self, first: int, last: int) -> tuple[int, int]:
@@ -681,7 +699,7 @@ class IndexFile:
 class Reuse:
     """What an index that no longer describes the data file (it has changed since: an edit by hand, a git merge, a
     copy from elsewhere) still knows: the row, summary and links of each commitment whose bytes are the same as when
-    it was indexed, found by its document key and proved by its digest (`record_digest`), so that a full read parses
+    it was indexed, found by its document key and proved by its digest (see `digester`), so that a full read parses
     and checks only the commitments that differ. What it gives is carried over as a write carries over the entries
     of the commitments it does not change: the rows' order and the summaries' places are checked once, here, and
     each summary where it is used, as any index's are (an index built with them is not taken as this process's
@@ -699,7 +717,7 @@ class Reuse:
         (for `row` and `packed`), if it did; None if not, or if its row names an id that the key is not that of, or
         its summary is damaged (its CRC-32): what is taken is carried into the new index."""
         place = self._places.get(key)
-        if place is None or self._digests[DIGEST * place : DIGEST * (place + 1)] != digest:
+        if place is None or digest == NO_DIGEST or self._digests[DIGEST * place : DIGEST * (place + 1)] != digest:
             return None
         if doc_key(self._ids[place]) != key or zlib.crc32(self.packed(place)) != _CRC_RESIDUE:
             return None

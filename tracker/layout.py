@@ -22,7 +22,7 @@ from typing import Any, cast
 from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
-from tracker.index import Index, Reuse, Signature, links_of, pack_summary, record_digest
+from tracker.index import Digester, Index, Reuse, Signature, digester, links_of, pack_summary
 from tracker.index import doc_id as doc_id
 from tracker.index import doc_key as doc_key
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
@@ -165,14 +165,17 @@ def index_records(
     canonical: bool = False,
     admit: Callable[[list[str]], bool] | None = None,
     reuse: Reuse | None = None,
+    digester_of: Callable[[], Digester] | None = None,
 ) -> Index | None:
     """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
     in that layout, or not in its order, or a document id is not the one its commitment's id gives (then only a
     whole-document read can say what it is), or, with `canonical`, a commitment is not written exactly as the
     tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment. `admit`, if
     given, is asked first, with the document keys that the records are written under (nothing parsed yet): None
-    unless it says yes. `reuse`: what an earlier index of the file knows, whose row, summary and links of a
-    commitment written in the same bytes are taken instead of parsing and checking it again."""
+    unless it says yes. `digester_of` gives, once the file is known to be in the layout, what gives each record's
+    digest for the index (none known, if not given); `reuse`:
+    what an earlier index of the file knows, whose row, summary and links of a commitment written in bytes of the
+    same digest are taken instead of parsing and checking it again."""
     spans = record_spans(data)
     if spans is None:
         return None
@@ -188,8 +191,10 @@ def index_records(
     owners: list[bytes] = []  # the document ids of the commitments `reuse` knew
     count = len(spans) // 2
 
+    digest = digester(None) if digester_of is None else digester_of()
+
     def part(first: int, stop: int) -> _Part | None:
-        return _index_part(data, spans, first, stop, origin, canonical, reuse)
+        return _index_part(data, spans, first, stop, origin, canonical, reuse, digest)
 
     for found in in_parts(part, count):
         if found is None:
@@ -215,7 +220,14 @@ _Part = tuple[list[str], list[str], list[Any], list[bytes], bytes, bytes]
 
 
 def _index_part(
-    data: bytes, spans: array[int], first: int, stop: int, origin: str, canonical: bool, reuse: Reuse | None
+    data: bytes,
+    spans: array[int],
+    first: int,
+    stop: int,
+    origin: str,
+    canonical: bool,
+    reuse: Reuse | None,
+    digest_of: Digester,
 ) -> _Part | None:
     """The keys, ids, packed summaries, links and digests of the records `first` to `stop` (see `index_records`),
     and the document ids of those that `reuse` knew (for each, its place there stands for its summary, which is not
@@ -229,7 +241,7 @@ def _index_part(
     bound = future_bound()
     view = memoryview(data)
     for number in range(first, stop):
-        digest = record_digest(view[spans[2 * number] : spans[2 * number + 1]])
+        digest = digest_of(view[spans[2 * number] : spans[2 * number + 1]])
         digests += digest
         if reuse is not None:
             matched = _KEY_PREFIX.match(data, spans[2 * number], spans[2 * number + 1])

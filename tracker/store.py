@@ -44,12 +44,14 @@ from tracker.files import (
     begin,
     bundled_text,
     describe_os_error,
+    key_path,
     kind_of,
     locked,
     make_folder,
     open_regular,
     prepare,
     prepare_body,
+    private_key,
     remove_temporaries,
     temporary_pattern,
 )
@@ -60,16 +62,17 @@ from tracker.index import (
     QUOTE,
     TITLE,
     UNSIGNED,
+    Digester,
     Index,
     IndexDoubt,
     IndexFile,
     Signature,
+    digester,
     find_link,
     header,
     links_of,
     open_index,
     pack_summary,
-    record_digest,
     row,
     signature,
     signed,
@@ -759,6 +762,12 @@ class Store:
         """The register of source texts beside the data file (`<name>.sources/`)."""
         return Register(self._sibling(".sources"))
 
+    @functools.cached_property
+    def digest(self) -> Digester:
+        """What digests a commitment's bytes for the index, keyed by this user's private key (see `digester`): made
+        the first time it is asked for (by a full read of a file in the canonical layout, or a write)."""
+        return digester(private_key(key_path()))
+
     def owns(self, candidate: Path) -> bool:
         """Whether writing to `candidate` would write over this database or one of its side files (the lock,
         the index, the journal, the source register, a backup, a temporary file), links and hard links resolved."""
@@ -979,7 +988,7 @@ class Store:
         with _gc_paused():
             data = _read_all(descriptor, self.path)
             earlier = stale_index(self.index_path, len(data)) if reuse else None
-            index = index_records(data, file_signature, str(self.path), reuse=earlier)
+            index = index_records(data, file_signature, str(self.path), reuse=earlier, digester_of=lambda: self.digest)
             del earlier
             if index is None:
                 commitments, version = self._load_whole(data)
@@ -1138,7 +1147,7 @@ class Store:
         if isinstance(snapshot, IndexedSnapshot):
             existing = {change.id for change in changes if change.before is not None}
             afters = {change.id: change.after for change in changes if change.after is not None}
-            encoded = dict(zip(afters, _encoded(list(afters.values())), strict=True))
+            encoded = dict(zip(afters, _encoded(list(afters.values()), self.digest), strict=True))
             return self._write_spliced(snapshot, {c.id: encoded.get(c.id) for c in changes}, existing, step)
         updated = {cid: snapshot.get(cid) for cid in snapshot.ids}
         for change in changes:
@@ -1151,7 +1160,7 @@ class Store:
     def _write_full(self, commitments: list[Commitment], step: JournalStep | None) -> list[str]:
         """Write a whole canonical file, then its index."""
         ordered = in_file_order(commitments)
-        encoded = _encoded(ordered)
+        encoded = _encoded(ordered, self.digest)
         records: list[Piece] = [text for text, _, _, _ in encoded]
         summaries = [packed for _, packed, _, _ in encoded]
         links = [link for _, _, linked, _ in encoded for link in linked]
@@ -1701,7 +1710,7 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
 Encoded = tuple[bytes | memoryview, bytes, list[bytes], bytes]
 
 
-def _encoded(commitments: list[Commitment]) -> list[Encoded]:
+def _encoded(commitments: list[Commitment], digest: Digester) -> list[Encoded]:
     """Each commitment's bytes in the file, packed summary, links and digest, in order (the work of a large import
     is shared among processes: see `parallel`)."""
 
@@ -1710,7 +1719,7 @@ def _encoded(commitments: list[Commitment]) -> list[Encoded]:
         for commitment in commitments[first:stop]:
             summary = summarize(commitment)
             text = record_bytes(commitment)
-            found.append((text, pack_summary(summary), links_of(summary), record_digest(text)))
+            found.append((text, pack_summary(summary), links_of(summary), digest(text)))
         return found
 
     return [item for found in in_parts(part, len(commitments)) for item in found]

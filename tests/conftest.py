@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from tracker.cli import app
 from tracker.files import bundled_text
+from tracker.index import open_index, signature
+from tracker.layout import FOOTER, HEADER
 from tracker.model import Commitment, Event
 from tracker.store import Store
 
@@ -148,3 +150,23 @@ def add_finding(commitments: Iterable[Commitment]) -> None:
     for commitment in commitments:
         commitment["history"].append(event("2026-01-02", "fulfilled", FINDING))
         commitment["status"] = "fulfilled"
+
+
+def digested(store: Store) -> None:
+    """Index the store's file with every record's digest: a first read, with no index to draw on, digests none; the
+    file is read again with that index at hand, as after a change made elsewhere, which digests every record."""
+    store.load()
+    os.utime(store.path)
+    store.load()
+
+
+def index_digests(store: Store) -> tuple[bytes, bytes]:
+    """The digests the index holds, and those of the records of the file, as this user's key makes them."""
+    data = store.path.read_bytes()
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None
+    try:
+        starts = index.starts(len(HEADER), len(FOOTER))
+        return index.digests(), b"".join(store.digest(data[starts[n] : starts[n + 1] - 2]) for n in range(index.count))
+    finally:
+        index.close()

@@ -8,6 +8,7 @@ entry they asked about, and after settling what a killed writer left."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,8 @@ def test_undo_of_an_import_that_changed_many_commitments_gives_back_the_file_and
 ) -> None:
     ids = _many(db_path)
     assert run("list").exit_code == 0  # indexed
+    os.utime(db_path)
+    assert run("list").exit_code == 0  # indexed again, every record digested
     data, index, _ = _written(db_path)
     export = json.loads(data)
     for document in export["commitments"].values():

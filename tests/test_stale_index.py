@@ -4,6 +4,7 @@ earlier index knew of every commitment whose bytes are the same, and parses and 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -16,7 +17,7 @@ import pytest
 import tracker.index
 import tracker.layout
 import tracker.parallel
-from tests.conftest import Run, write_large_database
+from tests.conftest import Run, digested, index_digests, write_large_database
 from tracker.files import key_path, private_key
 from tracker.index import DIGEST, NO_DIGEST, digester, open_index, signature
 from tracker.layout import FOOTER, HEADER, parse_database
@@ -49,12 +50,13 @@ def _index_file(store: Store) -> tuple[Any, ...]:
         index.close()
 
 
-def _as_if_read_without_index(store: Store) -> tuple[Any, ...]:
-    """The index that a read of the file as it is, with no index beside it, writes (the index is put back)."""
+def _as_if_read_afresh(store: Store) -> tuple[Any, ...]:
+    """The index of the file as it is that a read which parses, checks and digests every record writes (the index
+    that was there is put back)."""
     kept = store.index_path.with_name("kept")
     shutil.copyfile(store.index_path, kept)
     store.index_path.unlink()
-    store.load()
+    digested(store)
     written = _index_file(store)
     os.replace(kept, store.index_path)
     return written
@@ -67,9 +69,9 @@ def _replace_once(path: Path, old: bytes, new: bytes, start: int = 0) -> None:
 
 
 def test_an_edit_by_hand_has_only_the_commitment_it_changed_parsed_again(store: Store, parsed: list[int]) -> None:
-    store.load()
+    digested(store)
     _replace_once(store.path, b'"title": "Sign the Regional', b'"title": "Edited: Regional')
-    expected = _as_if_read_without_index(store)
+    expected = _as_if_read_afresh(store)
     parsed.clear()
     commitments = store.load()
     assert len(parsed) == 1
@@ -82,7 +84,7 @@ def test_an_edit_by_hand_has_only_the_commitment_it_changed_parsed_again(store: 
 
 
 def test_a_file_whose_bytes_are_the_same_has_nothing_parsed_again(store: Store, parsed: list[int]) -> None:
-    store.load()
+    digested(store)
     before = _index_file(store)
     os.utime(store.path)  # `touch`; a git checkout of the same bytes; a copy back
     parsed.clear()
@@ -91,21 +93,30 @@ def test_a_file_whose_bytes_are_the_same_has_nothing_parsed_again(store: Store, 
     assert _index_file(store) == before
 
 
-def test_digests_in_the_index_are_those_of_the_records_in_the_file(store: Store) -> None:
-    store.load()
+def test_a_first_read_digests_no_record_and_the_next_full_read_and_every_write_digest_them(store: Store) -> None:
+    store.load()  # no index to draw on: as fast as a read that keeps no digest
+    assert index_digests(store)[0] == bytes(DIGEST * 18)
+    digested(store)
+    held, expected = index_digests(store)
+    assert held == expected
+    assert NO_DIGEST not in {held[at : at + DIGEST] for at in range(0, len(held), DIGEST)}
     data = store.path.read_bytes()
-    index = open_index(store.index_path, signature(store.path.stat()))
-    assert index is not None
-    try:
-        starts, digests = index.starts(len(HEADER), len(FOOTER)), index.digests()
-        expected = b"".join(store.digest(data[starts[n] : starts[n + 1] - 2]) for n in range(index.count))
-    finally:
-        index.close()
-    assert digests == expected
-    assert len(digests) == DIGEST * 18
-    assert NO_DIGEST not in {digests[at : at + DIGEST] for at in range(0, len(digests), DIGEST)}
-    plain = hashlib.sha256(data[starts[0] : starts[1] - 2]).digest()[:DIGEST]
-    assert digests[:DIGEST] != plain  # keyed: not what anyone could compute from the file alone
+    plain = hashlib.sha256(data[len(HEADER) : data.index(b"\n    }") + 6]).digest()[:DIGEST]
+    assert plain not in held  # keyed: not what anyone could compute from the file alone
+    with store.transaction("one changed, one added") as transaction:
+        fund = transaction.get("cooperation-fund")
+        transaction.put({**fund, "summary": "Changed."})
+        transaction.put({**fund, "id": "aaa-first", "title": "Added"})
+    held, expected = index_digests(store)
+    assert held == expected
+    assert len(held) == DIGEST * 19
+    document = json.loads(store.path.read_text(encoding="utf-8"))
+    store.path.write_text(json.dumps(document, indent=4), encoding="utf-8")  # not the layout: written whole
+    with store.transaction("written whole") as transaction:
+        transaction.delete("aaa-first")
+    held, expected = index_digests(store)
+    assert held == expected
+    assert len(held) == DIGEST * 18
 
 
 @pytest.mark.parametrize(
@@ -144,13 +155,13 @@ def _index_region(store: Store, section: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize("section", ["digests", "summary"])
 def test_what_is_damaged_in_the_earlier_index_is_not_taken(store: Store, parsed: list[int], section: str) -> None:
-    store.load()
+    digested(store)
     begin, end = _index_region(store, section)
     damaged = bytearray(store.index_path.read_bytes())
     damaged[begin + (end - begin) // 2] ^= 0x55
     store.index_path.write_bytes(bytes(damaged))
     os.utime(store.path)
-    expected = _as_if_read_without_index(store)
+    expected = _as_if_read_afresh(store)
     store.index_path.write_bytes(bytes(damaged))
     parsed.clear()
     store.load()
@@ -165,9 +176,9 @@ def test_the_index_of_another_database_gives_only_the_commitments_written_alike(
     write_large_database(first.path, 2)
     write_large_database(second.path, 3)  # the same 36 commitments, and 18 more
     _replace_once(second.path, b'"note": "', b'"note": "Changed. ')
-    first.load()
+    digested(first)
     second.load()
-    expected = _index_file(second)
+    expected = _as_if_read_afresh(second)
     shutil.copyfile(first.index_path, second.index_path)  # the index of another file: its signature is not this one's
     parsed.clear()
     assert second.load() == sorted(parse_database(second.path.read_text(encoding="utf-8"), "x"), key=lambda c: c["id"])
@@ -178,7 +189,7 @@ def test_the_index_of_another_database_gives_only_the_commitments_written_alike(
 def test_a_summary_taken_from_the_earlier_index_is_checked_where_it_is_used(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.load()
+    digested(store)
     os.utime(store.path)
     checked: list[str] = []
     original = tracker.index.unpack_summary
@@ -202,18 +213,20 @@ def test_an_index_rebuilt_in_parts_from_an_earlier_one_is_the_one_built_in_one(
     run: Run, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_large_database(isolated_environment, 4)
-    assert run("list").exit_code == 0
     index = isolated_environment.with_name(isolated_environment.name + ".index")
+    assert run("list").exit_code == 0
+    undigested = index.read_bytes()  # a first read's: no digest
+    os.utime(isolated_environment)
+    assert run("list").exit_code == 0  # every record digested
     earlier = index.read_bytes()
     text = isolated_environment.read_bytes()
     _replace_once(isolated_environment, b'"note": "', b'"note": "Changed. ', len(text) // 2)
     outcomes = []
-    for per_part, earlier_index in ((10**9, None), (10**9, earlier), (1, earlier)):
+    # The first: every record parsed and digested, in one process; then the same file read in one and in parts.
+    for per_part, earlier_index in ((10**9, undigested), (10**9, earlier), (1, earlier)):
         monkeypatch.setattr(tracker.parallel, "PER_PART", per_part)
         monkeypatch.setattr(tracker.parallel, "_cores", lambda: 4)
-        index.unlink(missing_ok=True)
-        if earlier_index is not None:
-            index.write_bytes(earlier_index)
+        index.write_bytes(earlier_index)
         result = run("list")
         assert result.exit_code == 0, result.stderr
         outcomes.append((result.stdout, index.read_bytes()))
@@ -223,7 +236,7 @@ def test_an_index_rebuilt_in_parts_from_an_earlier_one_is_the_one_built_in_one(
 
 
 def test_an_earlier_index_larger_than_its_file_could_have_had_is_not_read(store: Store, parsed: list[int]) -> None:
-    store.load()
+    digested(store)
     os.utime(store.path)
     size = store.index_path.stat().st_size
     assert tracker.index.stale_index(store.index_path, (size - 4096) // 2) is not None
@@ -240,7 +253,7 @@ def test_an_index_made_by_another_user_vouches_for_nothing(
     """A data file and its index brought from elsewhere (a folder copied whole, a repository that holds the index):
     its digests were made with another key, so every record is parsed and checked, and a summary it holds that
     does not match its record (forged) is never shown."""
-    store.load()
+    digested(store)
     os.utime(store.path)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "someone else"))
     parsed.clear()
@@ -273,13 +286,8 @@ def test_without_a_private_key_nothing_is_taken_and_nothing_fails(
     monkeypatch.setenv("XDG_DATA_HOME", str(blocked))  # the key cannot be made under a file
     assert private_key(key_path()) is None
     keyless = Store(store.path)
-    keyless.load()
-    index = open_index(keyless.index_path, signature(keyless.path.stat()))
-    assert index is not None
-    try:
-        assert index.digests() == bytes(DIGEST * 18)
-    finally:
-        index.close()
+    digested(keyless)  # the second read would digest every record, given a key
+    assert index_digests(keyless)[0] == bytes(DIGEST * 18)
     os.utime(store.path)
     parsed.clear()
     Store(store.path).load()

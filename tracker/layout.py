@@ -22,7 +22,7 @@ from typing import Any, cast
 from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
-from tracker.index import Digester, Index, Reuse, Signature, digester, links_of, pack_summary
+from tracker.index import DIGEST, Digester, Index, Reuse, Signature, links_of, pack_summary
 from tracker.index import doc_id as doc_id
 from tracker.index import doc_key as doc_key
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
@@ -173,7 +173,7 @@ def index_records(
     tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment. `admit`, if
     given, is asked first, with the document keys that the records are written under (nothing parsed yet): None
     unless it says yes. `digester_of` gives, once the file is known to be in the layout, what gives each record's
-    digest for the index (none known, if not given); `reuse`:
+    digest for the index (if not given, none is known: the records are not digested); `reuse`:
     what an earlier index of the file knows, whose row, summary and links of a commitment written in bytes of the
     same digest are taken instead of parsing and checking it again."""
     spans = record_spans(data)
@@ -191,7 +191,9 @@ def index_records(
     owners: list[bytes] = []  # the document ids of the commitments `reuse` knew
     count = len(spans) // 2
 
-    digest = digester(None) if digester_of is None else digester_of()
+    digest = None if digester_of is None else digester_of()
+    if digest is None:
+        reuse = None  # nothing to know a record by
 
     def part(first: int, stop: int) -> _Part | None:
         return _index_part(data, spans, first, stop, origin, canonical, reuse, digest)
@@ -227,7 +229,7 @@ def _index_part(
     origin: str,
     canonical: bool,
     reuse: Reuse | None,
-    digest_of: Digester,
+    digest_of: Digester | None,
 ) -> _Part | None:
     """The keys, ids, packed summaries, links and digests of the records `first` to `stop` (see `index_records`),
     and the document ids of those that `reuse` knew (for each, its place there stands for its summary, which is not
@@ -241,8 +243,9 @@ def _index_part(
     bound = future_bound()
     view = memoryview(data)
     for number in range(first, stop):
-        digest = digest_of(view[spans[2 * number] : spans[2 * number + 1]])
-        digests += digest
+        if digest_of is not None:
+            digest = digest_of(view[spans[2 * number] : spans[2 * number + 1]])
+            digests += digest
         if reuse is not None:
             matched = _KEY_PREFIX.match(data, spans[2 * number], spans[2 * number + 1])
             key = "" if matched is None else matched[1].decode()
@@ -262,6 +265,8 @@ def _index_part(
         summary = summarize(record)
         summaries.append(pack_summary(summary))
         links += links_of(summary)
+    if digest_of is None:
+        digests = bytearray(DIGEST * (stop - first))  # none known
     return keys, ids, summaries, links, bytes(digests), bytes(owners)
 
 

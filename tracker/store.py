@@ -988,7 +988,10 @@ class Store:
         with _gc_paused():
             data = _read_all(descriptor, self.path)
             earlier = stale_index(self.index_path, len(data)) if reuse else None
-            index = index_records(data, file_signature, str(self.path), reuse=earlier, digester_of=lambda: self.digest)
+            # Where no earlier index can be drawn on (none, or of an older version), the records are not digested:
+            # a first read is as fast as it was, and the next full read that has this index at hand digests them.
+            keyed = None if earlier is None else (lambda: self.digest)
+            index = index_records(data, file_signature, str(self.path), reuse=earlier, digester_of=keyed)
             del earlier
             if index is None:
                 commitments, version = self._load_whole(data)

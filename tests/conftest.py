@@ -161,12 +161,22 @@ def digested(store: Store) -> None:
 
 
 def index_digests(store: Store) -> tuple[bytes, bytes]:
-    """The digests the index holds, and those of the records of the file, as this user's key makes them."""
+    """The digests the index holds, and those that this user's key makes of each record of the file with the entry
+    the index holds for it (its packed summary and links: see `index.Keyed`)."""
     data = store.path.read_bytes()
     index = open_index(store.index_path, signature(store.path.stat()))
     assert index is not None
     try:
-        starts = index.starts(len(HEADER), len(FOOTER))
-        return index.digests(), b"".join(store.digest(data[starts[n] : starts[n + 1] - 2]) for n in range(index.count))
+        starts, packed, keys = index.starts(len(HEADER), len(FOOTER)), index.packed_summaries(), index.rows()[0]
+        owned: dict[bytes, list[bytes]] = {}
+        for link in index.every_link():
+            owned.setdefault(link[-8:], []).append(link)
+        expected = [
+            store.keyed.digest(
+                data[starts[n] : starts[n + 1] - 2], packed[n], owned.get(int(keys[n]).to_bytes(8, "big"), [])
+            )
+            for n in range(index.count)
+        ]
+        return index.digests(), b"".join(expected)
     finally:
         index.close()

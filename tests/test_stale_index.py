@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import stat
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import tracker.files
 import tracker.index
 import tracker.layout
 import tracker.parallel
 from tests.conftest import Run, digested, index_digests, write_large_database
 from tracker.files import key_path, private_key
-from tracker.index import DIGEST, NO_DIGEST, digester, open_index, signature
+from tracker.index import DIGEST, NO_DIGEST, Keyed, open_index, signature
 from tracker.layout import FOOTER, HEADER, parse_database
 from tracker.store import Store
 
@@ -146,7 +149,7 @@ def _index_region(store: Store, section: str) -> tuple[int, int]:
     assert index is not None
     try:
         if section == "digests":
-            return index.digests_at, index.digests_at + DIGEST * index.count
+            return index.digests_at + DIGEST, index.digests_at + DIGEST * (index.count + 1)
         offsets = index.offsets()
         return index.summary_range(3, 4, offsets)
     finally:
@@ -239,8 +242,10 @@ def test_an_earlier_index_larger_than_its_file_could_have_had_is_not_read(store:
     digested(store)
     os.utime(store.path)
     size = store.index_path.stat().st_size
-    assert tracker.index.stale_index(store.index_path, (size - 4096) // 2) is not None
-    assert tracker.index.stale_index(store.index_path, (size - 4096) // 2 - 1) is None  # not read: too large
+    assert tracker.index.stale_index(store.index_path, (size - 4096) // 2, store.keyed) is not None
+    assert (
+        tracker.index.stale_index(store.index_path, (size - 4096) // 2 - 1, store.keyed) is None
+    )  # not read: too large
     store.path.write_bytes(store.path.read_bytes())
     parsed.clear()
     store.load()
@@ -260,9 +265,11 @@ def test_an_index_made_by_another_user_vouches_for_nothing(
     foreign = Store(store.path)
     assert foreign.load() == sorted(parse_database(store.path.read_text(encoding="utf-8"), "x"), key=lambda c: c["id"])
     assert len(parsed) == 18
+    held, _ = index_digests(foreign)
+    assert held == bytes(DIGEST * 18)  # read as if there were no index: nothing digested, nothing more paid
 
 
-def test_the_private_key_is_made_once_for_its_owner_and_made_again_if_damaged(tmp_path: Path) -> None:
+def test_the_private_key_is_made_once_for_its_owner_and_never_made_over_what_is_there(tmp_path: Path) -> None:
     path = tmp_path / "data" / "tracker" / "cache-key"
     key = private_key(path)
     assert key is not None
@@ -270,11 +277,14 @@ def test_the_private_key_is_made_once_for_its_owner_and_made_again_if_damaged(tm
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert private_key(path) == key
     path.write_bytes(b"short")
+    assert private_key(path) is None  # not a key: left as it is, and nothing is keyed
+    assert path.read_bytes() == b"short"
+    path.unlink()
     again = private_key(path)
     assert again is not None
-    assert len(again) == 32
     assert again != key
-    assert digester(key)(b"x") != digester(again)(b"x")
+    assert Keyed(key).digest(b"x", b"", []) != Keyed(again).digest(b"x", b"", [])
+    assert Keyed(key).check != Keyed(again).check
     assert key_path().parent == Path(os.environ["XDG_DATA_HOME"]) / "tracker"
 
 
@@ -292,3 +302,79 @@ def test_without_a_private_key_nothing_is_taken_and_nothing_fails(
     parsed.clear()
     Store(store.path).load()
     assert len(parsed) == 18
+
+
+def _forge_summary(store: Store, number: int) -> None:
+    """Change one letter of the title in the packed summary of record `number` of the index, its CRC-32 made anew:
+    what anyone holding the index (committed by mistake, in a shared folder) could do without the key."""
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None
+    try:
+        begin, end = index.summary_range(number, number + 1, index.offsets())
+    finally:
+        index.close()
+    data = bytearray(store.index_path.read_bytes())
+    packed = bytes(data[begin : end - 4])
+    title = next(s for s in marshal.loads(packed) if isinstance(s, str) and len(s) > 20)
+    forged = packed.replace(title.encode()[:8], b"FORGED: ", 1)
+    assert forged != packed
+    data[begin:end] = forged + zlib.crc32(forged).to_bytes(4, "little")
+    store.index_path.write_bytes(bytes(data))
+
+
+def test_a_summary_changed_in_the_earlier_index_is_not_taken_though_its_crc_holds(
+    run: Run, store: Store, parsed: list[int]
+) -> None:
+    digested(store)
+    _forge_summary(store, 3)
+    os.utime(store.path)  # the file changes (a pull): the index, forged, is stale
+    parsed.clear()
+    store.load()
+    assert parsed == [3]  # its digest does not match the forged entry: read and checked again
+    assert "FORGED" not in run("list").stdout
+    assert "FORGED" not in store.index_path.read_bytes().decode("latin-1")
+
+
+def test_the_key_is_never_made_over_a_file_that_is_there(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = key_path()  # a data file whose name is the key's
+    monkeypatch.setenv("TRACKER_DB", str(database))
+    database.parent.mkdir(parents=True)
+    assert run("init").exit_code == 0
+    assert run("list").exit_code == 0
+    os.utime(database)
+    before = database.read_bytes()
+    assert run("list").exit_code == 0  # a full read with an earlier index at hand: it asks for the key
+    assert database.read_bytes() == before
+    assert run("update", "rcep-signing", "--note", "still a database").exit_code == 0
+    assert "still a database" in run("show", "rcep-signing").stdout
+    assert private_key(database) is None
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_a_key_that_others_may_read_or_write_is_not_used(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "cache-key"
+    key = private_key(path)
+    assert key is not None
+    os.chmod(path, mode)
+    assert private_key(path) is None
+    assert path.read_bytes() == key  # left as it is
+
+
+def test_a_key_made_by_another_process_meanwhile_is_the_one_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cache-key"
+    theirs = os.urandom(32)
+    original = tracker.files.prepare
+
+    def racing(*arguments: Any, **keywords: Any) -> Any:
+        prepared = original(*arguments, **keywords)
+        path.write_bytes(theirs)  # the other process links its key to the name first
+        os.chmod(path, 0o600)
+        return prepared
+
+    monkeypatch.setattr(tracker.files, "prepare", racing)
+    assert private_key(path) == theirs
+    assert [p.name for p in tmp_path.iterdir()] == ["cache-key"]  # no temporary file left

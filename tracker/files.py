@@ -397,31 +397,49 @@ KEY_SIZE = 32
 
 
 def private_key(path: Path) -> bytes | None:
-    """The 32 random bytes kept at `path`, readable by their owner only, made the first time they are asked for (or
-    made again where what is there is not 32 bytes); None where they cannot be read or made (a read-only home, say).
-    Nothing is lost with them: they only key what a cache holds."""
+    """The 32 random bytes kept at `path`, a regular file of this user's that no one else may read or write, made
+    the first time they are asked for; None where they cannot be read or made (a read-only home, say), or where
+    what is there is not such a file (it is left as it is: never replaced). Nothing is lost without them: they only
+    key what a cache holds."""
     for _ in range(2):
         try:
             descriptor = open_regular(path, follow_links=False, what="key")
         except FileNotFoundError:
-            descriptor = -1
-        except (OSError, DatabaseError):
-            return None
-        if descriptor >= 0:
-            try:
-                key = os.read(descriptor, KEY_SIZE + 1)
-            except OSError:
+            if not _make_key(path):
                 return None
-            finally:
-                os.close(descriptor)
-            if len(key) == KEY_SIZE:
-                return key
-        try:
-            make_folder(path.parent, parents=True)
-            prepare(path, [os.urandom(KEY_SIZE)], mode=OWNER_USES).commit()
+            continue  # made, or made by another process meanwhile: read it as it stands
         except (OSError, DatabaseError):
             return None
+        try:
+            status = os.fstat(descriptor)
+            key = os.read(descriptor, KEY_SIZE + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)
+        mine = status.st_uid == os.geteuid() and not status.st_mode & 0o077
+        return key if mine and len(key) == KEY_SIZE else None
     return None
+
+
+def _make_key(path: Path) -> bool:
+    """Make the key at `path`, unless something is there by then (another process made it); whether it is there.
+    It is written whole to a temporary file first, and linked to its name only if that name is free, so that a key
+    is never seen half written, and nothing there is ever replaced."""
+    try:
+        make_folder(path.parent, parents=True)
+        prepared = prepare(path, [os.urandom(KEY_SIZE)], mode=OWNER_USES)
+    except (OSError, DatabaseError):
+        return False
+    try:
+        os.link(prepared.temp, path)
+    except FileExistsError:
+        pass
+    except OSError:
+        return False
+    finally:
+        prepared.discard()
+    return True
 
 
 def key_path() -> Path:

@@ -534,7 +534,7 @@ def read_canonical_import(store: Store, data: bytes, origin: str) -> Index | Non
     explains. Whether the store holds any of them is asked before any record is parsed."""
     try:
         return index_records(
-            data, (0, 0, 0, 0, 0), origin, canonical=True, admit=store.holds_none, digester_of=lambda: store.digest
+            data, (0, 0, 0, 0, 0), origin, canonical=True, admit=store.holds_none, keyed=lambda: store.keyed
         )
     except DatabaseError:
         return None

@@ -25,11 +25,12 @@ The file is laid out so that a command reads only what it needs, with `pread`, n
     links    L entries of 17 bytes, sorted: a tag (t title, q quote, s successor), an 8-byte key (the title's or
              quote's fingerprint, or the document id of the commitment that supersedes this one) and this
              commitment's document id; what `add` and `show` find by bisection instead of reading every summary
-    digests  N digests of 16 bytes in file order: the first 16 bytes of the SHA-256 of the user's private key and
-             each commitment's bytes in the data file, from its key to its closing brace (all zero: not known);
-             so that when the file has changed (an edit by hand, a git merge), the next full read takes the
-             summary of every commitment whose bytes are the same from this index, and parses and checks only the
-             others (see `digester`, `Reuse`)
+    digests  the key's check (16 bytes: see `Keyed.check`, all zero for none), then N digests of 16 bytes in
+             file order, each the first 16 bytes of the SHA-256 of the user's private key, the commitment's bytes
+             in the data file (from its key to its closing brace), its packed summary and its links (all zero:
+             not known); so that when the file has changed (an edit by hand, a git merge), the next full read
+             takes the entry of every commitment whose bytes are the same from this index, and parses and checks
+             only the others (see `Keyed`, `Reuse`)
 
 `show` and `update` of one commitment read about twenty rows, two starts and one summary. The order of the keys
 and of the starts is proved where it is relied on: a one-record read checks the record's own bytes (its key, its
@@ -52,7 +53,7 @@ import re
 import struct
 import zlib
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -231,9 +232,10 @@ def encode(
     summaries: Sequence[bytes],
     links: Sequence[bytes] | None = None,
     digests: bytes | None = None,
+    key_check: bytes = b"",
 ) -> list[Piece]:
     """An index file's bytes, in pieces: rows, starts (N + 1), sorted ids, summary offsets, summaries, links (if
-    not given, those of the summaries) and digests (if not given, none known)."""
+    not given, those of the summaries), the key's check and the digests (if not given, none known)."""
     count = len(keys)
     offsets = array("q", [0])
     total = 0
@@ -253,6 +255,7 @@ def encode(
         offsets.tobytes(),
         *summaries,
         b"".join(sorted(links)),
+        key_check or NO_DIGEST,
         bytes(DIGEST * count) if digests is None else digests,
     ]
 
@@ -300,28 +303,36 @@ DIGEST = 16
 
 
 NO_DIGEST = bytes(DIGEST)
-Digester = Callable[[bytes | memoryview], bytes]
 
 
-def digester(key: bytes | None) -> Digester:
-    """What gives the digest the index keeps of a commitment's bytes in the data file (its span, key included), to
-    know them again: the first 16 bytes of the SHA-256 of `key`, this user's private key (`files.private_key`), and
-    those bytes. Only this user's tracker can make such a digest, so an index brought from elsewhere (a folder
-    copied whole, a repository that holds one) can never vouch for a record it did not check: its digests match
-    nothing. (SHA-256 is computed in the processor, on most: twice as fast as BLAKE2b here; cut short, it cannot be
-    extended to longer bytes.) Without a key, NO_DIGEST for every record: none is known again."""
-    if key is None:
-        return lambda record: NO_DIGEST
-    import hashlib
+class Keyed:
+    """What makes the digest that the index keeps of each commitment, to know its entry again once the data file has
+    changed: the first 16 bytes of the SHA-256 of `key`, this user's private key (`files.private_key`), then the
+    commitment's bytes in the data file (its span, key included), its packed summary and its links, sorted. Only
+    this user's tracker can make one, so an index brought from elsewhere (a folder copied whole, a repository that
+    holds one), or one that anybody changed since, can never vouch for a record nor pass off a summary: its digests
+    match nothing. (SHA-256 is computed in the processor, on most: twice as fast as BLAKE2b here; cut short, it
+    cannot be extended to longer bytes.) Without a key, every digest is NO_DIGEST: none is known again."""
 
-    keyed = hashlib.sha256(key)
+    def __init__(self, key: bytes | None) -> None:
+        import hashlib
 
-    def digest(record: bytes | memoryview) -> bytes:
-        began = keyed.copy()
+        self._keyed = None if key is None else hashlib.sha256(key)
+        # What an index says of the key its digests were made with, so that one made with another is not read at all.
+        self.check = NO_DIGEST if key is None else hashlib.sha256(b"tracker index key check" + key).digest()[:DIGEST]
+
+    @property
+    def known(self) -> bool:
+        return self._keyed is not None
+
+    def digest(self, record: bytes | memoryview, packed: bytes, links: Iterable[bytes]) -> bytes:
+        if self._keyed is None:
+            return NO_DIGEST
+        began = self._keyed.copy()
         began.update(record)
+        began.update(packed)
+        began.update(b"".join(sorted(links)))
         return began.digest()[:DIGEST]
-
-    return digest
 
 
 def header(file_signature: Signature, count: int, total: int, links: int) -> bytes:
@@ -355,7 +366,8 @@ class Index(NamedTuple):
     spans: array[int]  # start and end of each commitment's bytes, two numbers per id
     summaries: list[bytes]  # each a packed Summary
     links: list[bytes] | None = None  # every link (see `links_of`); None: those of the summaries
-    digests: bytes | None = None  # each commitment's digest (see `digester`), in file order; None: not known
+    digests: bytes | None = None  # each commitment's digest (see `Keyed`), in file order; None: not known
+    key_check: bytes = NO_DIGEST  # the check of the key the digests were made with (see `Keyed.check`)
     checked: bool = True  # whether every summary was made by this process, from a record it checked (not `Reuse`d)
 
     def position(self, key: str) -> int:
@@ -380,7 +392,9 @@ class Index(NamedTuple):
 
     def encoded(self, file_signature: Signature) -> list[Piece]:
         """This index, as the index file of the data file with `file_signature`, in pieces (see `encode`)."""
-        return encode(file_signature, self.keys, self.ids, self.starts(), self.summaries, self.links, self.digests)
+        return encode(
+            file_signature, self.keys, self.ids, self.starts(), self.summaries, self.links, self.digests, self.key_check
+        )
 
     def to_bytes(self) -> bytes:
         return b"".join(self.encoded(self.signature))  # type: ignore[arg-type]
@@ -490,7 +504,7 @@ class IndexFile:
         """An index built by a full read, held in memory; `data` is its bytes, if already encoded."""
         data = index.to_bytes() if data is None else data
         count, total = len(index.keys), sum(map(len, index.summaries))
-        links = (len(data) - _sections(count)[4] - total - DIGEST * count) // LINK
+        links = (len(data) - _sections(count)[4] - total - DIGEST * (count + 1)) // LINK
         built = cls(-1, len(data), index.signature, count, total, links, data)
         built.built_here = index.checked
         return built
@@ -665,7 +679,8 @@ class IndexFile:
         spans = array("q")
         for number in range(self.count):
             spans.extend((starts[number], starts[number + 1] - 2))
-        return Index(self.signature, keys, ids, spans, self.packed_summaries(), digests=self.digests())
+        digests, key_check = self.digests(), self.key_check()
+        return Index(self.signature, keys, ids, spans, self.packed_summaries(), digests=digests, key_check=key_check)
 
     def check(self, header: int, footer: int) -> None:
         """Every start, key and offset, each in one pass in C (no object per commitment is decoded): before a write
@@ -687,41 +702,65 @@ class IndexFile:
         """The byte range in this file of the packed summaries first..last."""
         return self.sections[4] + offsets[first], self.sections[4] + offsets[last]
 
+    def key_check(self) -> bytes:
+        """The check of the key this index's digests were made with (see `Keyed.check`)."""
+        return self.read(self.digests_at, DIGEST)
+
     def digests(self) -> bytes:
-        """Every commitment's digest (see `digester`), in file order, back to back (all zero where not known)."""
-        return self.read(self.digests_at, DIGEST * self.count)
+        """Every commitment's digest (see `Keyed`), in file order, back to back (all zero where not known)."""
+        return self.read(self.digests_at + DIGEST, DIGEST * self.count)
 
     def digest_range(self, first: int, last: int) -> tuple[int, int]:
         """The byte range in this file of the digests first..last."""
-        return self.digests_at + DIGEST * first, self.digests_at + DIGEST * last
+        return self.digests_at + DIGEST * (first + 1), self.digests_at + DIGEST * (last + 1)
 
 
 class Reuse:
     """What an index that no longer describes the data file (it has changed since: an edit by hand, a git merge, a
-    copy from elsewhere) still knows: the row, summary and links of each commitment whose bytes are the same as when
-    it was indexed, found by its document key and proved by its digest (see `digester`), so that a full read parses
-    and checks only the commitments that differ. What it gives is carried over as a write carries over the entries
-    of the commitments it does not change: the rows' order and the summaries' places are checked once, here, and
-    each summary where it is used, as any index's are (an index built with them is not taken as this process's
-    own: see `Index.checked`)."""
+    copy from elsewhere) still knows: the entry (id, summary and links) of each commitment whose bytes are the same
+    as when it was indexed, found by its document key and proved by its digest, which this user's key made of those
+    bytes and that entry (see `Keyed`), so that a full read parses and checks only the commitments that differ.
+    The rows' order and the summaries' places are checked once, here; each summary taken, where it is used, as any
+    index's are (an index built with them is not taken as this process's own: see `Index.checked`)."""
 
-    def __init__(self, index: IndexFile) -> None:
+    def __init__(self, index: IndexFile | None, keyed: Keyed) -> None:
+        """What `index` knows (None: an index with no digest, which knows nothing to take)."""
+        self._keyed = keyed
+        self._ids: list[str] = []
+        self._places: dict[str, int] = {}
+        self._summaries, self._offsets, self._digests = b"", array("q"), b""
+        self._links: dict[bytes, list[bytes]] = {}  # each commitment's links, by its document id (8 bytes)
+        if index is None:
+            return
         keys, self._ids = index.rows()  # IndexDoubt: nothing is reused
         self._places = dict(zip(keys, range(len(keys)), strict=True))
         self._summaries, self._offsets = index.summaries_at_once()
         self._digests = index.digests()
-        self._links = index.every_link()
+        for link in index.every_link():
+            self._links.setdefault(link[LINK - 8 :], []).append(link)
 
-    def take(self, key: str, digest: bytes) -> int | None:
-        """Where the earlier index held the commitment written under document `key` whose bytes have this `digest`
-        (for `row` and `packed`), if it did; None if not, or if its row names an id that the key is not that of, or
-        its summary is damaged (its CRC-32): what is taken is carried into the new index."""
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to take."""
+        return not self._places
+
+    def take(self, key: str, record: bytes | memoryview) -> int | None:
+        """Where the earlier index held the commitment written under document `key` in these very bytes, with the
+        entry it holds for it now (for `row` and `packed`), if it did; None if not (its digest says otherwise)."""
         place = self._places.get(key)
-        if place is None or digest == NO_DIGEST or self._digests[DIGEST * place : DIGEST * (place + 1)] != digest:
+        if place is None:
             return None
-        if doc_key(self._ids[place]) != key or zlib.crc32(self.packed(place)) != _CRC_RESIDUE:
+        held = self.held(place)
+        if held == NO_DIGEST or self._keyed.digest(record, self.packed(place), self._owned(key)) != held:
             return None
-        return place
+        return place if doc_key(self._ids[place]) == key else None  # its row, which no digest covers, names it
+
+    def _owned(self, key: str) -> list[bytes]:
+        return self._links.get(int(key).to_bytes(8, "big"), [])
+
+    def held(self, place: int) -> bytes:
+        """The digest at `place` (see `take`): the one that its commitment, taken, keeps."""
+        return self._digests[DIGEST * place : DIGEST * (place + 1)]
 
     def row(self, place: int) -> str:
         """The id at `place` (see `take`)."""
@@ -733,23 +772,32 @@ class Reuse:
 
     def links(self, owners: bytes) -> list[bytes]:
         """The links of the commitments taken; `owners`: their document ids, 8 bytes each (big-endian), back to back."""
-        taken = {owners[at : at + 8] for at in range(0, len(owners), 8)}
-        return [link for link in self._links if link[LINK - 8 :] in taken]
+        return [link for at in range(0, len(owners), 8) for link in self._links.get(owners[at : at + 8], [])]
 
 
 _SLACK = 4096
 
 
-def stale_index(path: Path, file_size: int) -> Reuse | None:
+def stale_index(path: Path, file_size: int, keyed: Keyed) -> Reuse | None:
     """What the index at `path` can still tell a full read of the changed data file, of `file_size` bytes (see
-    `Reuse`); None if there is no index there that the tracker wrote, or if it does not hold up, or if it is larger
-    than twice the file and 4 kB (an index is smaller than its file, or a few records' worth larger, for a file
-    whose records are tiny), since it is read whole."""
+    `Reuse`): nothing, but that the records are to be digested this time, if its digests were not made (a first
+    read made it); None if there is no index there that the tracker wrote, or it does not hold up, or its digests
+    were made with another key than this user's (`keyed`: such an index is not read further than its header and the
+    key's check: a full read with it at hand is as fast as one without), or it is larger than twice the file and
+    4 kB (an index is smaller than its file, or a few records' worth larger, for a file whose records are tiny),
+    since it is read whole."""
+    if not keyed.known:
+        return None
     index = open_index(path, None)
     if index is None:
         return None
     try:
-        return Reuse(index) if index.count > 0 and index.size <= 2 * file_size + _SLACK else None
+        if index.count == 0 or index.size > 2 * file_size + _SLACK:
+            return None
+        check = index.key_check()
+        if check == NO_DIGEST:
+            return Reuse(None, keyed)
+        return Reuse(index, keyed) if check == keyed.check else None
     except IndexDoubt:
         return None
     finally:
@@ -778,7 +826,7 @@ def open_index(path: Path, file_signature: Signature | None) -> IndexFile | None
             or min(count, total, links) < 0
         ):
             raise IndexDoubt("another file's index")
-        if _sections(count)[4] + total + LINK * links + DIGEST * count != size:
+        if _sections(count)[4] + total + LINK * links + DIGEST * (count + 1) != size:
             raise IndexDoubt("not the size its header implies")
     except (OSError, IndexDoubt, struct.error):
         os.close(descriptor)

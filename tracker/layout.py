@@ -22,7 +22,7 @@ from typing import Any, cast
 from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
-from tracker.index import DIGEST, Digester, Index, Reuse, Signature, links_of, pack_summary
+from tracker.index import DIGEST, NO_DIGEST, Index, Keyed, Reuse, Signature, links_of, pack_summary
 from tracker.index import doc_id as doc_id
 from tracker.index import doc_key as doc_key
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
@@ -165,17 +165,17 @@ def index_records(
     canonical: bool = False,
     admit: Callable[[list[str]], bool] | None = None,
     reuse: Reuse | None = None,
-    digester_of: Callable[[], Digester] | None = None,
+    keyed: Callable[[], Keyed] | None = None,
 ) -> Index | None:
     """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
     in that layout, or not in its order, or a document id is not the one its commitment's id gives (then only a
     whole-document read can say what it is), or, with `canonical`, a commitment is not written exactly as the
     tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment. `admit`, if
     given, is asked first, with the document keys that the records are written under (nothing parsed yet): None
-    unless it says yes. `digester_of` gives, once the file is known to be in the layout, what gives each record's
-    digest for the index (if not given, none is known: the records are not digested); `reuse`:
-    what an earlier index of the file knows, whose row, summary and links of a commitment written in bytes of the
-    same digest are taken instead of parsing and checking it again."""
+    unless it says yes. `keyed` gives, once the file is known to be in the layout, what makes each record's digest
+    for the index (if not given, the records are not digested, and none is known); `reuse`: what an earlier index
+    of the file knows, whose entry of a commitment written in the same bytes is taken instead of parsing and checking
+    it again."""
     spans = record_spans(data)
     if spans is None:
         return None
@@ -191,12 +191,14 @@ def index_records(
     owners: list[bytes] = []  # the document ids of the commitments `reuse` knew
     count = len(spans) // 2
 
-    digest = None if digester_of is None else digester_of()
-    if digest is None:
-        reuse = None  # nothing to know a record by
+    digester = None if keyed is None else keyed()
+    if digester is None or not digester.known:
+        digester, reuse = None, None  # nothing to make a digest with, nor to know a record by
+    if reuse is not None and reuse.empty:
+        reuse = None  # the records are digested, and none is known
 
     def part(first: int, stop: int) -> _Part | None:
-        return _index_part(data, spans, first, stop, origin, canonical, reuse, digest)
+        return _index_part(data, spans, first, stop, origin, canonical, reuse, digester)
 
     for found in in_parts(part, count):
         if found is None:
@@ -215,7 +217,8 @@ def index_records(
     reused = b"".join(owners)
     if reuse is not None and reused:
         links += reuse.links(reused)
-    return Index(file_signature, keys, ids, spans, summaries, links, b"".join(digests), checked=not reused)
+    check = NO_DIGEST if digester is None else digester.check
+    return Index(file_signature, keys, ids, spans, summaries, links, b"".join(digests), check, checked=not reused)
 
 
 _Part = tuple[list[str], list[str], list[Any], list[bytes], bytes, bytes]
@@ -229,7 +232,7 @@ def _index_part(
     origin: str,
     canonical: bool,
     reuse: Reuse | None,
-    digest_of: Digester | None,
+    digester: Keyed | None,
 ) -> _Part | None:
     """The keys, ids, packed summaries, links and digests of the records `first` to `stop` (see `index_records`),
     and the document ids of those that `reuse` knew (for each, its place there stands for its summary, which is not
@@ -243,17 +246,16 @@ def _index_part(
     bound = future_bound()
     view = memoryview(data)
     for number in range(first, stop):
-        if digest_of is not None:
-            digest = digest_of(view[spans[2 * number] : spans[2 * number + 1]])
-            digests += digest
         if reuse is not None:
-            matched = _KEY_PREFIX.match(data, spans[2 * number], spans[2 * number + 1])
+            start, end = spans[2 * number], spans[2 * number + 1]
+            matched = _KEY_PREFIX.match(data, start, end)
             key = "" if matched is None else matched[1].decode()
-            place = reuse.take(key, digest) if key else None
+            place = reuse.take(key, view[start:end]) if key else None
             if place is not None:
                 keys.append(key)
                 ids.append(reuse.row(place))
                 summaries.append(place)
+                digests += reuse.held(place)
                 owners += int(key).to_bytes(8, "big")
                 continue
         found = _record_at(data, spans, number, bound, origin, canonical)
@@ -263,9 +265,13 @@ def _index_part(
         keys.append(key)
         ids.append(record["id"])
         summary = summarize(record)
-        summaries.append(pack_summary(summary))
-        links += links_of(summary)
-    if digest_of is None:
+        packed = pack_summary(summary)
+        summaries.append(packed)
+        linked = links_of(summary)
+        links += linked
+        if digester is not None:
+            digests += digester.digest(view[spans[2 * number] : spans[2 * number + 1]], packed, linked)
+    if digester is None:
         digests = bytearray(DIGEST * (stop - first))  # none known
     return keys, ids, summaries, links, bytes(digests), bytes(owners)
 

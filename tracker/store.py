@@ -59,15 +59,15 @@ from tracker.index import (
     DIGEST,
     HEADER_SIZE,
     ID_WIDTH,
+    NO_DIGEST,
     QUOTE,
     TITLE,
     UNSIGNED,
-    Digester,
     Index,
     IndexDoubt,
     IndexFile,
+    Keyed,
     Signature,
-    digester,
     find_link,
     header,
     links_of,
@@ -763,10 +763,11 @@ class Store:
         return Register(self._sibling(".sources"))
 
     @functools.cached_property
-    def digest(self) -> Digester:
-        """What digests a commitment's bytes for the index, keyed by this user's private key (see `digester`): made
-        the first time it is asked for (by a full read of a file in the canonical layout, or a write)."""
-        return digester(private_key(key_path()))
+    def keyed(self) -> Keyed:
+        """What makes the digest of a commitment's entry for the index, with this user's private key (see `Keyed`):
+        the key is read, or made, the first time it is asked for (by a write, or a full read with an earlier index
+        at hand)."""
+        return Keyed(private_key(key_path()))
 
     def owns(self, candidate: Path) -> bool:
         """Whether writing to `candidate` would write over this database or one of its side files (the lock,
@@ -987,11 +988,13 @@ class Store:
         as the index file (which describes another version of the file) last saw them are taken from it."""
         with _gc_paused():
             data = _read_all(descriptor, self.path)
-            earlier = stale_index(self.index_path, len(data)) if reuse else None
-            # Where no earlier index can be drawn on (none, or of an older version), the records are not digested:
-            # a first read is as fast as it was, and the next full read that has this index at hand digests them.
-            keyed = None if earlier is None else (lambda: self.digest)
-            index = index_records(data, file_signature, str(self.path), reuse=earlier, digester_of=keyed)
+            # Where no earlier index of this user's can be drawn on (none, of an older version, or of another key),
+            # the records are not digested: a first read is as fast as it was, and the next full read, which has
+            # this index at hand, digests them.
+            there = reuse and self.index_path.exists()
+            earlier = stale_index(self.index_path, len(data), self.keyed) if there else None
+            keyed = None if earlier is None else (lambda: self.keyed)
+            index = index_records(data, file_signature, str(self.path), reuse=earlier, keyed=keyed)
             del earlier
             if index is None:
                 commitments, version = self._load_whole(data)
@@ -1150,7 +1153,7 @@ class Store:
         if isinstance(snapshot, IndexedSnapshot):
             existing = {change.id for change in changes if change.before is not None}
             afters = {change.id: change.after for change in changes if change.after is not None}
-            encoded = dict(zip(afters, _encoded(list(afters.values()), self.digest), strict=True))
+            encoded = dict(zip(afters, _encoded(list(afters.values()), self.keyed), strict=True))
             return self._write_spliced(snapshot, {c.id: encoded.get(c.id) for c in changes}, existing, step)
         updated = {cid: snapshot.get(cid) for cid in snapshot.ids}
         for change in changes:
@@ -1163,7 +1166,7 @@ class Store:
     def _write_full(self, commitments: list[Commitment], step: JournalStep | None) -> list[str]:
         """Write a whole canonical file, then its index."""
         ordered = in_file_order(commitments)
-        encoded = _encoded(ordered, self.digest)
+        encoded = _encoded(ordered, self.keyed)
         records: list[Piece] = [text for text, _, _, _ in encoded]
         summaries = [packed for _, packed, _, _ in encoded]
         links = [link for _, _, linked, _ in encoded for link in linked]
@@ -1171,7 +1174,7 @@ class Store:
         keys = [doc_key(commitment["id"]) for commitment in ordered]
         ids = [commitment["id"] for commitment in ordered]
         pieces, spans = layout(records)
-        index = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries, links, digests)
+        index = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries, links, digests, self.keyed.check)
         return self._write_file(pieces, step, None, (index.encoded(UNSIGNED), None))
 
     def _write_spliced(
@@ -1189,8 +1192,11 @@ class Store:
             starts = index.starts(len(HEADER), len(FOOTER))
             offsets = index.offsets()
             sorted_ids = index.read(index.sections[2], ID_WIDTH * index.count)
+            key_check = index.key_check()
         except IndexDoubt:
             raise snapshot.stale() from None
+        # The digests of this key's index are kept up; an index with none (a first read's) is given none.
+        ours = key_check != NO_DIGEST and key_check == self.keyed.check
         # Each change as (position in the old file, 0 for a new commitment before it / 1 for the one there, key).
         edits = []
         try:  # many changes (an import, its undo): every row read once, rather than a bisection of the file for each
@@ -1274,7 +1280,7 @@ class Store:
             if run is None:
                 key, commitment_id, packed, digest = next(fresh)
                 rows.append(row(key, commitment_id))
-                digests.append(digest)
+                digests.append(digest if ours else NO_DIGEST)
                 new_starts.append(offset)
                 blob.append(packed)
                 total += len(packed)
@@ -1308,6 +1314,7 @@ class Store:
             new_offsets.tobytes(),
             *blob,
             *link_pieces,
+            key_check,
             *digests,
         ]
         return self._write_file(pieces, step, snapshot, (index_pieces, index))
@@ -1713,7 +1720,7 @@ def export_json(snapshot: Snapshot, ids: Iterable[str]) -> Iterator[bytes]:
 Encoded = tuple[bytes | memoryview, bytes, list[bytes], bytes]
 
 
-def _encoded(commitments: list[Commitment], digest: Digester) -> list[Encoded]:
+def _encoded(commitments: list[Commitment], keyed: Keyed) -> list[Encoded]:
     """Each commitment's bytes in the file, packed summary, links and digest, in order (the work of a large import
     is shared among processes: see `parallel`)."""
 
@@ -1722,7 +1729,8 @@ def _encoded(commitments: list[Commitment], digest: Digester) -> list[Encoded]:
         for commitment in commitments[first:stop]:
             summary = summarize(commitment)
             text = record_bytes(commitment)
-            found.append((text, pack_summary(summary), links_of(summary), digest(text)))
+            packed, linked = pack_summary(summary), links_of(summary)
+            found.append((text, packed, linked, keyed.digest(text, packed, linked)))
         return found
 
     return [item for found in in_parts(part, len(commitments)) for item in found]

@@ -378,3 +378,18 @@ def test_a_key_made_by_another_process_meanwhile_is_the_one_used(
     monkeypatch.setattr(tracker.files, "prepare", racing)
     assert private_key(path) == theirs
     assert [p.name for p in tmp_path.iterdir()] == ["cache-key"]  # no temporary file left
+
+
+def test_an_index_that_was_a_link_is_replaced_by_a_file_with_the_mode_of_a_new_one(store: Store) -> None:
+    target = store.path.with_name("open to all")
+    target.write_bytes(b"")
+    os.chmod(target, 0o666)
+    store.index_path.symlink_to(target)
+    old = os.umask(0o022)
+    try:
+        store.load()
+    finally:
+        os.umask(old)
+    assert not store.index_path.is_symlink()
+    assert stat.S_IMODE(store.index_path.stat().st_mode) == 0o644
+    assert target.read_bytes() == b""

@@ -243,8 +243,12 @@ def begin(path: Path, room: int = 0, mode: int | None = None) -> UnfinishedFile:
     for `UnfinishedFile.finish`, with `path`'s mode (or `mode`) once finished."""
     if mode is None:
         try:
-            mode = stat.S_IMODE(path.stat().st_mode) | OWNER_USES  # a file the tracker writes, its owner can use
+            status = os.lstat(path)
         except FileNotFoundError:
+            status = None
+        if status is not None and stat.S_ISREG(status.st_mode):
+            mode = stat.S_IMODE(status.st_mode) | OWNER_USES  # a file the tracker writes, its owner can use
+        else:  # nothing there, or what the file replaces is not a file of its own (a link, a device): not its mode
             mode = new_file_mode()
     import tempfile  # not at start-up: reading commands never write
 

@@ -393,3 +393,13 @@ def test_an_index_that_was_a_link_is_replaced_by_a_file_with_the_mode_of_a_new_o
     assert not store.index_path.is_symlink()
     assert stat.S_IMODE(store.index_path.stat().st_mode) == 0o644
     assert target.read_bytes() == b""
+
+
+def test_where_files_have_no_owner_the_key_is_used_as_it_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cache-key"
+    key = private_key(path)
+    os.chmod(path, 0o644)
+    monkeypatch.delattr(os, "geteuid")  # Windows: no owner nor mode bits to ask about
+    assert private_key(path) == key

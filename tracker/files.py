@@ -421,9 +421,15 @@ def private_key(path: Path) -> bytes | None:
             return None
         finally:
             os.close(descriptor)
-        mine = status.st_uid == os.geteuid() and not status.st_mode & 0o077
-        return key if mine and len(key) == KEY_SIZE else None
+        return key if _owners_alone(status) and len(key) == KEY_SIZE else None
     return None
+
+
+def _owners_alone(status: os.stat_result) -> bool:
+    """Whether a file is this user's and no one else may read or write it (on Windows, where files have no such
+    mode, whether it is in this user's own data folder is all that can be asked: it is)."""
+    euid = getattr(os, "geteuid", None)
+    return euid is None or (status.st_uid == euid() and not status.st_mode & 0o077)
 
 
 def _make_key(path: Path) -> bool:

@@ -403,3 +403,33 @@ def test_where_files_have_no_owner_the_key_is_used_as_it_stands(
     os.chmod(path, 0o644)
     monkeypatch.delattr(os, "geteuid")  # Windows: no owner nor mode bits to ask about
     assert private_key(path) == key
+
+
+def test_a_record_whose_latest_event_is_now_in_the_future_is_checked_again(
+    store: Store, parsed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index made while the clock ran fast vouches for no date that is in the future now: such a record is
+    parsed and checked, and the rule says what is wrong with it."""
+    with store.transaction("a later event") as transaction:
+        fund = transaction.get("cooperation-fund")
+        fund["history"].append({**fund["history"][-1], "date": "2021-03-01", "note": "Later."})
+        transaction.put(fund)
+    digested(store)
+    os.utime(store.path)
+    monkeypatch.setattr(tracker.index, "future_bound", lambda: "2020-12-31")  # today, as the taking sees it
+    parsed.clear()
+    store.load()
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None
+    try:
+        assert parsed == [index.rows()[1].index("cooperation-fund")]  # the only record dated after that day
+    finally:
+        index.close()
+
+
+def test_the_key_is_not_made_in_a_folder_of_another_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "someone"
+    home.mkdir()
+    monkeypatch.setattr(os, "geteuid", lambda: home.stat().st_uid + 1)  # as root with that user's HOME (sudo -E)
+    assert private_key(home / ".local" / "share" / "tracker" / "cache-key") is None
+    assert list(home.iterdir()) == []

@@ -425,18 +425,24 @@ def private_key(path: Path) -> bytes | None:
     return None
 
 
-def _owners_alone(status: os.stat_result) -> bool:
-    """Whether a file is this user's and no one else may read or write it (on Windows, where files have no such
-    mode, whether it is in this user's own data folder is all that can be asked: it is)."""
+def _owners_alone(status: os.stat_result, folder: bool = False) -> bool:
+    """Whether a file is this user's and no one else may read or write it, or, for a `folder`, only whether it is
+    this user's (on Windows, where files have no such owner nor mode, the answer is yes)."""
     euid = getattr(os, "geteuid", None)
-    return euid is None or (status.st_uid == euid() and not status.st_mode & 0o077)
+    return euid is None or (status.st_uid == euid() and (folder or not status.st_mode & 0o077))
 
 
 def _make_key(path: Path) -> bool:
     """Make the key at `path`, unless something is there by then (another process made it); whether it is there.
     It is written whole to a temporary file first, and linked to its name only if that name is free, so that a key
-    is never seen half written, and nothing there is ever replaced."""
+    is never seen half written, and nothing there is ever replaced. The folders it needs are made only under one
+    of this user's own (not in the home of a user whose HOME a root process kept, with sudo -E, say)."""
+    there = path.parent
+    while not there.exists() and there.parent != there:
+        there = there.parent
     try:
+        if not _owners_alone(os.stat(there), folder=True):
+            return False
         make_folder(path.parent, parents=True)
         prepared = prepare(path, [os.urandom(KEY_SIZE)], mode=OWNER_USES)
     except (OSError, DatabaseError):

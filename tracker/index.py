@@ -59,7 +59,7 @@ from typing import Any, NamedTuple
 
 from tracker.errors import DatabaseError
 from tracker.files import Piece, open_regular
-from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary, text_key
+from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary, future_bound, text_key
 
 INDEX_VERSION = 12  # a change to a rule of the model, or to a summary, must change it: a summary is reused by it
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
@@ -91,6 +91,7 @@ class IndexDoubt(ValueError):
 
 
 SUMMARY_FIELDS = tuple(Summary.__annotations__)
+_LAST = SUMMARY_FIELDS.index("last")
 
 
 def pack_summary(summary: Summary) -> bytes:
@@ -726,6 +727,7 @@ class Reuse:
     def __init__(self, index: IndexFile | None, keyed: Keyed) -> None:
         """What `index` knows (None: an index with no digest, which knows nothing to take)."""
         self._keyed = keyed
+        self._bound = future_bound()  # the one rule of a record that its bytes do not settle: no date in the future
         self._ids: list[str] = []
         self._places: dict[str, int] = {}
         self._summaries, self._offsets, self._digests = b"", array("q"), b""
@@ -750,10 +752,13 @@ class Reuse:
         place = self._places.get(key)
         if place is None:
             return None
-        held = self.held(place)
-        if held == NO_DIGEST or self._keyed.digest(record, self.packed(place), self._owned(key)) != held:
+        held, packed = self.held(place), self.packed(place)
+        if held == NO_DIGEST or self._keyed.digest(record, packed, self._owned(key)) != held:
             return None
-        return place if doc_key(self._ids[place]) == key else None  # its row, which no digest covers, names it
+        if doc_key(self._ids[place]) != key:  # its row, which no digest covers, names another commitment
+            return None
+        # Checked when a clock put today later than it is now (its latest event would now be in the future)?
+        return place if marshal.loads(packed)[_LAST] <= self._bound else None
 
     def _owned(self, key: str) -> list[bytes]:
         return self._links.get(int(key).to_bytes(8, "big"), [])

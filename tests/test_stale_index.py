@@ -134,6 +134,8 @@ def test_a_commitment_broken_by_hand_is_caught_with_the_earlier_index_beside_the
     run: Run, db_path: Path, old: bytes, new: bytes, words: str
 ) -> None:
     assert run("list").exit_code == 0  # indexed
+    os.utime(db_path)
+    assert run("list").exit_code == 0  # indexed again, every record digested: the index a change meets
     _replace_once(db_path, old, new)
     broken = db_path.read_bytes()
     for command in (["list"], ["show", "cooperation-fund"], ["update", "cooperation-fund", "--note", "x"]):

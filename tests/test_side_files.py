@@ -9,6 +9,7 @@ import errno
 import itertools
 import json
 import os
+import stat
 import subprocess
 import threading
 import time
@@ -1212,3 +1213,20 @@ def test_extract_add_over_an_index_that_renames_a_commitment_is_no_internal_erro
     assert {c["id"] for c in load(db_path)["commitments"]} >= {"rcep-signing"}
     ids = [c["id"] for c in load(db_path)["commitments"]]
     assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o644])
+def test_the_index_and_the_undo_journal_are_as_private_as_the_data_file(run: Run, db_path: Path, mode: int) -> None:
+    """They hold what it holds (titles, notes, whole commitments): no one may read them who may not read it."""
+    os.chmod(db_path, mode)
+    index = db_path.with_name(db_path.name + ".index")
+    old = os.umask(0o022)
+    try:
+        assert run("list").exit_code == 0  # a full read writes the index
+        assert stat.S_IMODE(index.stat().st_mode) == mode
+        assert run("update", "rcep-signing", "--note", "private").exit_code == 0  # a write: index and entry
+        entries = [p for p in db_path.with_name(db_path.name + ".undo").iterdir() if p.suffix == ".json"]
+        assert entries
+        assert {stat.S_IMODE(p.stat().st_mode) for p in [index, db_path, *entries]} == {mode}
+    finally:
+        os.umask(old)

@@ -397,6 +397,16 @@ def default_path() -> Path:
     return platformdirs.user_data_path("tracker", appauthor=False) / "commitments.json"
 
 
+def mode_of(data: Path) -> int | None:
+    """The mode for a file that holds what the data file at `data` holds (its index, its undo journal's entries):
+    the data file's own, and always read and write for its owner, so that no one may read a commitment there who may
+    not read it in the data file; None where there is no data file yet (a new file's mode, then)."""
+    try:
+        return stat.S_IMODE(os.stat(data).st_mode) | OWNER_USES
+    except OSError:
+        return None
+
+
 KEY_SIZE = 32
 
 

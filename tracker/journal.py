@@ -56,8 +56,10 @@ class Journal:
     """The undo journal in the folder `path`; every method that changes it is called with the data file's lock
     held."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mode: int | None = None) -> None:
+        """`mode`: that of the files it writes (None: a new file's), the data file's (see `files.mode_of`)."""
         self.path = path
+        self.mode = mode
 
     # --- looking -----------------------------------------------------------------------------------------------
 
@@ -164,7 +166,7 @@ class Journal:
         try:
             make_folder(self.path, mend=True)
             pending = self.path / f"{self._next_number():09d}.{inode}.pending"
-            prepare(pending, [_compact_json(entry)] if isinstance(entry, dict) else entry).commit()
+            prepare(pending, [_compact_json(entry)] if isinstance(entry, dict) else entry, mode=self.mode).commit()
         except OSError as error:
             if pending is not None:  # in place, but the folder not synced: it is not recorded
                 with suppress(OSError):

@@ -48,6 +48,7 @@ from tracker.files import (
     kind_of,
     locked,
     make_folder,
+    mode_of,
     open_regular,
     prepare,
     prepare_body,
@@ -751,7 +752,7 @@ class Store:
 
     @property
     def _journal(self) -> Journal:
-        return Journal(self.journal_path)
+        return Journal(self.journal_path, mode_of(self.path))
 
     @property
     def index_path(self) -> Path:
@@ -1430,7 +1431,7 @@ class Store:
     def _write_index(self, encoded: bytes) -> None:
         """Write the index of the data file as it was read, from its bytes (signed with that version's signature)."""
         try:
-            prepare(self.index_path, [encoded]).commit()
+            prepare(self.index_path, [encoded], mode=mode_of(self.path)).commit()
         except OSError:
             # The index is only a cache: a read-only directory, say, just means no fast path.
             _unlink_quietly(self.index_path)
@@ -1616,7 +1617,7 @@ class _IndexBody:
         self._data_path, self._path = data_path, path
         self._head = bytes(head)
         descriptor = source.descriptor if source is not None else -1
-        work = functools.partial(prepare_body, path, HEADER_SIZE, body, descriptor)
+        work = functools.partial(prepare_body, path, HEADER_SIZE, body, descriptor, mode_of(data_path))
         self._body = _Meanwhile(work, "index", meanwhile)
 
     def finish(self, written: os.stat_result) -> None:

@@ -435,3 +435,12 @@ def test_the_key_is_not_made_in_a_folder_of_another_user(tmp_path: Path, monkeyp
     monkeypatch.setattr(os, "geteuid", lambda: home.stat().st_uid + 1)  # as root with that user's HOME (sudo -E)
     assert private_key(home / ".local" / "share" / "tracker" / "cache-key") is None
     assert list(home.iterdir()) == []
+
+
+def test_a_write_into_an_index_with_no_digest_makes_none_nor_the_key(store: Store) -> None:
+    store.load()  # a first read's index: no digest
+    with store.transaction("one changed") as transaction:
+        fund = transaction.get("cooperation-fund")
+        transaction.put({**fund, "summary": "Changed."})
+    assert not key_path().exists()
+    assert index_digests(store)[0] == bytes(DIGEST * 18)

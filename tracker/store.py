@@ -770,6 +770,14 @@ class Store:
         at hand)."""
         return Keyed(private_key(key_path()))
 
+    def _keeping(self, index: IndexFile) -> Keyed:
+        """What makes the digests of the commitments a write splices into `index`: this user's key's, where the
+        index's digests were made with it; none (NO_DIGEST each) where it holds none (a first read's) or another
+        key's, so that no digest is made for nothing, nor the key made for an index that keeps none. IndexDoubt if
+        the index's check cannot be read."""
+        check = index.key_check()
+        return self.keyed if check != NO_DIGEST and check == self.keyed.check else Keyed(None)
+
     def owns(self, candidate: Path) -> bool:
         """Whether writing to `candidate` would write over this database or one of its side files (the lock,
         the index, the journal, the source register, a backup, a temporary file), links and hard links resolved."""
@@ -1154,7 +1162,11 @@ class Store:
         if isinstance(snapshot, IndexedSnapshot):
             existing = {change.id for change in changes if change.before is not None}
             afters = {change.id: change.after for change in changes if change.after is not None}
-            encoded = dict(zip(afters, _encoded(list(afters.values()), self.keyed), strict=True))
+            try:
+                keeping = self._keeping(snapshot.index)
+            except IndexDoubt:
+                raise snapshot.stale() from None
+            encoded = dict(zip(afters, _encoded(list(afters.values()), keeping), strict=True))
             return self._write_spliced(snapshot, {c.id: encoded.get(c.id) for c in changes}, existing, step)
         updated = {cid: snapshot.get(cid) for cid in snapshot.ids}
         for change in changes:
@@ -1194,10 +1206,9 @@ class Store:
             offsets = index.offsets()
             sorted_ids = index.read(index.sections[2], ID_WIDTH * index.count)
             key_check = index.key_check()
+            ours = self._keeping(index).known
         except IndexDoubt:
             raise snapshot.stale() from None
-        # The digests of this key's index are kept up; an index with none (a first read's) is given none.
-        ours = key_check != NO_DIGEST and key_check == self.keyed.check
         # Each change as (position in the old file, 0 for a new commitment before it / 1 for the one there, key).
         edits = []
         try:  # many changes (an import, its undo): every row read once, rather than a bisection of the file for each

@@ -1669,9 +1669,9 @@ def _cramped(error: BaseException | None) -> bool:
     return False
 
 
-def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
-    """What renaming a file into place leaves as it was (unlike its change time)."""
-    return status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev
+def _identity(status: os.stat_result) -> tuple[int, ...]:
+    """What renaming a file into place leaves as it was: its signature but for the change time (the last of it)."""
+    return signature(status)[:-1]
 
 
 def _holds(path: Path, inode: int) -> bool:

@@ -444,3 +444,19 @@ def test_a_write_into_an_index_with_no_digest_makes_none_nor_the_key(store: Stor
         transaction.put({**fund, "summary": "Changed."})
     assert not key_path().exists()
     assert index_digests(store)[0] == bytes(DIGEST * 18)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link", "folder"])
+def test_a_key_that_is_not_a_regular_file_is_not_used_nor_waited_on(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "cache-key"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link":
+        target = tmp_path / "elsewhere"
+        target.write_bytes(os.urandom(32))
+        os.chmod(target, 0o600)
+        path.symlink_to(target)
+    else:
+        path.mkdir()
+    assert private_key(path) is None
+    assert path.is_symlink() if kind == "link" else path.exists()  # left as it is

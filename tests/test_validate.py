@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tracker import strictjson
 from tracker.files import bundled_text
+from tracker.index import entry_of, links_of, unpack_summary
 from tracker.layout import canonical_json, parse_database
-from tracker.model import commitment_problems, future_bound
+from tracker.model import commitment_problems, future_bound, summarize
 from tracker.validate import is_valid
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -174,6 +175,26 @@ def valid_variants(draw: st.DrawFn) -> Any:
 @given(valid_variants())
 def test_the_fast_check_agrees_on_records_at_the_edges_of_the_rules(record: Any) -> None:
     agree(record)
+
+
+def entry_agrees(record: Any) -> None:
+    """What a full read packs into the index for a valid commitment is its Summary and that Summary's links."""
+    packed, links = entry_of(record)
+    summary = summarize(record)
+    assert unpack_summary(packed, record["id"]) == summary
+    assert links == links_of(summary)
+
+
+def test_the_index_entry_of_a_commitment_is_its_summary_on_the_bundled_and_generated_data() -> None:
+    for record in [*BUNDLED, *GENERATED]:
+        entry_agrees(record)
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_variants())
+def test_the_index_entry_of_a_commitment_is_its_summary_at_the_edges_of_the_rules(record: Any) -> None:
+    assume(is_valid(record, future_bound()))
+    entry_agrees(record)
 
 
 # --- the canonical encoder -----------------------------------------------------------------------------------------

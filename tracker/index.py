@@ -59,7 +59,20 @@ from typing import Any, NamedTuple
 
 from tracker.errors import DatabaseError
 from tracker.files import Piece, open_regular
-from tracker.model import ID_MAX, KIND_VALUES, PILLAR_VALUES, STATUS_VALUES, Summary, future_bound, text_key
+from tracker.model import (
+    ID_MAX,
+    KIND_VALUES,
+    PILLAR_VALUES,
+    STATUS_VALUES,
+    Commitment,
+    Summary,
+    future_bound,
+    summary_values,
+    text_key,
+)
+from tracker.model import (
+    SUMMARY_FIELDS as SUMMARY_FIELDS,  # the order the index packs a summary in
+)
 
 INDEX_VERSION = 12  # a change to a rule of the model, or to a summary, must change it: a summary is reused by it
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
@@ -90,16 +103,30 @@ class IndexDoubt(ValueError):
     """Something in the index does not hold up: it must not be used."""
 
 
-SUMMARY_FIELDS = tuple(Summary.__annotations__)
 _LAST = SUMMARY_FIELDS.index("last")
+_QUOTE_KEY = SUMMARY_FIELDS.index("quote_key")
+_SUPERSEDED_BY = SUMMARY_FIELDS.index("superseded_by")
 
 
 def pack_summary(summary: Summary) -> bytes:
     """A Summary as the index keeps it: its values, in the order of SUMMARY_FIELDS, then the CRC-32 of those bytes
     (four bytes, little-endian), so that an index damaged on disk (a bad sector, a stray write) is caught, not
     shown, even where the damage leaves a summary well formed."""
-    packed = marshal.dumps(_summary_values(summary))
+    return _packed(_summary_values(summary))
+
+
+def _packed(values: tuple[Any, ...]) -> bytes:
+    packed = marshal.dumps(values)
     return packed + zlib.crc32(packed).to_bytes(4, "little")
+
+
+def entry_of(commitment: Commitment) -> tuple[bytes, list[bytes]]:
+    """A valid commitment's packed summary and links: `pack_summary` and `links_of` of its Summary, made without
+    the Summary (a full read makes them for every commitment). The bytes read back as `pack_summary`'s do, but may
+    differ from them in marshal's reference flags (which follow how many hold each value): every entry that a full
+    read or a write makes of a commitment is made here, so an index is the same bytes however it was made."""
+    values = summary_values(commitment)
+    return _packed(values), _links(values[0], values[1], values[_QUOTE_KEY], values[_SUPERSEDED_BY])
 
 
 _summary_values = operator.itemgetter(*SUMMARY_FIELDS)
@@ -271,20 +298,24 @@ def links_of(summary: Summary) -> list[bytes]:
     """A commitment's links, which the index keeps sorted so that one bisection finds them: its title's and its
     quote's fingerprints (`text_key`), for `add` to find a repeat, and the id of the commitment that supersedes it,
     for `show` to say what that one replaces. IndexDoubt for a summary whose quote key is not one."""
-    own = int(doc_key(summary["id"])).to_bytes(8, "big")  # remembered: a full read has just asked for it
+    return _links(summary["id"], summary["title"], summary["quote_key"], summary["superseded_by"])
+
+
+def _links(commitment_id: str, title: str, quote_key: str, superseded_by: str | None) -> list[bytes]:
+    own = int(doc_key(commitment_id)).to_bytes(8, "big")  # remembered: a full read has just asked for it
     found = []
-    title = text_key(summary["title"])
+    title_key = text_key(title)
     try:
-        if title:
-            found.append(TITLE + bytes.fromhex(title) + own)
-        if summary["quote_key"]:
-            found.append(QUOTE + bytes.fromhex(summary["quote_key"]) + own)
+        if title_key:
+            found.append(TITLE + bytes.fromhex(title_key) + own)
+        if quote_key:
+            found.append(QUOTE + bytes.fromhex(quote_key) + own)
     except ValueError:
-        raise IndexDoubt(f"the summary of {summary['id']!r} is not one the tracker wrote") from None
-    if summary["superseded_by"] is not None:
-        found.append(SUCCESSOR + doc_id(summary["superseded_by"]).to_bytes(8, "big") + own)
+        raise IndexDoubt(f"the summary of {commitment_id!r} is not one the tracker wrote") from None
+    if superseded_by is not None:
+        found.append(SUCCESSOR + doc_id(superseded_by).to_bytes(8, "big") + own)
     if any(len(link) != LINK for link in found):
-        raise IndexDoubt(f"the summary of {summary['id']!r} is not one the tracker wrote")
+        raise IndexDoubt(f"the summary of {commitment_id!r} is not one the tracker wrote")
     return found
 
 

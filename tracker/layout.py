@@ -22,13 +22,13 @@ from typing import Any, cast
 from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece
-from tracker.index import DIGEST, NO_DIGEST, Index, Keyed, Reuse, Signature, links_of, pack_summary
+from tracker.index import DIGEST, NO_DIGEST, Index, Keyed, Reuse, Signature, entry_of
 from tracker.index import doc_id as doc_id
 from tracker.index import doc_key as doc_key
 from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
 from tracker.migrations import META as META
 from tracker.migrations import TABLE as TABLE
-from tracker.model import COMMITMENT_KEYS, Commitment, commitment_problems, future_bound, summarize
+from tracker.model import COMMITMENT_KEYS, Commitment, commitment_problems, future_bound
 from tracker.parallel import in_parts
 from tracker.validate import is_valid
 
@@ -264,10 +264,8 @@ def _index_part(
         key, record = found
         keys.append(key)
         ids.append(record["id"])
-        summary = summarize(record)
-        packed = pack_summary(summary)
+        packed, linked = entry_of(record)
         summaries.append(packed)
-        linked = links_of(summary)
         links += linked
         if digester is not None:
             digests += digester.digest(view[spans[2 * number] : spans[2 * number + 1]], packed, linked)

@@ -167,36 +167,59 @@ class Summary(TypedDict):
     standing: dict[str, str | None]
 
 
+SUMMARY_FIELDS = tuple(Summary.__annotations__)
+
+
 def summarize(commitment: Commitment) -> Summary:
     """The Summary of a commitment."""
+    return dict(zip(SUMMARY_FIELDS, summary_values(commitment), strict=True))  # type: ignore[return-value]
+
+
+def summary_values(commitment: Commitment) -> tuple[Any, ...]:
+    """The values of a commitment's Summary, in the order of SUMMARY_FIELDS, as the index packs them: made in one
+    pass over its history, with no dict (a full read makes one for each of a hundred thousand commitments)."""
     history = commitment["history"]
-    assessed = [event["actors"] for event in history] if any(e["actors"] is not None for e in history) else None
-    recorded = [(event["date"], event["recorded_at"][:10]) for event in history]
-    latest = history[latest_event(recorded)]
-    superseded_by = successor(history)
-    summary: Summary = {
-        "id": commitment["id"],
-        "title": commitment["title"],
-        "actors": commitment["actors"],
-        "pillar": commitment["pillar"],
-        "due": commitment["due"],
-        "status": commitment["status"],
-        "made": commitment["source"]["date"],
-        "last": latest["date"],
-        "history": ";".join(f"{day} {e['status']} {on}" for (day, on), e in zip(recorded, history, strict=True)),
-        "assessed": assessed,
-        "kind": commitment["kind"],
-        "weight": commitment["weight"],
-        "superseded_by": superseded_by,
-        "quote_key": text_key(commitment["quote"]),
-        "source_file": commitment["source"]["file"],
-        "source_document": commitment["source"]["document"],
-        "rationale": latest["note"],
-        "evidence": latest["evidence"],
-        "standing": {},
-    }
-    summary["standing"] = {actor: status and status.value for actor, status in _actor_statuses(summary).items()}
-    return summary
+    latest, last, assessed, superseded = -1, "", False, False
+    events = []
+    for place, event in enumerate(history):
+        day, status = event["date"], event["status"]
+        if day >= last:  # as `latest_event` finds it: the latest by date, then by recording order
+            latest, last = place, day
+        assessed = assessed or event["actors"] is not None
+        superseded = superseded or status == _SUPERSEDED
+        events.append(f"{day} {status} {event['recorded_at'][:10]}")
+    latest_event = history[latest]
+    actors, status, source = commitment["actors"], commitment["status"], commitment["source"]
+    packed_history = ";".join(events)
+    assessed_actors = [event["actors"] for event in history] if assessed else None
+    standing: dict[str, str | None]
+    if assessed_actors is None:  # every event assessed every actor: they share the latest's status
+        standing = dict.fromkeys(actors, _STATUSES[status].value)
+    else:
+        fields = {"actors": actors, "assessed": assessed_actors, "history": packed_history, "status": status}
+        statuses = _actor_statuses(fields)  # type: ignore[arg-type]
+        standing = {actor: None if value is None else value.value for actor, value in statuses.items()}
+    return (
+        commitment["id"],
+        commitment["title"],
+        actors,
+        commitment["pillar"],
+        commitment["due"],
+        status,
+        source["date"],
+        last,
+        packed_history,
+        assessed_actors,
+        commitment["kind"],
+        commitment["weight"],
+        successor(history) if superseded else None,
+        text_key(commitment["quote"]),
+        source["file"],
+        source["document"],
+        latest_event["note"],
+        latest_event["evidence"],
+        standing,
+    )
 
 
 def latest_event(dated: Iterable[tuple[str, str]], as_of: str | None = None, known_on: str | None = None) -> int:

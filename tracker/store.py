@@ -69,11 +69,11 @@ from tracker.index import (
     IndexFile,
     Keyed,
     Signature,
+    entry_of,
     find_link,
     header,
     links_of,
     open_index,
-    pack_summary,
     row,
     signature,
     signed,
@@ -1739,9 +1739,8 @@ def _encoded(commitments: list[Commitment], keyed: Keyed) -> list[Encoded]:
     def part(first: int, stop: int) -> list[Encoded]:
         found: list[Encoded] = []
         for commitment in commitments[first:stop]:
-            summary = summarize(commitment)
             text = record_bytes(commitment)
-            packed, linked = pack_summary(summary), links_of(summary)
+            packed, linked = entry_of(commitment)
             found.append((text, packed, linked, keyed.digest(text, packed, linked)))
         return found
 

@@ -1,7 +1,7 @@
 """Work on the parts of a large file in several processes at once.
 
 Reading a data file whose index is gone (deleted, or left behind by a change made elsewhere, such as a git pull)
-checks and summarizes every record in Python, about 30 µs each on one core. On Linux, with many records and more
+checks and summarizes every record in Python, about 27 µs each on one core. On Linux, with many records and more
 than one core, the records are split into consecutive parts: this process does the first, and a forked copy of it
 each of the others, writing its result to a file in memory. The results come back in file order, so the first
 problem found is the one a single process would have found first. A copy that fails in any other way has its part

@@ -1230,3 +1230,28 @@ def test_the_index_and_the_undo_journal_are_as_private_as_the_data_file(run: Run
         assert {stat.S_IMODE(p.stat().st_mode) for p in [index, db_path, *entries]} == {mode}
     finally:
         os.umask(old)
+
+
+def test_an_index_of_thousands_of_commitments_reads_back_as_it_was_built() -> None:
+    """The rows and the sorted ids are packed a thousand at a time into one buffer, and the index joined a thousand
+    pieces at a time: across those seams, every key, id, sorted id, summary and link reads back as it was given."""
+    from array import array
+
+    from tracker.index import IndexFile
+
+    count = 2500  # two seams and a remainder
+    keys = [str(10**17 + number * 7919) for number in range(count)]
+    ids = [f"c-{(number * 7) % count:05d}" + "x" * (number % 41) for number in range(count)]
+    spans = array("q", [at for number in range(count) for at in (100 + 52 * number, 150 + 52 * number)])
+    summaries = [f"summary {number}".encode() for number in range(count)]
+    links = [b"t" + number.to_bytes(16, "big") for number in range(3 * count)]
+    index = Index((1, 2, 3, 4, 5), keys, ids, spans, summaries, links)
+    encoded = index.encoded(index.signature)
+    data = index.to_bytes()
+    assert data == b"".join(piece for piece in encoded if not isinstance(piece, tuple))
+    read = IndexFile.in_memory(index, data)
+    assert read.rows() == (keys, ids)
+    assert read.sorted_ids() == sorted(ids)
+    assert [read.sorted_id(number) for number in range(count)] == sorted(ids)
+    assert read.packed_summaries() == summaries
+    assert read.every_link() == links

@@ -183,6 +183,7 @@ def index_records(
         written = record_keys(data, spans)
         if written is None or not admit(written):
             return None
+        del written  # 100,000 keys are 7 MB, and the parts make their own
     keys: list[str] = []
     ids: list[str] = []
     summaries: list[bytes] = []

@@ -1255,3 +1255,54 @@ def test_an_index_of_thousands_of_commitments_reads_back_as_it_was_built() -> No
     assert [read.sorted_id(number) for number in range(count)] == sorted(ids)
     assert read.packed_summaries() == summaries
     assert read.every_link() == links
+
+
+def test_ids_as_long_as_the_index_allows_are_read_one_slot_each(run: Run, db_path: Path) -> None:
+    """An id of 60 characters fills its slot among the index's sorted ids, with no NUL after it: the ids are read
+    slot by slot, so a command that reads them all (an unknown id looked for among prefixes, a repeat looked for)
+    finds what is there and says what is not."""
+    longest = "a" + "b" * 59
+    others = ["a" + "b" * 58 + "c", "zzz-last"]  # the next slot begins with no NUL before it, too
+    for number, commitment_id in enumerate([longest, *others]):
+        added = run(
+            *("add", "--id", commitment_id, "--title", f"Commitment {number}", "--quote", f"words {number}"),
+            *("--actor", "ROK", "--pillar", "economic", "--kind", "pledge"),
+        )
+        assert (added.exit_code, added.stderr) == (0, ""), added.stderr
+    before = db_path.read_bytes()
+    shown = run("show", "nosuch")
+    assert shown.exit_code == 1
+    assert shown.stderr == "tracker: error: no commitment 'nosuch'; 'tracker list' shows every id\n"
+    assert db_path.read_bytes() == before
+    assert Store(db_path).index_path.exists()  # not dropped as in doubt
+    listed = run("list", "--json")
+    assert {longest, *others} <= {row["id"] for row in json.loads(listed.stdout)}
+    assert run("show", longest).exit_code == 0
+    assert json.loads(run("show", "zzz", "--json").stdout)["id"] == "zzz-last"  # a prefix, after two full slots
+
+
+def test_an_index_a_full_read_built_that_does_not_hold_up_falls_back_to_the_document_once(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were an index that this very command built to doubt itself (a bug), the command reads the file as one
+    document, once, and answers: it does not read the file in full again and again until Python gives up."""
+    import tracker.index
+    import tracker.layout
+
+    def doubting(self: tracker.index.IndexFile) -> list[str]:
+        raise tracker.index.IndexDoubt("in doubt")
+
+    full_reads = []
+    original = tracker.layout.index_records
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        full_reads.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tracker.index.IndexFile, "sorted_ids", doubting)
+    monkeypatch.setattr("tracker.store.index_records", counting)
+    Store(db_path).index_path.unlink(missing_ok=True)
+    shown = run("show", "nosuch")
+    assert shown.exit_code == 1
+    assert shown.stderr == "tracker: error: no commitment 'nosuch'; 'tracker list' shows every id\n"
+    assert len(full_reads) == 1

@@ -123,8 +123,9 @@ def _packed(values: tuple[Any, ...]) -> bytes:
 def entry_of(commitment: Commitment) -> tuple[bytes, list[bytes]]:
     """A valid commitment's packed summary and links: `pack_summary` and `links_of` of its Summary, made without
     the Summary (a full read makes them for every commitment). The bytes read back as `pack_summary`'s do, but may
-    differ from them in marshal's reference flags (which follow how many hold each value): every entry that a full
-    read or a write makes of a commitment is made here, so an index is the same bytes however it was made."""
+    differ from them, and from another read's of the same record, in marshal's reference flags (which follow how
+    many hold each value, and which values are one object): nothing compares packed summaries, and a digest is made
+    over the very bytes kept with it."""
     values = summary_values(commitment)
     return _packed(values), _links(values[0], values[1], values[_QUOTE_KEY], values[_SUPERSEDED_BY])
 
@@ -218,7 +219,6 @@ ID_WIDTH = ID_MAX
 ROW = KEY_WIDTH + ID_WIDTH
 _HEAD = struct.Struct("<8sI5qqqq")  # magic, version, signature, count, summaries' length, links
 MAGIC = b"trackidx"
-_NON_NUL = re.compile(rb"[^\x00]+")
 _first = operator.itemgetter(0)
 
 
@@ -485,6 +485,7 @@ def _row_texts(raw: bytes, column: str) -> list[str]:
 
 
 _KEYS, _IDS = f"{KEY_WIDTH}s{ID_WIDTH}x", f"{KEY_WIDTH}x{ID_WIDTH}s"
+_ID_SLOTS = struct.Struct(f"{ID_WIDTH}s").iter_unpack
 
 
 def _unique_ids(raw: bytes) -> list[str]:
@@ -678,8 +679,9 @@ class IndexFile:
     def sorted_ids(self) -> list[str]:
         """Every id, sorted; IndexDoubt unless they are."""
         raw = self.read(self.sections[2], ID_WIDTH * self.count)
-        ids = [match.decode("ascii", "replace") for match in _NON_NUL.findall(raw)]
-        if len(ids) != self.count or not all(map(str.__lt__, ids, ids[1:])):
+        # Each in its own slot: an id as long as the slot has no NUL after it to end it.
+        ids = [field.rstrip(b"\x00").decode("ascii", "replace") for (field,) in _ID_SLOTS(raw)]
+        if not all(ids) or not all(map(str.__lt__, ids, ids[1:])):
             raise IndexDoubt("the index's ids are not in order")
         return ids
 

@@ -1014,7 +1014,18 @@ class Store:
         if write_index:
             self._write_index(encoded)
         in_memory = IndexFile.in_memory(index, encoded)
-        return IndexedSnapshot(self.path, self.index_path, descriptor, in_memory, self._full_snapshot)
+        return IndexedSnapshot(self.path, self.index_path, descriptor, in_memory, self._whole_document)
+
+    def _whole_document(self) -> Snapshot:
+        """The file read as one document, through no index: what stands in, for the rest of a command, for an index
+        that a full read of this command built and that does not hold up after all (a bug: reading the file in full
+        again would only build the same index, and doubt it again, without end)."""
+        descriptor = self._open_data()
+        try:
+            data = _read_all(descriptor, self.path)
+        finally:
+            os.close(descriptor)
+        return LoadedSnapshot(*self._load_whole(data))
 
     def _load_whole(self, data: bytes) -> tuple[list[Commitment], int]:
         """Parse and validate a file that is not in the canonical layout as one document, through TinyDB (any

@@ -6,13 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Run
-from tracker.trend import Every, Point, points
+from tracker.model import Status, actor_key, actor_statuses, latest_status, summarize, summary_status_as_of
+from tracker.trend import _RANK, Every, Point, _state, _timeline, points
 
 # Two events recorded on a later day than they happened, one of them for one actor of a joint commitment, a
 # backdated correction, a lapse and a supersession: every way a status can change.
@@ -218,3 +222,97 @@ def test_an_actor_named_in_another_case_or_spacing_is_the_same_actor(run: Run, h
     plain = _json(run, "trend", "--actor", "ASEAN", "--every", "year", "--to", "2023-12-31", "--format", "json")
     assert [p["score"] for p in spaced["points"]] == [p["score"] for p in plain["points"]]
     assert any(p["score"]["assessed"] for p in plain["points"])
+
+
+# --- a commitment's timeline, in one pass over its events ----------------------------------------------------------
+
+_ACTORS = ["ROK", "ASEAN", "Japan"]
+_DAYS = ["2020-09-09", "2020-11-15", "2021-02-01", "2021-02-01", "2021-06-30", "2022-01-10"]
+_STATUS_VALUES = ["pending", "partial", "fulfilled", "stalled", "broken", "lapsed", "superseded"]
+
+
+@st.composite
+def _joint_summaries(draw: st.DrawFn) -> Any:
+    """The Summary of a joint commitment whose events name actors (some, all, in another case), on days that repeat
+    and come out of order, recorded on days that let `--known-on` leave some out."""
+    events: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(1, 12))):
+        actors = draw(st.one_of(st.none(), st.lists(st.sampled_from([*_ACTORS, "rok", " japan "]), max_size=3)))
+        recorded = draw(st.sampled_from(["2020-09-09", "2021-01-01", "2022-06-01"]))
+        events.append(
+            {
+                "date": draw(st.sampled_from(_DAYS)),
+                "status": draw(st.sampled_from(_STATUS_VALUES)),
+                "note": "",
+                "evidence": [],
+                "recorded_at": f"{recorded}T00:00:00Z",
+                "recorded_by": None,
+                "actors": actors,
+                "by": None,
+            }
+        )
+    events[0]["actors"] = draw(st.sampled_from([None, ["ASEAN"]]))  # at least one event that names actors
+    events.append({**events[0], "actors": ["Japan"]})
+    commitment = {
+        "id": "joint",
+        "title": "A joint commitment",
+        "summary": "",
+        "quote": "words",
+        "source": {"document": "statement", "date": "2020-09-09", "paragraph": None, "file": None},
+        "actors": _ACTORS,
+        "pillar": "economic",
+        "due": None,
+        "amount": None,
+        "kind": draw(st.sampled_from([None, "pledge", "request"])),
+        "weight": 1,
+        "status": latest_status([(event["date"], event["status"]) for event in events]),  # as the rules ask
+        "history": events,
+    }
+    return summarize(commitment)  # type: ignore[arg-type]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _joint_summaries(),
+    st.sampled_from([None, "2020-09-09", "2021-01-01", "2022-06-01"]),
+    st.sampled_from([None, "rok", "japan"]),
+)
+def test_a_timeline_is_what_the_report_gives_on_each_day(
+    summary: Any, known_on: str | None, wanted: str | None
+) -> None:
+    """Each day's state, taken from the events in one pass, is what `summary_status_as_of` and `actor_statuses`
+    (what `report --as-of` asks) give for that day, one actor's cells alone with `wanted`."""
+    expected = []
+    items = [item for item in summary["history"].split(";") if known_on is None or item[-10:] <= known_on]
+    for day in sorted({summary["made"], *(item[:10] for item in items if item[:10] > summary["made"])}):
+        status = summary_status_as_of(summary, day, known_on) or Status.PENDING
+        statuses = actor_statuses(summary, day, known_on)
+        if wanted is not None:
+            statuses = {name: value for name, value in statuses.items() if actor_key(name) == wanted}
+        scored = summary["kind"] != "request"
+        expected.append((day, _state(statuses.values(), status) if scored else (_RANK[status.value], 0, 0)))
+    assert _timeline(summary, known_on, wanted) == expected
+
+
+def test_a_long_history_of_events_that_name_actors_costs_one_pass_over_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timeline of 3,000 events that name actors, on 3,000 days, reads each event once: it never asks for each
+    day's statuses over the whole history again (which made `trend` take seconds for one such commitment)."""
+    import tracker.model
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a day's statuses asked over the whole history")
+
+    monkeypatch.setattr(tracker.model, "_actor_statuses", never)
+    monkeypatch.setattr(tracker.model, "latest_status", never)
+    start = date(2020, 9, 9)
+    items = [f"{start + timedelta(days=n)} partial 2020-09-09" for n in range(3000)]
+    summary = {
+        "made": "2020-09-09",
+        "kind": None,
+        "actors": _ACTORS,
+        "history": ";".join(items),
+        "assessed": [["ASEAN"] if n % 3 else None for n in range(3000)],
+    }
+    changes = _timeline(summary, None, None)  # type: ignore[arg-type]
+    assert len(changes) == 3000
+    assert changes[-1][1] == _state([Status.PARTIAL] * 3, Status.PARTIAL)

@@ -16,9 +16,7 @@ from tracker.model import (
     Status,
     Summary,
     actor_key,
-    actor_statuses,
     parse_date,
-    summary_status_as_of,
 )
 from tracker.report import cell, score_figures
 
@@ -109,13 +107,32 @@ def _timeline(summary: Summary, known_on: str | None, wanted: str | None) -> lis
             score = _STATUS_SCORE[status] if party else None
             changes.append((day, (_RANK[status], score or 0, 0 if score is None else 1)))
         return changes  # no event is dated before its source date: every record is checked for it
+    # Events name actors. The days are taken in order, and on each the events of that day in recorded order: each
+    # becomes the latest event of the commitment and of every actor it assesses (a later day always does, and on
+    # one day a later-recorded event), so each day's state is what `summary_status_as_of` and `actor_statuses`
+    # give for it, in one pass over the events rather than one for each day.
+    names = {actor_key(actor): actor for actor in summary["actors"]}
+    counted = names if wanted is None else {key: name for key, name in names.items() if key == wanted}
+    of_day: dict[str, list[tuple[str, list[str] | None]]] = {}
+    for item, actors in zip(summary["history"].split(";"), summary["assessed"] or (), strict=True):
+        if known_on is None or item[-10:] <= known_on:
+            of_day.setdefault(item[:10], []).append((item[11:-11], actors))
+    latest: dict[str, str] = {}  # each actor's status (by its key), from its latest event so far
+    status = Status.PENDING.value  # the commitment's, from its latest event so far (none: pending)
+    event_days = sorted(of_day)
+    taken = 0
     changes = []
-    for day in sorted({made, *(item[:10] for item in items if item[:10] > made)}):
-        status = summary_status_as_of(summary, day, known_on) or Status.PENDING
-        statuses = actor_statuses(summary, day, known_on)
-        if wanted is not None:
-            statuses = {name: value for name, value in statuses.items() if actor_key(name) == wanted}
-        changes.append((day, _state(statuses.values(), status) if scored else (_RANK[status.value], 0, 0)))
+    for day in sorted({made, *(event_day for event_day in event_days if event_day > made)}):
+        while taken < len(event_days) and event_days[taken] <= day:
+            for status, actors in of_day[event_days[taken]]:
+                for key in names if actors is None else [key for key in map(actor_key, actors) if key in names]:
+                    latest[key] = status
+            taken += 1
+        if not scored:
+            changes.append((day, (_RANK[status], 0, 0)))
+            continue
+        statuses = [Status(latest[key]) if key in latest else None for key in counted]
+        changes.append((day, _state(statuses, Status(status))))
     return changes
 
 

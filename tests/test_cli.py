@@ -235,6 +235,8 @@ def test_ambiguous_prefix_exits_1_and_lists_the_matches(run: Run, db_path: Path)
         (["export", "--format", "pdf"], "csv"),
         (["nonsense"], "No such command"),
         (["update", "rcep"], "nothing to record: give --status, --note or --evidence"),
+        (["update", "rcep", "--evidence", " "], "'--evidence' / '-e': evidence must not be blank; give a URL or"),
+        (["update", "rcep", "--note", "x", "-e", "a", "-e", ""], "evidence must not be blank"),
         (["add", "--kind", "pledge", "--title", "x" * 81, "--actor", "ROK", "--pillar", "economic"], "at most 80"),
         (["add", "--kind", "pledge", "--title", "", "--actor", "ROK", "--pillar", "economic"], "'--title' / '-t'"),
         (
@@ -384,7 +386,6 @@ def test_a_backdated_event_does_not_change_the_current_status(run: Run, db_path:
         (["update", "nope", "--status", "fulfilled"], "no commitment 'nope'"),
         (["update", "rcep", "--note", "x", "--date", FUTURE], "in the future"),
         (["update", "rcep", "--note", "x", "--date", "2020-09-08"], "before the commitment's source date 2020-09-09"),
-        (["update", "rcep", "--evidence", " "], "evidence must not be blank"),
         (
             [
                 "add",

@@ -455,7 +455,7 @@ def test_a_deletion_that_cannot_be_done_is_refused_before_anyone_is_asked(
         (["--edit", "2", "--delete", "3"], 2, "do not go together"),
         (["--edit", "2", "--date", "2999-01-01"], 1, "in the future"),
         (["--edit", "2", "--date", "2020-01-01"], 1, "before"),
-        (["--edit", "2", "--evidence", " "], 1, "evidence must not be blank"),
+        (["--edit", "2", "--evidence", " "], 2, "evidence must not be blank"),
         (["--delete", "0", "--yes"], 1, "has no event 0"),
     ],
 )

@@ -920,6 +920,13 @@ def _check_actors(values: list[str] | None) -> list[str] | None:
     return values
 
 
+def _check_evidence(values: list[str] | None) -> list[str] | None:
+    """Evidence that is only white space cites nothing (the model's rule, asked here so that it is a usage error)."""
+    if values and any(not value.strip() for value in values):
+        raise typer.BadParameter("evidence must not be blank; give a URL or a citation")
+    return values
+
+
 def _check_paragraph(value: int | None) -> int | None:
     if value is not None and value < 1:
         raise typer.BadParameter(f"{value} is not a paragraph number; paragraphs are numbered from 1")
@@ -957,7 +964,14 @@ def update(
     ] = "",
     evidence: Annotated[
         list[str] | None,
-        typer.Option("--evidence", "-e", metavar="TEXT", help="A URL or citation (repeatable).", show_default=False),
+        typer.Option(
+            "--evidence",
+            "-e",
+            metavar="TEXT",
+            callback=_check_evidence,
+            help="A URL or citation (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     on: Annotated[
         str | None,
@@ -1465,7 +1479,11 @@ def history(
     evidence: Annotated[
         list[str] | None,
         typer.Option(
-            "--evidence", "-e", metavar="TEXT", help="With --edit: the evidence (repeatable; replaces the list)."
+            "--evidence",
+            "-e",
+            metavar="TEXT",
+            callback=_check_evidence,
+            help="With --edit: the evidence (repeatable; replaces the list).",
         ),
     ] = None,
     yes: YesFlag = False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -120,6 +121,34 @@ def test_parse_amount_rejects_what_is_not_an_amount(text: str) -> None:
 def test_format_amount() -> None:
     assert format_amount({"value": 14_000_000, "currency": "USD", "per": "year"}) == "USD 14,000,000 a year"
     assert format_amount(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (2.5, "EUR 2.50"),
+        (0.001, "EUR 0.001"),  # not 0.00: what is kept is shown
+        (1e-07, "EUR 0.0000001"),
+        (123456789012345.6, "EUR 123,456,789,012,345.60"),  # not ...345.59, the float's binary digits
+        (1e15, "EUR 1,000,000,000,000,000.00"),
+    ],
+)
+def test_a_fractional_amount_is_shown_as_it_is_kept(value: float, shown: str) -> None:
+    assert format_amount({"value": value, "currency": "EUR", "per": None}) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("1000000000000000.0001 USD", "too large an amount; at most 1,000,000,000,000,000 (10^15)"),
+        ("999999999999999.99 USD", "has more digits than an amount keeps (it would be 1,000,000,000,000,000.0)"),
+        ("0.33333333333333333 USD", "round it to 15 significant digits or fewer"),
+    ],
+)
+def test_an_amount_is_refused_where_it_would_not_be_kept_as_written(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        parse_amount(text)
+    assert parse_amount("999999999999999.9 USD")["value"] == 999999999999999.9  # 16 digits, and kept exactly
 
 
 @pytest.mark.parametrize("text", ["2020-13-01", "2020-02-30", "20-01-01", "2020-1-1", "tomorrow", "2020-01-01x"])

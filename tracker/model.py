@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple, TypedDict, TypeGuard
 
@@ -398,9 +399,15 @@ def parse_amount(text: str) -> Amount:
     too_large = f"'{match['value']}' is too large an amount; at most {AMOUNT_MAX:,} (10^15)"
     if len(raw.split(".")[0].lstrip("0")) > len(str(AMOUNT_MAX)):  # before int(), which refuses 4,300 digits
         raise ValueError(too_large)
-    value: int | float = float(raw) if "." in raw else int(raw)
-    if value > AMOUNT_MAX:
+    exact = Decimal(raw)
+    if exact > AMOUNT_MAX:  # as written, not as a float rounds it (1000000000000000.0001 is 10^15 as a float)
         raise ValueError(too_large)
+    value: int | float = float(raw) if "." in raw else int(raw)
+    if isinstance(value, float) and Decimal(repr(value)) != exact:
+        raise ValueError(
+            f"'{match['value']}' has more digits than an amount keeps (it would be {Decimal(repr(value)):,f}); "
+            "round it to 15 significant digits or fewer"
+        )
     per = match["per"]
     if per is not None and per not in AMOUNT_PERIODS:
         raise ValueError(f"'{per}' is not a period; use one of {', '.join(AMOUNT_PERIODS)}")
@@ -412,7 +419,11 @@ def format_amount(amount: Amount | None) -> str:
     if amount is None:
         return ""
     value = amount["value"]
-    shown = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+    if isinstance(value, int):
+        shown = f"{value:,}"
+    else:  # as kept, in decimal digits: cents as money is written, anything finer as it is (0.001, not 0.00)
+        exact = Decimal(repr(value))
+        shown = format(exact, ",.2f" if exact == round(exact, 2) else ",f")
     return f"{amount['currency']} {shown}" + (f" a {amount['per']}" if amount["per"] else "")
 
 

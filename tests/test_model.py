@@ -245,6 +245,7 @@ def test_new_commitment_refuses_bad_values(fields: dict[str, object], message: s
         ({"status": "fulfilled"}, "is not the status of its latest event"),
         ({"pillar": "military"}, "pillar 'military'"),
         ({"id": "Bad Id"}, "is not a slug"),
+        ({"id": "a" * 61}, "' is not a slug of lower-case letters, digits and single hyphens, at most 60 characters"),
         ({"title": 5}, "title is not a string"),
         ({"due": "2020-02-30"}, "due"),
         ({"actors": []}, "actors"),
@@ -470,7 +471,9 @@ def test_an_editor_save_with_an_id_that_is_not_text_is_a_problem_not_a_crash(odd
     before = commitment(id="a")
     with pytest.raises(RecordProblems) as raised:
         checked_fields(before, {**before, "id": odd_id}, ["a", "b"], "2021-01-02")
-    assert raised.value.problems == [f"id {odd_id!r} is not a slug of lower-case letters, digits and single hyphens"]
+    assert raised.value.problems == [
+        f"id {odd_id!r} is not a slug of lower-case letters, digits and single hyphens, at most 60 characters"
+    ]
 
 
 @pytest.mark.parametrize("field", ["date", "status", "note", "evidence", "recorded_at"])

@@ -666,7 +666,7 @@ def _problems_in_event(event: Any, where: str) -> tuple[list[str], bool, str | N
         problems.append(f"{where} actors is not a non-empty list of names or null")
     by = e["by"]
     if by not in (None, _ABSENT) and (not isinstance(by, str) or not ID_PATTERN.match(by) or len(by) > ID_MAX):
-        problems.append(f"{where} by is not a commitment id or null")
+        problems.append(f"{where} by is not a commitment id (a slug of at most {ID_MAX} characters) or null")
     elif by not in (None, _ABSENT) and e["status"] != Status.SUPERSEDED.value:
         problems.append(f"{where} names a successor (by) but its status is not superseded")
     return problems, comparable, dated
@@ -772,7 +772,9 @@ def commitment_problems(commitment: Any, today: str | None = None) -> list[str]:
     c = _fields(commitment, COMMITMENT_KEYS)
     cid = c["id"]
     if cid is not _ABSENT and (not isinstance(cid, str) or len(cid) > ID_MAX or not ID_PATTERN.match(cid)):
-        problems.append(f"id {cid!r} is not a slug of lower-case letters, digits and single hyphens")
+        problems.append(
+            f"id {cid!r} is not a slug of lower-case letters, digits and single hyphens, at most {ID_MAX} characters"
+        )
     problems += _text_problems(c)
     source_date = None
     if c["source"] is not _ABSENT:

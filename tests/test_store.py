@@ -706,7 +706,7 @@ def test_a_document_id_that_is_not_a_whole_number_of_ascii_digits_is_refused(key
     table = document["commitments"]
     first = next(iter(table))
     table[key] = table.pop(first)
-    with pytest.raises(DatabaseError, match="is not a whole number"):
+    with pytest.raises(DatabaseError, match=r"not a whole number from 1 to 18,446,744,073,709,551,615 \(2\^64 - 1\)"):
         parse_database(json.dumps(document, ensure_ascii=False), "test.json")
 
 

@@ -476,7 +476,10 @@ def parse_document(text: str, origin: str) -> tuple[dict[str, dict[str, Any]], i
     bound = future_bound()
     for position, (key, record) in enumerate(table.items(), start=1):
         if not (key.isascii() and key.isdigit() and len(key) <= 20) or not 0 < int(key) < 1 << 64:
-            raise DatabaseError(f"{origin}: document id {key!r} is not a whole number, as TinyDB needs")
+            raise DatabaseError(
+                f"{origin}: document id {key!r} is not a whole number from 1 to {(1 << 64) - 1:,} (2^64 - 1) in digits,"
+                " as TinyDB needs"
+            )
         problems = [] if is_valid(record, bound) else commitment_problems(record)  # the first is quicker
         if problems:
             raise DatabaseError(f"{origin}: commitment {position}{label(record)} {problems[0]}")

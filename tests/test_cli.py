@@ -129,6 +129,22 @@ def test_list_filters_combine(run: Run, db_path: Path) -> None:
     assert ids("--status", "fulfilled", "--status", "broken") == []
 
 
+@pytest.mark.parametrize(
+    ("title", "search"),
+    [
+        ("Caf\u00e9 diplomacy in Hu\u1ebf", "CAFE\u0301 DIPLOMACY IN HUE\u0302\u0301"),  # composed; decomposed
+        ("Cafe\u0301 diplomacy", "caf\u00e9"),  # decomposed; composed
+        ("Stra\u00dfe of trade", "STRASSE"),  # case folding, as before
+    ],
+)
+def test_search_matches_accents_however_they_are_written(run: Run, db_path: Path, title: str, search: str) -> None:
+    added = run("add", "--id", "accented", "--title", title, "--actor", "ROK", "--pillar", "economic", "-k", "pledge")
+    assert added.exit_code == 0, added.stderr
+    found = run("list", "--json", "--search", search)
+    assert found.exit_code == 0, found.stderr
+    assert [row["id"] for row in json.loads(found.stdout)] == ["accented"]
+
+
 def test_list_json_is_the_full_records_and_nothing_else(run: Run, db_path: Path) -> None:
     result = run("list", "--json", "--pillar", "economic")
     listed = json.loads(result.stdout)

@@ -544,9 +544,18 @@ def check_successors(
 
 
 def search_ids(commitments: Iterable[Commitment], text: str) -> set[str]:
-    """The ids of the commitments whose title, summary or quote holds `text`, in any case."""
-    needle = text.casefold()
-    return {c["id"] for c in commitments if needle in f"{c['title']}\n{c['summary']}\n{c['quote']}".casefold()}
+    """The ids of the commitments whose title, summary or quote holds `text`, in any case, and however its accents
+    are written (é as one character or as e and a combining accent: Unicode's canonical caseless match)."""
+    needle = _caseless(text)
+    return {c["id"] for c in commitments if needle in _caseless(f"{c['title']}\n{c['summary']}\n{c['quote']}")}
+
+
+def _caseless(text: str) -> str:
+    import unicodedata
+
+    if text.isascii():
+        return text.casefold()
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", text).casefold())
 
 
 def latest_status(history: Iterable[tuple[str, str]], as_of: str | None = None) -> Status | None:

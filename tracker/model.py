@@ -183,13 +183,13 @@ def summary_values(commitment: Commitment) -> tuple[Any, ...]:
     latest, last, assessed, superseded = -1, "", False, False
     events = []
     for place, event in enumerate(history):
-        day, status = event["date"], event["status"]
+        day, event_status = event["date"], event["status"]
         if day >= last:  # as `latest_event` finds it: the latest by date, then by recording order
             latest, last = place, day
         assessed = assessed or event["actors"] is not None
-        superseded = superseded or status == _SUPERSEDED
-        events.append(f"{day} {status} {event['recorded_at'][:10]}")
-    latest_event = history[latest]
+        superseded = superseded or event_status == _SUPERSEDED
+        events.append(f"{day} {event_status} {event['recorded_at'][:10]}")
+    newest = history[latest]
     actors, status, source = commitment["actors"], commitment["status"], commitment["source"]
     packed_history = ";".join(events)
     assessed_actors = [event["actors"] for event in history] if assessed else None
@@ -217,8 +217,8 @@ def summary_values(commitment: Commitment) -> tuple[Any, ...]:
         text_key(commitment["quote"]),
         source["file"],
         source["document"],
-        latest_event["note"],
-        latest_event["evidence"],
+        newest["note"],
+        newest["evidence"],
         standing,
     )
 

@@ -21,6 +21,7 @@ from tracker import __version__, render
 from tracker.errors import DatabaseError, InvalidInputError, RecordProblems, TrackerError, UsageProblem
 from tracker.files import default_path, describe_os_error
 from tracker.model import (
+    EVIDENCE_BLANK,
     ID_MAX,
     ID_PATTERN,
     KIND_VALUES_ORDERED,
@@ -37,6 +38,7 @@ from tracker.model import (
     Summary,
     Unassessed,
     actor_key,
+    blank_evidence,
     check_actor,
     check_successors,
     checked_fields,
@@ -921,9 +923,9 @@ def _check_actors(values: list[str] | None) -> list[str] | None:
 
 
 def _check_evidence(values: list[str] | None) -> list[str] | None:
-    """Evidence that is only white space cites nothing (the model's rule, asked here so that it is a usage error)."""
-    if values and any(not value.strip() for value in values):
-        raise typer.BadParameter("evidence must not be blank; give a URL or a citation")
+    """The model's rule for evidence, asked here so that breaking it is a usage error."""
+    if values and blank_evidence(values):
+        raise typer.BadParameter(EVIDENCE_BLANK)
     return values
 
 

@@ -883,6 +883,14 @@ def has_surrogate(commitment: dict[str, Any]) -> bool:
 # --- changes ----------------------------------------------------------------------------------------------------
 
 
+EVIDENCE_BLANK = "evidence must not be blank; give a URL or a citation"
+
+
+def blank_evidence(evidence: Iterable[str]) -> bool:
+    """Whether an item of evidence is only white space: it cites nothing."""
+    return any(not item.strip() for item in evidence)
+
+
 def record_event(
     commitment: Commitment,
     *,
@@ -904,8 +912,8 @@ def record_event(
     """
     if status is None and not note and not evidence:
         raise InvalidInputError("nothing to record: give --status, --note or --evidence")
-    if any(not item.strip() for item in evidence):
-        raise InvalidInputError("evidence must not be blank; give a URL or a citation")
+    if blank_evidence(evidence):
+        raise InvalidInputError(EVIDENCE_BLANK)
     bound = future_bound(today)
     if on > bound:
         raise InvalidInputError(
@@ -1390,8 +1398,8 @@ def edit_event(
             f"event 1 is the statement itself, dated on the source date; 'tracker edit {commitment['id']} "
             "--source-date YYYY-MM-DD' moves both"
         )
-    if evidence is not None and any(not item.strip() for item in evidence):
-        raise InvalidInputError("evidence must not be blank; give a URL or a citation")
+    if evidence is not None and blank_evidence(evidence):
+        raise InvalidInputError(EVIDENCE_BLANK)
     for key, value in (("date", on), ("status", status.value if status else None), ("note", note)):
         if value is not None:
             event[key] = value

@@ -770,12 +770,11 @@ class Store:
         at hand)."""
         return Keyed(private_key(key_path()))
 
-    def _keeping(self, index: IndexFile) -> Keyed:
-        """What makes the digests of the commitments a write splices into `index`: this user's key's, where the
-        index's digests were made with it; none (NO_DIGEST each) where it holds none (a first read's) or another
-        key's, so that no digest is made for nothing, nor the key made for an index that keeps none. IndexDoubt if
-        the index's check cannot be read."""
-        check = index.key_check()
+    def _keeping(self, check: bytes) -> Keyed:
+        """What makes the digests of the commitments a write splices into an index whose key's check is `check`: this
+        user's key's, where the index's digests were made with it; none (NO_DIGEST each) where it holds none (a
+        first read's) or another key's, so that no digest is made for nothing, nor the key made for an index that
+        keeps none."""
         return self.keyed if check != NO_DIGEST and check == self.keyed.check else Keyed(None)
 
     def owns(self, candidate: Path) -> bool:
@@ -1174,7 +1173,7 @@ class Store:
             existing = {change.id for change in changes if change.before is not None}
             afters = {change.id: change.after for change in changes if change.after is not None}
             try:
-                keeping = self._keeping(snapshot.index)
+                keeping = self._keeping(snapshot.index.key_check())
             except IndexDoubt:
                 raise snapshot.stale() from None
             encoded = dict(zip(afters, _encoded(list(afters.values()), keeping), strict=True))
@@ -1217,7 +1216,7 @@ class Store:
             offsets = index.offsets()
             sorted_ids = index.read(index.sections[2], ID_WIDTH * index.count)
             key_check = index.key_check()
-            ours = self._keeping(index).known
+            ours = self._keeping(key_check).known
         except IndexDoubt:
             raise snapshot.stale() from None
         # Each change as (position in the old file, 0 for a new commitment before it / 1 for the one there, key).

@@ -276,6 +276,10 @@ def test_ambiguous_prefix_exits_1_and_lists_the_matches(run: Run, db_path: Path)
             ["add", "--kind", "pledge", "--title", "x", "--actor", "ROK", "--pillar", "economic", "--amount", "x"],
             "'--amount'",
         ),
+        (
+            ["add", "-k", "pledge", "-t", "x", "-a", "ROK", "-p", "economic", "--amount", "999999999999999.99 USD"],
+            "has more digits than an amount keeps (it would be 1,000,000,000,000,000.0)",
+        ),
         (["list", "--limit", "0"], "--limit"),
         (["show", "rcep", "--format", "pdf"], "text"),
     ],

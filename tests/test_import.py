@@ -47,7 +47,7 @@ def _import_both_ways(
         assert run("--db", str(target), "init", *(["--empty"] if empty else [])).exit_code == 0
         with monkeypatch.context() as patched:
             if not copied:
-                patched.setattr(tracker.formats, "read_canonical_import", lambda store, data, origin: None)
+                patched.setattr(tracker.formats, "read_canonical_import", lambda *arguments: None)
             result = run("--db", str(target), "import", str(source), *options)
         assert result.exit_code == 0, result.stderr
         outcomes.append((result.stdout.replace(str(target), "DB"), _written(target)))
@@ -168,7 +168,7 @@ def test_an_import_costs_the_undo_journal_no_more_than_a_merged_one(
     # Room for the 25 small changes and for the import's entry written compactly, as a merge writes it.
     monkeypatch.setattr(tracker.journal, "KEEP_BYTES", small + source.stat().st_size * 85 // 100)
     if not copying:
-        monkeypatch.setattr(tracker.formats, "read_canonical_import", lambda store, data, origin: None)
+        monkeypatch.setattr(tracker.formats, "read_canonical_import", lambda *arguments: None)
     result = run("--db", str(target), "import", str(source))
     assert result.exit_code == 0, result.stderr
     assert len(list(journal.glob("*.json"))) == 26  # the 25 changes before it can still be undone

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import functools
 import io
 import itertools
@@ -12,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -660,3 +662,102 @@ def test_a_summary_in_doubt_in_a_later_part_reads_the_file_instead(
     assert found.exit_code == 0, found.stderr
     assert len(four_parts) >= 3
     assert found.stdout == expected
+
+
+def _entry_with_no_time(path: Path) -> bytes:
+    """The newest journal entry of the data file `path`, as written, with the time it was recorded blanked."""
+    import re
+
+    entry = max(path.with_name(path.name + ".undo").glob("*.json")).read_bytes()
+    return re.sub(rb'^\{"action":("[^"]*"),"at":"[^"]*"', rb'{"action":\1,"at":""', entry)
+
+
+def _no_room(*arguments: Any, **options: Any) -> Any:
+    raise OSError(28, "No space left on device")
+
+
+def _break_parts(patched: pytest.MonkeyPatch, failure: str) -> None:
+    """Make the parts' making of an import's entry fail as `failure` says."""
+    if failure == "no files":  # the folder cannot take them
+        patched.setattr("tempfile.TemporaryFile", _no_room)
+    elif failure == "a part cannot write":  # the disk fills up as a copy writes its part's changes
+        parent, pwrite = os.getpid(), os.pwrite
+        patched.setattr(os, "pwrite", lambda *arguments: (pwrite if os.getpid() == parent else _no_room)(*arguments))
+    elif failure == "a copy fails":  # its part is done again here, its file written anew
+        read_back = tracker.parallel._read_back
+        failed: list[int] = []
+
+        def first_fails(channel: int, status: int) -> Any:
+            if not failed:
+                failed.append(channel)
+                return None
+            return read_back(channel, status)
+
+        patched.setattr(tracker.parallel, "_read_back", first_fails)
+    elif failure == "out of descriptors meanwhile":  # the write is taken again one step after the other
+        from tracker.journal import Journal
+
+        prepare = Journal.prepare
+
+        def short_of_descriptors(self: Journal, *arguments: Any) -> Path:
+            if threading.current_thread() is not threading.main_thread():
+                raise DatabaseError("cannot record the change") from OSError(errno.EMFILE, "Too many open files")
+            return prepare(self, *arguments)
+
+        patched.setattr(Journal, "prepare", short_of_descriptors)
+
+
+@pytest.mark.parametrize(
+    ("failure", "made"),
+    [
+        ("none", [True]),
+        ("no files", [False]),
+        ("a part cannot write", [False]),
+        ("a copy fails", [True]),
+        ("out of descriptors meanwhile", [True, False]),  # the second time, from the records: the files are gone
+    ],
+)
+def test_an_imports_entry_made_in_parts_is_byte_for_byte_the_one_made_from_its_records(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, four_parts: list[int], failure: str, made: list[bool]
+) -> None:
+    """The parts that check an import's records make its journal entry's changes (`journal.AddedInParts`); where
+    they cannot, the entry is made from the records' text after them. Either way it is the same entry, byte for byte:
+    with a paragraph past 64 bits (written by the standard library) and a weight that the two libraries write
+    differently (1e-07)."""
+    from tracker import journal
+    from tracker.layout import dump_database, parse_database
+
+    source = tmp_path / "export.json"
+    write_large_database(source, 3)
+    commitments = parse_database(source.read_text(encoding="utf-8"), "x")
+    commitments[0]["source"]["paragraph"] = 10**400 + 7
+    commitments[-1]["weight"] = 1e-7
+    source.write_text(dump_database(commitments), encoding="utf-8")
+    given: list[bool] = []
+    entry = journal.AddedInParts.entry
+
+    def spied(self: journal.AddedInParts, action: str, at: str) -> Any:
+        pieces = entry(self, action, at)
+        given.append(pieces is not None)
+        return pieces
+
+    monkeypatch.setattr(journal.AddedInParts, "entry", spied)
+    written = []
+    for made_in_parts in (False, True):
+        with monkeypatch.context() as patched:
+            if made_in_parts:
+                _break_parts(patched, failure)
+            else:
+                patched.setattr(journal.AddedInParts, "open", lambda self, bounds: False)
+            target = tmp_path / f"made-in-parts-{made_in_parts}.json"
+            assert run("--db", str(target), "init", "--empty").exit_code == 0
+            before = os.listdir(tmp_path)
+            result = run("--db", str(target), "import", str(source))
+        assert result.exit_code == 0, result.stderr
+        assert sorted(os.listdir(tmp_path)) == sorted({*before, target.name + ".undo"})  # nothing left behind
+        written.append(_entry_with_no_time(target))
+    assert written[1] == written[0]
+    assert json.loads(written[0])["changes"][0]["after"]["source"]["paragraph"] == 10**400 + 7
+    assert b'"weight":1e-7' in written[0]
+    assert given == [False, *made]
+    assert four_parts  # the records were checked in several processes

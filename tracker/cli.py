@@ -2103,7 +2103,7 @@ def import_command(
 
     Example: tracker import colleague.json
     """
-    from tracker.formats import import_canonical, merge_canonical, read_canonical_import, replacing
+    from tracker.formats import import_as_written, merge_canonical, replacing
     from tracker.store import decoded, read_bytes
 
     if name == "-":  # (./- is the file named -)
@@ -2119,8 +2119,7 @@ def import_command(
     if not replace:
         # An export as the tracker writes it, of commitments the database does not hold: copied as it stands; else
         # merged, reading only the records that differ from the database's.
-        canonical = read_canonical_import(store, data, str(file))
-        counts = import_canonical(store, data, canonical, _file_label(file)) if canonical is not None else None
+        counts = import_as_written(store, data, str(file), _file_label(file))
         counts = merge_canonical(store, data, _file_label(file)) if counts is None else counts
     elif (plan := replacing(store, data, str(file))) is not None:
         confirmed = set(plan[1])

@@ -19,6 +19,7 @@ from tracker.errors import DatabaseError, InvalidInputError
 from tracker.fastjson import orjson
 from tracker.files import describe_os_error, prepare
 from tracker.index import Index
+from tracker.journal import AddedInParts
 from tracker.layout import (
     SCHEMA_VERSION,
     doc_id,
@@ -526,25 +527,47 @@ class ImportCounts:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_canonical_import(store: Store, data: bytes, origin: str) -> Index | None:
+def import_as_written(store: Store, data: bytes, origin: str, label: str) -> ImportCounts | None:
+    """Add every commitment of a canonical export of commitments the store does not hold as its bytes stand there
+    (see `read_canonical_import` and `import_canonical`), the journal entry's changes made while the records are
+    checked (`journal.AddedInParts`); None, with nothing written, for any other file or database. `origin` names
+    the file in a problem, `label` in the journal."""
+    added = store.added_in_parts()
+    try:
+        incoming = read_canonical_import(store, data, origin, added)
+        return None if incoming is None else import_canonical(store, data, incoming, label, added)
+    finally:
+        added.close()
+
+
+def read_canonical_import(store: Store, data: bytes, origin: str, added: AddedInParts | None = None) -> Index | None:
     """An export in the canonical layout of the current schema version whose every record holds up and is written
     exactly as the tracker writes it, of commitments that the store does not hold, read as a data file with no index
     is (each record parsed and checked once, in parts: see `layout.index_records`), with each record's place,
     summary and links; None for anything else, which `read_import` then reads (and writes canonically or merges) or
-    explains. Whether the store holds any of them is asked before any record is parsed."""
+    explains. Whether the store holds any of them is asked before any record is parsed. `added`, if given, takes
+    the changes of the journal entry that adds them, each commitment's made as it is checked."""
     try:
         return index_records(
-            data, (0, 0, 0, 0, 0), origin, canonical=True, admit=store.holds_none, keyed=lambda: store.keyed
+            data,
+            (0, 0, 0, 0, 0),
+            origin,
+            canonical=True,
+            admit=store.holds_none,
+            keyed=lambda: store.keyed,
+            sink=added,
         )
     except DatabaseError:
         return None
 
 
-def import_canonical(store: Store, data: bytes, incoming: Index, origin: str) -> ImportCounts | None:
+def import_canonical(
+    store: Store, data: bytes, incoming: Index, origin: str, added: AddedInParts | None = None
+) -> ImportCounts | None:
     """Add every commitment of a canonical export (see `read_canonical_import`) as its bytes stand there; None, with
     nothing written, where the database holds one of them already (or is not indexed): `import_commitments` then
-    merges them."""
-    warnings = store.add_canonical(f"import {origin}", data, incoming)
+    merges them. `added`: the journal entry's changes, if `read_canonical_import` made them."""
+    warnings = store.add_canonical(f"import {origin}", data, incoming, added)
     if warnings is None:
         return None
     return ImportCounts(added=len(incoming.ids), warnings=warnings)

@@ -18,18 +18,19 @@ file's is the one that happened; any other is the one that did not.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
 from tracker.files import Piece, describe_os_error, fsync_directory, make_folder, prepare, read_regular
-from tracker.model import future_bound
+from tracker.model import Commitment, future_bound
 
 LIMIT = 100
 MINIMUM = 20
@@ -310,12 +311,149 @@ def additions_entry(action: str, at: str, added: Iterable[tuple[str, bytes]]) ->
 
     yield b'{"action":%b,"at":%b,"changes":[' % (orjson.dumps(action), orjson.dumps(at))
     for number, (commitment_id, after) in enumerate(added):
-        yield b'%b{"after":%b,"before":null,"id":%b}' % (
-            b"," if number else b"",
-            after,
-            orjson.dumps(commitment_id),
-        )
+        yield _change_added(commitment_id, after, not number)
     yield b"]}"
+
+
+def _change_added(commitment_id: str, after: bytes, first: bool) -> bytes:
+    """The JSON text of one change that adds a commitment, given its compact JSON text, in an entry's list."""
+    return b'%b{"after":%b,"before":null,"id":%b}' % (
+        b"" if first else b",",
+        after,
+        fastjson.orjson.dumps(commitment_id),
+    )
+
+
+def compact_record(record: Commitment) -> bytes:
+    """A commitment as compact JSON with sorted keys, as an entry holds it (see `_compact_json`)."""
+    return _compact_json(cast(dict[str, Any], record))
+
+
+class AddedInParts:
+    """The changes of an entry that adds commitments (see `additions_entry`), made where the commitments are read
+    and checked, in parts (`parallel.in_parts`, some in copies of this process): each part writes the changes of its
+    commitments to a file of its own, unnamed, in `folder`, as it parses them. The entry is then put together from
+    those files as it is written: no commitment is parsed again to be made compact, none is held in memory, and the
+    thread that writes the entry does little work that would hold up the others. Where a file cannot be made or
+    written, or holds other than its part wrote, the entry is made from the records' text as before."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._files: dict[int, Any] = {}  # each part's first record number: its file
+        self._sizes: dict[int, int] = {}  # what each part wrote (-1: it failed)
+        self._given = False
+
+    def open(self, bounds: list[int]) -> bool:
+        """A file for each part that begins at one of `bounds` (the last is where the last part ends); False, with
+        none made, where the folder cannot take them."""
+        import tempfile
+
+        self.close()
+        try:
+            for first in bounds[:-1]:
+                self._files[first] = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 (closed by `close`)
+        except OSError:
+            self.close()
+            return False
+        return True
+
+    def part(self, first: int) -> PartAdded | None:
+        """Where the part beginning at record `first` writes its changes, from the file's start (a part done again
+        here, after its copy failed, writes the same bytes over what the copy wrote); None if no file was made for
+        it."""
+        file = self._files.get(first)
+        return None if file is None else PartAdded(file.fileno())
+
+    def written(self, first: int, size: int) -> None:
+        """The part beginning at `first` wrote `size` bytes; -1: it failed (a full disk, say), and every file goes
+        at once, to leave its room to the write."""
+        self._sizes[first] = size
+        if size < 0:
+            self.close()
+
+    def entry(self, action: str, at: str) -> Iterator[bytes] | None:
+        """The entry's JSON text, in pieces read as they are written; None unless every part wrote its changes in
+        full (then the caller makes them from the records). Given once: asked again (a write that ran out of room,
+        taken again one step after the other), the files go, to leave their room to the write, and it is None."""
+        sizes = self._sizes
+        try:
+            if (
+                self._given
+                or not self._files
+                or any(sizes.get(first, -1) != os.fstat(file.fileno()).st_size for first, file in self._files.items())
+            ):
+                self.close()
+                return None
+        except OSError:
+            self.close()
+            return None
+        self._given = True
+        return self._pieces(action, at)
+
+    def _pieces(self, action: str, at: str) -> Iterator[bytes]:
+        orjson = fastjson.orjson
+
+        yield b'{"action":%b,"at":%b,"changes":[' % (orjson.dumps(action), orjson.dumps(at))
+        some = False
+        for first, file in sorted(self._files.items()):
+            size = self._sizes[first]
+            if some and size:
+                yield b","
+            some = some or size > 0
+            offset = 0
+            while offset < size:
+                chunk = os.pread(file.fileno(), min(size - offset, _CHUNK), offset)
+                if not chunk:
+                    raise OSError(errno.EIO, "an import's journal entry was cut short while it was written")
+                yield chunk
+                offset += len(chunk)
+        yield b"]}"
+
+    def close(self) -> None:
+        """Remove the files."""
+        for file in self._files.values():
+            with suppress(OSError):
+                file.close()
+        self._files, self._sizes = {}, {}
+
+
+class PartAdded:
+    """The changes of one part of an import's records (see `AddedInParts`), written to its file a megabyte at a
+    time."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+        self._buffer = bytearray()
+        self._size = 0
+        self._failed = False
+
+    def add(self, record: Commitment) -> None:
+        """Add the change that adds `record`, a valid commitment."""
+        if self._failed:
+            return
+        self._buffer += _change_added(record["id"], compact_record(record), not self._size and not self._buffer)
+        if len(self._buffer) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        try:
+            view = memoryview(self._buffer)
+            while view:
+                written = os.pwrite(self._descriptor, view, self._size)
+                view = view[written:]
+                self._size += written
+        except OSError:
+            self._failed = True
+        self._buffer = bytearray()
+
+    def finish(self) -> int:
+        """The bytes written, or -1 if the part could not write them all."""
+        if not self._failed:
+            self._flush()
+        return -1 if self._failed else self._size
+
+
+_CHUNK = 1 << 20
 
 
 def _compact_json(entry: dict[str, Any]) -> bytes:

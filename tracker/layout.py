@@ -13,11 +13,12 @@ The file is built from one piece per commitment, so that a write can copy the pi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from tracker import fastjson, strictjson
 from tracker.errors import DatabaseError
@@ -29,7 +30,7 @@ from tracker.migrations import CURRENT, META_DOCUMENT, upgrade
 from tracker.migrations import META as META
 from tracker.migrations import TABLE as TABLE
 from tracker.model import COMMITMENT_KEYS, Commitment, commitment_problems, future_bound
-from tracker.parallel import in_parts
+from tracker.parallel import in_parts, part_bounds, parts_for
 from tracker.validate import is_valid
 
 SCHEMA_VERSION = CURRENT
@@ -163,27 +164,26 @@ def index_records(
     file_signature: Signature,
     origin: str,
     canonical: bool = False,
-    admit: Callable[[list[str]], bool] | None = None,
+    admit: Callable[[Callable[[], list[str] | None]], bool] | None = None,
     reuse: Reuse | None = None,
     keyed: Callable[[], Keyed] | None = None,
+    sink: RecordSink | None = None,
 ) -> Index | None:
     """Validate a file in the canonical layout one commitment at a time, and index it; None if the file is not
     in that layout, or not in its order, or a document id is not the one its commitment's id gives (then only a
     whole-document read can say what it is), or, with `canonical`, a commitment is not written exactly as the
     tracker writes it (spacing, escapes, the order of keys). Never holds more than one commitment. `admit`, if
-    given, is asked first, with the document keys that the records are written under (nothing parsed yet): None
-    unless it says yes. `keyed` gives, once the file is known to be in the layout, what makes each record's digest
-    for the index (if not given, the records are not digested, and none is known); `reuse`: what an earlier index
-    of the file knows, whose entry of a commitment written in the same bytes is taken instead of parsing and checking
-    it again."""
+    given, is asked first, with what reads the document keys that the records are written under (nothing parsed;
+    None if a record does not begin as one does), for it to read if it needs them: None unless it says yes.
+    `keyed` gives, once the file is known to be in the layout, what makes each record's digest for the index (if
+    not given, the records are not digested, and none is known); `reuse`: what an earlier index of the file knows,
+    whose entry of a commitment written in the same bytes is taken instead of parsing and checking it again;
+    `sink`: where each part also writes every commitment it parses (not with `reuse`)."""
     spans = record_spans(data)
     if spans is None:
         return None
-    if admit is not None:
-        written = record_keys(data, spans)
-        if written is None or not admit(written):
-            return None
-        del written  # 100,000 keys are 7 MB, and the parts make their own
+    if admit is not None and not admit(functools.partial(record_keys, data, spans)):
+        return None
     keys: list[str] = []
     ids: list[str] = []
     summaries: list[bytes] = []
@@ -198,12 +198,19 @@ def index_records(
     if reuse is not None and reuse.empty:
         reuse = None  # the records are digested, and none is known
 
-    def part(first: int, stop: int) -> _Part | None:
-        return _index_part(data, spans, first, stop, origin, canonical, reuse, digester)
+    bounds = part_bounds(count, parts_for(count))
+    if sink is not None and (reuse is not None or not sink.open(bounds)):
+        sink = None
 
-    for found in in_parts(part, count):
+    def part(first: int, stop: int) -> _Part | None:
+        writer = None if sink is None else sink.part(first)
+        return _index_part(data, spans, first, stop, origin, canonical, reuse, digester, writer)
+
+    for number, found in enumerate(in_parts(part, count, bounds=bounds)):
         if found is None:
             return None
+        if sink is not None:
+            sink.written(bounds[number], found[6])
         keys += found[0]
         ids += found[1]
         if reuse is not None and found[5]:  # where `reuse` knew a commitment: its place there
@@ -222,7 +229,31 @@ def index_records(
     return Index(file_signature, keys, ids, spans, summaries, links, b"".join(digests), check, checked=not reused)
 
 
-_Part = tuple[list[str], list[str], list[Any], list[bytes], bytes, bytes]
+_Part = tuple[list[str], list[str], list[Any], list[bytes], bytes, bytes, int]
+
+
+class PartSink(Protocol):
+    """Where one part of `index_records` writes each commitment it parses."""
+
+    def add(self, record: Commitment) -> None: ...
+
+    def finish(self) -> int:
+        """What was written, in bytes; -1 where it could not all be."""
+        ...
+
+
+class RecordSink(Protocol):
+    """Where the parts of `index_records` write the commitments they parse (see `journal.AddedInParts`)."""
+
+    def open(self, bounds: list[int]) -> bool:
+        """Ready for parts that begin at `bounds` (the last, where the last part ends); False: not used."""
+        ...
+
+    def part(self, first: int) -> PartSink | None: ...
+
+    def written(self, first: int, size: int) -> None:
+        """What the part that begins at `first` wrote (see `PartSink.finish`)."""
+        ...
 
 
 def _index_part(
@@ -234,10 +265,12 @@ def _index_part(
     canonical: bool,
     reuse: Reuse | None,
     digester: Keyed | None,
+    writer: PartSink | None = None,
 ) -> _Part | None:
     """The keys, ids, packed summaries, links and digests of the records `first` to `stop` (see `index_records`),
-    and the document ids of those that `reuse` knew (for each, its place there stands for its summary, which is not
-    sent back from a copy to the process that has it already; its links are `reuse`'s too)."""
+    the document ids of those that `reuse` knew (for each, its place there stands for its summary, which is not
+    sent back from a copy to the process that has it already; its links are `reuse`'s too), and what `writer`, given
+    each commitment parsed, wrote (-1: nothing)."""
     keys: list[str] = []
     ids: list[str] = []
     summaries: list[bytes | int] = []
@@ -270,9 +303,12 @@ def _index_part(
         links += linked
         if digester is not None:
             digests += digester.digest(view[spans[2 * number] : spans[2 * number + 1]], packed, linked)
+        if writer is not None:
+            writer.add(record)
     if digester is None:
         digests = bytearray(DIGEST * (stop - first))  # none known
-    return keys, ids, summaries, links, bytes(digests), bytes(owners)
+    written = -1 if writer is None else writer.finish()
+    return keys, ids, summaries, links, bytes(digests), bytes(owners), written
 
 
 def _record_at(

@@ -76,12 +76,16 @@ def _threaded() -> bool:
     return threading is not None and threading.active_count() > 1
 
 
-def in_parts(work: Callable[[int, int], Any], count: int, lead: float = 0.0) -> Generator[Any]:
+def in_parts(
+    work: Callable[[int, int], Any], count: int, lead: float = 0.0, bounds: list[int] | None = None
+) -> Generator[Any]:
     """`work(start, stop)` for consecutive parts of `range(count)`, in order: each part's result, or its
     DatabaseError raised when its turn comes. `work` must return values that `marshal` can write. Stopping early
     (a caller that has seen enough) stops the other processes. The first part, done in this process, is larger
-    than the others by `lead` of one of them (see `part_bounds`)."""
-    bounds = part_bounds(count, parts_for(count), lead)
+    than the others by `lead` of one of them (see `part_bounds`); `bounds`, if given, are the parts' (a caller that
+    prepares something for each part)."""
+    if bounds is None:
+        bounds = part_bounds(count, parts_for(count), lead)
     parts = len(bounds) - 1
     children: list[tuple[int, int] | None] = []
     try:

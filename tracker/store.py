@@ -82,7 +82,7 @@ from tracker.index import (
     text_link,
     unpack_summary,
 )
-from tracker.journal import Entry, Journal, additions_entry, file_identity
+from tracker.journal import AddedInParts, Entry, Journal, additions_entry, file_identity
 from tracker.layout import (
     EMPTY,
     FOOTER,
@@ -125,6 +125,7 @@ _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
 _FEW = 64  # up to this many commitments, a command finds each in the index by bisection; beyond, it reads the index
 _Result = TypeVar("_Result")
 _Value = TypeVar("_Value")
+IndexPieces = list[Piece] | Callable[[], list[Piece]]  # an index file's pieces, the first its header, or their maker
 
 
 def read_text(path: Path) -> str:
@@ -1100,23 +1101,36 @@ class Store:
             except StaleIndex:
                 return attempt(whole=True)
 
-    def holds_none(self, keys: list[str]) -> bool:
-        """Whether the data file, read through a current index, holds none of the commitments with these document
-        keys (a cheap look before `add_canonical`, which asks again under the lock); False where the index cannot
-        say."""
+    def holds_none(self, keys: Callable[[], list[str] | None]) -> bool:
+        """Whether the data file, read through a current index, holds none of the commitments with the document
+        keys that `keys` reads (a cheap look before `add_canonical`, which asks again under the lock; the keys are
+        not read where the file holds no commitment); False where the index cannot say, or `keys` gives None."""
         with self.reading() as snapshot:
             if not isinstance(snapshot, IndexedSnapshot):
                 return False
             try:
-                return set(snapshot.index.rows()[0]).isdisjoint(keys)
+                held = snapshot.index.rows()[0]
             except IndexDoubt:
                 return False
+            if not held:
+                return True
+            written = keys()
+            return written is not None and set(held).isdisjoint(written)
 
-    def add_canonical(self, action: str, data: bytes, incoming: Index) -> list[str] | None:
+    def added_in_parts(self) -> AddedInParts:
+        """Where the parts that check an import's records write the changes of its journal entry (see
+        `journal.AddedInParts`): files beside the data file. Closed by the caller."""
+        return AddedInParts(self.path.parent)
+
+    def add_canonical(
+        self, action: str, data: bytes, incoming: Index, added: AddedInParts | None = None
+    ) -> list[str] | None:
         """Add the commitments of `data`, a file in the canonical layout (an export) that `incoming` indexes (every
         record in it checked: see `layout.index_records`), as they are written there: their bytes are copied into
-        the data file, and into the journal entry, without being parsed again. The warnings; None, with nothing
-        written, unless the data file is indexed and holds none of them (then a transaction does the work)."""
+        the data file, and into the journal entry, without being parsed again (the entry's changes are those
+        `added` holds, made while the records were checked, where it holds them all). The warnings; None, with
+        nothing written, unless the data file is indexed and holds none of them (then a transaction does the
+        work)."""
         with self.locked():
             self._settle()
             snapshot = self._snapshot(for_write=True)
@@ -1135,6 +1149,9 @@ class Store:
                 at = utc_timestamp()
 
                 def entry() -> Iterator[bytes]:
+                    made = None if added is None else added.entry(action, at)
+                    if made is not None:
+                        return made
                     keyed = enumerate(zip(incoming.keys, incoming.ids, strict=True))
                     afters = (  # each record's object, after its `    "<key>": `, made compact as it is written
                         (cid, compact(view[spans[2 * number] + len(key) + 8 : spans[2 * number + 1]]))
@@ -1144,7 +1161,7 @@ class Store:
 
                 step = JournalStep([], action=action, entry=entry)
                 if snapshot.index.count == 0:  # into an empty database: the export is the file, its index the index
-                    return self._write_file([data], step, None, (incoming.encoded(UNSIGNED), None))
+                    return self._write_file([data], step, None, (functools.partial(incoming.encoded, UNSIGNED), None))
                 changed: dict[str, Encoded | None] = {}
                 taken = 0
                 digests = incoming.digests or bytes(DIGEST * len(incoming.ids))  # none known: all zero
@@ -1198,7 +1215,7 @@ class Store:
         ids = [commitment["id"] for commitment in ordered]
         pieces, spans = layout(records)
         index = Index((0, 0, 0, 0, 0), keys, ids, spans, summaries, links, digests, self.keyed.check)
-        return self._write_file(pieces, step, None, (index.encoded(UNSIGNED), None))
+        return self._write_file(pieces, step, None, (functools.partial(index.encoded, UNSIGNED), None))
 
     def _write_spliced(
         self,
@@ -1346,18 +1363,20 @@ class Store:
         pieces: list[Piece],
         step: JournalStep | None,
         source: IndexedSnapshot | None,
-        index: tuple[list[Piece], IndexFile | None],
+        index: tuple[IndexPieces, IndexFile | None],
     ) -> list[str]:
         """Write the data file from its pieces (bytes, or ranges of the `source` file), with its journal entry,
         then its index, from its pieces (the first its header, made with UNSIGNED; the others bytes, or ranges of
-        the old index file). The data file and the journal change together or not at all; what cannot be done after
-        the data file has changed (make the change undoable, write the index) is said, not raised.
+        the old index file), or from what makes them. The data file and the journal change together or not at all;
+        what cannot be done after the data file has changed (make the change undoable, write the index) is said,
+        not raised.
 
         The journal entry and the index are written in other threads while the data file is (the copying and
-        flushing is the kernel's, and an import's entry is made as it is written), all but the index's header,
-        which names the data file's signature, known once the data file is in place. Where that runs out of room
-        (disk space, a quota, file descriptors) that one after the other would not, everything written meanwhile is
-        removed and the steps are taken one after the other, as a cache must never cost a change."""
+        flushing is the kernel's; an import's entry is made, and a new index encoded, as they are written), all but
+        the index's header, which names the data file's signature, known once the data file is in place. Where that
+        runs out of room (disk space, a quota, file descriptors) that one after the other would not, everything
+        written meanwhile is removed and the steps are taken one after the other, as a cache must never cost a
+        change."""
         try:
             return self._write_steps(pieces, step, source, index, meanwhile=True)
         except _Cramped:
@@ -1369,7 +1388,7 @@ class Store:
         pieces: list[Piece],
         step: JournalStep | None,
         source: IndexedSnapshot | None,
-        index: tuple[list[Piece], IndexFile | None],
+        index: tuple[IndexPieces, IndexFile | None],
         meanwhile: bool,
     ) -> list[str]:
         if source is not None:
@@ -1629,16 +1648,22 @@ class _IndexBody:
     again."""
 
     def __init__(
-        self, data_path: Path, path: Path, pieces: list[Piece], source: IndexFile | None, meanwhile: bool = True
+        self, data_path: Path, path: Path, pieces: IndexPieces, source: IndexFile | None, meanwhile: bool = True
     ) -> None:
-        """`meanwhile` false: no thread, the body is written by `finish`, after the data file."""
-        head, *body = pieces
-        if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
-            body = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in body]
+        """`pieces`: the index's, or what makes them (an index of many commitments is encoded in that thread too).
+        `meanwhile` false: no thread, the body is made and written by `finish`, after the data file."""
         self._data_path, self._path = data_path, path
-        self._head = bytes(head)
+        self._head = b""
         descriptor = source.descriptor if source is not None else -1
-        work = functools.partial(prepare_body, path, HEADER_SIZE, body, descriptor, mode_of(data_path))
+        mode = mode_of(data_path)
+
+        def work() -> UnfinishedFile:
+            head, *body = pieces() if callable(pieces) else pieces
+            if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
+                body = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in body]
+            self._head = bytes(head)
+            return prepare_body(path, HEADER_SIZE, body, descriptor, mode)
+
         self._body = _Meanwhile(work, "index", meanwhile)
 
     def finish(self, written: os.stat_result) -> None:

@@ -1053,10 +1053,25 @@ def _whole(value: float) -> int | float:
     return int(value) if value.is_integer() else value
 
 
-def _check_weight(value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and 0 < value <= WEIGHT_MAX):
-        raise typer.BadParameter(f"{value:.15g} is not a weight; give a positive number up to {WEIGHT_MAX:,}, e.g. 2")
+def _check_weight(text: str) -> float:
+    """A --weight, named in a problem as it was given (1e-400 is too small to keep, not "0")."""
+    valid = f"give a positive number up to {WEIGHT_MAX:,}, e.g. 2"
+    try:
+        value = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{render.safe(repr(text))} is not a number; {valid}") from None
+    if value == 0 and math.isfinite(value) and not _is_zero(text):
+        raise typer.BadParameter(f"{render.safe(text.strip())} is too small to be kept (it would be 0); {valid}")
+    if not (math.isfinite(value) and 0 < value <= WEIGHT_MAX):
+        raise typer.BadParameter(f"{render.safe(text.strip())} is not a weight; {valid}")
     return value
+
+
+def _is_zero(text: str) -> bool:
+    """Whether a number's text, as `float` reads it, is zero itself (0, -0.0, 0e5), not a tiny number that rounds
+    to zero."""
+    mantissa = text.strip().lower().partition("e")[0].replace("_", "")
+    return not any(digit in "123456789" for digit in mantissa)
 
 
 _KIND = typer.Option(
@@ -1072,7 +1087,7 @@ WeightOption = Annotated[
     typer.Option(
         "--weight",
         metavar="N",
-        callback=_check_weight,
+        parser=_check_weight,
         help="Significance, for --weighted scores: a positive number (default 1).",
         show_default=False,
     ),

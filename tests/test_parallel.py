@@ -676,6 +676,16 @@ def _no_room(*arguments: Any, **options: Any) -> Any:
     raise OSError(28, "No space left on device")
 
 
+def _unnamed_files_open(folder: Path) -> bool:
+    """Whether this process holds a file in `folder` that has no name (made with O_TMPFILE, or removed)."""
+    for descriptor in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{descriptor}")
+            if target.startswith(f"{folder}/") and target.endswith(" (deleted)"):
+                return True
+    return False
+
+
 def _break_parts(patched: pytest.MonkeyPatch, failure: str) -> None:
     """Make the parts' making of an import's entry fail as `failure` says."""
     if failure == "no files":  # the folder cannot take them
@@ -694,6 +704,15 @@ def _break_parts(patched: pytest.MonkeyPatch, failure: str) -> None:
             return read_back(channel, status)
 
         patched.setattr(tracker.parallel, "_read_back", first_fails)
+    elif failure == "no descriptor for the data file":  # nor room for it, while the parts' files are open
+        from tracker.files import begin
+
+        def short_of_descriptors_at_first(path: Path, *arguments: Any) -> Any:
+            if path.name.startswith("made-in-parts") and _unnamed_files_open(path.parent):
+                raise OSError(errno.EMFILE, "Too many open files")
+            return begin(path, *arguments)
+
+        patched.setattr("tracker.store.begin", short_of_descriptors_at_first)
     elif failure == "out of descriptors meanwhile":  # the write is taken again one step after the other
         from tracker.journal import Journal
 
@@ -715,6 +734,7 @@ def _break_parts(patched: pytest.MonkeyPatch, failure: str) -> None:
         ("a part cannot write", [False]),
         ("a copy fails", [True]),
         ("out of descriptors meanwhile", [True, False]),  # the second time, from the records: the files are gone
+        ("no descriptor for the data file", [True, False]),  # they go before it is tried again
     ],
 )
 def test_an_imports_entry_made_in_parts_is_byte_for_byte_the_one_made_from_its_records(

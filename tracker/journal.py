@@ -407,6 +407,7 @@ class AddedInParts:
                     raise OSError(errno.EIO, "an import's journal entry was cut short while it was written")
                 yield chunk
                 offset += len(chunk)
+        self.close()  # read: their room is the data file's and the index's now
         yield b"]}"
 
     def close(self) -> None:

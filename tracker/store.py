@@ -1402,12 +1402,16 @@ class Store:
         warnings: list[str] = []
         pending: Path | None = None
         undoing: Path | None = None
+        entry: dict[str, Any] | Iterable[Piece] | None = None
         try:
+            if step is not None and step.action is not None:
+                # Before the data file's temporary file: an import's entry taken again, one step after the other,
+                # first lets go of the files its parts wrote (see `journal.AddedInParts.entry`), for their room.
+                entry = step.entry() if step.entry is not None else _journal_entry(step.action, step.changes)
             try:
                 data_file = begin(self.path)  # first, so that what is written meanwhile never takes its descriptor
                 index_body = _IndexBody(self.path, self.index_path, *index, meanwhile=meanwhile)
-                if step is not None and step.action is not None:
-                    entry = step.entry() if step.entry is not None else _journal_entry(step.action, step.changes)
+                if entry is not None:
                     recording = _Meanwhile(
                         functools.partial(journal.prepare, entry, data_file.inode), "journal", meanwhile
                     )

@@ -853,7 +853,11 @@ def test_leftover_temporary_files_in_the_journal_are_removed_by_the_next_write(r
 
 def test_a_writer_removes_only_its_own_temporary_files(run: Run, db_path: Path) -> None:
     folder = db_path.parent
-    own = [folder / ".commitments.json.tmp-abcd1234", folder / ".commitments.json.index.tmp-abcd1234"]
+    own = [
+        folder / ".commitments.json.tmp-abcd1234",
+        folder / ".commitments.json.index.tmp-abcd1234",
+        folder / ".commitments.json.parts.tmp-abcd1234",  # an import's part, where it could not be made unnamed
+    ]
     others = [
         folder / ".commitments.json.old.tmp-abcd1234",  # a.json.old's write in progress
         folder / ".commitments.json.tmp-abcd1234.tmp-efgh5678",
@@ -862,8 +866,35 @@ def test_a_writer_removes_only_its_own_temporary_files(run: Run, db_path: Path) 
     for path in own + others:
         path.write_text("in progress", encoding="utf-8")
     assert run("update", "rcep", "--note", "x").exit_code == 0
-    assert [path.exists() for path in own] == [False, False]
+    assert [path.exists() for path in own] == [False, False, False]
     assert [path.exists() for path in others] == [True, True, True]
+
+
+def test_an_imports_parts_files_that_must_have_a_name_are_named_as_its_own_temporary_files(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the file system cannot make a file with no name (no O_TMPFILE), Python's `tempfile` makes a named one
+    and removes its name at once: named so that a write after a kill in between removes it (the test above)."""
+    import os
+    import tempfile
+
+    from tests.conftest import write_large_database
+
+    monkeypatch.setattr(tempfile, "_O_TMPFILE_WORKS", False)
+    removed: list[str] = []
+    unlink = os.unlink
+
+    def spied(path: Any, *arguments: Any, **options: Any) -> None:
+        removed.append(os.path.basename(path))
+        unlink(path, *arguments, **options)
+
+    monkeypatch.setattr(os, "unlink", spied)
+    source = tmp_path / "export.json"
+    write_large_database(source, 2)
+    assert run("import", str(source)).exit_code == 0
+    parts = [name for name in removed if name.startswith(".commitments.json.parts.tmp-")]
+    assert len(parts) == 1  # one part
+    assert not [path for path in db_path.parent.iterdir() if path.name.startswith(".commitments.json.parts")]
 
 
 # --- 8. a data file with JSON that Python reads badly ------------------------------------------------------------

@@ -337,8 +337,11 @@ class AddedInParts:
     thread that writes the entry does little work that would hold up the others. Where a file cannot be made or
     written, or holds other than its part wrote, the entry is made from the records' text as before."""
 
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
+    def __init__(self, folder: Path, prefix: str) -> None:
+        """`prefix`: what a file's name begins with where the file system cannot make one with no name (Python's
+        `tempfile` then makes a named one and removes its name at once), for the next write to remove it if this
+        process is killed in between."""
+        self._folder, self._prefix = folder, prefix
         self._files: dict[int, Any] = {}  # each part's first record number: its file
         self._sizes: dict[int, int] = {}  # what each part wrote (-1: it failed)
         self._given = False
@@ -351,7 +354,7 @@ class AddedInParts:
         self.close()
         try:
             for first in bounds[:-1]:
-                self._files[first] = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 (closed by `close`)
+                self._files[first] = tempfile.TemporaryFile(dir=self._folder, prefix=self._prefix)  # noqa: SIM115
         except OSError:
             self.close()
             return False

@@ -122,6 +122,7 @@ from tracker.storage import load_whole
 DEFAULT_LOCK_TIMEOUT = 10.0
 _BY_ID = operator.itemgetter("id")
 _RUN = 1 << 20  # how many bytes of records a bulk read asks for at a time
+_PARTS = "parts"  # in the names of an import's parts' files, where they cannot be made with none
 _FEW = 64  # up to this many commitments, a command finds each in the index by bisection; beyond, it reads the index
 _Result = TypeVar("_Result")
 _Value = TypeVar("_Value")
@@ -1066,7 +1067,7 @@ class Store:
             inode = None
         self._journal.recover(inode)
         name = re.escape(self.path.name)
-        remove_temporaries(self.path.parent, rf"{name}|{name}\.index|{name}\.{BACKUP_STAMP}")
+        remove_temporaries(self.path.parent, rf"{name}|{name}\.index|{name}\.{BACKUP_STAMP}|{name}\.{_PARTS}")
 
     @contextmanager
     def _transaction(self, action: str, whole: bool = False) -> Iterator[Transaction]:
@@ -1120,7 +1121,7 @@ class Store:
     def added_in_parts(self) -> AddedInParts:
         """Where the parts that check an import's records write the changes of its journal entry (see
         `journal.AddedInParts`): files beside the data file. Closed by the caller."""
-        return AddedInParts(self.path.parent)
+        return AddedInParts(self.path.parent, f".{self.path.name}.{_PARTS}.tmp-")
 
     def add_canonical(
         self, action: str, data: bytes, incoming: Index, added: AddedInParts | None = None

@@ -621,6 +621,37 @@ def test_a_write_that_runs_out_of_room_meanwhile_takes_its_steps_one_after_the_o
     assert not list(store.journal_path.glob("*.pending"))
 
 
+@pytest.mark.parametrize("command", [["update", "rcep", "--note", "Few descriptors."], ["import", "EXPORT"]])
+def test_an_index_that_runs_out_of_descriptors_meanwhile_is_written_after_the_file(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """Under `ulimit -n`, the index written meanwhile can find no descriptor left while the data file and the
+    journal entry hold theirs: it is written once they are done, not dropped (the next command would read the whole
+    file to make it again)."""
+    from tests.conftest import write_large_database
+    from tracker.files import prepare_body
+
+    assert run("list").exit_code == 0
+    export = tmp_path / "export.json"
+    write_large_database(export, 2)
+    refused: list[str] = []
+
+    def short_of_descriptors(*arguments: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            refused.append(threading.current_thread().name)
+            raise OSError(errno.EMFILE, "Too many open files")
+        return prepare_body(*arguments)
+
+    monkeypatch.setattr("tracker.store.prepare_body", short_of_descriptors)
+    result = run(*[str(export) if word == "EXPORT" else word for word in command])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert refused == ["index"]
+    store = Store(db_path)
+    index = read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    assert sorted(index.ids) == sorted(commitment["id"] for commitment in store.load())
+
+
 def test_a_journal_entry_that_runs_out_of_descriptors_meanwhile_is_written_after_the_file(
     run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

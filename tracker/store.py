@@ -1669,13 +1669,21 @@ class _IndexBody:
             self._head = bytes(head)
             return prepare_body(path, HEADER_SIZE, body, descriptor, mode)
 
+        self._work = work
         self._body = _Meanwhile(work, "index", meanwhile)
 
     def finish(self, written: os.stat_result) -> None:
         """Wait for the body, then write the header for the data file in place, and put the index in place; none if
-        the file is no longer as it was `written` (changed in place by another program since, say)."""
+        the file is no longer as it was `written` (changed in place by another program since, say). A body that ran
+        out of room (descriptors, space) while the data file and the journal entry were written is written again
+        now that they are."""
         try:
-            body = self._body.result()
+            try:
+                body = self._body.result()
+            except OSError as error:
+                if not _cramped(error):
+                    raise
+                body = self._work()
             now = os.stat(self._data_path)
             if _identity(now) != _identity(written):
                 body.discard()

@@ -929,8 +929,19 @@ def _check_evidence(values: list[str] | None) -> list[str] | None:
     return values
 
 
-def _check_paragraph(value: int | None) -> int | None:
-    if value is not None and value < 1:
+def _check_paragraph(text: str) -> int:
+    """A --paragraph: a whole number from 1, named in a problem as it was given (shortened where long)."""
+    shown = render.safe(repr(text) if len(text) <= 40 else repr(text[:20]) + f"... ({len(text):,} characters)")
+    try:
+        value = int(text)
+    except ValueError:
+        if text.strip().isascii() and text.strip().isdigit():  # more digits than Python reads (4,300)
+            raise typer.BadParameter(
+                f"a paragraph number of {len(text.strip()):,} digits is more than this tracker reads; "
+                "paragraphs are numbered from 1"
+            ) from None
+        raise typer.BadParameter(f"{shown} is not a paragraph number; give a whole number from 1, e.g. 5") from None
+    if value < 1:
         raise typer.BadParameter(f"{value} is not a paragraph number; paragraphs are numbered from 1")
     return value
 
@@ -1140,7 +1151,7 @@ def add(
     ] = None,
     paragraph: Annotated[
         int | None,
-        typer.Option("--paragraph", metavar="N", callback=_check_paragraph, help="The statement's paragraph number."),
+        typer.Option("--paragraph", metavar="N", parser=_check_paragraph, help="The statement's paragraph number."),
     ] = None,
     amount: Annotated[
         str | None,
@@ -1282,7 +1293,7 @@ def edit(
     ] = None,
     paragraph: Annotated[
         int | None,
-        typer.Option("--paragraph", metavar="N", callback=_check_paragraph, help="The statement's paragraph number."),
+        typer.Option("--paragraph", metavar="N", parser=_check_paragraph, help="The statement's paragraph number."),
     ] = None,
     new_id: Annotated[
         str | None, typer.Option("--id", metavar="ID", callback=_check_id, help="A new id (not one already taken).")

@@ -7,6 +7,7 @@ import math
 import os
 import stat
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -931,7 +932,6 @@ def _check_evidence(values: list[str] | None) -> list[str] | None:
 
 def _check_paragraph(text: str) -> int:
     """A --paragraph: a whole number from 1, named in a problem as it was given (shortened where long)."""
-    shown = render.safe(repr(text) if len(text) <= 40 else repr(text[:20]) + f"... ({len(text):,} characters)")
     try:
         value = int(text)
     except ValueError:
@@ -940,7 +940,9 @@ def _check_paragraph(text: str) -> int:
                 f"a paragraph number of {len(text.strip()):,} digits is more than this tracker reads; "
                 "paragraphs are numbered from 1"
             ) from None
-        raise typer.BadParameter(f"{shown} is not a paragraph number; give a whole number from 1, e.g. 5") from None
+        raise typer.BadParameter(
+            f"{_as_typed(text)} is not a paragraph number; give a whole number from 1, e.g. 5"
+        ) from None
     if value < 1:
         raise typer.BadParameter(f"{value} is not a paragraph number; paragraphs are numbered from 1")
     return value
@@ -1064,25 +1066,40 @@ def _whole(value: float) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def _as_typed(text: str, number: bool = False) -> str:
+    """An option's text as a problem names it: quoted (but a `number`, which is shown as it reads), escaped, and cut
+    short where long."""
+    shown = text.strip() if number else text
+    if len(shown) > 40:
+        shown = (
+            f"{shown[:20]}... ({len(shown):,} characters)"
+            if number
+            else repr(shown[:20]) + f"... ({len(text):,} characters)"
+        )
+    elif not number:
+        shown = repr(shown)
+    return render.safe(shown)
+
+
 def _check_weight(text: str) -> float:
     """A --weight, named in a problem as it was given (1e-400 is too small to keep, not "0")."""
     valid = f"give a positive number up to {WEIGHT_MAX:,}, e.g. 2"
     try:
         value = float(text)
     except ValueError:
-        raise typer.BadParameter(f"{render.safe(repr(text))} is not a number; {valid}") from None
-    if value == 0 and math.isfinite(value) and not _is_zero(text):
-        raise typer.BadParameter(f"{render.safe(text.strip())} is too small to be kept (it would be 0); {valid}")
+        raise typer.BadParameter(f"{_as_typed(text)} is not a number; {valid}") from None
+    if value == 0 and math.copysign(1, value) > 0 and not _is_zero(text):
+        raise typer.BadParameter(f"{_as_typed(text, number=True)} is too small to be kept (it would be 0); {valid}")
     if not (math.isfinite(value) and 0 < value <= WEIGHT_MAX):
-        raise typer.BadParameter(f"{render.safe(text.strip())} is not a weight; {valid}")
+        raise typer.BadParameter(f"{_as_typed(text, number=True)} is not a weight; {valid}")
     return value
 
 
 def _is_zero(text: str) -> bool:
-    """Whether a number's text, as `float` reads it, is zero itself (0, -0.0, 0e5), not a tiny number that rounds
-    to zero."""
-    mantissa = text.strip().lower().partition("e")[0].replace("_", "")
-    return not any(digit in "123456789" for digit in mantissa)
+    """Whether a number's text, as `float` reads it, is zero itself (0, 0.0, 0e5, in any script's digits), not a
+    tiny number that rounds to zero."""
+    mantissa = text.strip().lower().partition("e")[0]
+    return not any(unicodedata.decimal(character, 0) for character in mantissa)
 
 
 _KIND = typer.Option(

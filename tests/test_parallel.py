@@ -693,6 +693,9 @@ def _break_parts(patched: pytest.MonkeyPatch, failure: str) -> None:
     elif failure == "a part cannot write":  # the disk fills up as a copy writes its part's changes
         parent, pwrite = os.getpid(), os.pwrite
         patched.setattr(os, "pwrite", lambda *arguments: (pwrite if os.getpid() == parent else _no_room)(*arguments))
+    elif failure == "a part's writes go nowhere":  # in a copy, a write that takes no byte and says no error
+        parent, pwrite = os.getpid(), os.pwrite
+        patched.setattr(os, "pwrite", lambda *arguments: pwrite(*arguments) if os.getpid() == parent else 0)
     elif failure == "a copy fails":  # its part is done again here, its file written anew
         read_back = tracker.parallel._read_back
         failed: list[int] = []
@@ -732,6 +735,7 @@ def _break_parts(patched: pytest.MonkeyPatch, failure: str) -> None:
         ("none", [True]),
         ("no files", [False]),
         ("a part cannot write", [False]),
+        ("a part's writes go nowhere", [False]),
         ("a copy fails", [True]),
         ("out of descriptors meanwhile", [True, False]),  # the second time, from the records: the files are gone
         ("no descriptor for the data file", [True, False]),  # they go before it is tried again

@@ -444,6 +444,8 @@ class PartAdded:
             view = memoryview(self._buffer)
             while view:
                 written = os.pwrite(self._descriptor, view, self._size)
+                if not written:
+                    raise OSError(errno.EIO, "nothing written")
                 view = view[written:]
                 self._size += written
         except OSError:

@@ -335,7 +335,7 @@ class AddedInParts:
     commitments to a file of its own, unnamed, in `folder`, as it parses them. The entry is then put together from
     those files as it is written: no commitment is parsed again to be made compact, none is held in memory, and the
     thread that writes the entry does little work that would hold up the others. Where a file cannot be made or
-    written, or holds other than its part wrote, the entry is made from the records' text as before."""
+    written, or holds other than its part wrote, the entry is made from the records' text instead."""
 
     def __init__(self, folder: Path, prefix: str) -> None:
         """`prefix`: what a file's name begins with where the file system cannot make one with no name (Python's

@@ -1244,6 +1244,15 @@ class Store:
         except IndexDoubt:
             raise snapshot.stale() from None
         where = {cid: number for number, cid in enumerate(file_rows[1])} if file_rows and existing else {}
+        keyed_as_rows: set[int] = set()  # positions whose record the file holds under the key its row says
+
+        def keyed_as_row(near: int, row_key: Callable[[int], str]) -> bool:
+            if near not in keyed_as_rows:
+                if written_key(os.pread(snapshot.descriptor, KEY_HEAD, starts[near])) != row_key(near):
+                    return False
+                keyed_as_rows.add(near)  # many new commitments beside the same few (an import): read once
+            return True
+
         for commitment_id, commitment in replacements.items():
             key = doc_key(commitment_id)
             if commitment_id in existing:
@@ -1263,9 +1272,8 @@ class Store:
                 # Never a key written twice: not one a row holds, nor one the file holds beside where it goes (the
                 # keys are in order) under rows that say otherwise.
                 around = range(max(place - 1, 0), min(place + 1, index.count))
-                if (place < index.count and row_key(place) == key) or any(
-                    written_key(os.pread(snapshot.descriptor, KEY_HEAD, starts[near])) != row_key(near)
-                    for near in around
+                if (place < index.count and row_key(place) == key) or not all(
+                    keyed_as_row(near, row_key) for near in around
                 ):
                     raise snapshot.stale()
                 edits.append((place, 0, key, commitment_id, commitment))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
-from tests.conftest import Run, load, record, tracker_executable
+from tests.conftest import Run, load, record, tracker_executable, write_large_database
 from tracker.errors import DatabaseError
 from tracker.files import PreparedFile, bundled_text
 from tracker.index import Index, read_index, signature
@@ -1260,6 +1260,32 @@ def test_an_index_that_calls_a_commitment_by_another_id_never_lets_a_write_give_
     assert result.exit_code == 1
     assert "'rcep-signing'" in result.stderr
     assert db_path.read_bytes() == before
+    assert run("show", "rcep-signing").exit_code == 0
+
+
+def test_an_import_over_an_index_that_calls_a_commitment_by_another_id_never_gives_its_key_twice(
+    run: Run, db_path: Path, tmp_path: Path
+) -> None:
+    """An export as the tracker writes it, of commitments the index says the file lacks, one of them the commitment
+    the index calls by another id: copied in runs beside the records the file holds, it would stand twice under one
+    key; the index is found wrong, the file read whole, and the import merged."""
+    from tracker.layout import dump_database, parse_database
+
+    store = Store(db_path)
+    held = parse_database(db_path.read_text(encoding="utf-8"), "db")
+    assert run("list").exit_code == 0
+    _row_as_another_id(store, "rcep-signing")
+    again = next(c for c in held if c["id"] == "rcep-signing")
+    source = tmp_path / "export.json"
+    write_large_database(source, 1)
+    commitments = parse_database(source.read_text(encoding="utf-8"), "x")
+    source.write_text(dump_database([*commitments, again]), encoding="utf-8")
+    result = run("import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert f"{len(commitments)} added, 0 updated, 1 unchanged" in result.stdout
+    ids = [c["id"] for c in load(db_path)["commitments"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {c["id"] for c in held} | {c["id"] for c in commitments}
     assert run("show", "rcep-signing").exit_code == 0
 
 

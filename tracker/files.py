@@ -285,7 +285,8 @@ class UnfinishedFile(NamedTuple):
             pending: list[bytes | memoryview] = []  # small pieces written together, a megabyte at a time
             size = 0
             for piece in pieces:
-                if not isinstance(piece, tuple):
+                large = not isinstance(piece, tuple) and len(piece) >= _WRITE_AT  # written as it is, not joined
+                if not isinstance(piece, tuple) and not large:
                     pending.append(piece)
                     size += len(piece)
                     if size < _WRITE_AT:
@@ -295,6 +296,8 @@ class UnfinishedFile(NamedTuple):
                     pending, size = [], 0
                 if isinstance(piece, tuple):
                     copy_range(source, descriptor, *piece)
+                elif large:
+                    write_all(descriptor, piece)
             if pending:
                 write_all(descriptor, b"".join(pending))
             os.fsync(descriptor)

@@ -89,6 +89,7 @@ from tracker.layout import (
     HEADER,
     KEY_HEAD,
     SCHEMA_VERSION,
+    SEPARATOR,
     compact,
     doc_key,
     in_file_order,
@@ -1146,7 +1147,7 @@ class Store:
                     return None
                 self._check_replaceable()
                 view = memoryview(data)
-                spans, links = incoming.spans, incoming.links or []
+                spans = incoming.spans
                 at = utc_timestamp()
 
                 def entry() -> Iterator[bytes]:
@@ -1163,25 +1164,92 @@ class Store:
                 step = JournalStep([], action=action, entry=entry)
                 if snapshot.index.count == 0:  # into an empty database: the export is the file, its index the index
                     return self._write_file([data], step, None, (functools.partial(incoming.encoded, UNSIGNED), None))
-                changed: dict[str, Encoded | None] = {}
-                taken = 0
-                digests = incoming.digests or bytes(DIGEST * len(incoming.ids))  # none known: all zero
-                for number, (key, commitment_id) in enumerate(zip(incoming.keys, incoming.ids, strict=True)):
-                    own = int(key).to_bytes(8, "big")  # each record's links end in its own document id
-                    first = taken
-                    while taken < len(links) and links[taken][-8:] == own:
-                        taken += 1
-                    start, end = spans[2 * number], spans[2 * number + 1]
-                    digest = digests[DIGEST * number : DIGEST * number + DIGEST]
-                    changed[commitment_id] = (view[start:end], incoming.summaries[number], links[first:taken], digest)
-                if taken != len(links):
-                    return None  # links that follow no record: not an index `index_records` made
                 try:
-                    return self._write_spliced(snapshot, changed, set(), step)
+                    return self._write_added(snapshot, data, incoming, step)
                 except StaleIndex:  # nothing written, the index dropped: a transaction reads the file whole
                     return None
             finally:
                 snapshot.close()
+
+    def _write_added(self, snapshot: IndexedSnapshot, data: bytes, incoming: Index, step: JournalStep) -> list[str]:
+        """Add the commitments of `data`, a canonical export that `incoming` indexes, none of them held, in runs: the
+        file is written from ranges of the current file and runs of the export's records (those that go between the
+        same two commitments of the file are one piece of the export, with its own separators), and the index made
+        afresh from the current one's rows, summaries, links and digests, each read at once, and the export's.
+        StaleIndex, with nothing written, where the index proves wrong (a key of the export's in it under another
+        id, a neighbour of a run the file holds under another key than its row says)."""
+        index = snapshot.index
+        try:
+            keys, ids = index.rows()
+            starts = index.starts(len(HEADER), len(FOOTER))
+            summaries = index.packed_summaries()
+            links = index.every_link()
+            digests = index.digests()
+            key_check = index.key_check()
+            ours = self._keeping(key_check).known
+        except IndexDoubt:
+            raise snapshot.stale() from None
+        new_keys, spans, view = incoming.keys, incoming.spans, memoryview(data)
+        new_digests = incoming.digests if ours and incoming.digests else bytes(DIGEST * len(new_keys))
+        checked: set[int] = set()  # positions whose record the file holds under the key its row says
+
+        def keyed_as_row(near: int) -> bool:
+            if near not in checked:
+                if written_key(os.pread(snapshot.descriptor, KEY_HEAD, starts[near])) != keys[near]:
+                    return False
+                checked.add(near)
+            return True
+
+        records: list[Piece] = []  # runs of the file's records (ranges) and of the export's (its bytes)
+        all_keys: list[str] = []
+        all_ids: list[str] = []
+        all_summaries: list[bytes] = []
+        all_digests: list[bytes] = []
+        all_spans = array("q")
+        offset = len(HEADER)
+        old = new = 0
+        while old < len(keys) or new < len(new_keys):
+            if new == len(new_keys) or (old < len(keys) and keys[old] < new_keys[new]):
+                stop = bisect.bisect_left(keys, new_keys[new], old) if new < len(new_keys) else len(keys)
+                first, last = starts[old], starts[stop] - 2
+                records.append((first, last))
+                all_keys += keys[old:stop]
+                all_ids += ids[old:stop]
+                all_summaries += summaries[old:stop]
+                all_digests.append(digests[DIGEST * old : DIGEST * stop])
+                shift = offset - first
+                for number in range(old, stop):
+                    all_spans.extend((starts[number] + shift, starts[number + 1] - 2 + shift))
+                old = stop
+            else:
+                if old < len(keys) and keys[old] == new_keys[new]:
+                    raise snapshot.stale()  # a key under another id than the export's: the index does not hold up
+                # Never a key written twice: the file's records beside the run are keyed as their rows say.
+                if not all(keyed_as_row(near) for near in range(max(old - 1, 0), min(old + 1, len(keys)))):
+                    raise snapshot.stale()
+                stop = bisect.bisect_left(new_keys, keys[old], new) if old < len(keys) else len(new_keys)
+                first, last = spans[2 * new], spans[2 * stop - 1]
+                records.append(view[first:last])  # the export's own separators between them
+                all_keys += new_keys[new:stop]
+                all_ids += incoming.ids[new:stop]
+                all_summaries += incoming.summaries[new:stop]
+                all_digests.append(new_digests[DIGEST * new : DIGEST * stop])
+                shift = offset - first
+                all_spans.extend(map(shift.__add__, spans[2 * new : 2 * stop]))
+                new = stop
+            offset += last - first + len(SEPARATOR)
+        pieces, _ = layout(records)
+        merged = Index(
+            UNSIGNED,
+            all_keys,
+            all_ids,
+            all_spans,
+            all_summaries,
+            [*incoming.links, *links] if incoming.links is not None else None,
+            b"".join(all_digests),
+            key_check,
+        )
+        return self._write_file(pieces, step, snapshot, (functools.partial(merged.encoded, UNSIGNED), None))
 
     def _commit(self, snapshot: Snapshot, step: JournalStep) -> list[str]:
         changes = step.changes

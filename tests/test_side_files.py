@@ -628,7 +628,6 @@ def test_an_index_that_runs_out_of_descriptors_meanwhile_is_written_after_the_fi
     """Under `ulimit -n`, the index written meanwhile can find no descriptor left while the data file and the
     journal entry hold theirs: it is written once they are done, not dropped (the next command would read the whole
     file to make it again)."""
-    from tests.conftest import write_large_database
     from tracker.files import prepare_body
 
     assert run("list").exit_code == 0
@@ -908,8 +907,6 @@ def test_an_imports_parts_files_that_must_have_a_name_are_named_as_its_own_tempo
     and removes its name at once: named so that a write after a kill in between removes it (the test above)."""
     import os
     import tempfile
-
-    from tests.conftest import write_large_database
 
     monkeypatch.setattr(tempfile, "_O_TMPFILE_WORKS", False)
     removed: list[str] = []

@@ -7,7 +7,6 @@ import math
 import os
 import stat
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -1074,7 +1073,7 @@ def _as_typed(text: str, number: bool = False) -> str:
         shown = (
             f"{shown[:20]}... ({len(shown):,} characters)"
             if number
-            else repr(shown[:20]) + f"... ({len(text):,} characters)"
+            else repr(shown[:20]) + f"... ({len(shown):,} characters)"
         )
     elif not number:
         shown = repr(shown)
@@ -1098,6 +1097,8 @@ def _check_weight(text: str) -> float:
 def _is_zero(text: str) -> bool:
     """Whether a number's text, as `float` reads it, is zero itself (0, 0.0, 0e5, in any script's digits), not a
     tiny number that rounds to zero."""
+    import unicodedata  # not at start-up: only a --weight that reads as 0 asks
+
     mantissa = text.strip().lower().partition("e")[0]
     return not any(unicodedata.decimal(character, 0) for character in mantissa)
 

@@ -285,8 +285,7 @@ class UnfinishedFile(NamedTuple):
             pending: list[bytes | memoryview] = []  # small pieces written together, a megabyte at a time
             size = 0
             for piece in pieces:
-                large = not isinstance(piece, tuple) and len(piece) >= _WRITE_AT  # written as it is, not joined
-                if not isinstance(piece, tuple) and not large:
+                if not isinstance(piece, tuple) and len(piece) < _WRITE_AT:
                     pending.append(piece)
                     size += len(piece)
                     if size < _WRITE_AT:
@@ -296,7 +295,7 @@ class UnfinishedFile(NamedTuple):
                     pending, size = [], 0
                 if isinstance(piece, tuple):
                     copy_range(source, descriptor, *piece)
-                elif large:
+                elif len(piece) >= _WRITE_AT:  # a large piece is written as it is, not copied into a join
                     write_all(descriptor, piece)
             if pending:
                 write_all(descriptor, b"".join(pending))

@@ -1191,15 +1191,7 @@ class Store:
             raise snapshot.stale() from None
         new_keys, spans, view = incoming.keys, incoming.spans, memoryview(data)
         new_digests = incoming.digests if ours and incoming.digests else bytes(DIGEST * len(new_keys))
-        checked: set[int] = set()  # positions whose record the file holds under the key its row says
-
-        def keyed_as_row(near: int) -> bool:
-            if near not in checked:
-                if written_key(os.pread(snapshot.descriptor, KEY_HEAD, starts[near])) != keys[near]:
-                    return False
-                checked.add(near)
-            return True
-
+        keyed_as_row = _keyed_as_rows(snapshot.descriptor, starts, keys.__getitem__)
         records: list[Piece] = []  # runs of the file's records (ranges) and of the export's (its bytes)
         all_keys: list[str] = []
         all_ids: list[str] = []
@@ -1225,7 +1217,7 @@ class Store:
                 if old < len(keys) and keys[old] == new_keys[new]:
                     raise snapshot.stale()  # a key under another id than the export's: the index does not hold up
                 # Never a key written twice: the file's records beside the run are keyed as their rows say.
-                if not all(keyed_as_row(near) for near in range(max(old - 1, 0), min(old + 1, len(keys)))):
+                if not all(map(keyed_as_row, range(max(old - 1, 0), min(old + 1, len(keys))))):
                     raise snapshot.stale()
                 stop = bisect.bisect_left(new_keys, keys[old], new) if old < len(keys) else len(new_keys)
                 first, last = spans[2 * new], spans[2 * stop - 1]
@@ -1312,15 +1304,8 @@ class Store:
         except IndexDoubt:
             raise snapshot.stale() from None
         where = {cid: number for number, cid in enumerate(file_rows[1])} if file_rows and existing else {}
-        keyed_as_rows: set[int] = set()  # positions whose record the file holds under the key its row says
-
-        def keyed_as_row(near: int, row_key: Callable[[int], str]) -> bool:
-            if near not in keyed_as_rows:
-                if written_key(os.pread(snapshot.descriptor, KEY_HEAD, starts[near])) != row_key(near):
-                    return False
-                keyed_as_rows.add(near)  # many new commitments beside the same few (an import): read once
-            return True
-
+        row_key = file_rows[0].__getitem__ if file_rows is not None else index.key
+        keyed_as_row = _keyed_as_rows(snapshot.descriptor, starts, row_key)
         for commitment_id, commitment in replacements.items():
             key = doc_key(commitment_id)
             if commitment_id in existing:
@@ -1336,13 +1321,10 @@ class Store:
                 edits.append((place, 1, key, commitment_id, commitment))
             elif commitment is not None:
                 place = bisect.bisect_left(file_rows[0], key) if file_rows is not None else index.insertion_point(key)
-                row_key = file_rows[0].__getitem__ if file_rows is not None else index.key
                 # Never a key written twice: not one a row holds, nor one the file holds beside where it goes (the
                 # keys are in order) under rows that say otherwise.
                 around = range(max(place - 1, 0), min(place + 1, index.count))
-                if (place < index.count and row_key(place) == key) or not all(
-                    keyed_as_row(near, row_key) for near in around
-                ):
+                if (place < index.count and row_key(place) == key) or not all(map(keyed_as_row, around)):
                     raise snapshot.stale()
                 edits.append((place, 0, key, commitment_id, commitment))
         edits.sort(key=lambda edit: edit[:3])
@@ -1791,6 +1773,22 @@ def _cramped(error: BaseException | None) -> bool:
             return True
         error = error.__cause__
     return False
+
+
+def _keyed_as_rows(descriptor: int, starts: array[int], row_key: Callable[[int], str]) -> Callable[[int], bool]:
+    """Whether the file (open as `descriptor`) holds the record at a position under the key its row gives
+    (`row_key`), read from the record's first bytes once for each position: many new commitments go beside the
+    same few (an import)."""
+    checked: set[int] = set()
+
+    def keyed_as_row(near: int) -> bool:
+        if near not in checked:
+            if written_key(os.pread(descriptor, KEY_HEAD, starts[near])) != row_key(near):
+                return False
+            checked.add(near)
+        return True
+
+    return keyed_as_row
 
 
 def _identity(status: os.stat_result) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from tracker.cli import app
 from tracker.files import bundled_text
-from tracker.index import open_index, signature
+from tracker.index import HEADER_SIZE, open_index, sealed_head, signature
 from tracker.layout import FOOTER, HEADER
 from tracker.model import Commitment, Event
 from tracker.store import Store
@@ -180,3 +180,10 @@ def index_digests(store: Store) -> tuple[bytes, bytes]:
         return index.digests(), b"".join(expected)
     finally:
         index.close()
+
+
+def write_own_index(store: Store, index: bytes) -> None:
+    """Write `index` as the index of the store's file, sealed with this user's key as the tracker seals its own (see
+    `index.Keyed.seal`): a crafted index that stands for one the tracker itself got wrong, which only the checks
+    after the seal can find out."""
+    store.index_path.write_bytes(sealed_head(index, store.keyed) + index[HEADER_SIZE:])

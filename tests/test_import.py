@@ -17,14 +17,14 @@ from tracker.store import Store
 
 
 def _written(path: Path) -> tuple[bytes, tuple[Any, ...], dict[str, Any] | None]:
-    """A data file's bytes, its index without the header's signature, and its newest journal entry (if any) without
-    the time it was recorded."""
+    """A data file's bytes, its index without the header's signature and seal, and its newest journal entry (if
+    any) without the time it was recorded."""
     index = path.with_name(path.name + ".index").read_bytes()
     entries = sorted(path.with_name(path.name + ".undo").glob("*.json"))
     entry = json.loads(entries[-1].read_text(encoding="utf-8")) if entries else None
     if entry is not None:
         entry.pop("at")
-    return path.read_bytes(), (*_HEAD.unpack(index[: _HEAD.size])[7:], index[_HEAD.size :]), entry
+    return path.read_bytes(), (*_HEAD.unpack(index[: _HEAD.size])[7:10], index[_HEAD.size :]), entry
 
 
 def _import_both_ways(

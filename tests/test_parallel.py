@@ -387,8 +387,9 @@ def test_an_import_done_in_parts_writes_what_one_done_in_one_process_writes(
     assert parallel[2] == serial[2]
     from tracker.index import _HEAD
 
-    # The index's header holds the data file's signature (the inode differs): the rest of it must be the same.
-    assert _HEAD.unpack(parallel[1][: _HEAD.size])[7:] == _HEAD.unpack(serial[1][: _HEAD.size])[7:]
+    # The header holds the data file's signature (the inode differs) and the seal made over it: the rest must be
+    # the same.
+    assert _HEAD.unpack(parallel[1][: _HEAD.size])[7:10] == _HEAD.unpack(serial[1][: _HEAD.size])[7:10]
     assert parallel[1][_HEAD.size :] == serial[1][_HEAD.size :]
 
 

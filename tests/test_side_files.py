@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
-from tests.conftest import Run, load, record, tracker_executable, write_large_database
+from tests.conftest import Run, load, record, tracker_executable, write_large_database, write_own_index
 from tracker.errors import DatabaseError
 from tracker.files import PreparedFile, bundled_text
 from tracker.index import Index, read_index, signature
@@ -308,7 +308,7 @@ def _forge_index(store: Store, change: Any) -> None:
     index = read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
     assert index is not None
     forged = change(index)
-    store.index_path.write_bytes(Index(signature(store.path.stat()), *forged).to_bytes())
+    write_own_index(store, Index(signature(store.path.stat()), *forged).to_bytes())
 
 
 def test_a_crafted_index_with_overlapping_spans_is_never_used(run: Run, db_path: Path) -> None:
@@ -975,7 +975,7 @@ def _forge_over_a_layout_change(store: Store) -> None:
     assert changed != data
     store.path.write_bytes(changed)
     forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries, index.links)
-    store.index_path.write_bytes(forged.to_bytes())
+    write_own_index(store, forged.to_bytes())
 
 
 def test_a_write_that_finds_the_index_forged_reads_the_file_whole_and_goes_on(run: Run, db_path: Path) -> None:
@@ -1080,7 +1080,7 @@ def test_a_forged_index_over_a_broken_record_stops_a_bulk_read_and_is_dropped(ru
     db_path.write_bytes(broken)
     # Forged: the old index with the edited file's exact signature, as only a deliberate forger could write it.
     forged = Index(signature(db_path.stat()), index.keys, index.ids, index.spans, index.summaries, index.links)
-    store.index_path.write_bytes(forged.to_bytes())
+    write_own_index(store, forged.to_bytes())
     first = run("export", "--format", "csv")
     assert first.exit_code == 1
     assert first.stderr.count("\n") == 1
@@ -1166,7 +1166,7 @@ def _in_sorted_ids(store: Store, commitment_id: str, replaced_by: str, offset: i
     found = [bytes(data[at + ID_WIDTH * n : at + ID_WIDTH * (n + 1)]).rstrip(b"\x00") for n in range(count)]
     place = at + ID_WIDTH * (found.index(commitment_id.encode()) + offset)
     data[place : place + ID_WIDTH] = replaced_by.encode().ljust(ID_WIDTH, b"\x00")
-    store.index_path.write_bytes(bytes(data))
+    write_own_index(store, bytes(data))
 
 
 def test_an_id_twice_in_the_sorted_ids_is_not_two_commitments(run: Run, db_path: Path) -> None:

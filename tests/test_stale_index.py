@@ -437,13 +437,18 @@ def test_the_key_is_not_made_in_a_folder_of_another_user(tmp_path: Path, monkeyp
     assert list(home.iterdir()) == []
 
 
-def test_a_write_into_an_index_with_no_digest_makes_none_nor_the_key(store: Store) -> None:
+def test_a_write_into_an_index_with_no_digest_makes_none_but_seals_it(store: Store) -> None:
     store.load()  # a first read's index: no digest
     with store.transaction("one changed") as transaction:
         fund = transaction.get("cooperation-fund")
         transaction.put({**fund, "summary": "Changed."})
-    assert not key_path().exists()
     assert index_digests(store)[0] == bytes(DIGEST * 18)
+    index = open_index(store.index_path, signature(store.path.stat()))
+    assert index is not None
+    try:
+        index.check_for_write(len(HEADER), len(FOOTER), Keyed(private_key(key_path())))  # the key made to seal it
+    finally:
+        index.close()
 
 
 @pytest.mark.parametrize("kind", ["fifo", "link", "folder"])

@@ -13,7 +13,7 @@ from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Run, bundled_commitments, digested, index_digests
+from tests.conftest import Run, bundled_commitments, digested, index_digests, write_own_index
 from tracker.errors import DatabaseError, InvalidInputError, LockTimeoutError, NothingToUndoError, UsageProblem
 from tracker.files import bundled_text
 from tracker.index import LINK, Index, open_index, read_index, signature
@@ -413,7 +413,7 @@ def forge_index_over_a_change(store: Store, old: bytes, new: bytes) -> None:
     assert len(damaged) == len(data)
     store.path.write_bytes(damaged)
     forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)
-    store.index_path.write_bytes(forged.to_bytes())
+    write_own_index(store, forged.to_bytes())
 
 
 @pytest.mark.parametrize("run_bytes", [1, 5_000, 1 << 20])
@@ -627,7 +627,7 @@ def test_a_splice_checks_every_range_it_copies(store: Store) -> None:
     os.utime(store.path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert index is not None
     forged = Index(signature(store.path.stat()), index.keys, index.ids, index.spans, index.summaries)  # crafted
-    store.index_path.write_bytes(forged.to_bytes())
+    write_own_index(store, forged.to_bytes())
     with pytest.raises(DatabaseError, match="does not match its index"):
         change_summary(store, "Must not be written.")  # rcep-signing itself is intact; the first range is not
     assert store.path.read_bytes() == damaged

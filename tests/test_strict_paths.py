@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Run
+from tests.conftest import Run, write_own_index
 from tracker.index import SUMMARY_FIELDS, Index, read_index, signature
 from tracker.layout import FOOTER, HEADER, SCHEMA_VERSION
 from tracker.store import Store
@@ -102,7 +102,7 @@ def test_a_crafted_summary_is_doubted_and_the_file_read_instead(
     summary[field] = value(summary)
     summaries[0] = marshal.dumps(tuple(summary[field] for field in SUMMARY_FIELDS))
     forged = Index(signature(db_path.stat()), index.keys, index.ids, index.spans, summaries)
-    store.index_path.write_bytes(forged.to_bytes())
+    write_own_index(store, forged.to_bytes())
     result = run(*command)
     assert "internal error" not in result.stderr, result.stderr
     assert result.exit_code == 0, result.stderr

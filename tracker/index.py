@@ -74,7 +74,7 @@ from tracker.model import (
     SUMMARY_FIELDS as SUMMARY_FIELDS,  # the order the index packs a summary in
 )
 
-INDEX_VERSION = 12  # a change to a rule of the model, or to a summary, must change it: a summary is reused by it
+INDEX_VERSION = 13  # a change to a rule of the model, or to a summary, must change it: a summary is reused by it
 INDEX_LIMIT = 4 << 30  # an index larger than this is not one the tracker wrote
 Signature = tuple[int, int, int, int, int]
 
@@ -217,7 +217,7 @@ def _well_formed(summary: dict[str, Any]) -> bool:
 KEY_WIDTH = 20  # a document id has at most 19 digits
 ID_WIDTH = ID_MAX
 ROW = KEY_WIDTH + ID_WIDTH
-_HEAD = struct.Struct("<8sI5qqqq")  # magic, version, signature, count, summaries' length, links
+_HEAD = struct.Struct("<8sI5qqqq16s")  # magic, version, signature, count, summaries' length, links, seal
 MAGIC = b"trackidx"
 _first = operator.itemgetter(0)
 
@@ -385,20 +385,80 @@ class Keyed:
         began.update(b"".join(sorted(links)))
         return began.digest()[:DIGEST]
 
+    def seal(self, unsealed: bytes, structure: bytes) -> bytes:
+        """An index's seal: the first 16 bytes of the SHA-256 of the key, a label (a record's bytes, which a digest
+        begins with, begin with spaces), the index's header as it names the data file (its seal NO_DIGEST) and the
+        digest of its structure (`structure_of`). Only this user's tracker can make it: an index that holds it was
+        written by this tracker, for the data file with the signature its header names, and its rows, starts and
+        offsets are the ones it wrote, so that a write may copy by them unchecked. NO_DIGEST without a key."""
+        if self._keyed is None:
+            return NO_DIGEST
+        began = self._keyed.copy()
+        began.update(b"tracker index seal")
+        began.update(unsealed)
+        began.update(structure)
+        return began.digest()[:DIGEST]
 
-def header(file_signature: Signature, count: int, total: int, links: int) -> bytes:
-    """The header of an index of `count` commitments whose summaries take `total` bytes, with `links` links."""
-    return _HEAD.pack(MAGIC, INDEX_VERSION, *file_signature, count, total, links)
+
+def header(file_signature: Signature, count: int, total: int, links: int, seal: bytes = b"") -> bytes:
+    """The header of an index of `count` commitments whose summaries take `total` bytes, with `links` links, and
+    its seal (see `Keyed.seal`; none: NO_DIGEST)."""
+    return _HEAD.pack(MAGIC, INDEX_VERSION, *file_signature, count, total, links, seal or NO_DIGEST)
 
 
 UNSIGNED: Signature = (0, 0, 0, 0, 0)  # no file's: in a header written before the data file it names is in place
 HEADER_SIZE = _HEAD.size
 
 
-def signed(head: bytes, file_signature: Signature) -> bytes:
-    """An index header (made with UNSIGNED) naming the data file with `file_signature` instead."""
-    _, _, *_, count, total, links = _HEAD.unpack(head)
-    return header(file_signature, count, total, links)
+def signed(head: bytes, file_signature: Signature, keyed: Keyed | None = None, structure: bytes = b"") -> bytes:
+    """An index header (made with UNSIGNED) naming the data file with `file_signature` instead, sealed by `keyed`
+    over the digest of the index's `structure` (see `Keyed.seal`; not sealed if either is not given)."""
+    _, _, *_, count, total, links, _ = _HEAD.unpack(head)
+    unsealed = header(file_signature, count, total, links)
+    if keyed is None or not structure:
+        return unsealed
+    return header(file_signature, count, total, links, keyed.seal(unsealed, structure))
+
+
+def structure_of(read: Callable[[int, int], bytes | memoryview], count: int) -> bytes:
+    """The SHA-256 of what a write of the data file copies and places records by: an index's rows, starts, sorted
+    ids and summary offsets, one section after the other (`read(at, size)` gives its bytes), in C, a few megabytes
+    at a time."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    at, end = _sections(count)[0], _sections(count)[4]
+    while at < end:
+        size = min(end - at, _STRUCTURE_CHUNK)
+        digest.update(read(at, size))
+        at += size
+    return digest.digest()
+
+
+_STRUCTURE_CHUNK = 8 << 20
+
+
+def structure_written(head: bytes, descriptor: int) -> bytes:
+    """`structure_of` an index being written to the open file `descriptor`, whose header is `head` (OSError if the
+    file is shorter than the header says)."""
+
+    def read(at: int, size: int) -> bytes:
+        data = os.pread(descriptor, size, at)
+        if len(data) != size:
+            raise OSError("the index being written is shorter than its header says")
+        return data
+
+    return structure_of(read, _HEAD.unpack(head)[7])
+
+
+def sealed_head(encoded: bytes, keyed: Keyed) -> bytes:
+    """The header of the whole index `encoded` (which names its data file), sealed by `keyed` (if it has a key)."""
+    head = encoded[:HEADER_SIZE]
+    _, _, *stored, count, _, _, _ = _HEAD.unpack(head)
+    if not keyed.known:
+        return head
+    view = memoryview(encoded)
+    return signed(head, tuple(stored), keyed, structure_of(lambda at, size: view[at : at + size], count))
 
 
 def row(key: str, commitment_id: str) -> bytes:
@@ -509,9 +569,11 @@ class IndexFile:
         total: int,
         links: int,
         buffer: bytes = b"",
+        head: bytes = b"",
     ) -> None:
         self.descriptor = descriptor  # -1 for an index held in `buffer`
         self.buffer = buffer
+        self.head = head  # the header as read (with the seal)
         self.size = size
         self.signature = file_signature
         self.count = count
@@ -525,6 +587,7 @@ class IndexFile:
         self._rows: tuple[list[str], list[str]] | None = None
         # Built by this process from records it has read and checked (`in_memory`): its summaries are its own.
         self.built_here = False
+        self._sealed = False  # its seal proved: the structure is as this user's tracker wrote it
 
     @property
     def unpack(self) -> Callable[[bytes, str], Summary]:
@@ -694,8 +757,8 @@ class IndexFile:
         starts.frombytes(self.read(self.sections[1], 8 * (self.count + 1)))
         if self.count and not (starts[0] == header and starts[-1] == self.signature[0] - footer + 2):
             raise IndexDoubt("the index's spans do not cover the file")
-        if not all(map(int.__lt__, map((2).__add__, starts), starts[1:])):  # each commitment ends after it starts
-            raise IndexDoubt("the index's spans overlap or are empty")
+        if not self._sealed and not all(map(int.__lt__, map((2).__add__, starts), starts[1:])):
+            raise IndexDoubt("the index's spans overlap or are empty")  # each commitment ends after it starts
         self._starts = starts
         return starts
 
@@ -706,7 +769,9 @@ class IndexFile:
             return self._offsets
         offsets = array("q")
         offsets.frombytes(self.read(self.sections[3], 8 * (self.count + 1)))
-        if offsets[0] != 0 or offsets[-1] != self.total or not all(map(int.__le__, offsets, offsets[1:])):
+        if offsets[0] != 0 or offsets[-1] != self.total:
+            raise IndexDoubt("the index's summaries are out of place")
+        if not self._sealed and not all(map(int.__le__, offsets, offsets[1:])):
             raise IndexDoubt("the index's summaries are out of place")
         self._offsets = offsets
         return offsets
@@ -734,6 +799,25 @@ class IndexFile:
             spans.extend((starts[number], starts[number + 1] - 2))
         digests, key_check = self.digests(), self.key_check()
         return Index(self.signature, keys, ids, spans, self.packed_summaries(), digests=digests, key_check=key_check)
+
+    def check_for_write(self, header: int, footer: int, keyed: Keyed) -> None:
+        """Before a write copies records by the index's spans and places new ones by bisection: where this user has
+        a key, the index's seal (`Keyed.seal`), over its structure read once, in C, proves them as this user's
+        tracker wrote them for this very file (an index without it is IndexDoubt, whoever wrote it); where there is
+        no key, `check` checks every start, key and offset."""
+        if not keyed.known:
+            self.check(header, footer)
+            return
+        stored = self.head[-DIGEST:]
+        if (
+            stored == NO_DIGEST
+            or keyed.seal(self.head[:-DIGEST] + NO_DIGEST, structure_of(self.read, self.count)) != stored
+        ):
+            raise IndexDoubt("the index is not sealed by this user's tracker")
+        self._sealed = True
+        self._starts = self._offsets = None  # checked again, at their ends, as sealed
+        self.starts(header, footer)
+        self.offsets()
 
     def check(self, header: int, footer: int) -> None:
         """Every start, key and offset, each in one pass in C (no object per commitment is decoded): before a write
@@ -875,7 +959,7 @@ def open_index(path: Path, file_signature: Signature | None) -> IndexFile | None
         if size > INDEX_LIMIT or size < _HEAD.size:
             raise IndexDoubt("too large or too small")
         head = os.pread(descriptor, _HEAD.size, 0)
-        magic, version, *stored, count, total, links = _HEAD.unpack(head)
+        magic, version, *stored, count, total, links, _ = _HEAD.unpack(head)
         if (
             magic != MAGIC
             or version != INDEX_VERSION
@@ -888,7 +972,7 @@ def open_index(path: Path, file_signature: Signature | None) -> IndexFile | None
     except (OSError, IndexDoubt, struct.error):
         os.close(descriptor)
         return None
-    return IndexFile(descriptor, size, file_signature or tuple(stored), count, total, links)
+    return IndexFile(descriptor, size, file_signature or tuple(stored), count, total, links, head=head)
 
 
 def read_index(path: Path, file_signature: Signature, header: int, footer: int) -> Index | None:

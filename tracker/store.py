@@ -75,9 +75,11 @@ from tracker.index import (
     links_of,
     open_index,
     row,
+    sealed_head,
     signature,
     signed,
     stale_index,
+    structure_written,
     successor_link,
     text_link,
     unpack_summary,
@@ -769,15 +771,14 @@ class Store:
     @functools.cached_property
     def keyed(self) -> Keyed:
         """What makes the digest of a commitment's entry for the index, with this user's private key (see `Keyed`):
-        the key is read, or made, the first time it is asked for (by a write, or a full read with an earlier index
-        at hand)."""
+        the key is read, or made, the first time it is asked for (by a write or a full read, which seal the index
+        they write with it: see `Keyed.seal`)."""
         return Keyed(private_key(key_path()))
 
     def _keeping(self, check: bytes) -> Keyed:
         """What makes the digests of the commitments a write splices into an index whose key's check is `check`: this
         user's key's, where the index's digests were made with it; none (NO_DIGEST each) where it holds none (a
-        first read's) or another key's, so that no digest is made for nothing, nor the key made for an index that
-        keeps none."""
+        first read's) or another key's, so that no digest is made for nothing."""
         return self.keyed if check != NO_DIGEST and check == self.keyed.check else Keyed(None)
 
     def owns(self, candidate: Path) -> bool:
@@ -968,7 +969,7 @@ class Store:
             if index is not None and (index.count or file_signature[0] == len(EMPTY)):
                 try:
                     if for_write:
-                        index.check(len(HEADER), len(FOOTER))
+                        index.check_for_write(len(HEADER), len(FOOTER), self.keyed)
                     return IndexedSnapshot(self.path, self.index_path, descriptor, index, self._full_snapshot)
                 except IndexDoubt:
                     pass
@@ -1469,7 +1470,7 @@ class Store:
                 entry = step.entry() if step.entry is not None else _journal_entry(step.action, step.changes)
             try:
                 data_file = begin(self.path)  # first, so that what is written meanwhile never takes its descriptor
-                index_body = _IndexBody(self.path, self.index_path, *index, meanwhile=meanwhile)
+                index_body = _IndexBody(self.path, self.index_path, *index, self.keyed, meanwhile=meanwhile)
                 if entry is not None:
                     recording = _Meanwhile(
                         functools.partial(journal.prepare, entry, data_file.inode), "journal", meanwhile
@@ -1532,9 +1533,11 @@ class Store:
         return warnings
 
     def _write_index(self, encoded: bytes) -> None:
-        """Write the index of the data file as it was read, from its bytes (signed with that version's signature)."""
+        """Write the index of the data file as it was read, from its bytes (signed with that version's signature),
+        sealed with this user's key (see `Keyed.seal`)."""
         try:
-            prepare(self.index_path, [encoded], mode=mode_of(self.path)).commit()
+            head = sealed_head(encoded, self.keyed)
+            prepare(self.index_path, [head, memoryview(encoded)[HEADER_SIZE:]], mode=mode_of(self.path)).commit()
         except OSError:
             # The index is only a cache: a read-only directory, say, just means no fast path.
             _unlink_quietly(self.index_path)
@@ -1711,12 +1714,21 @@ class _IndexBody:
     again."""
 
     def __init__(
-        self, data_path: Path, path: Path, pieces: IndexPieces, source: IndexFile | None, meanwhile: bool = True
+        self,
+        data_path: Path,
+        path: Path,
+        pieces: IndexPieces,
+        source: IndexFile | None,
+        keyed: Keyed,
+        meanwhile: bool = True,
     ) -> None:
-        """`pieces`: the index's, or what makes them (an index of many commitments is encoded in that thread too).
-        `meanwhile` false: no thread, the body is made and written by `finish`, after the data file."""
+        """`pieces`: the index's, or what makes them (an index of many commitments is encoded in that thread too);
+        `keyed`: what seals it (see `Keyed.seal`), over its structure, read back once written. `meanwhile` false: no
+        thread, the body is made and written by `finish`, after the data file."""
         self._data_path, self._path = data_path, path
         self._head = b""
+        self._keyed = keyed
+        self._structure = b""
         descriptor = source.descriptor if source is not None else -1
         mode = mode_of(data_path)
 
@@ -1725,7 +1737,13 @@ class _IndexBody:
             if source is not None and source.descriptor < 0:  # an index held in memory: its bytes
                 body = [source.buffer[piece[0] : piece[1]] if isinstance(piece, tuple) else piece for piece in body]
             self._head = bytes(head)
-            return prepare_body(path, HEADER_SIZE, body, descriptor, mode)
+            written = prepare_body(path, HEADER_SIZE, body, descriptor, mode)
+            try:
+                self._structure = structure_written(self._head, written.descriptor) if keyed.known else b""
+            except BaseException:
+                written.discard()
+                raise
+            return written
 
         self._work = work
         self._body = _Meanwhile(work, "index", meanwhile)
@@ -1746,7 +1764,7 @@ class _IndexBody:
             if _identity(now) != _identity(written):
                 body.discard()
                 raise OSError("the data file changed once in place")
-            body.finish(signed(self._head, signature(now))).commit()
+            body.finish(signed(self._head, signature(now), self._keyed, self._structure)).commit()
         except Exception:  # a full disk, a read-only folder, the old index changed: no fast path until the next
             _unlink_quietly(self._path)  # full read writes the index again
 

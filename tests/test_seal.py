@@ -1,0 +1,207 @@
+"""A write copies records by the index's spans and places new ones by its keys: it trusts them only where the
+index's seal, made with this user's key over its header and structure, proves them this tracker's own, for this
+very version of the file; an index from anywhere else makes the write read the file whole. Without a key, every
+start, key and offset is checked instead."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tracker.store
+from tests.conftest import Run, load, record, write_large_database
+from tracker.files import key_path, private_key
+from tracker.index import HEADER_SIZE, Index, IndexDoubt, Keyed, open_index, read_index, sealed_head, signature
+from tracker.layout import FOOTER, HEADER, dump_database, parse_database
+from tracker.store import Store
+
+
+@pytest.fixture
+def full_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item for each time this process reads a data file whole."""
+    reads: list[int] = []
+    original = tracker.store.Store._read_whole
+
+    def counting(self: Store, *args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tracker.store.Store, "_read_whole", counting)
+    return reads
+
+
+def _trusted_for_a_write(store: Store, keyed: Keyed | None = None) -> bool:
+    index = open_index(store.index_path, signature(store.path.stat()))
+    if index is None:
+        return False
+    try:
+        index.check_for_write(len(HEADER), len(FOOTER), keyed or store.keyed)
+        return True
+    except IndexDoubt:
+        return False
+    finally:
+        index.close()
+
+
+def _export_of(run: Run, db_path: Path, tmp_path: Path, count: int) -> Path:
+    """A canonical export of `count` commitments the database does not hold."""
+    source = tmp_path / f"export-{count}.json"
+    write_large_database(source, 1)
+    commitments = parse_database(source.read_text(encoding="utf-8"), "x")[:count]
+    source.write_text(dump_database([{**c, "id": f"new-{c['id']}"} for c in commitments]), encoding="utf-8")
+    return source
+
+
+WRITES = [
+    ["update", "rcep", "--note", "Signed in Hanoi."],
+    ["add", "--title", "Host the 2021 Summit", "--kind", "pledge", "--actor", "ROK", "--pillar", "economic"],
+    ["edit", "wto", "--title", "Support the WTO candidate"],
+    ["remove", "wto", "--yes"],
+    ["history", "rcep", "--edit", "1", "--note", "The statement."],
+    ["undo", "--yes"],
+    ["import"],
+]
+
+
+@pytest.mark.parametrize("command", WRITES, ids=[" ".join(c[:2]) for c in WRITES])
+def test_every_write_seals_the_index_it_writes_and_the_next_write_trusts_it(
+    run: Run, db_path: Path, tmp_path: Path, full_reads: list[int], command: list[str]
+) -> None:
+    assert run("update", "cooperation-fund", "--note", "Paid.").exit_code == 0  # something to undo
+    if command == ["import"]:
+        command = ["import", str(_export_of(run, db_path, tmp_path, 5))]
+    done = run(*command)
+    assert done.exit_code == 0, done.stderr
+    store = Store(db_path)
+    assert _trusted_for_a_write(store)
+    full_reads.clear()
+    assert run("update", "rcep", "--note", "Trusted.").exit_code == 0
+    assert full_reads == []
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Trusted."
+
+
+def test_a_first_read_seals_the_index_it_writes(run: Run, db_path: Path, full_reads: list[int]) -> None:
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    assert full_reads == [1]
+    assert _trusted_for_a_write(store)
+    assert run("update", "rcep", "--note", "Trusted.").exit_code == 0
+    assert full_reads == [1]
+
+
+def test_an_import_into_an_empty_database_seals_the_index(run: Run, db_path: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    assert run("--db", str(empty), "init", "--empty").exit_code == 0
+    imported = run("--db", str(empty), "import", str(_export_of(run, db_path, tmp_path, 9)))
+    assert imported.exit_code == 0, imported.stderr
+    assert _trusted_for_a_write(Store(empty))
+
+
+def _forge_a_commitment_away(store: Store, target: str) -> None:
+    """An index consistent in every part that a write checks without the seal (keys in order, spans that tile the
+    file, summaries in place) that says the file lacks `target`: its row and summary left out, the span before it
+    stretched over its record. Written with the data file's exact signature, as anyone who can write the folder
+    can; not sealed."""
+    with store.reading():
+        pass
+    index = read_index(store.index_path, signature(store.path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    at = index.ids.index(target)
+    assert 0 < at < len(index.ids) - 1
+    spans = index.spans[:]
+    spans[2 * at - 1] = spans[2 * at + 1]  # the one before ends where the target ended
+    del spans[2 * at : 2 * at + 2]
+    keys, ids, summaries = list(index.keys), list(index.ids), list(index.summaries)
+    del keys[at], ids[at], summaries[at]
+    store.index_path.write_bytes(Index(signature(store.path.stat()), keys, ids, spans, summaries).to_bytes())
+
+
+def test_an_index_that_leaves_out_a_commitment_never_lets_an_import_write_its_key_twice(
+    run: Run, db_path: Path, tmp_path: Path, full_reads: list[int]
+) -> None:
+    """The export as the tracker writes it: without the seal, copied in runs beside the file's records, the left-out
+    commitment would stand twice under one key, and the file could not be read again."""
+    store = Store(db_path)
+    held = parse_database(db_path.read_text(encoding="utf-8"), "db")
+    target = sorted(c["id"] for c in held)[5]
+    _forge_a_commitment_away(store, target)
+    source = tmp_path / "export.json"
+    source.write_text(dump_database([c for c in held if c["id"] == target]), encoding="utf-8")
+    full_reads.clear()
+    imported = run("import", str(source))
+    assert imported.exit_code == 0, imported.stderr
+    assert "0 added, 0 updated, 1 unchanged" in imported.stdout
+    assert full_reads == [1]
+    text = db_path.read_text(encoding="utf-8")
+    assert len(json.loads(text)["commitments"]) == len(held)
+    assert text.count(f'"id": "{target}"') == 1
+    assert _trusted_for_a_write(store)  # written again, sealed
+
+
+def test_an_index_sealed_with_another_key_is_not_trusted_by_a_write(
+    run: Run, db_path: Path, full_reads: list[int]
+) -> None:
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    data = store.index_path.read_bytes()
+    theirs = Keyed(os.urandom(32))
+    store.index_path.write_bytes(sealed_head(data, theirs) + data[HEADER_SIZE:])
+    assert _trusted_for_a_write(store, theirs)
+    assert not _trusted_for_a_write(store)
+    full_reads.clear()
+    assert run("update", "rcep", "--note", "Read whole.").exit_code == 0
+    assert full_reads == [1]
+    assert _trusted_for_a_write(store)
+
+
+@pytest.mark.parametrize("where", ["a row", "a start", "a sorted id", "an offset", "the header's count"])
+def test_one_byte_changed_in_what_the_seal_covers_breaks_it(run: Run, db_path: Path, where: str) -> None:
+    from tracker.index import _HEAD, _sections
+
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    data = bytearray(store.index_path.read_bytes())
+    count = _HEAD.unpack_from(data)[7]
+    sections = _sections(count)
+    at = {
+        "a row": sections[0] + 3,
+        "a start": sections[1] + 8 * 5,
+        "a sorted id": sections[2] + 1,
+        "an offset": sections[3] + 8 * 7,
+        "the header's count": 8 + 4 + 8 * 5,
+    }[where]
+    data[at] ^= 1
+    store.index_path.write_bytes(bytes(data))
+    assert not _trusted_for_a_write(store)
+
+
+def test_without_a_key_a_write_checks_every_start_and_key_instead(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_reads: list[int]
+) -> None:
+    blocked = tmp_path / "not a folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocked))  # the key cannot be made under a file
+    assert private_key(key_path()) is None
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    assert store.index_path.read_bytes()[HEADER_SIZE - 16 : HEADER_SIZE] == bytes(16)  # not sealed
+    full_reads.clear()
+    assert run("update", "rcep", "--note", "Checked.").exit_code == 0
+    assert full_reads == []  # the index checked, and used
+    assert _trusted_for_a_write(store, Keyed(None))
+    held = load(db_path)["commitments"]
+    target = sorted(c["id"] for c in held)[5]
+    index = read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    keys = list(index.keys)
+    keys[3], keys[4] = keys[4], keys[3]  # out of order
+    store.index_path.write_bytes(Index(index.signature, keys, *index[2:5]).to_bytes())
+    assert not _trusted_for_a_write(store, Keyed(None))
+    full_reads.clear()
+    assert run("update", target, "--note", "Read whole.").exit_code == 0
+    assert full_reads == [1]
+    assert record(db_path, target)["history"][-1]["note"] == "Read whole."

@@ -1390,11 +1390,9 @@ class Store:
             first, last = run
             rows.append(index.section_range(0, first, last))
             digests.append(index.digest_range(first, last))
-            shift = offset - starts[first]
-            new_starts.extend(map(shift.__add__, starts[first:last]))
+            new_starts.extend(_shifted(starts[first:last], offset - starts[first]))
             blob.append(index.summary_range(first, last, offsets))
-            shift = total - offsets[first]
-            new_offsets.extend(map(shift.__add__, offsets[first + 1 : last + 1]))
+            new_offsets.extend(_shifted(offsets[first + 1 : last + 1], total - offsets[first]))
             total += offsets[last] - offsets[first]
             offset += starts[last] - starts[first]
         new_starts.append(offset)
@@ -1705,6 +1703,12 @@ class _Meanwhile(Generic[_Value]):
         if self._thread is not None:
             self._thread.join()
         return self._value if self._done and self._error is None else None
+
+
+def _shifted(numbers: array[int], shift: int) -> Iterable[int]:
+    """`numbers` (starts, offsets of an unchanged run) moved by `shift`: as they are, copied whole, where a change
+    moved nothing before them (every run before the first change)."""
+    return numbers if shift == 0 else map(shift.__add__, numbers)
 
 
 class _IndexBody:

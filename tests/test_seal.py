@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import tracker.store
-from tests.conftest import Run, load, record, write_large_database
+from tests.conftest import Run, record, write_large_database
 from tracker.files import key_path, private_key
 from tracker.index import HEADER_SIZE, Index, IndexDoubt, Keyed, open_index, read_index, sealed_head, signature
 from tracker.layout import FOOTER, HEADER, dump_database, parse_database
@@ -179,9 +179,11 @@ def test_one_byte_changed_in_what_the_seal_covers_breaks_it(run: Run, db_path: P
     assert not _trusted_for_a_write(store)
 
 
-def test_without_a_key_a_write_checks_every_start_and_key_instead(
+def test_without_a_key_every_write_reads_the_file_whole_and_no_forged_index_misleads_it(
     run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_reads: list[int]
 ) -> None:
+    """Nothing but the seal can tell an index forged to match the file from the tracker's own: without a key (a
+    read-only home, a key others may read), a write trusts none."""
     blocked = tmp_path / "not a folder"
     blocked.write_text("")
     monkeypatch.setenv("XDG_DATA_HOME", str(blocked))  # the key cannot be made under a file
@@ -190,18 +192,64 @@ def test_without_a_key_a_write_checks_every_start_and_key_instead(
     assert run("list").exit_code == 0
     assert store.index_path.read_bytes()[HEADER_SIZE - 16 : HEADER_SIZE] == bytes(16)  # not sealed
     full_reads.clear()
-    assert run("update", "rcep", "--note", "Checked.").exit_code == 0
-    assert full_reads == []  # the index checked, and used
-    assert _trusted_for_a_write(store, Keyed(None))
-    held = load(db_path)["commitments"]
-    target = sorted(c["id"] for c in held)[5]
-    index = read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER))
-    assert index is not None
-    keys = list(index.keys)
-    keys[3], keys[4] = keys[4], keys[3]  # out of order
-    store.index_path.write_bytes(Index(index.signature, keys, *index[2:5]).to_bytes())
-    assert not _trusted_for_a_write(store, Keyed(None))
-    full_reads.clear()
-    assert run("update", target, "--note", "Read whole.").exit_code == 0
+    assert run("list").exit_code == 0
+    assert full_reads == []  # a read goes through it
+    assert run("update", "rcep", "--note", "Read whole.").exit_code == 0
     assert full_reads == [1]
-    assert record(db_path, target)["history"][-1]["note"] == "Read whole."
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Read whole."
+    held = parse_database(db_path.read_text(encoding="utf-8"), "db")
+    target = sorted(c["id"] for c in held)[5]
+    _forge_a_commitment_away(store, target)
+    source = tmp_path / "export.json"
+    source.write_text(dump_database([c for c in held if c["id"] == target]), encoding="utf-8")
+    imported = run("import", str(source))
+    assert imported.exit_code == 0, imported.stderr
+    assert "0 added, 0 updated, 1 unchanged" in imported.stdout
+    assert db_path.read_text(encoding="utf-8").count(f'"id": "{target}"') == 1
+
+
+def test_a_links_section_changed_breaks_the_seal(run: Run, db_path: Path, full_reads: list[int]) -> None:
+    """A link left out (its place taken by a copy of its neighbour, still sorted) would lose `show`'s "replaces"
+    line for good, carried by every write into the index it makes."""
+    from tracker.index import LINK
+
+    store = Store(db_path)
+    assert run("update", "wto", "--status", "superseded", "--by", "rcep", "--note", "Merged.").exit_code == 0
+    index = open_index(store.index_path, signature(db_path.stat()))
+    assert index is not None
+    at, links = index.links_at, index.links
+    index.close()
+    data = bytearray(store.index_path.read_bytes())
+    successor = next(n for n in range(links) if data[at + LINK * n : at + LINK * n + 1] == b"s")
+    begin = at + LINK * successor
+    data[begin : begin + LINK] = data[begin - LINK : begin]  # still sorted
+    store.index_path.write_bytes(bytes(data))
+    assert not _trusted_for_a_write(store)
+    full_reads.clear()
+    assert run("update", "cooperation-fund", "--note", "Paid.").exit_code == 0
+    assert full_reads == [1]
+    assert "replaces" in run("show", "rcep").stdout
+
+
+def test_an_index_rewritten_while_a_write_copies_from_it_is_not_sealed_again(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its seal was proved, then someone wrote to it in place: what the write copied from it may not be what was
+    proved, so the new index is not written (the next command reads the file whole); the data file, written from
+    the starts as they were proved, is right."""
+    store = Store(db_path)
+    assert run("list").exit_code == 0
+    original = tracker.store.Store._write_steps
+
+    def meddling(self: Store, *args: Any, **kwargs: Any) -> Any:
+        with self.index_path.open("r+b") as file:  # the same bytes, written again: its change time moves on
+            file.write(file.read(64))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tracker.store.Store, "_write_steps", meddling)
+    assert run("update", "rcep", "--note", "Written.").exit_code == 0
+    assert not store.index_path.exists()
+    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Written."
+    monkeypatch.setattr(tracker.store.Store, "_write_steps", original)
+    assert run("list").exit_code == 0
+    assert _trusted_for_a_write(store)

@@ -219,7 +219,6 @@ ID_WIDTH = ID_MAX
 ROW = KEY_WIDTH + ID_WIDTH
 _HEAD = struct.Struct("<8sI5qqqq16s")  # magic, version, signature, count, summaries' length, links, seal
 MAGIC = b"trackidx"
-_first = operator.itemgetter(0)
 
 
 def _padded(text: str, width: int) -> bytes:
@@ -420,27 +419,50 @@ def signed(head: bytes, file_signature: Signature, keyed: Keyed | None = None, s
     return header(file_signature, count, total, links, keyed.seal(unsealed, structure))
 
 
-def structure_of(read: Callable[[int, int], bytes | memoryview], count: int) -> bytes:
-    """The SHA-256 of what a write of the data file copies and places records by: an index's rows, starts, sorted
-    ids and summary offsets, one section after the other (`read(at, size)` gives its bytes), in C, a few megabytes
-    at a time."""
+class Structure(NamedTuple):
+    """What an index's seal is made over (see `Keyed.seal`), and the starts and summary offsets as they were read
+    for it: a write copies by those very bytes, not by a later read of the file."""
+
+    digest: bytes
+    starts: bytes
+    offsets: bytes
+
+
+def structure_of(read: Callable[[int, int], bytes | memoryview], count: int, total: int, links: int) -> Structure:
+    """The SHA-256 of what a write copies records by, places new ones by and finds commitments by: an index's rows,
+    starts, sorted ids, summary offsets and links (`read(at, size)` gives the index's bytes; `count`, `total`,
+    `links` are its header's), in C, a few megabytes at a time."""
     import hashlib
 
     digest = hashlib.sha256()
-    at, end = _sections(count)[0], _sections(count)[4]
-    while at < end:
-        size = min(end - at, _STRUCTURE_CHUNK)
-        digest.update(read(at, size))
-        at += size
-    return digest.digest()
+    rows, starts, ids, offsets, summaries = _sections(count)
+    links_at = summaries + total
+    kept: list[bytes] = []
+    for begin, end, keep in (
+        (rows, starts, False),
+        (starts, ids, True),
+        (ids, offsets, False),
+        (offsets, summaries, True),
+        (links_at, links_at + LINK * links, False),
+    ):
+        pieces = []
+        while begin < end:
+            piece = read(begin, min(end - begin, _STRUCTURE_CHUNK))
+            digest.update(piece)
+            if keep:
+                pieces.append(bytes(piece))
+            begin += len(piece)
+        if keep:
+            kept.append(b"".join(pieces))
+    return Structure(digest.digest(), *kept)
 
 
 _STRUCTURE_CHUNK = 8 << 20
 
 
 def structure_written(head: bytes, descriptor: int) -> bytes:
-    """`structure_of` an index being written to the open file `descriptor`, whose header is `head` (OSError if the
-    file is shorter than the header says)."""
+    """The digest of the structure (see `structure_of`) of an index being written to the open file `descriptor`,
+    whose header is `head` (OSError if the file is shorter than the header says)."""
 
     def read(at: int, size: int) -> bytes:
         data = os.pread(descriptor, size, at)
@@ -448,17 +470,19 @@ def structure_written(head: bytes, descriptor: int) -> bytes:
             raise OSError("the index being written is shorter than its header says")
         return data
 
-    return structure_of(read, _HEAD.unpack(head)[7])
+    count, total, links = _HEAD.unpack(head)[7:10]
+    return structure_of(read, count, total, links).digest
 
 
 def sealed_head(encoded: bytes, keyed: Keyed) -> bytes:
     """The header of the whole index `encoded` (which names its data file), sealed by `keyed` (if it has a key)."""
     head = encoded[:HEADER_SIZE]
-    _, _, *stored, count, _, _, _ = _HEAD.unpack(head)
+    _, _, *stored, count, total, links, _ = _HEAD.unpack(head)
     if not keyed.known:
         return head
     view = memoryview(encoded)
-    return signed(head, tuple(stored), keyed, structure_of(lambda at, size: view[at : at + size], count))
+    structure = structure_of(lambda at, size: view[at : at + size], count, total, links)
+    return signed(head, tuple(stored), keyed, structure.digest)
 
 
 def row(key: str, commitment_id: str) -> bytes:
@@ -588,6 +612,7 @@ class IndexFile:
         # Built by this process from records it has read and checked (`in_memory`): its summaries are its own.
         self.built_here = False
         self._sealed = False  # its seal proved: the structure is as this user's tracker wrote it
+        self._sealed_as: Signature | None = None  # the index file's own signature when it was
 
     @property
     def unpack(self) -> Callable[[bytes, str], Summary]:
@@ -748,13 +773,14 @@ class IndexFile:
             raise IndexDoubt("the index's ids are not in order")
         return ids
 
-    def starts(self, header: int, footer: int) -> array[int]:
+    def starts(self, header: int, footer: int, raw: bytes | None = None) -> array[int]:
         """Every start (N + 1), checked: increasing, from the header to the footer, as commitments tile the file.
-        Read and checked once (a write checks them, then copies by them): not to be changed by the caller."""
+        Read (or taken from `raw`, as read for the seal) and checked once (a write checks them, then copies by
+        them): not to be changed by the caller."""
         if self._starts is not None:
             return self._starts
         starts = array("q")
-        starts.frombytes(self.read(self.sections[1], 8 * (self.count + 1)))
+        starts.frombytes(self.read(self.sections[1], 8 * (self.count + 1)) if raw is None else raw)
         if self.count and not (starts[0] == header and starts[-1] == self.signature[0] - footer + 2):
             raise IndexDoubt("the index's spans do not cover the file")
         if not self._sealed and not all(map(int.__lt__, map((2).__add__, starts), starts[1:])):
@@ -762,13 +788,13 @@ class IndexFile:
         self._starts = starts
         return starts
 
-    def offsets(self) -> array[int]:
-        """Every summary offset (N + 1), checked: from 0 to the summaries' length, never decreasing. Read and
-        checked once: not to be changed by the caller."""
+    def offsets(self, raw: bytes | None = None) -> array[int]:
+        """Every summary offset (N + 1), checked: from 0 to the summaries' length, never decreasing. Read (or taken
+        from `raw`) and checked once: not to be changed by the caller."""
         if self._offsets is not None:
             return self._offsets
         offsets = array("q")
-        offsets.frombytes(self.read(self.sections[3], 8 * (self.count + 1)))
+        offsets.frombytes(self.read(self.sections[3], 8 * (self.count + 1)) if raw is None else raw)
         if offsets[0] != 0 or offsets[-1] != self.total:
             raise IndexDoubt("the index's summaries are out of place")
         if not self._sealed and not all(map(int.__le__, offsets, offsets[1:])):
@@ -801,34 +827,36 @@ class IndexFile:
         return Index(self.signature, keys, ids, spans, self.packed_summaries(), digests=digests, key_check=key_check)
 
     def check_for_write(self, header: int, footer: int, keyed: Keyed) -> None:
-        """Before a write copies records by the index's spans and places new ones by bisection: where this user has
-        a key, the index's seal (`Keyed.seal`), over its structure read once, in C, proves them as this user's
-        tracker wrote them for this very file (an index without it is IndexDoubt, whoever wrote it); where there is
-        no key, `check` checks every start, key and offset."""
-        if not keyed.known:
-            self.check(header, footer)
-            return
+        """Before a write copies records by the index's starts and places new ones by its keys: the index's seal
+        (`Keyed.seal`), made over its structure read once, in C, must prove them as this user's tracker wrote them for
+        this very version of the file, or IndexDoubt (an index made by hand, forged to match the file, made by
+        another user's tracker, or by none with a key). The starts and offsets are kept as they were read for it;
+        `unchanged` then says whether the file was rewritten since."""
         stored = self.head[-DIGEST:]
-        if (
-            stored == NO_DIGEST
-            or keyed.seal(self.head[:-DIGEST] + NO_DIGEST, structure_of(self.read, self.count)) != stored
-        ):
-            raise IndexDoubt("the index is not sealed by this user's tracker")
+        if not keyed.known or stored == NO_DIGEST:
+            raise IndexDoubt("the index is not sealed with this user's key")
+        try:
+            before = os.fstat(self.descriptor) if self.descriptor >= 0 else None
+        except OSError:
+            raise IndexDoubt("the index cannot be read") from None
+        structure = structure_of(self.read, self.count, self.total, self.links)
+        if keyed.seal(self.head[:-DIGEST] + NO_DIGEST, structure.digest) != stored:
+            raise IndexDoubt("the index is not sealed with this user's key")
+        self._sealed_as = None if before is None else signature(before)
         self._sealed = True
-        self._starts = self._offsets = None  # checked again, at their ends, as sealed
-        self.starts(header, footer)
-        self.offsets()
+        self._starts = self._offsets = None
+        self.starts(header, footer, structure.starts)
+        self.offsets(structure.offsets)
 
-    def check(self, header: int, footer: int) -> None:
-        """Every start, key and offset, each in one pass in C (no object per commitment is decoded): before a write
-        copies records by their spans and places new ones by bisection."""
-        raw = self.read(self.sections[0], ROW * self.count)
-        keys = list(map(_first, struct.iter_unpack(_KEYS, raw)))
-        # NUL-padded ASCII compares as its text does: strictly increasing keys are sorted and unique.
-        if not raw.isascii() or not all(map(bytes.__lt__, keys, itertools.islice(keys, 1, None))):
-            raise IndexDoubt("the index's keys are not text in order")
-        self.starts(header, footer)
-        self.offsets()
+    def unchanged(self) -> bool:
+        """Whether the index file is still as it was when its seal was proved (`check_for_write`): a program that
+        rewrote it in place meanwhile changed its change time."""
+        if self._sealed_as is None:
+            return True  # held in memory, or no seal proved: nothing to compare
+        try:
+            return signature(os.fstat(self.descriptor)) == self._sealed_as
+        except OSError:
+            return False
 
     def section_range(self, section: int, first: int, last: int) -> tuple[int, int]:
         """The byte range in this file of items first..last of the fixed-width `section` (0 rows, 2 sorted ids)."""

@@ -1733,6 +1733,7 @@ class _IndexBody:
         self._head = b""
         self._keyed = keyed
         self._structure = b""
+        self._source = source
         descriptor = source.descriptor if source is not None else -1
         mode = mode_of(data_path)
 
@@ -1754,7 +1755,8 @@ class _IndexBody:
 
     def finish(self, written: os.stat_result) -> None:
         """Wait for the body, then write the header for the data file in place, and put the index in place; none if
-        the file is no longer as it was `written` (changed in place by another program since, say). A body that ran
+        the file is no longer as it was `written` (changed in place by another program since, say), nor if the index
+        it copied from was rewritten after its seal was proved (see `IndexFile.unchanged`). A body that ran
         out of room (descriptors, space) while the data file and the journal entry were written is written again
         now that they are."""
         try:
@@ -1768,6 +1770,9 @@ class _IndexBody:
             if _identity(now) != _identity(written):
                 body.discard()
                 raise OSError("the data file changed once in place")
+            if self._source is not None and not self._source.unchanged():
+                body.discard()  # what was copied from it is not what its seal proved
+                raise OSError("the index changed while it was copied")
             body.finish(signed(self._head, signature(now), self._keyed, self._structure)).commit()
         except Exception:  # a full disk, a read-only folder, the old index changed: no fast path until the next
             _unlink_quietly(self._path)  # full read writes the index again

@@ -7,7 +7,7 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -994,7 +994,7 @@ def _assessed_actor_problems(history: list[Any], actors: list[Any], commitment_i
 
 def new_commitment(
     *,
-    existing_ids: Iterable[str],
+    existing_ids: Container[str],
     title: str,
     actors: Sequence[str],
     pillar: Pillar,
@@ -1014,7 +1014,8 @@ def new_commitment(
     source_file: str | None = None,
     note: str = "Recorded with tracker add.",
 ) -> Commitment:
-    """A new commitment whose first event is `pending` at its source date (`today` if none is given), with `note`.
+    """A new commitment whose first event is `pending` at its source date (`today` if none is given), with `note`;
+    `existing_ids` answers whether an id is taken (a set, or a transaction's `held`, which asks the index).
 
     The source date must not be in the future: later than `future_bound(today)`.
     """
@@ -1029,12 +1030,11 @@ def new_commitment(
         raise InvalidInputError(f"the source date {source_date} is in the future (the latest date on Earth is {bound})")
     if due is not None and due < source_date:
         raise InvalidInputError(f"the due date {due} is before the source date {source_date}")
-    taken = set(existing_ids)
     if commitment_id is not None:
-        if commitment_id in taken:
+        if commitment_id in existing_ids:
             raise InvalidInputError(f"a commitment with id '{commitment_id}' already exists; choose another --id")
     else:
-        commitment_id = _free_id(slugify(title), taken)
+        commitment_id = _free_id(slugify(title), existing_ids)
     event: Event = {
         "date": source_date,
         "status": Status.PENDING.value,
@@ -1114,7 +1114,7 @@ def _unique_actors(actors: Sequence[str]) -> list[str]:
     return names
 
 
-def _free_id(base: str, taken: set[str]) -> str:
+def _free_id(base: str, taken: Container[str]) -> str:
     candidate, number = base, 1
     while candidate in taken:
         number += 1

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import tracker.index
 import tracker.store
 from tests.conftest import Run, record, write_large_database
 from tracker.files import key_path, private_key
@@ -231,25 +232,96 @@ def test_a_links_section_changed_breaks_the_seal(run: Run, db_path: Path, full_r
     assert "replaces" in run("show", "rcep").stdout
 
 
-def test_an_index_rewritten_while_a_write_copies_from_it_is_not_sealed_again(
-    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+def _moved_in_place(index_path: Path, target: str) -> None:
+    """Rewrite the index in place, consistent in itself: `target`'s row, start and summary offset moved one place
+    on (over the next commitment's, which is left out), a made-up row where it stood."""
+    import struct
+
+    from tracker.index import _HEAD, KEY_WIDTH, ROW, _sections, row
+
+    data = bytearray(index_path.read_bytes())
+    count = _HEAD.unpack_from(data)[7]
+    rows, starts, _, offsets, _ = _sections(count)
+
+    def row_at(number: int) -> tuple[str, str]:
+        raw = data[rows + ROW * number : rows + ROW * (number + 1)]
+        return raw[:KEY_WIDTH].rstrip(b"\0").decode(), raw[KEY_WIDTH:].rstrip(b"\0").decode()
+
+    at = next(number for number in range(count) if row_at(number)[1] == target)
+    key = row_at(at)[0]
+    assert row_at(at - 1)[0] < key[:-1]
+    data[rows + ROW * at : rows + ROW * (at + 2)] = row(key[:-1], "made-up") + row(key, target)
+    for section in (starts, offsets):
+        numbers = list(struct.unpack_from(f"<{count + 1}q", data, section))
+        numbers[at + 1], numbers[at + 2] = numbers[at], numbers[at + 1]
+        struct.pack_into(f"<{count + 1}q", data, section, *numbers)
+    with index_path.open("r+b") as file:
+        file.write(data)
+
+
+@pytest.mark.parametrize("command", [["remove", "TARGET", "--yes"], ["update", "TARGET", "--note", "Meddled."]])
+def test_an_index_rewritten_in_place_after_its_seal_was_proved_never_misleads_the_write(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch, full_reads: list[int], command: list[str]
 ) -> None:
-    """Its seal was proved, then someone wrote to it in place: what the write copied from it may not be what was
-    proved, so the new index is not written (the next command reads the file whole); the data file, written from
-    the starts as they were proved, is right."""
+    """Someone rewrites the index in place once a write has proved its seal: the write, which then finds the
+    commitment by the rewritten rows, would remove or replace the one after it. Its change time gives it away
+    before the new file is put in place: the file is read whole and the write made on what it holds."""
     store = Store(db_path)
     assert run("list").exit_code == 0
-    original = tracker.store.Store._write_steps
+    held = parse_database(db_path.read_text(encoding="utf-8"), "db")
+    index = read_index(store.index_path, signature(db_path.stat()), len(HEADER), len(FOOTER))
+    assert index is not None
+    target = index.ids[5]
+    original = tracker.index.IndexFile.check_for_write
 
-    def meddling(self: Store, *args: Any, **kwargs: Any) -> Any:
-        with self.index_path.open("r+b") as file:  # the same bytes, written again: its change time moves on
-            file.write(file.read(64))
-        return original(self, *args, **kwargs)
+    def meddling(self: tracker.index.IndexFile, *args: Any) -> None:
+        original(self, *args)
+        if not full_reads:
+            _moved_in_place(store.index_path, target)
 
-    monkeypatch.setattr(tracker.store.Store, "_write_steps", meddling)
-    assert run("update", "rcep", "--note", "Written.").exit_code == 0
-    assert not store.index_path.exists()
-    assert record(db_path, "rcep-signing")["history"][-1]["note"] == "Written."
-    monkeypatch.setattr(tracker.store.Store, "_write_steps", original)
-    assert run("list").exit_code == 0
+    monkeypatch.setattr(tracker.index.IndexFile, "check_for_write", meddling)
+    full_reads.clear()
+    done = run(*[target if word == "TARGET" else word for word in command])
+    assert done.exit_code == 0, done.stderr
+    assert full_reads == [1]
+    after = {c["id"]: c for c in parse_database(db_path.read_text(encoding="utf-8"), "db")}
+    assert len(after) == len(held) - (command[0] == "remove")
+    assert (target in after) == (command[0] != "remove")
+    for commitment in held:
+        if commitment["id"] != target:
+            assert after[commitment["id"]] == commitment
+    monkeypatch.setattr(tracker.index.IndexFile, "check_for_write", original)
+    assert _trusted_for_a_write(store)
+
+
+def test_an_index_rewritten_in_place_during_an_import_is_not_sealed_into_the_new_one(
+    run: Run, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_reads: list[int]
+) -> None:
+    """An import of new commitments makes its index from the old one's rows, summaries and links, read after the
+    seal was proved: a link left out meanwhile, in place, must not be sealed into the new index for good."""
+    from tracker.index import LINK
+
+    store = Store(db_path)
+    assert run("update", "wto", "--status", "superseded", "--by", "rcep", "--note", "Merged.").exit_code == 0
+    original = tracker.index.IndexFile.check_for_write
+
+    def meddling(self: tracker.index.IndexFile, *args: Any) -> None:
+        original(self, *args)
+        if full_reads:
+            return
+        data = bytearray(store.index_path.read_bytes())
+        successor = next(n for n in range(self.links) if data[self.links_at + LINK * n] == ord("s"))
+        begin = self.links_at + LINK * successor
+        data[begin : begin + LINK] = data[begin - LINK : begin]
+        with store.index_path.open("r+b") as file:
+            file.write(data)
+
+    monkeypatch.setattr(tracker.index.IndexFile, "check_for_write", meddling)
+    full_reads.clear()
+    imported = run("import", str(_export_of(run, db_path, tmp_path, 3)))
+    assert imported.exit_code == 0, imported.stderr
+    assert "3 added" in imported.stdout
+    assert full_reads == [1]
+    monkeypatch.setattr(tracker.index.IndexFile, "check_for_write", original)
+    assert "replaces" in run("show", "rcep").stdout
     assert _trusted_for_a_write(store)

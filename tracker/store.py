@@ -1507,6 +1507,10 @@ class Store:
                 pending = recording.result()
             if step is not None and step.undoing is not None:
                 undoing = journal.begin_undo(step.undoing, new_version.inode)
+            if source is not None and not source.index.unchanged():
+                # Rewritten in place since its seal was proved: what this write found by it (a commitment's place,
+                # its summary) may not be what was proved. The file is read whole and the write made again.
+                raise source.stale()
             new_version.commit()
             _CHANGED.add(self.path)
         except BaseException as error:

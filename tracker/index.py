@@ -13,7 +13,8 @@ index, in memory, from the records it checked); on any doubt the file is read in
 The file is laid out so that a command reads only what it needs, with `pread`, never the whole index:
 
     header   magic, version, the data file's signature, the number N of commitments, the summaries' length, the
-             number L of links
+             number L of links, and the seal (16 bytes, all zero for none: see `Keyed.seal`), the proof that
+             this user's tracker wrote the rows, starts, ids, offsets and links for this very data file
     rows     N rows of 80 bytes in file order (sorted by document key): the document key (20 bytes) and the id
              (60 bytes), each NUL-padded; a key is found by bisection, reading one row per step
     starts   N + 1 little-endian int64: where each commitment begins in the data file; the last is where one more
@@ -34,8 +35,9 @@ The file is laid out so that a command reads only what it needs, with `pread`, n
 
 `show` and `update` of one commitment read about twenty rows, two starts and one summary. The order of the keys
 and of the starts is proved where it is relied on: a one-record read checks the record's own bytes (its key, its
-id, its validity); a write, which copies every other record's bytes and shifts their starts, first checks every
-start and key in one pass in C; a bulk read (`list`, `report`) checks each summary's shape and its id against its
+id, its validity); a write, which copies every other record's bytes and shifts their starts, first proves the
+index's seal, in one pass of SHA-256 (where there is no key, or no seal of its, it reads the whole file); a bulk
+read (`list`, `report`) checks each summary's shape and its id against its
 row, and the rows' order; what a link finds is checked against the summary it leads to. Records read in bulk are
 matched to their key and id but not checked by every rule again: the tracker writes an index only for a file whose
 records it has all checked (see `store.drop_trusted_indexes` for what happens if one forged says otherwise).

@@ -974,8 +974,8 @@ class Store:
 
     def _snapshot(self, for_write: bool = False, whole: bool = False) -> Snapshot:
         """The file as it is now: through its index if the index describes this very version (and, `for_write`,
-        holds up in every start and key, since a write copies records by them); otherwise, or if `whole`, the whole
-        file is read and checked, and indexed if it is in the canonical layout."""
+        bears this user's seal, since a write copies records by its starts: see `IndexFile.check_for_write`);
+        otherwise, or if `whole`, the whole file is read and checked, and indexed if it is in the canonical layout."""
         descriptor = self._open_data()
         try:
             file_signature = signature(os.fstat(descriptor))

@@ -517,3 +517,30 @@ def test_the_review_marks_and_skips_a_candidate_already_recorded(run: Run, db_pa
     assert re.search(r"Candidate 1 of \d+ is already recorded as 'south-china-sea", screen), screen
     assert "nothing added" in screen
     assert db_path.read_bytes() == before
+
+
+def test_candidates_recorded_meanwhile_are_skipped_and_nothing_is_said_to_be_added(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another command records the candidates between the first look and the lock: each is skipped, and the
+    command says that nothing was added (not that none was, with `undo` to take it back)."""
+    import tracker.extract
+
+    listed = run("extract", str(BUNDLED_SOURCE), "--date", "2020-09-09", "--format", "json")
+    count = len(json.loads(listed.stdout))
+    original = tracker.extract.recorded_as
+    calls = []
+
+    def meanwhile(quote: str, recorded: Any) -> str | None:
+        calls.append(quote)
+        return original(quote, recorded) if len(calls) <= count else "recorded-meanwhile"
+
+    monkeypatch.setattr(tracker.extract, "recorded_as", meanwhile)
+    unchanged = db_path.read_bytes()
+    result = run("extract", str(BUNDLED_SOURCE), "--date", "2020-09-09", "--add", "--all", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert len(calls) > count
+    assert result.stdout == "nothing added\n"
+    assert "is already recorded as 'recorded-meanwhile'; skipped" in result.stderr
+    assert db_path.read_bytes() == unchanged
+    assert "nothing to undo" in run("undo", "--yes").stderr

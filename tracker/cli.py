@@ -2446,6 +2446,9 @@ def _add_candidates(
         transaction.action = f"extract --add {source_file}: {len(added)} commitment(s)"
 
     result = _write(store, "extract --add", change)
+    if not result.changes:  # each was recorded by the time the lock was taken (another command, meanwhile)
+        render.print_line("nothing added")
+        return
     for change_made in result.changes:
         assert change_made.after is not None
         render.print_line(f"added {change_made.id}: {change_made.after['title']}")

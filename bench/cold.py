@@ -17,7 +17,6 @@ each version, and the ratio of medians.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -27,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import measure  # noqa: E402
+from run import measure, two_versions  # noqa: E402
 
 COMMANDS = {
     "show": ["show", "SOME_ID"],
@@ -56,11 +55,7 @@ def _a_letter_of_a_note(path: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
-    parser.add_argument("database", type=Path)
-    parser.add_argument("some_id")
+    parser = two_versions(__doc__)
     parser.add_argument("--after", nargs="+", choices=CASES, default=["deleted"])
     parser.add_argument("--commands", nargs="+", choices=sorted(COMMANDS), default=["show", "list", "report"])
     parser.add_argument("--repeat", type=int, default=5)

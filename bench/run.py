@@ -40,6 +40,17 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
+def two_versions(description: str | None) -> argparse.ArgumentParser:
+    """The arguments of a bench that compares two installed versions (their `tracker` executables) on a copy each of
+    one data file, with one of its ids."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("old", type=Path)
+    parser.add_argument("new", type=Path)
+    parser.add_argument("database", type=Path)
+    parser.add_argument("some_id")
+    return parser
+
+
 def median_run(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
     runs = [measure(command, env) for _ in range(repeat)]
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)

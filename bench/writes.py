@@ -10,7 +10,6 @@ and median wall time, the peak memory of each, and the new/old ratio of medians.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import shutil
 import statistics
@@ -20,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import measure  # noqa: E402
+from run import measure, two_versions  # noqa: E402
 
 _RUNS = itertools.count()  # each write records something new: the same event twice is refused
 
@@ -34,11 +33,7 @@ def _words(command: str, some_id: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
-    parser.add_argument("database", type=Path)
-    parser.add_argument("some_id")
+    parser = two_versions(__doc__)
     parser.add_argument("--commands", nargs="+", choices=["update", "add"], default=["update", "add"])
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tracker-bench-writes"))

@@ -390,8 +390,9 @@ class Keyed:
         """An index's seal: the first 16 bytes of the SHA-256 of the key, a label (a record's bytes, which a digest
         begins with, begin with spaces), the index's header as it names the data file (its seal NO_DIGEST) and the
         digest of its structure (`structure_of`). Only this user's tracker can make it: an index that holds it was
-        written by this tracker, for the data file with the signature its header names, and its rows, starts and
-        offsets are the ones it wrote, so that a write may copy by them unchecked. NO_DIGEST without a key."""
+        written by this tracker, for the data file with the signature its header names, and its rows, starts, sorted
+        ids, offsets and links are the ones it wrote, so that a write may copy by them unchecked. NO_DIGEST without a
+        key."""
         if self._keyed is None:
             return NO_DIGEST
         began = self._keyed.copy()

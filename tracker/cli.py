@@ -1199,7 +1199,7 @@ def add(
 
     def change(transaction: Transaction) -> None:
         commitment = new_commitment(
-            existing_ids=transaction.held,
+            existing_ids=transaction,
             title=title,
             actors=actor,
             pillar=pillar,
@@ -2423,7 +2423,7 @@ def _add_candidates(
                 transaction.warnings.append(f"candidate {number} is already recorded as '{again}'; skipped")
                 continue
             commitment = new_commitment(
-                existing_ids=transaction.held,
+                existing_ids=transaction,
                 title=candidate.title,
                 actors=candidate.actors,
                 pillar=Pillar(candidate.pillar),

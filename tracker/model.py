@@ -1015,7 +1015,7 @@ def new_commitment(
     note: str = "Recorded with tracker add.",
 ) -> Commitment:
     """A new commitment whose first event is `pending` at its source date (`today` if none is given), with `note`;
-    `existing_ids` answers whether an id is taken (a set, or a transaction's `held`, which asks the index).
+    `existing_ids` answers whether an id is taken (a set, or a `store.Transaction`, which asks the index).
 
     The source date must not be in the future: later than `future_bound(today)`.
     """

@@ -24,7 +24,7 @@ import re
 import stat
 import threading
 from array import array
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -585,14 +585,6 @@ class IndexedSnapshot(Snapshot):
             self._whole.close()
 
 
-class _Held(Container[str]):
-    def __init__(self, transaction: Transaction) -> None:
-        self._transaction = transaction
-
-    def __contains__(self, commitment_id: object) -> bool:
-        return isinstance(commitment_id, str) and self._transaction.contains(commitment_id)
-
-
 class Transaction:
     """The working state of one write: commitments read from a snapshot, changed by id, then committed."""
 
@@ -602,11 +594,10 @@ class Transaction:
         self.changes: dict[str, Change] = {}
         self.warnings: list[str] = []
 
-    @property
-    def held(self) -> Container[str]:
-        """The ids as the transaction has left them, for `in` alone: each asked of the index by bisection (see
-        `contains`), none read whole, as every id is for `ids`."""
-        return _Held(self)
+    def __contains__(self, commitment_id: object) -> bool:
+        """`in`: whether a commitment has this exact id, as the transaction has left them (see `contains`: asked of
+        the index by bisection, no id read whole, as every id is for `ids`)."""
+        return isinstance(commitment_id, str) and self.contains(commitment_id)
 
     def ids(self) -> list[str]:
         """Every id, as the transaction has left them."""
